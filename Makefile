@@ -1,0 +1,46 @@
+# Gantry's make targets. `make` alone lists them.
+SHELL := /usr/bin/env bash
+GO ?= go
+BIN := $(CURDIR)/bin
+DATA_DIR ?= .gantry
+GO_TEST_FLAGS ?= -timeout 25m
+BENCH_FLAGS ?= -run '^$$' -bench . -benchtime 1x -timeout 60m
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets.
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-16s\033[0m %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## Build every binary into bin/.
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+.PHONY: run
+run: build ## Build and start Gantry with embedded etcd under $(DATA_DIR) (prints how to point kubectl at it).
+	$(BIN)/gantry start --data-dir $(DATA_DIR)
+
+.PHONY: test
+test: build ## Run every test: unit, isolation, and end-to-end with the real kubectl.
+	GANTRY_BIN=$(BIN)/gantry $(GO) test $(GO_TEST_FLAGS) ./...
+
+.PHONY: bench
+bench: build ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.
+	GANTRY_BIN=$(BIN)/gantry $(GO) test $(BENCH_FLAGS) ./test/bench/...
+
+.PHONY: codegen
+codegen: ## Regenerate deepcopy and OpenAPI code.
+	./hack/update-codegen.sh
+
+.PHONY: verify-codegen
+verify-codegen: codegen ## Fail if generated code is out of date.
+	git diff --exit-code -- apis pkg/generated
+
+.PHONY: vet
+vet: ## gofmt and go vet.
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+.PHONY: clean
+clean: ## Remove build output and the default data directory.
+	rm -rf $(BIN) $(DATA_DIR)

@@ -1,0 +1,73 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// WorkspacePhase is the lifecycle phase of a Workspace.
+type WorkspacePhase string
+
+const (
+	// WorkspacePhaseScheduling means the logical cluster name is assigned but nothing is stored in it yet.
+	WorkspacePhaseScheduling WorkspacePhase = "Scheduling"
+	// WorkspacePhaseInitializing means the workspace's initial content (the default namespace) is being written.
+	WorkspacePhaseInitializing WorkspacePhase = "Initializing"
+	// WorkspacePhaseReady means the workspace serves requests.
+	WorkspacePhaseReady WorkspacePhase = "Ready"
+	// WorkspacePhaseTerminating means the workspace and everything stored in it are being removed.
+	WorkspacePhaseTerminating WorkspacePhase = "Terminating"
+)
+
+// +genclient
+// +genclient:nonNamespaced
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// Workspace is a child logical cluster of the workspace it is created in. Its path is the parent's path plus
+// ":" plus its name; its logical cluster name is a short random id that storage uses.
+type Workspace struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is what the creator asks for.
+	// +optional
+	Spec WorkspaceSpec `json:"spec,omitempty"`
+	// Status is what the server observed.
+	// +optional
+	Status WorkspaceStatus `json:"status,omitempty"`
+}
+
+// WorkspaceSpec is the desired state of a Workspace.
+type WorkspaceSpec struct {
+	// Type names the WorkspaceType of the workspace. Empty means the parent's default child type.
+	// +optional
+	Type string `json:"type,omitempty"`
+	// Cluster is the logical cluster name of the workspace. The server assigns it on creation and it never changes.
+	// +optional
+	Cluster string `json:"cluster,omitempty"`
+}
+
+// WorkspaceStatus is the observed state of a Workspace.
+type WorkspaceStatus struct {
+	// Phase is the lifecycle phase of the workspace.
+	// +optional
+	Phase WorkspacePhase `json:"phase,omitempty"`
+	// URL is the address of the workspace, https://<host>/clusters/<path>.
+	// +optional
+	URL string `json:"url,omitempty"`
+	// Conditions describe the workspace's state in detail.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// WorkspaceList is a list of Workspaces.
+type WorkspaceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items are the Workspaces.
+	Items []Workspace `json:"items"`
+}

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Regenerates every generated file: deepcopy for apis/, and the OpenAPI definitions of every type Gantry serves
+# (k8s.io/api's are generated inside k8s.io/kubernetes, which Gantry does not import, so we generate our own).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+HEADER=hack/boilerplate.go.txt
+
+go tool deepcopy-gen --go-header-file "$HEADER" --output-file zz_generated.deepcopy.go ./apis/...
+
+OPENAPI_PKGS=(
+  k8s.io/apimachinery/pkg/apis/meta/v1
+  k8s.io/apimachinery/pkg/runtime
+  k8s.io/apimachinery/pkg/version
+  k8s.io/apimachinery/pkg/util/intstr
+  k8s.io/apimachinery/pkg/api/resource
+  k8s.io/api/core/v1
+  k8s.io/api/rbac/v1
+  k8s.io/api/coordination/v1
+  k8s.io/api/events/v1
+  k8s.io/api/autoscaling/v1
+  k8s.io/api/authentication/v1
+  k8s.io/api/authorization/v1
+  k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1
+  github.com/gantry-dev/gantry/apis/tenancy/v1alpha1
+)
+mkdir -p pkg/generated/openapi
+go tool openapi-gen --go-header-file "$HEADER" \
+  --output-dir pkg/generated/openapi --output-pkg github.com/gantry-dev/gantry/pkg/generated/openapi \
+  --output-file zz_generated.openapi.go --output-model-name-file zz_generated.model_name.go \
+  --readonly-pkg k8s.io/apimachinery/pkg/apis/meta/v1 --readonly-pkg k8s.io/apimachinery/pkg/runtime \
+  --readonly-pkg k8s.io/apimachinery/pkg/version --readonly-pkg k8s.io/apimachinery/pkg/util/intstr \
+  --readonly-pkg k8s.io/apimachinery/pkg/api/resource --readonly-pkg k8s.io/api/core/v1 --readonly-pkg k8s.io/api/rbac/v1 \
+  --readonly-pkg k8s.io/api/coordination/v1 --readonly-pkg k8s.io/api/events/v1 --readonly-pkg k8s.io/api/autoscaling/v1 \
+  --readonly-pkg k8s.io/api/authentication/v1 --readonly-pkg k8s.io/api/authorization/v1 \
+  --readonly-pkg k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1 \
+  --report-filename /dev/null "${OPENAPI_PKGS[@]}"

@@ -1,0 +1,75 @@
+// Package registry builds the REST storage of every typed resource Gantry serves in each workspace: the
+// Kubernetes built-ins (from the k8s.io/api Go types) and Gantry's own tenancy API.
+//
+// The external Go types are also registered as the internal ("hub") version of their group, so that the upstream
+// endpoint handlers decode straight into them: no internal types and no conversions to maintain, while protobuf,
+// strategic merge patch and server-side apply work as they do in Kubernetes.
+package registry
+
+import (
+	coordinationv1 "k8s.io/api/coordination/v1"
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
+
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+)
+
+var (
+	// Scheme holds every typed kind Gantry serves.
+	Scheme = runtime.NewScheme()
+	// Codecs serializes the kinds of Scheme (JSON, YAML, protobuf, CBOR).
+	Codecs = serializer.NewCodecFactory(Scheme)
+
+	// externalScheme holds the served kinds under their external versions only, so that OpenAPI advertises no
+	// hub version.
+	externalScheme = runtime.NewScheme()
+)
+
+// servedKinds lists, per group version, the kinds served typed.
+var servedKinds = map[schema.GroupVersion][]runtime.Object{
+	corev1.SchemeGroupVersion: {
+		&corev1.Namespace{}, &corev1.NamespaceList{},
+		&corev1.ConfigMap{}, &corev1.ConfigMapList{},
+		&corev1.Secret{}, &corev1.SecretList{},
+		&corev1.ServiceAccount{}, &corev1.ServiceAccountList{},
+		&corev1.Event{}, &corev1.EventList{},
+	},
+	eventsv1.SchemeGroupVersion:       {&eventsv1.Event{}, &eventsv1.EventList{}},
+	coordinationv1.SchemeGroupVersion: {&coordinationv1.Lease{}, &coordinationv1.LeaseList{}},
+	rbacv1.SchemeGroupVersion: {
+		&rbacv1.Role{}, &rbacv1.RoleList{},
+		&rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{},
+		&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleList{},
+		&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{},
+	},
+	tenancyv1alpha1.SchemeGroupVersion: {&tenancyv1alpha1.Workspace{}, &tenancyv1alpha1.WorkspaceList{}},
+}
+
+func init() {
+	for gv, kinds := range servedKinds {
+		Scheme.AddKnownTypes(gv, kinds...)
+		Scheme.AddKnownTypes(schema.GroupVersion{Group: gv.Group, Version: runtime.APIVersionInternal}, kinds...)
+		metav1.AddToGroupVersion(Scheme, gv)
+		externalScheme.AddKnownTypes(gv, kinds...)
+	}
+	metav1.AddToGroupVersion(Scheme, schema.GroupVersion{Version: "v1"})
+	unversioned := schema.GroupVersion{Group: "", Version: "v1"}
+	Scheme.AddUnversionedTypes(unversioned, &metav1.Status{}, &metav1.APIVersions{}, &metav1.APIGroupList{},
+		&metav1.APIGroup{}, &metav1.APIResourceList{})
+}
+
+// DefinitionNamer names OpenAPI definitions and tags each served kind with its group, version and kind.
+func DefinitionNamer() *openapinamer.DefinitionNamer {
+	return openapinamer.NewDefinitionNamer(externalScheme)
+}
+
+// InternalVersion returns the hub version of a group in Scheme.
+func InternalVersion(group string) schema.GroupVersion {
+	return schema.GroupVersion{Group: group, Version: runtime.APIVersionInternal}
+}

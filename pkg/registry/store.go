@@ -1,0 +1,108 @@
+package registry
+
+import (
+	"fmt"
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+)
+
+// typedStore is a genericregistry.Store that also reports short names to discovery.
+type typedStore struct {
+	*genericregistry.Store
+	shortNames []string
+}
+
+var _ rest.ShortNamesProvider = &typedStore{}
+
+// ShortNames implements rest.ShortNamesProvider.
+func (s *typedStore) ShortNames() []string { return s.shortNames }
+
+func newStore(optsGetter generic.RESTOptionsGetter, r resource) (*typedStore, error) {
+	s := newStrategy(r.rules)
+	store := &genericregistry.Store{
+		NewFunc:                   r.newFunc,
+		NewListFunc:               r.newList,
+		DefaultQualifiedResource:  r.gvr.GroupResource(),
+		SingularQualifiedResource: schema.GroupResource{Group: r.gvr.Group, Resource: r.singular},
+		CreateStrategy:            s,
+		UpdateStrategy:            s,
+		DeleteStrategy:            s,
+		ResetFieldsStrategy:       s,
+		TableConvertor:            rest.NewDefaultTableConvertor(r.gvr.GroupResource()),
+	}
+	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter}); err != nil {
+		return nil, fmt.Errorf("storage for %s: %w", r.gvr.GroupResource(), err)
+	}
+	return &typedStore{Store: store, shortNames: r.shortNames}, nil
+}
+
+// APIGroups builds the API groups of every typed resource, ready for GenericAPIServer.InstallLegacyAPIGroup (the
+// core group, returned first) and InstallAPIGroups (the rest). Extra storage, such as subresources, is added by
+// the caller through the returned map of group versions.
+func APIGroups(optsGetter generic.RESTOptionsGetter, extra ...resourceSet) (legacy *genericapiserver.APIGroupInfo, groups []*genericapiserver.APIGroupInfo, err error) {
+	byGroup := map[string]*genericapiserver.APIGroupInfo{}
+	groupInfo := func(gv schema.GroupVersion) *genericapiserver.APIGroupInfo {
+		info, ok := byGroup[gv.Group]
+		if !ok {
+			g := genericapiserver.NewDefaultAPIGroupInfo(gv.Group, Scheme, metav1.ParameterCodec, Codecs)
+			info = &g
+			info.PrioritizedVersions = nil
+			byGroup[gv.Group] = info
+		}
+		if info.VersionedResourcesStorageMap[gv.Version] == nil {
+			info.VersionedResourcesStorageMap[gv.Version] = map[string]rest.Storage{}
+			info.PrioritizedVersions = append(info.PrioritizedVersions, gv)
+		}
+		return info
+	}
+	for _, r := range builtinResources {
+		store, err := newStore(optsGetter, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version][r.gvr.Resource] = store
+	}
+	for _, set := range extra {
+		storages, err := set(optsGetter)
+		if err != nil {
+			return nil, nil, err
+		}
+		for gvr, storage := range storages {
+			groupInfo(gvr.GroupVersion()).VersionedResourcesStorageMap[gvr.Version][gvr.Resource] = storage
+		}
+	}
+	legacy = byGroup[""]
+	delete(byGroup, "")
+	names := make([]string, 0, len(byGroup))
+	for g := range byGroup {
+		names = append(names, g)
+	}
+	sort.Strings(names)
+	for _, g := range names {
+		groups = append(groups, byGroup[g])
+	}
+	return legacy, groups, nil
+}
+
+// resourceSet builds the storage of some resources, keyed by resource path ("workspaces", "workspaces/status").
+type resourceSet func(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error)
+
+// TypedKinds lists the group version kinds served typed, for OpenAPI and tests.
+func TypedKinds() []schema.GroupVersionKind {
+	var out []schema.GroupVersionKind
+	for gv := range servedKinds {
+		for kind := range Scheme.KnownTypes(gv) {
+			out = append(out, gv.WithKind(kind))
+		}
+	}
+	return out
+}
+
+var _ runtime.Object = &metav1.Status{}

@@ -1,0 +1,99 @@
+package registry
+
+import (
+	"context"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"k8s.io/apiserver/pkg/storage/names"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+)
+
+// kindRules is what differs between the typed kinds: everything else about their REST behaviour is shared.
+type kindRules struct {
+	// namespaced says whether the kind lives in namespaces.
+	namespaced bool
+	// validate checks a new or updated object; old is nil on create.
+	validate func(obj, old runtime.Object) field.ErrorList
+	// prepareForCreate sets defaults and clears what a client may not set, before validation.
+	prepareForCreate func(obj runtime.Object)
+	// prepareForUpdate carries over from old what a client may not change through this endpoint.
+	prepareForUpdate func(obj, old runtime.Object)
+	// resetFields are the fields this endpoint ignores, for server-side apply.
+	resetFields map[fieldpath.APIVersion]*fieldpath.Set
+}
+
+// strategy implements the create, update and delete strategies of genericregistry.Store from kindRules.
+type strategy struct {
+	runtime.ObjectTyper
+	names.NameGenerator
+	rules kindRules
+}
+
+var (
+	_ rest.RESTCreateStrategy       = strategy{}
+	_ rest.RESTUpdateStrategy       = strategy{}
+	_ rest.RESTDeleteStrategy       = strategy{}
+	_ rest.ResetFieldsStrategy      = strategy{}
+	_ rest.RESTCreateUpdateStrategy = strategy{}
+)
+
+func newStrategy(rules kindRules) strategy {
+	return strategy{ObjectTyper: Scheme, NameGenerator: names.SimpleNameGenerator, rules: rules}
+}
+
+func (s strategy) NamespaceScoped() bool { return s.rules.namespaced }
+
+func (s strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
+	if s.rules.prepareForCreate != nil {
+		s.rules.prepareForCreate(obj)
+	}
+}
+
+func (s strategy) PrepareForUpdate(_ context.Context, obj, old runtime.Object) {
+	if s.rules.prepareForUpdate != nil {
+		s.rules.prepareForUpdate(obj, old)
+	}
+}
+
+func (s strategy) Validate(_ context.Context, obj runtime.Object) field.ErrorList {
+	if s.rules.validate == nil {
+		return nil
+	}
+	return s.rules.validate(obj, nil)
+}
+
+func (s strategy) ValidateUpdate(_ context.Context, obj, old runtime.Object) field.ErrorList {
+	if s.rules.validate == nil {
+		return nil
+	}
+	return s.rules.validate(obj, old)
+}
+
+func (strategy) WarningsOnCreate(context.Context, runtime.Object) []string { return nil }
+func (strategy) WarningsOnUpdate(context.Context, runtime.Object, runtime.Object) []string {
+	return nil
+}
+func (strategy) Canonicalize(runtime.Object)                   {}
+func (strategy) AllowCreateOnUpdate(context.Context) bool      { return false }
+func (strategy) AllowUnconditionalUpdate(context.Context) bool { return true }
+
+func (s strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return s.rules.resetFields
+}
+
+// objectMeta returns the metadata accessor of a typed object; every registered kind has one.
+func objectMeta(obj runtime.Object) metaObject {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		panic(err)
+	}
+	return m
+}
+
+type metaObject = interface {
+	GetName() string
+	GetNamespace() string
+}

@@ -1,0 +1,162 @@
+package registry
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// WorkspaceFinalizer keeps a deleted Workspace until everything stored in its logical cluster is gone.
+const WorkspaceFinalizer = "tenancy.gantry.dev/content"
+
+// Workspaces is the resourceSet of tenancy.gantry.dev workspaces and workspaces/status.
+func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error) {
+	gvr := tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces")
+	main := newStrategy(kindRules{
+		validate:         validateWorkspace,
+		prepareForCreate: prepareWorkspaceForCreate,
+		prepareForUpdate: func(obj, old runtime.Object) {
+			obj.(*tenancyv1alpha1.Workspace).Status = old.(*tenancyv1alpha1.Workspace).Status
+		},
+		resetFields: map[fieldpath.APIVersion]*fieldpath.Set{
+			fieldpath.APIVersion(tenancyv1alpha1.SchemeGroupVersion.String()): fieldpath.NewSet(fieldpath.MakePathOrDie("status")),
+		},
+	})
+	status := newStrategy(kindRules{
+		validate: validateWorkspace,
+		prepareForUpdate: func(obj, old runtime.Object) {
+			ws, oldWS := obj.(*tenancyv1alpha1.Workspace), old.(*tenancyv1alpha1.Workspace)
+			ws.Spec = oldWS.Spec
+			ws.ObjectMeta.Labels, ws.ObjectMeta.Finalizers = oldWS.Labels, oldWS.Finalizers
+		},
+		resetFields: map[fieldpath.APIVersion]*fieldpath.Set{
+			fieldpath.APIVersion(tenancyv1alpha1.SchemeGroupVersion.String()): fieldpath.NewSet(fieldpath.MakePathOrDie("spec")),
+		},
+	})
+	store := &genericregistry.Store{
+		NewFunc:                   func() runtime.Object { return &tenancyv1alpha1.Workspace{} },
+		NewListFunc:               func() runtime.Object { return &tenancyv1alpha1.WorkspaceList{} },
+		DefaultQualifiedResource:  gvr.GroupResource(),
+		SingularQualifiedResource: tenancyv1alpha1.Resource("workspace"),
+		CreateStrategy:            main,
+		UpdateStrategy:            main,
+		DeleteStrategy:            main,
+		ResetFieldsStrategy:       main,
+		TableConvertor:            workspaceTable{},
+	}
+	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter}); err != nil {
+		return nil, err
+	}
+	statusStore := *store
+	statusStore.UpdateStrategy = status
+	statusStore.ResetFieldsStrategy = status
+	return map[schema.GroupVersionResource]rest.Storage{
+		gvr: &typedStore{Store: store, shortNames: []string{"ws"}},
+		tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces/status"): &statusREST{store: &statusStore},
+	}, nil
+}
+
+func prepareWorkspaceForCreate(obj runtime.Object) {
+	ws := obj.(*tenancyv1alpha1.Workspace)
+	ws.Spec.Cluster = string(logicalcluster.NewName())
+	ws.Status = tenancyv1alpha1.WorkspaceStatus{Phase: tenancyv1alpha1.WorkspacePhaseScheduling}
+	if !slices.Contains(ws.Finalizers, WorkspaceFinalizer) {
+		ws.Finalizers = append(ws.Finalizers, WorkspaceFinalizer)
+	}
+}
+
+func validateWorkspace(obj, old runtime.Object) field.ErrorList {
+	ws := obj.(*tenancyv1alpha1.Workspace)
+	var errs field.ErrorList
+	if err := logicalcluster.ValidateWorkspaceName(ws.Name); err != nil {
+		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), ws.Name, err.Error()))
+	}
+	if err := logicalcluster.ValidateName(ws.Spec.Cluster); err != nil {
+		errs = append(errs, field.Invalid(field.NewPath("spec", "cluster"), ws.Spec.Cluster, err.Error()))
+	}
+	if old != nil {
+		oldWS := old.(*tenancyv1alpha1.Workspace)
+		if ws.Spec.Cluster != oldWS.Spec.Cluster {
+			errs = append(errs, field.Invalid(field.NewPath("spec", "cluster"), ws.Spec.Cluster, "field is immutable"))
+		}
+		if ws.Spec.Type != oldWS.Spec.Type {
+			errs = append(errs, field.Invalid(field.NewPath("spec", "type"), ws.Spec.Type, "field is immutable"))
+		}
+	}
+	return errs
+}
+
+// statusREST serves workspaces/status: get, update and patch of the status alone.
+type statusREST struct {
+	store *genericregistry.Store
+}
+
+var (
+	_ rest.Patcher             = &statusREST{}
+	_ rest.ResetFieldsStrategy = &statusREST{}
+)
+
+func (r *statusREST) New() runtime.Object { return &tenancyv1alpha1.Workspace{} }
+func (r *statusREST) Destroy()            {}
+
+func (r *statusREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
+	return r.store.Get(ctx, name, options)
+}
+
+func (r *statusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc,
+	updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
+	// Subresources never create their parent.
+	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
+}
+
+func (r *statusREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return r.store.GetResetFields()
+}
+
+func (r *statusREST) ConvertToTable(ctx context.Context, obj runtime.Object, opts runtime.Object) (*metav1.Table, error) {
+	return r.store.ConvertToTable(ctx, obj, opts)
+}
+
+// workspaceTable prints NAME TYPE PHASE URL AGE.
+type workspaceTable struct{}
+
+func (workspaceTable) ConvertToTable(_ context.Context, obj runtime.Object, _ runtime.Object) (*metav1.Table, error) {
+	table := &metav1.Table{ColumnDefinitions: []metav1.TableColumnDefinition{
+		{Name: "Name", Type: "string", Format: "name", Description: "Name of the workspace in its parent"},
+		{Name: "Type", Type: "string", Description: "WorkspaceType of the workspace"},
+		{Name: "Phase", Type: "string", Description: "Lifecycle phase"},
+		{Name: "URL", Type: "string", Description: "Address of the workspace"},
+		{Name: "Age", Type: "date"},
+	}}
+	add := func(ws *tenancyv1alpha1.Workspace) {
+		table.Rows = append(table.Rows, metav1.TableRow{
+			Cells:  []interface{}{ws.Name, ws.Spec.Type, string(ws.Status.Phase), ws.Status.URL, ws.CreationTimestamp.Time.UTC().Format("2006-01-02T15:04:05Z")},
+			Object: runtime.RawExtension{Object: ws},
+		})
+	}
+	switch t := obj.(type) {
+	case *tenancyv1alpha1.Workspace:
+		add(t)
+	case *tenancyv1alpha1.WorkspaceList:
+		table.ResourceVersion, table.Continue, table.RemainingItemCount = t.ResourceVersion, t.Continue, t.RemainingItemCount
+		for i := range t.Items {
+			add(&t.Items[i])
+		}
+	default:
+		return nil, apierrors.NewInternalError(fmt.Errorf("unexpected object %T", obj))
+	}
+	return table, nil
+}

@@ -1,0 +1,79 @@
+// Package server assembles the Gantry API server: storage in etcd (embedded or external), the workspace routing
+// filter, the typed built-in resources, and the workspace controller, on an unforked k8s.io/apiserver.
+package server
+
+import (
+	"fmt"
+	"net"
+	"path/filepath"
+
+	"github.com/spf13/pflag"
+)
+
+// Options are the flags of `gantry start`.
+type Options struct {
+	// DataDir holds the embedded etcd, the certificates and admin.kubeconfig.
+	DataDir string
+	// BindAddress is the IP the server listens on.
+	BindAddress string
+	// SecurePort is the HTTPS port.
+	SecurePort int
+	// EtcdServers are external etcd client URLs; empty starts an embedded etcd under DataDir.
+	EtcdServers []string
+	// Workers is the number of workspace controller workers.
+	Workers int
+	// MaxRequestBodyBytes bounds the size of a request body.
+	MaxRequestBodyBytes int64
+}
+
+// NewOptions returns the defaults.
+func NewOptions() *Options {
+	return &Options{
+		DataDir:             ".gantry",
+		BindAddress:         "127.0.0.1",
+		SecurePort:          6443,
+		Workers:             4,
+		MaxRequestBodyBytes: 3 * 1024 * 1024,
+	}
+}
+
+// AddFlags registers the options as flags.
+func (o *Options) AddFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd, certificates and admin.kubeconfig.")
+	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "IP address to serve on.")
+	fs.IntVar(&o.SecurePort, "secure-port", o.SecurePort, "HTTPS port to serve on.")
+	fs.StringSliceVar(&o.EtcdServers, "etcd-servers", o.EtcdServers, "External etcd client URLs (comma separated). Empty starts an embedded etcd under --data-dir.")
+	fs.IntVar(&o.Workers, "workspace-workers", o.Workers, "Number of workers of the workspace controller.")
+	fs.Int64Var(&o.MaxRequestBodyBytes, "max-request-body-bytes", o.MaxRequestBodyBytes, "Largest request body accepted, in bytes.")
+}
+
+// Validate checks the options.
+func (o *Options) Validate() error {
+	if net.ParseIP(o.BindAddress) == nil {
+		return fmt.Errorf("--bind-address %q is not an IP address", o.BindAddress)
+	}
+	if o.SecurePort < 1 || o.SecurePort > 65535 {
+		return fmt.Errorf("--secure-port %d is out of range", o.SecurePort)
+	}
+	if o.DataDir == "" {
+		return fmt.Errorf("--data-dir must not be empty")
+	}
+	if o.Workers < 1 {
+		return fmt.Errorf("--workspace-workers must be at least 1")
+	}
+	return nil
+}
+
+// host is the address clients use: the bind address, or loopback when binding to all interfaces.
+func (o *Options) host() string {
+	if ip := net.ParseIP(o.BindAddress); ip == nil || ip.IsUnspecified() {
+		return "127.0.0.1"
+	}
+	return o.BindAddress
+}
+
+func (o *Options) externalURL() string {
+	return "https://" + net.JoinHostPort(o.host(), fmt.Sprint(o.SecurePort))
+}
+
+func (o *Options) absDataDir() (string, error) { return filepath.Abs(o.DataDir) }

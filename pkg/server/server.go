@@ -1,0 +1,181 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
+	x509request "k8s.io/apiserver/pkg/authentication/request/x509"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/apiserver/pkg/server/dynamiccertificates"
+	"k8s.io/apiserver/pkg/server/healthz"
+	genericoptions "k8s.io/apiserver/pkg/server/options"
+	serverstorage "k8s.io/apiserver/pkg/server/storage"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
+	"k8s.io/component-base/compatibility"
+	"k8s.io/klog/v2"
+
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/authorization"
+	"github.com/gantry-dev/gantry/pkg/clusterstore"
+	"github.com/gantry-dev/gantry/pkg/etcd"
+	"github.com/gantry-dev/gantry/pkg/generated/openapi"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/pki"
+	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/routing"
+	"github.com/gantry-dev/gantry/pkg/workspace"
+)
+
+// kubernetesVersion is the Kubernetes API level Gantry serves.
+const kubernetesVersion = "1.37"
+
+// Run starts Gantry and serves until ctx ends, then shuts down cleanly.
+func Run(ctx context.Context, o *Options) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	dataDir, err := o.absDataDir()
+	if err != nil {
+		return err
+	}
+	externalURL := o.externalURL()
+	files, err := pki.Ensure(dataDir, o.host(), externalURL+"/clusters/root")
+	if err != nil {
+		return err
+	}
+
+	endpoints := o.EtcdServers
+	if len(endpoints) == 0 {
+		embedded, err := etcd.Start(ctx, etcd.Config{Dir: filepath.Join(dataDir, "etcd")})
+		if err != nil {
+			return err
+		}
+		defer embedded.Close()
+		endpoints = embedded.Endpoints
+	}
+
+	index := workspace.NewIndex()
+	config, err := newGenericConfig(o, files, index)
+	if err != nil {
+		return err
+	}
+	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: storageCodec}
+	getter.Storage.Transport.ServerList = endpoints
+
+	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
+	if err != nil {
+		return err
+	}
+	legacy, groups, err := registry.APIGroups(getter, registry.Workspaces)
+	if err != nil {
+		return err
+	}
+	if err := server.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, legacy); err != nil {
+		return err
+	}
+	if err := server.InstallAPIGroups(groups...); err != nil {
+		return err
+	}
+
+	etcdClient, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: nil})
+	if err != nil {
+		return err
+	}
+	defer etcdClient.Close()
+	controller, err := workspace.NewController(config.LoopbackClientConfig, index, &clusterstore.Eraser{Client: etcdClient, Getter: getter}, externalURL)
+	if err != nil {
+		return err
+	}
+	if err := server.AddReadyzChecks(healthz.NamedCheck("workspace-index", func(*http.Request) error {
+		if !index.HasSynced() {
+			return fmt.Errorf("workspace index not synced")
+		}
+		return nil
+	})); err != nil {
+		return err
+	}
+	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
+		go controller.Run(hook, o.Workers)
+		err := wait.PollUntilContextTimeout(hook, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+			if err := controller.EnsureDefaultNamespace(ctx, logicalcluster.Root); err != nil {
+				klog.FromContext(ctx).V(2).Info("Waiting to create the root workspace's default namespace", "err", err)
+				return false, nil
+			}
+			return true, nil
+		})
+		if err != nil {
+			return fmt.Errorf("creating the root workspace's default namespace: %w", err)
+		}
+		fmt.Fprintf(os.Stderr, "\nGantry is ready at %s/clusters/root\nPoint kubectl at it with:\n\n  export KUBECONFIG=%s\n  kubectl get namespaces\n\n",
+			externalURL, files.AdminKubeconfig)
+		return nil
+	})
+	return server.PrepareRun().RunWithContext(ctx)
+}
+
+func newGenericConfig(o *Options, files pki.Files, resolver routing.Resolver) (*genericapiserver.Config, error) {
+	config := genericapiserver.NewConfig(registry.Codecs)
+	secure := genericoptions.NewSecureServingOptions().WithLoopback()
+	secure.BindAddress = net.ParseIP(o.BindAddress)
+	secure.BindPort = o.SecurePort
+	secure.ServerCert.CertKey = genericoptions.CertKey{CertFile: files.ServingCert, KeyFile: files.ServingKey}
+	if err := secure.ApplyTo(&config.SecureServing, &config.LoopbackClientConfig); err != nil {
+		return nil, err
+	}
+
+	clientCA, err := dynamiccertificates.NewDynamicCAContentFromFile("client-ca", files.CACert)
+	if err != nil {
+		return nil, err
+	}
+	config.SecureServing.ClientCA = clientCA
+	config.Authentication.Authenticator = x509request.NewDynamic(clientCA.VerifyOptions, x509request.CommonNameUserConversion)
+	config.Authorization.Authorizer = authorization.AllowAuthenticated()
+	genericapiserver.AuthorizeClientBearerToken(config.LoopbackClientConfig, &config.Authentication, &config.Authorization)
+	config.Authorization.Authorizer = authorization.WithWildcardGuard(config.Authorization.Authorizer)
+
+	config.EffectiveVersion = compatibility.NewEffectiveVersionFromString(kubernetesVersion, "", "")
+	namer := registry.DefinitionNamer()
+	config.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
+	config.OpenAPIConfig.Info.Title = "Gantry"
+	config.OpenAPIV3Config = genericapiserver.DefaultOpenAPIV3Config(openapi.GetOpenAPIDefinitions, namer)
+	config.OpenAPIV3Config.Info.Title = "Gantry"
+	config.ExternalAddress = net.JoinHostPort(o.host(), fmt.Sprint(o.SecurePort))
+	config.MaxRequestBodyBytes = o.MaxRequestBodyBytes
+	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(apiHandler, c), resolver, registry.Codecs)
+	}
+	return config, nil
+}
+
+// storageCodec stores the Kubernetes built-ins as protobuf, like Kubernetes, and Gantry's own kinds as JSON.
+func storageCodec(resource schema.GroupResource) (runtime.Codec, runtime.GroupVersioner, error) {
+	var version schema.GroupVersion
+	mediaType := runtime.ContentTypeProtobuf
+	for _, gvk := range registry.TypedKinds() {
+		if gvk.Group == resource.Group {
+			version = gvk.GroupVersion()
+			break
+		}
+	}
+	if version.Empty() && resource.Group != "" {
+		return nil, nil, fmt.Errorf("no storage version for %s", resource)
+	}
+	if version.Group == tenancyv1alpha1.GroupName {
+		mediaType = runtime.ContentTypeJSON
+	}
+	return serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
+		StorageMediaType:  mediaType,
+		StorageSerializer: registry.Codecs,
+		StorageVersion:    version,
+		MemoryVersion:     registry.InternalVersion(version.Group),
+	})
+}

@@ -1,0 +1,153 @@
+package workspace
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/registry"
+)
+
+// Eraser removes everything stored in a logical cluster.
+type Eraser interface {
+	Erase(ctx context.Context, cluster logicalcluster.Name) error
+}
+
+// Controller initializes new workspaces (default namespace, phase Ready, URL) and tears down deleted ones (children
+// first, then every stored object, then the finalizer). One controller with a fixed pool of workers serves every
+// workspace; creating a workspace adds no goroutine, cache or informer.
+type Controller struct {
+	index       *Index
+	client      rest.Interface
+	eraser      Eraser
+	externalURL string
+	queue       workqueue.TypedRateLimitingInterface[string]
+}
+
+// errRequeue asks for the key to be processed again later without logging an error.
+var errRequeue = errors.New("requeue")
+
+// NewController returns a controller that talks to the server through loopback (a privileged config without a
+// /clusters prefix) and feeds index. externalURL is the https://host:port users reach the server at.
+func NewController(loopback *rest.Config, index *Index, eraser Eraser, externalURL string) (*Controller, error) {
+	cfg := rest.CopyConfig(loopback)
+	cfg.GroupVersion = &tenancyv1alpha1.SchemeGroupVersion
+	cfg.APIPath = "/apis"
+	cfg.NegotiatedSerializer = registry.Codecs.WithoutConversion()
+	cfg.ContentType = runtime.ContentTypeJSON
+	client, err := rest.RESTClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Controller{
+		index:       index,
+		client:      client,
+		eraser:      eraser,
+		externalURL: externalURL,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "workspaces"}),
+	}
+	index.OnChange(c.queue.Add)
+	return c, nil
+}
+
+// Run feeds the index from a wildcard watch and processes workspaces with the given number of workers until ctx
+// ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+
+	const workspaces = "/clusters/*/apis/tenancy.gantry.dev/v1alpha1/workspaces"
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			list := &tenancyv1alpha1.WorkspaceList{}
+			err := c.client.Get().AbsPath(workspaces).VersionedParams(&opts, metav1.ParameterCodec).Do(ctx).Into(list)
+			return list, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.Watch = true
+			return c.client.Get().AbsPath(workspaces).VersionedParams(&opts, metav1.ParameterCodec).Watch(ctx)
+		},
+	}
+	reflector := cache.NewReflectorWithOptions(lw, &tenancyv1alpha1.Workspace{}, c.index, cache.ReflectorOptions{Name: "workspace-index"})
+	go reflector.RunWithContext(ctx)
+	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	key, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(key)
+	err := c.reconcile(ctx, key)
+	switch {
+	case err == nil:
+		c.queue.Forget(key)
+	case errors.Is(err, errRequeue):
+		c.queue.AddAfter(key, 200*time.Millisecond)
+	default:
+		klog.FromContext(ctx).Info("Workspace reconcile failed, will retry", "key", key, "err", err)
+		c.queue.AddRateLimited(key)
+	}
+	return true
+}
+
+func (c *Controller) reconcile(ctx context.Context, key string) error {
+	ws := c.index.Get(key)
+	if ws == nil {
+		return nil
+	}
+	if ws.DeletionTimestamp != nil {
+		return c.remove(ctx, key, ws)
+	}
+	if ws.Status.Phase != tenancyv1alpha1.WorkspacePhaseReady {
+		return c.initialize(ctx, key, ws)
+	}
+	return nil
+}
+
+// workspacePath is the URL path of a Workspace object (or a subresource of it) in its parent.
+func workspacePath(key, subresource string) string {
+	parent, name := SplitKey(key)
+	p := fmt.Sprintf("/clusters/%s/apis/tenancy.gantry.dev/v1alpha1/workspaces/%s", parent, name)
+	if subresource != "" {
+		p += "/" + subresource
+	}
+	return p
+}
+
+func (c *Controller) put(ctx context.Context, path string, ws *tenancyv1alpha1.Workspace) error {
+	ws = ws.DeepCopy()
+	ws.TypeMeta = metav1.TypeMeta{APIVersion: tenancyv1alpha1.SchemeGroupVersion.String(), Kind: "Workspace"}
+	body, err := json.Marshal(ws)
+	if err != nil {
+		return err
+	}
+	return c.client.Put().AbsPath(path).Body(body).Do(ctx).Error()
+}

@@ -1,0 +1,265 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/gantry-dev/gantry/test/harness"
+)
+
+// snapshot records everything a workspace holds that the tests touch, to prove a sibling's steps left it alone.
+type snapshot map[string]string
+
+func takeSnapshot(t *testing.T, client kubernetes.Interface) snapshot {
+	t.Helper()
+	ctx := context.Background()
+	snap := snapshot{}
+	cms, err := client.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	for _, cm := range cms.Items {
+		b, _ := json.Marshal([]interface{}{cm.Data, cm.Labels, cm.Annotations, cm.ResourceVersion})
+		snap["configmap/"+cm.Namespace+"/"+cm.Name] = string(b)
+	}
+	nss, err := client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	for _, ns := range nss.Items {
+		snap["namespace/"+ns.Name] = ns.ResourceVersion
+	}
+	return snap
+}
+
+func TestKubectlInSiblingWorkspaces(t *testing.T) {
+	s := harness.Start(t)
+	pathA, clusterA := s.CreateWorkspace(t, "root", "team-a")
+	pathB, clusterB := s.CreateWorkspace(t, "root", "team-b")
+	require.NotEqual(t, clusterA, clusterB)
+	a, b := s.Kubectl(pathA), s.Kubectl(pathB)
+	clientB, _ := s.Clients(t, pathB)
+
+	a.MustRun(t, "create", "configmap", "model", "--from-literal=name=llama")
+	a.MustRun(t, "label", "configmap", "model", "team=a")
+	b.MustRun(t, "create", "configmap", "model", "--from-literal=name=mistral")
+	b.MustRun(t, "label", "configmap", "model", "team=b")
+	before := takeSnapshot(t, clientB)
+	bUnchanged := func(step string) {
+		t.Helper()
+		assert.Equal(t, before, takeSnapshot(t, clientB), "workspace B changed during step %q in workspace A", step)
+	}
+
+	t.Run("get -o yaml and jsonpath", func(t *testing.T) {
+		out := a.MustRun(t, "get", "configmap", "model", "-o", "yaml")
+		assert.Contains(t, out, "name: llama")
+		assert.Contains(t, out, "gantry.dev/cluster: "+clusterA)
+		assert.Equal(t, "llama", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+		assert.Equal(t, "mistral", b.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+		bUnchanged("get")
+	})
+
+	t.Run("label and field selectors", func(t *testing.T) {
+		assert.Equal(t, "configmap/model\n", a.MustRun(t, "get", "configmaps", "-l", "team=a", "-o", "name"))
+		assert.Empty(t, a.MustRun(t, "get", "configmaps", "-l", "team=b", "-o", "name"), "A must not see B's labels")
+		assert.Equal(t, "configmap/model\n", a.MustRun(t, "get", "configmaps", "--field-selector", "metadata.name=model", "-o", "name"))
+		assert.Empty(t, a.MustRun(t, "get", "configmaps", "--field-selector", "metadata.name=nope", "-o", "name"))
+		bUnchanged("selectors")
+	})
+
+	t.Run("chunked list", func(t *testing.T) {
+		for i := 0; i < 5; i++ {
+			a.MustRun(t, "create", "configmap", fmt.Sprintf("chunk-%d", i), "--from-literal=i="+fmt.Sprint(i))
+		}
+		out := a.MustRun(t, "get", "configmaps", "--chunk-size=2", "-o", "name")
+		assert.Len(t, strings.Fields(out), 6, out)
+		outB := b.MustRun(t, "get", "configmaps", "--chunk-size=1", "-o", "name")
+		assert.Equal(t, "configmap/model\n", outB)
+		bUnchanged("chunked list")
+	})
+
+	t.Run("get -w sees only its own workspace", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		type result struct{ out, errOut string }
+		done := make(chan result, 1)
+		go func() {
+			out, errOut, _ := a.RunContext(ctx, "get", "configmaps", "-w", "--watch-only", "-o", "name")
+			done <- result{out, errOut}
+		}()
+		time.Sleep(1500 * time.Millisecond) // let the watch start
+		b.MustRun(t, "create", "configmap", "watched-in-b")
+		a.MustRun(t, "create", "configmap", "watched-in-a")
+		time.Sleep(1500 * time.Millisecond)
+		cancel()
+		r := <-done
+		assert.Contains(t, r.out, "configmap/watched-in-a", r.errOut)
+		assert.NotContains(t, r.out, "watched-in-b")
+		b.MustRun(t, "delete", "configmap", "watched-in-b")
+		bUnchanged("watch")
+	})
+
+	t.Run("client-side apply twice", func(t *testing.T) {
+		manifest := func(v string) string {
+			return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: default\ndata:\n  version: \"" + v + "\"\n"
+		}
+		assert.Contains(t, a.WithStdin(manifest("1")).MustRun(t, "apply", "-f", "-"), "created")
+		assert.Contains(t, a.WithStdin(manifest("2")).MustRun(t, "apply", "-f", "-"), "configured")
+		assert.Equal(t, "2", a.MustRun(t, "get", "configmap", "applied", "-o", "jsonpath={.data.version}"))
+		bUnchanged("apply")
+	})
+
+	t.Run("server-side apply with a conflict", func(t *testing.T) {
+		m := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: default\ndata:\n  owner: \"%s\"\n"
+		a.WithStdin(fmt.Sprintf(m, "first")).MustRun(t, "apply", "--server-side", "--field-manager=first", "-f", "-")
+		_, errOut, err := a.WithStdin(fmt.Sprintf(m, "second")).Run("apply", "--server-side", "--field-manager=second", "-f", "-")
+		require.Error(t, err, "a conflicting server-side apply must fail")
+		assert.Contains(t, strings.ToLower(errOut), "conflict")
+		assert.Equal(t, "first", a.MustRun(t, "get", "configmap", "ssa", "-o", "jsonpath={.data.owner}"))
+		a.WithStdin(fmt.Sprintf(m, "second")).MustRun(t, "apply", "--server-side", "--field-manager=second", "--force-conflicts", "-f", "-")
+		assert.Equal(t, "second", a.MustRun(t, "get", "configmap", "ssa", "-o", "jsonpath={.data.owner}"))
+		managers := a.MustRun(t, "get", "configmap", "ssa", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}")
+		assert.Contains(t, managers, "second")
+		bUnchanged("server-side apply")
+	})
+
+	t.Run("patch strategic, merge and json", func(t *testing.T) {
+		a.MustRun(t, "patch", "configmap", "model", "-p", `{"data":{"strategic":"yes"}}`)
+		a.MustRun(t, "patch", "configmap", "model", "--type=merge", "-p", `{"data":{"merge":"yes"}}`)
+		a.MustRun(t, "patch", "configmap", "model", "--type=json", "-p", `[{"op":"add","path":"/data/json","value":"yes"}]`)
+		out := a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data}")
+		for _, k := range []string{"strategic", "merge", "json", "name"} {
+			assert.Contains(t, out, `"`+k+`"`)
+		}
+		bUnchanged("patch")
+	})
+
+	t.Run("patch --subresource=status", func(t *testing.T) {
+		// Same-named child workspaces in A and B; A's status is patched through the subresource.
+		s.CreateWorkspace(t, pathA, "child")
+		s.CreateWorkspace(t, pathB, "child")
+		a.MustRun(t, "patch", "workspace", "child", "--subresource=status", "--type=merge",
+			"-p", `{"status":{"conditions":[{"type":"Checked","status":"True","reason":"E2E","message":"patched","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`)
+		assert.Equal(t, "E2E", a.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.conditions[0].reason}"))
+		assert.Empty(t, b.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.conditions}"))
+		// The main resource ignores status, the status subresource ignores spec.
+		a.MustRun(t, "patch", "workspace", "child", "--type=merge", "-p", `{"status":{"phase":"Scheduling"}}`)
+		assert.Equal(t, "Ready", a.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.phase}"))
+		bUnchanged("status patch")
+	})
+
+	t.Run("edit with KUBE_EDITOR", func(t *testing.T) {
+		a.WithEnv("KUBE_EDITOR=sed -i s/llama/llama-3/").MustRun(t, "edit", "configmap", "model")
+		assert.Equal(t, "llama-3", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+		bUnchanged("edit")
+	})
+
+	t.Run("label and annotate", func(t *testing.T) {
+		a.MustRun(t, "label", "configmap", "model", "stage=prod")
+		a.MustRun(t, "annotate", "configmap", "model", "owner=ml-team")
+		assert.Equal(t, "prod", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.metadata.labels.stage}"))
+		assert.Equal(t, "ml-team", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.metadata.annotations.owner}"))
+		bUnchanged("label and annotate")
+	})
+
+	t.Run("dry-run=server writes nothing", func(t *testing.T) {
+		a.MustRun(t, "create", "configmap", "dry", "--from-literal=a=b", "--dry-run=server")
+		_, errOut, err := a.Run("get", "configmap", "dry")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "NotFound")
+		a.MustRun(t, "delete", "configmap", "model", "--dry-run=server")
+		a.MustRun(t, "get", "configmap", "model")
+		bUnchanged("dry-run")
+	})
+
+	t.Run("delete", func(t *testing.T) {
+		a.MustRun(t, "delete", "configmap", "chunk-0")
+		_, _, err := a.Run("get", "configmap", "chunk-0")
+		require.Error(t, err)
+		a.MustRun(t, "delete", "configmap", "model")
+		assert.Equal(t, "mistral", b.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+		bUnchanged("delete")
+	})
+
+	t.Run("explain and api-resources", func(t *testing.T) {
+		out := a.MustRun(t, "explain", "configmap.data")
+		assert.Contains(t, out, "FIELD: data")
+		out = a.MustRun(t, "explain", "workspaces.spec")
+		assert.Contains(t, out, "cluster")
+		out = a.MustRun(t, "api-resources")
+		for _, r := range []string{"configmaps", "namespaces", "secrets", "serviceaccounts", "events", "leases",
+			"roles", "rolebindings", "clusterroles", "clusterrolebindings", "workspaces"} {
+			assert.Regexp(t, "(?m)^"+r+" ", out)
+		}
+		bUnchanged("explain")
+	})
+
+	t.Run("other built-in kinds are isolated", func(t *testing.T) {
+		for _, w := range []*harness.Kubectl{a, b} {
+			w.MustRun(t, "create", "secret", "generic", "token", "--from-literal=t=1")
+			w.MustRun(t, "create", "serviceaccount", "runner")
+			w.MustRun(t, "create", "namespace", "ml")
+			w.MustRun(t, "create", "role", "reader", "--verb=get", "--resource=configmaps")
+			w.MustRun(t, "create", "rolebinding", "reader", "--role=reader", "--user=alice")
+			w.MustRun(t, "create", "clusterrole", "reader", "--verb=get", "--resource=configmaps")
+		}
+		a.MustRun(t, "delete", "namespace", "ml")
+		b.MustRun(t, "get", "namespace", "ml")
+		a.MustRun(t, "delete", "secret", "token")
+		assert.Equal(t, "Opaque", b.MustRun(t, "get", "secret", "token", "-o", "jsonpath={.type}"))
+	})
+}
+
+func TestClientGoIsolation(t *testing.T) {
+	s := harness.Start(t)
+	pathA, clusterA := s.CreateWorkspace(t, "root", "alpha")
+	_, clusterB := s.CreateWorkspace(t, "root", "beta")
+	ctx := context.Background()
+	// The same workspace by path and by logical cluster name.
+	byPath, _ := s.Clients(t, pathA)
+	byName, _ := s.Clients(t, clusterA)
+	other, _ := s.Clients(t, clusterB)
+
+	w, err := other.CoreV1().ConfigMaps("default").Watch(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	defer w.Stop()
+
+	_, err = byPath.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "cfg"}, Data: map[string]string{"w": "alpha"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	got, err := byName.CoreV1().ConfigMaps("default").Get(ctx, "cfg", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "alpha", got.Data["w"])
+	_, err = other.CoreV1().ConfigMaps("default").Get(ctx, "cfg", metav1.GetOptions{})
+	require.Error(t, err, "beta must not see alpha's configmap")
+
+	_, err = other.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{
+		ObjectMeta: metav1.ObjectMeta{Name: "only-beta"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+	select {
+	case ev := <-w.ResultChan():
+		cm := ev.Object.(*corev1.ConfigMap)
+		assert.Equal(t, "only-beta", cm.Name, "beta's watch must see only beta's objects")
+	case <-time.After(10 * time.Second):
+		t.Fatal("no watch event")
+	}
+
+	// Protobuf, which kubectl and controllers use for built-ins.
+	cfg, err := s.RESTConfig(pathA)
+	require.NoError(t, err)
+	cfg.ContentType = "application/vnd.kubernetes.protobuf"
+	cfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf"
+	proto := kubernetes.NewForConfigOrDie(cfg)
+	list, err := proto.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, list.Items, 1)
+	assert.Equal(t, "cfg", list.Items[0].Name)
+	_, err = proto.CoreV1().Secrets("default").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "p"}}, metav1.CreateOptions{})
+	require.NoError(t, err)
+}

@@ -1,0 +1,269 @@
+// Package harness starts real Gantry servers for end-to-end tests and benchmarks and drives them with the real
+// kubectl binary and client-go.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+var (
+	buildOnce sync.Once
+	builtBin  string
+	buildErr  error
+)
+
+// Binary returns the gantry binary to test: $GANTRY_BIN, or one built once into a temporary directory.
+func Binary(t testing.TB) string {
+	t.Helper()
+	if bin := os.Getenv("GANTRY_BIN"); bin != "" {
+		return bin
+	}
+	buildOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "gantry-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		builtBin = filepath.Join(dir, "gantry")
+		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/gantry")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtBin
+}
+
+// Server is a gantry process under test.
+type Server struct {
+	t       testing.TB
+	bin     string
+	DataDir string
+	Port    int
+	Args    []string
+	cmd     *exec.Cmd
+	log     *os.File
+	exited  chan struct{}
+}
+
+// Start starts a server on a fresh data directory and a free port and waits until it is ready. It is stopped
+// when the test ends.
+func Start(t testing.TB, extraArgs ...string) *Server {
+	t.Helper()
+	s := &Server{t: t, bin: Binary(t), DataDir: t.TempDir(), Port: FreePort(t), Args: extraArgs}
+	s.Restart()
+	t.Cleanup(func() { s.Stop(syscall.SIGTERM) })
+	return s
+}
+
+// Restart starts the server process again on the same data directory and port, and waits until it is ready.
+func (s *Server) Restart() {
+	s.t.Helper()
+	log, err := os.OpenFile(filepath.Join(s.DataDir, "gantry.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	args := append([]string{"start", "--data-dir", s.DataDir, "--secure-port", fmt.Sprint(s.Port)}, s.Args...)
+	s.cmd = exec.Command(s.bin, args...)
+	s.cmd.Stdout, s.cmd.Stderr = log, log
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatal(err)
+	}
+	s.log = log
+	s.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) { _ = cmd.Wait(); close(exited) }(s.cmd, s.exited)
+	s.waitReady()
+}
+
+func (s *Server) waitReady() {
+	s.t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+		select {
+		case <-s.exited:
+			return false, fmt.Errorf("gantry exited early")
+		default:
+		}
+		if _, err := os.Stat(s.Kubeconfig()); err != nil {
+			return false, nil
+		}
+		cfg, err := s.RESTConfig("root")
+		if err != nil {
+			return false, nil
+		}
+		client, err := rest.HTTPClientFor(cfg)
+		if err != nil {
+			return false, nil
+		}
+		resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/readyz", s.Port))
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return false, nil
+		}
+		// Ready also means the root workspace's default namespace exists.
+		resp, err = client.Get(fmt.Sprintf("https://127.0.0.1:%d/clusters/root/api/v1/namespaces/default", s.Port))
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		s.t.Fatalf("gantry did not become ready: %v\n%s", err, s.Logs())
+	}
+}
+
+// Stop sends sig and waits for the process to exit.
+func (s *Server) Stop(sig syscall.Signal) {
+	s.t.Helper()
+	if s.cmd == nil || s.cmd.Process == nil {
+		return
+	}
+	select {
+	case <-s.exited:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(sig)
+	select {
+	case <-s.exited:
+	case <-time.After(60 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+		s.t.Errorf("gantry did not exit within 60s of %v", sig)
+	}
+	s.log.Close()
+}
+
+// Logs returns the server's log so far.
+func (s *Server) Logs() string {
+	b, _ := os.ReadFile(filepath.Join(s.DataDir, "gantry.log"))
+	if len(b) > 20000 {
+		b = b[len(b)-20000:]
+	}
+	return string(b)
+}
+
+// Kubeconfig is the admin kubeconfig the server wrote.
+func (s *Server) Kubeconfig() string { return filepath.Join(s.DataDir, "admin.kubeconfig") }
+
+// URL returns the base URL of a workspace (path, cluster name or "*").
+func (s *Server) URL(workspace string) string {
+	return fmt.Sprintf("https://127.0.0.1:%d/clusters/%s", s.Port, workspace)
+}
+
+// RESTConfig returns an admin client config for a workspace.
+func (s *Server) RESTConfig(workspace string) (*rest.Config, error) {
+	cfg, err := clientcmd.BuildConfigFromFlags("", s.Kubeconfig())
+	if err != nil {
+		return nil, err
+	}
+	cfg.Host = s.URL(workspace)
+	cfg.QPS, cfg.Burst = 1000, 2000
+	return cfg, nil
+}
+
+// Kubectl runs the real kubectl as the admin against a workspace.
+func (s *Server) Kubectl(workspace string) *Kubectl {
+	return &Kubectl{server: s, workspace: workspace}
+}
+
+// Kubectl runs kubectl against one workspace.
+type Kubectl struct {
+	server    *Server
+	workspace string
+	// Env is added to kubectl's environment.
+	Env []string
+	// Stdin is fed to kubectl.
+	Stdin string
+}
+
+// Run runs kubectl with args and returns stdout, stderr and the error.
+func (k *Kubectl) Run(args ...string) (string, string, error) {
+	return k.RunContext(context.Background(), args...)
+}
+
+// RunContext is Run with a context that kills kubectl when done.
+func (k *Kubectl) RunContext(ctx context.Context, args ...string) (string, string, error) {
+	full := append([]string{"--kubeconfig", k.server.Kubeconfig(), "--server", k.server.URL(k.workspace)}, args...)
+	cmd := exec.CommandContext(ctx, KubectlPath(), full...)
+	cmd.Env = append(os.Environ(), k.Env...)
+	cmd.Env = append(cmd.Env, "HOME="+k.server.DataDir) // no shared discovery cache between tests
+	if k.Stdin != "" {
+		cmd.Stdin = strings.NewReader(k.Stdin)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	return stdout.String(), stderr.String(), err
+}
+
+// MustRun runs kubectl and fails the test on error, returning stdout.
+func (k *Kubectl) MustRun(t testing.TB, args ...string) string {
+	t.Helper()
+	out, errOut, err := k.Run(args...)
+	if err != nil {
+		t.Fatalf("kubectl %s (workspace %s): %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), k.workspace, err, out, errOut)
+	}
+	return out
+}
+
+// WithStdin returns a copy of k that feeds stdin to kubectl.
+func (k *Kubectl) WithStdin(stdin string) *Kubectl {
+	c := *k
+	c.Stdin = stdin
+	return &c
+}
+
+// WithEnv returns a copy of k with extra environment variables.
+func (k *Kubectl) WithEnv(env ...string) *Kubectl {
+	c := *k
+	c.Env = append(append([]string{}, k.Env...), env...)
+	return &c
+}
+
+// KubectlPath is the kubectl binary: $KUBECTL or the one on PATH.
+func KubectlPath() string {
+	if p := os.Getenv("KUBECTL"); p != "" {
+		return p
+	}
+	if p, err := exec.LookPath("kubectl"); err == nil {
+		return p
+	}
+	return "/usr/bin/kubectl"
+}
+
+// FreePort returns a free TCP port on loopback.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}

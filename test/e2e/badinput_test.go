@@ -1,0 +1,126 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/gantry-dev/gantry/test/harness"
+)
+
+type badRequest struct {
+	name        string
+	method      string
+	path        string // below https://host:port
+	contentType string
+	body        []byte
+	code        int
+}
+
+func TestBadInputGetsStatusAndWritesNothing(t *testing.T) {
+	s := harness.Start(t)
+	pathA, clusterA := s.CreateWorkspace(t, "root", "bad-a")
+	pathB, clusterB := s.CreateWorkspace(t, "root", "bad-b")
+	clientA, _ := s.Clients(t, pathA)
+	clientB, _ := s.Clients(t, pathB)
+	s.Kubectl(pathA).MustRun(t, "create", "configmap", "existing", "--from-literal=k=v")
+	s.Kubectl(pathB).MustRun(t, "create", "configmap", "existing", "--from-literal=k=v")
+	beforeA, beforeB := takeSnapshot(t, clientA), takeSnapshot(t, clientB)
+
+	cmPath := func(ws string) string { return "/clusters/" + ws + "/api/v1/namespaces/default/configmaps" }
+	cm := func(name string, annotations map[string]string, data map[string]string) []byte {
+		b, _ := json.Marshal(map[string]interface{}{
+			"apiVersion": "v1", "kind": "ConfigMap",
+			"metadata": map[string]interface{}{"name": name, "annotations": annotations}, "data": data,
+		})
+		return b
+	}
+	huge := strings.Repeat("x", 4*1024*1024)
+	big := strings.Repeat("x", 1536*1024)
+
+	cases := []badRequest{
+		{"malformed JSON", http.MethodPost, cmPath(pathA), "application/json", []byte(`{"apiVersion":"v1","kind":`), 400},
+		{"malformed YAML", http.MethodPost, cmPath(pathA), "application/yaml", []byte("apiVersion: v1\nkind: [ConfigMap\n"), 400},
+		{"JSON of the wrong shape", http.MethodPost, cmPath(pathA), "application/json", []byte(`{"apiVersion":"v1","kind":"ConfigMap","metadata":"nope"}`), 400},
+		{"body over the size limit", http.MethodPost, cmPath(pathA), "application/json", cm("huge", nil, map[string]string{"k": huge}), 413},
+		{"data over 1MiB", http.MethodPost, cmPath(pathA), "application/json", cm("big", nil, map[string]string{"k": big}), 422},
+		{"uppercase object name", http.MethodPost, cmPath(pathA), "application/json", cm("Bad_Name", nil, nil), 422},
+		{"name of 300 characters", http.MethodPost, cmPath(pathA), "application/json", cm(strings.Repeat("a", 300), nil, nil), 422},
+		{"name with a slash", http.MethodPost, cmPath(pathA), "application/json", cm("a/b", nil, nil), 422},
+		{"name '..'", http.MethodPost, cmPath(pathA), "application/json", cm("..", nil, nil), 422},
+		{"get of '..'", http.MethodGet, cmPath(pathA) + "/..", "", nil, 400},
+		{"get of an encoded path trick", http.MethodGet, cmPath(pathA) + "/..%2F..%2Fsecrets", "", nil, 404},
+		{"body claims another workspace", http.MethodPost, cmPath(pathA), "application/json",
+			cm("claims-b", map[string]string{"gantry.dev/cluster": clusterB}, nil), 400},
+		{"body claims an invalid workspace", http.MethodPost, cmPath(pathA), "application/json",
+			cm("claims-bad", map[string]string{"gantry.dev/cluster": "../root"}, nil), 400},
+		{"update claims another workspace", http.MethodPut, cmPath(pathA) + "/existing", "application/json",
+			cm("existing", map[string]string{"gantry.dev/cluster": clusterB}, map[string]string{"k": "stolen"}), 400},
+		{"patch moves to another workspace", http.MethodPatch, cmPath(pathA) + "/existing", "application/merge-patch+json",
+			[]byte(`{"metadata":{"annotations":{"gantry.dev/cluster":"` + clusterB + `"}},"data":{"k":"stolen"}}`), 400},
+		{"malformed patch", http.MethodPatch, cmPath(pathA) + "/existing", "application/merge-patch+json", []byte(`{"data":`), 400},
+		{"uppercase workspace", http.MethodGet, cmPath("root:Bad-A"), "", nil, 400},
+		{"'..' in a workspace path", http.MethodGet, cmPath("root:..:bad-b"), "", nil, 400},
+		{"'..' as the workspace", http.MethodGet, cmPath(".."), "", nil, 400},
+		{"%2F in a workspace path", http.MethodGet, cmPath("root%2Fbad-b"), "", nil, 400},
+		{"%2E%2E as the workspace", http.MethodGet, cmPath("%2E%2E"), "", nil, 400},
+		{"empty path segment", http.MethodGet, cmPath("root::bad-b"), "", nil, 400},
+		{"trailing colon", http.MethodGet, cmPath("root:"), "", nil, 400},
+		{"empty workspace", http.MethodGet, "/clusters//api/v1/namespaces", "", nil, 400},
+		{"workspace name of 200 characters", http.MethodGet, cmPath("root:" + strings.Repeat("a", 200)), "", nil, 400},
+		{"cluster name of 200 characters", http.MethodGet, cmPath(strings.Repeat("a", 200)), "", nil, 400},
+		{"unicode workspace", http.MethodGet, cmPath("root:b%C3%A4d"), "", nil, 400},
+		{"unknown workspace path", http.MethodGet, cmPath("root:nope"), "", nil, 404},
+		{"unknown child of a known workspace", http.MethodPost, cmPath(pathA + ":nope"), "application/json", cm("x", nil, nil), 404},
+		{"unknown cluster name", http.MethodGet, cmPath("zzzzzzzzzzzzz"), "", nil, 404},
+		{"API without a workspace", http.MethodGet, "/api/v1/namespaces/default/configmaps", "", nil, 404},
+	}
+
+	cfg, err := s.RESTConfig("root")
+	require.NoError(t, err)
+	httpClient, err := rest.HTTPClientFor(cfg)
+	require.NoError(t, err)
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(context.Background(), c.method, fmt.Sprintf("https://127.0.0.1:%d%s", s.Port, c.path), bytes.NewReader(c.body))
+			require.NoError(t, err)
+			// Keep the escaped path exactly as written.
+			req.URL.RawPath = c.path
+			req.URL.Path = strings.ReplaceAll(c.path, "%2F", "/")
+			if c.contentType != "" {
+				req.Header.Set("Content-Type", c.contentType)
+			}
+			req.Header.Set("Accept", "application/json")
+			resp, err := httpClient.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			assert.Equal(t, c.code, resp.StatusCode, "body: %.400s", body)
+			var status metav1.Status
+			require.NoError(t, json.Unmarshal(body, &status), "the answer must be a Status: %.400s", body)
+			assert.Equal(t, "Status", status.Kind)
+			assert.Equal(t, metav1.StatusFailure, status.Status)
+			assert.Equal(t, int32(c.code), status.Code)
+			assert.NotEmpty(t, status.Message)
+		})
+	}
+
+	assert.Equal(t, beforeA, takeSnapshot(t, clientA), "workspace A changed")
+	assert.Equal(t, beforeB, takeSnapshot(t, clientB), "workspace B changed")
+	root, _ := s.Clients(t, "root")
+	rootCMs, err := root.CoreV1().ConfigMaps("").List(context.Background(), metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, rootCMs.Items, "nothing may land in root")
+	assert.Contains(t, s.Logs(), "Serving securely", "the server kept running")
+	_ = clusterA
+}

@@ -1,0 +1,140 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+
+	"github.com/gantry-dev/gantry/test/harness"
+)
+
+func TestRestartKeepsEverything(t *testing.T) {
+	s := harness.Start(t)
+	path, cluster := s.CreateWorkspace(t, "root", "durable")
+	childPath, _ := s.CreateWorkspace(t, path, "child")
+	ctx := context.Background()
+
+	write := func(name string) {
+		c, _ := s.Clients(t, childPath)
+		_, err := c.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{
+			ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{"v": name}}, metav1.CreateOptions{})
+		require.NoError(t, err)
+	}
+	check := func(names ...string) {
+		t.Helper()
+		for _, p := range []string{path, cluster} {
+			c, _ := s.Clients(t, p)
+			_, err := c.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{})
+			require.NoError(t, err, "workspace %s after restart", p)
+		}
+		c, _ := s.Clients(t, childPath)
+		for _, n := range names {
+			got, err := c.CoreV1().ConfigMaps("default").Get(ctx, n, metav1.GetOptions{})
+			require.NoError(t, err, "configmap %s after restart", n)
+			assert.Equal(t, n, got.Data["v"])
+		}
+		assert.Equal(t, "Ready", s.Kubectl(path).MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.phase}"))
+	}
+
+	write("before-sigterm")
+	s.Stop(syscall.SIGTERM)
+	s.Restart()
+	check("before-sigterm")
+
+	write("before-sigkill")
+	s.Stop(syscall.SIGKILL)
+	s.Restart()
+	check("before-sigterm", "before-sigkill")
+
+	// A workspace created after the restarts still works.
+	newPath, _ := s.CreateWorkspace(t, path, "after")
+	s.Kubectl(newPath).MustRun(t, "create", "configmap", "x")
+}
+
+func TestDeletingAWorkspaceRemovesItsContentAndChildren(t *testing.T) {
+	s := harness.Start(t)
+	ctx := context.Background()
+	doomed, doomedCluster := s.CreateWorkspace(t, "root", "doomed")
+	child, childCluster := s.CreateWorkspace(t, doomed, "child")
+	grandchild, grandchildCluster := s.CreateWorkspace(t, child, "grandchild")
+	keep, _ := s.CreateWorkspace(t, "root", "keep")
+	for _, p := range []string{doomed, child, grandchild, keep} {
+		s.Kubectl(p).MustRun(t, "create", "configmap", "data", "--from-literal=k=v")
+		s.Kubectl(p).MustRun(t, "create", "namespace", "ml")
+		s.Kubectl(p).MustRun(t, "create", "secret", "generic", "s", "-n", "ml", "--from-literal=k=v")
+	}
+
+	s.Kubectl("root").MustRun(t, "delete", "workspace", "doomed", "--wait=false")
+	_, rootDyn := s.Clients(t, "root")
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		_, err := rootDyn.Resource(harness.WorkspacesGVR).Get(ctx, "doomed", metav1.GetOptions{})
+		return apierrors.IsNotFound(err), nil
+	})
+	require.NoError(t, err, "the workspace object must go away once its content is erased")
+
+	cfg, err := s.RESTConfig("root")
+	require.NoError(t, err)
+	httpClient, err := rest.HTTPClientFor(cfg)
+	require.NoError(t, err)
+	for _, ref := range []string{doomed, child, grandchild, doomedCluster, childCluster, grandchildCluster} {
+		resp, err := httpClient.Get(fmt.Sprintf("%s/api/v1/namespaces", s.URL(ref)))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusNotFound, resp.StatusCode, "workspace %s must be gone", ref)
+	}
+
+	// Everything stored in the deleted clusters is gone, the sibling is untouched.
+	all, _ := s.Clients(t, "*")
+	for _, list := range []func() ([]metav1.Object, error){
+		func() ([]metav1.Object, error) {
+			l, err := all.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{})
+			var out []metav1.Object
+			for i := range l.Items {
+				out = append(out, &l.Items[i])
+			}
+			return out, err
+		},
+		func() ([]metav1.Object, error) {
+			l, err := all.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
+			var out []metav1.Object
+			for i := range l.Items {
+				out = append(out, &l.Items[i])
+			}
+			return out, err
+		},
+		func() ([]metav1.Object, error) {
+			l, err := all.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+			var out []metav1.Object
+			for i := range l.Items {
+				out = append(out, &l.Items[i])
+			}
+			return out, err
+		},
+	} {
+		objs, err := list()
+		require.NoError(t, err)
+		for _, o := range objs {
+			c := o.GetAnnotations()["gantry.dev/cluster"]
+			assert.NotContains(t, []string{doomedCluster, childCluster, grandchildCluster}, c, "%s/%s survived", o.GetNamespace(), o.GetName())
+		}
+	}
+	assert.Equal(t, "dg==", s.Kubectl(keep).MustRun(t, "get", "secret", "s", "-n", "ml", "-o", "jsonpath={.data.k}"))
+	s.Kubectl(keep).MustRun(t, "get", "configmap", "data")
+
+	// The name can be used again and starts empty.
+	again, againCluster := s.CreateWorkspace(t, "root", "doomed")
+	assert.NotEqual(t, doomedCluster, againCluster)
+	assert.Empty(t, s.Kubectl(again).MustRun(t, "get", "configmaps", "-o", "name"))
+	assert.Equal(t, "namespace/default\n", s.Kubectl(again).MustRun(t, "get", "namespaces", "-o", "name"))
+}

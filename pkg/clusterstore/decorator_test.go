@@ -1,0 +1,204 @@
+package clusterstore_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metainternalversion "k8s.io/apimachinery/pkg/apis/meta/internalversion"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/generic"
+	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
+	"k8s.io/apiserver/pkg/registry/rest"
+	serverstorage "k8s.io/apiserver/pkg/server/storage"
+	"k8s.io/apiserver/pkg/storage/etcd3/testserver"
+	"k8s.io/apiserver/pkg/storage/names"
+	"k8s.io/apiserver/pkg/storage/storagebackend"
+
+	"github.com/gantry-dev/gantry/pkg/clusterstore"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/registry"
+)
+
+type cmStrategy struct {
+	runtime.ObjectTyper
+	names.NameGenerator
+}
+
+func (cmStrategy) NamespaceScoped() bool                                            { return true }
+func (cmStrategy) PrepareForCreate(context.Context, runtime.Object)                 {}
+func (cmStrategy) PrepareForUpdate(context.Context, runtime.Object, runtime.Object) {}
+func (cmStrategy) Validate(context.Context, runtime.Object) field.ErrorList         { return nil }
+func (cmStrategy) ValidateUpdate(context.Context, runtime.Object, runtime.Object) field.ErrorList {
+	return nil
+}
+func (cmStrategy) WarningsOnCreate(context.Context, runtime.Object) []string { return nil }
+func (cmStrategy) WarningsOnUpdate(context.Context, runtime.Object, runtime.Object) []string {
+	return nil
+}
+func (cmStrategy) Canonicalize(runtime.Object)                   {}
+func (cmStrategy) AllowCreateOnUpdate(context.Context) bool      { return false }
+func (cmStrategy) AllowUnconditionalUpdate(context.Context) bool { return true }
+
+func newConfigMapStore(t *testing.T) (*genericregistry.Store, *clusterstore.RESTOptionsGetter, func(key string) bool) {
+	t.Helper()
+	etcdClient := testserver.RunEtcd(t, nil)
+	cfg := storagebackend.NewDefaultConfig("/registry", nil)
+	cfg.Transport.ServerList = etcdClient.Endpoints()
+	getter := &clusterstore.RESTOptionsGetter{Storage: *cfg, Codec: func(schema.GroupResource) (runtime.Codec, runtime.GroupVersioner, error) {
+		return serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
+			StorageMediaType: runtime.ContentTypeProtobuf, StorageSerializer: registry.Codecs,
+			StorageVersion: corev1.SchemeGroupVersion, MemoryVersion: registry.InternalVersion(""),
+		})
+	}}
+	s := cmStrategy{ObjectTyper: registry.Scheme, NameGenerator: names.SimpleNameGenerator}
+	store := &genericregistry.Store{
+		NewFunc:                   func() runtime.Object { return &corev1.ConfigMap{} },
+		NewListFunc:               func() runtime.Object { return &corev1.ConfigMapList{} },
+		DefaultQualifiedResource:  corev1.Resource("configmaps"),
+		SingularQualifiedResource: corev1.Resource("configmap"),
+		CreateStrategy:            s, UpdateStrategy: s, DeleteStrategy: s,
+		TableConvertor: rest.NewDefaultTableConvertor(corev1.Resource("configmaps")),
+	}
+	require.NoError(t, store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: getter}))
+	t.Cleanup(store.Destroy)
+	exists := func(key string) bool {
+		resp, err := etcdClient.KV.Get(context.Background(), key)
+		require.NoError(t, err)
+		return len(resp.Kvs) == 1
+	}
+	return store, getter, exists
+}
+
+func ctxFor(cluster logicalcluster.Name) context.Context {
+	ctx := genericapirequest.WithNamespace(genericapirequest.NewContext(), "default")
+	return logicalcluster.WithCluster(ctx, cluster)
+}
+
+func cm(name, value string, annotations map[string]string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "default", Annotations: annotations}, Data: map[string]string{"v": value}}
+}
+
+func TestStorageIsolation(t *testing.T) {
+	store, getter, exists := newConfigMapStore(t)
+	a, b := ctxFor("clustera"), ctxFor("clusterb")
+
+	t.Run("no workspace in context fails closed", func(t *testing.T) {
+		noCluster := genericapirequest.WithNamespace(genericapirequest.NewContext(), "default")
+		_, err := store.Create(noCluster, cm("x", "1", nil), nil, &metav1.CreateOptions{})
+		require.Error(t, err)
+		_, err = store.Get(noCluster, "x", &metav1.GetOptions{})
+		require.Error(t, err)
+		_, err = store.List(noCluster, &metainternalversion.ListOptions{})
+		require.Error(t, err)
+	})
+
+	_, err := store.Create(a, cm("same", "a", nil), nil, &metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = store.Create(b, cm("same", "b", nil), nil, &metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	t.Run("keys carry the cluster", func(t *testing.T) {
+		assert.True(t, exists("/registry/core/configmaps/clustera/default/same"))
+		assert.True(t, exists("/registry/core/configmaps/clusterb/default/same"))
+		assert.False(t, exists("/registry/core/configmaps/default/same"))
+		assert.Equal(t, []string{"core/configmaps"}, getter.ResourcePrefixes())
+	})
+
+	t.Run("get, list and the cache are per workspace", func(t *testing.T) {
+		for ctx, want := range map[context.Context]string{a: "a", b: "b"} {
+			got, err := store.Get(ctx, "same", &metav1.GetOptions{})
+			require.NoError(t, err)
+			assert.Equal(t, want, got.(*corev1.ConfigMap).Data["v"])
+			for _, rv := range []string{"", "0"} { // from etcd and from the watch cache
+				list, err := store.List(ctx, &metainternalversion.ListOptions{ResourceVersion: rv})
+				require.NoError(t, err)
+				items := list.(*corev1.ConfigMapList).Items
+				require.Len(t, items, 1, "rv=%q", rv)
+				assert.Equal(t, want, items[0].Data["v"])
+			}
+		}
+	})
+
+	t.Run("the cluster annotation is stamped and protected", func(t *testing.T) {
+		got, err := store.Get(a, "same", &metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "clustera", got.(*corev1.ConfigMap).Annotations[logicalcluster.AnnotationKey])
+		_, err = store.Create(a, cm("claims", "x", map[string]string{logicalcluster.AnnotationKey: "clusterb"}), nil, &metav1.CreateOptions{})
+		assert.True(t, apierrors.IsBadRequest(err), "%v", err)
+		assert.False(t, exists("/registry/core/configmaps/clusterb/default/claims"))
+		assert.False(t, exists("/registry/core/configmaps/clustera/default/claims"))
+
+		stolen := got.(*corev1.ConfigMap).DeepCopy()
+		stolen.Annotations[logicalcluster.AnnotationKey] = "clusterb"
+		stolen.Data["v"] = "stolen"
+		_, _, err = store.Update(a, "same", rest.DefaultUpdatedObjectInfo(stolen), nil, nil, false, &metav1.UpdateOptions{})
+		assert.True(t, apierrors.IsBadRequest(err), "%v", err)
+
+		stripped := got.(*corev1.ConfigMap).DeepCopy()
+		stripped.Annotations = nil
+		stripped.Data["v"] = "a2"
+		updated, _, err := store.Update(a, "same", rest.DefaultUpdatedObjectInfo(stripped), nil, nil, false, &metav1.UpdateOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "clustera", updated.(*corev1.ConfigMap).Annotations[logicalcluster.AnnotationKey], "re-stamped")
+		fromB, err := store.Get(b, "same", &metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "b", fromB.(*corev1.ConfigMap).Data["v"])
+	})
+
+	t.Run("watch is per workspace, wildcard sees all", func(t *testing.T) {
+		wa, err := store.Watch(a, &metainternalversion.ListOptions{ResourceVersion: "0"})
+		require.NoError(t, err)
+		defer wa.Stop()
+		wall, err := store.Watch(ctxFor(logicalcluster.Wildcard), &metainternalversion.ListOptions{ResourceVersion: "0"})
+		require.NoError(t, err)
+		defer wall.Stop()
+		_, err = store.Create(b, cm("later", "b", nil), nil, &metav1.CreateOptions{})
+		require.NoError(t, err)
+		_, err = store.Create(a, cm("later", "a", nil), nil, &metav1.CreateOptions{})
+		require.NoError(t, err)
+
+		var seenA []string
+		deadline := time.After(10 * time.Second)
+		for len(seenA) < 2 {
+			select {
+			case ev := <-wa.ResultChan():
+				c, err := meta.Accessor(ev.Object)
+				require.NoError(t, err)
+				seenA = append(seenA, c.GetAnnotations()[logicalcluster.AnnotationKey]+"/"+c.GetName())
+			case <-deadline:
+				t.Fatalf("watch in A saw %v", seenA)
+			}
+		}
+		assert.ElementsMatch(t, []string{"clustera/same", "clustera/later"}, seenA)
+
+		seenAll := map[string]bool{}
+		for len(seenAll) < 4 {
+			select {
+			case ev := <-wall.ResultChan():
+				c, err := meta.Accessor(ev.Object)
+				require.NoError(t, err)
+				seenAll[c.GetAnnotations()[logicalcluster.AnnotationKey]+"/"+c.GetName()] = true
+			case <-deadline:
+				t.Fatalf("wildcard watch saw %v", seenAll)
+			}
+		}
+		_, err = store.Get(ctxFor(logicalcluster.Wildcard), "same", &metav1.GetOptions{})
+		assert.True(t, apierrors.IsBadRequest(err), "wildcard get must be refused by storage too: %v", err)
+	})
+
+	t.Run("erase refuses an invalid cluster name before any delete", func(t *testing.T) {
+		eraser := &clusterstore.Eraser{Client: nil, Getter: getter}
+		require.Error(t, eraser.Erase(context.Background(), "../x"))
+		require.Error(t, eraser.Erase(context.Background(), ""))
+	})
+}

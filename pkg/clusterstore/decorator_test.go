@@ -104,8 +104,9 @@ func TestStorageIsolation(t *testing.T) {
 
 	_, err := store.Create(a, cm("same", "a", nil), nil, &metav1.CreateOptions{})
 	require.NoError(t, err)
-	_, err = store.Create(b, cm("same", "b", nil), nil, &metav1.CreateOptions{})
+	created, err := store.Create(b, cm("same", "b", nil), nil, &metav1.CreateOptions{})
 	require.NoError(t, err)
+	lastRV := created.(*corev1.ConfigMap).ResourceVersion
 
 	t.Run("keys carry the cluster", func(t *testing.T) {
 		assert.True(t, exists("/registry/core/configmaps/clustera/default/same"))
@@ -119,11 +120,12 @@ func TestStorageIsolation(t *testing.T) {
 			got, err := store.Get(ctx, "same", &metav1.GetOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, want, got.(*corev1.ConfigMap).Data["v"])
-			for _, rv := range []string{"", "0"} { // from etcd and from the watch cache
-				list, err := store.List(ctx, &metainternalversion.ListOptions{ResourceVersion: rv})
+			// From etcd, and from the watch cache once it has caught up with the last write.
+			for _, opts := range []metainternalversion.ListOptions{{}, {ResourceVersion: lastRV, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}} {
+				list, err := store.List(ctx, &opts)
 				require.NoError(t, err)
 				items := list.(*corev1.ConfigMapList).Items
-				require.Len(t, items, 1, "rv=%q", rv)
+				require.Len(t, items, 1, "rv=%q", opts.ResourceVersion)
 				assert.Equal(t, want, items[0].Data["v"])
 			}
 		}
@@ -150,21 +152,25 @@ func TestStorageIsolation(t *testing.T) {
 		updated, _, err := store.Update(a, "same", rest.DefaultUpdatedObjectInfo(stripped), nil, nil, false, &metav1.UpdateOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, "clustera", updated.(*corev1.ConfigMap).Annotations[logicalcluster.AnnotationKey], "re-stamped")
+		lastRV = updated.(*corev1.ConfigMap).ResourceVersion
 		fromB, err := store.Get(b, "same", &metav1.GetOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, "b", fromB.(*corev1.ConfigMap).Data["v"])
 	})
 
 	t.Run("watch is per workspace, wildcard sees all", func(t *testing.T) {
-		wa, err := store.Watch(a, &metainternalversion.ListOptions{ResourceVersion: "0"})
+		// Watch from the last write: only what follows is delivered.
+		wa, err := store.Watch(a, &metainternalversion.ListOptions{ResourceVersion: lastRV})
 		require.NoError(t, err)
 		defer wa.Stop()
-		wall, err := store.Watch(ctxFor(logicalcluster.Wildcard), &metainternalversion.ListOptions{ResourceVersion: "0"})
+		wall, err := store.Watch(ctxFor(logicalcluster.Wildcard), &metainternalversion.ListOptions{ResourceVersion: lastRV})
 		require.NoError(t, err)
 		defer wall.Stop()
 		_, err = store.Create(b, cm("later", "b", nil), nil, &metav1.CreateOptions{})
 		require.NoError(t, err)
 		_, err = store.Create(a, cm("later", "a", nil), nil, &metav1.CreateOptions{})
+		require.NoError(t, err)
+		_, err = store.Create(a, cm("last", "a", nil), nil, &metav1.CreateOptions{})
 		require.NoError(t, err)
 
 		var seenA []string
@@ -179,10 +185,10 @@ func TestStorageIsolation(t *testing.T) {
 				t.Fatalf("watch in A saw %v", seenA)
 			}
 		}
-		assert.ElementsMatch(t, []string{"clustera/same", "clustera/later"}, seenA)
+		assert.Equal(t, []string{"clustera/later", "clustera/last"}, seenA, "A's watch sees A's events only, in order")
 
 		seenAll := map[string]bool{}
-		for len(seenAll) < 4 {
+		for len(seenAll) < 3 {
 			select {
 			case ev := <-wall.ResultChan():
 				c, err := meta.Accessor(ev.Object)
@@ -192,6 +198,7 @@ func TestStorageIsolation(t *testing.T) {
 				t.Fatalf("wildcard watch saw %v", seenAll)
 			}
 		}
+		assert.Equal(t, map[string]bool{"clusterb/later": true, "clustera/later": true, "clustera/last": true}, seenAll)
 		_, err = store.Get(ctxFor(logicalcluster.Wildcard), "same", &metav1.GetOptions{})
 		assert.True(t, apierrors.IsBadRequest(err), "wildcard get must be refused by storage too: %v", err)
 	})

@@ -159,6 +159,22 @@ func (s *Server) Stop(sig syscall.Signal) {
 	s.log.Close()
 }
 
+// RSSKiB returns the resident set size of the server process, in KiB, from /proc.
+func (s *Server) RSSKiB() (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(line, "VmRSS:") {
+			var kib int64
+			_, err := fmt.Sscanf(strings.TrimSpace(strings.TrimPrefix(line, "VmRSS:")), "%d kB", &kib)
+			return kib, err
+		}
+	}
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", s.cmd.Process.Pid)
+}
+
 // Logs returns the server's log so far.
 func (s *Server) Logs() string {
 	b, _ := os.ReadFile(filepath.Join(s.DataDir, "gantry.log"))

@@ -1,0 +1,176 @@
+// Package bench holds Gantry's benchmarks. They start the real server and are run by `make bench`, never by
+// `make test`. Figures and the commands that produced them are recorded in docs/performance.md.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/gantry-dev/gantry/test/harness"
+)
+
+// createReady creates n workspaces named prefix-i in root with the given concurrency and returns when all are
+// Ready, observed through one watch.
+func createReady(b *testing.B, dyn dynamic.Interface, prefix string, n, concurrency int) time.Duration {
+	b.Helper()
+	ctx := context.Background()
+	ws := dyn.Resource(harness.WorkspacesGVR)
+	list, err := ws.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	w, err := ws.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer w.Stop()
+	ready := map[string]bool{}
+	allReady := make(chan struct{})
+	go func() {
+		for ev := range w.ResultChan() {
+			if ev.Type == watch.Error {
+				continue
+			}
+			u := ev.Object.(*unstructured.Unstructured)
+			if phase, _, _ := unstructured.NestedString(u.Object, "status", "phase"); phase == "Ready" {
+				ready[u.GetName()] = true
+				if len(ready) == n {
+					close(allReady)
+					return
+				}
+			}
+		}
+	}()
+
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for c := 0; c < concurrency; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := next.Add(1) - 1
+				if i >= int64(n) {
+					return
+				}
+				obj := &unstructured.Unstructured{Object: map[string]interface{}{
+					"apiVersion": "tenancy.gantry.dev/v1alpha1", "kind": "Workspace",
+					"metadata": map[string]interface{}{"name": fmt.Sprintf("%s-%d", prefix, i)},
+				}}
+				if _, err := ws.Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-allReady:
+	case <-time.After(10 * time.Minute):
+		b.Fatalf("only %d of %d workspaces Ready after 10 minutes", len(ready), n)
+	}
+	return time.Since(start)
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// BenchmarkWorkspaceCreationToReady reports workspaces/s from the first create to the last Ready, and the RSS
+// cost per empty workspace, at GANTRY_BENCH_WORKSPACES (default 1000) workspaces.
+func BenchmarkWorkspaceCreationToReady(b *testing.B) {
+	n := envInt("GANTRY_BENCH_WORKSPACES", 1000)
+	for i := 0; i < b.N; i++ {
+		s := harness.Start(b)
+		_, dyn := s.Clients(b, "root")
+		// Warm up the paths once so the baseline includes every cache and connection.
+		createReady(b, dyn, "warmup", 10, 4)
+		time.Sleep(2 * time.Second)
+		before, err := s.RSSKiB()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		elapsed := createReady(b, dyn, "ws", n, 16)
+		b.StopTimer()
+		time.Sleep(5 * time.Second) // let the Go runtime settle before reading RSS
+		after, err := s.RSSKiB()
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(n)/elapsed.Seconds(), "workspaces/s")
+		b.ReportMetric(float64(after-before)/float64(n), "KiB-RSS/workspace")
+		b.ReportMetric(float64(after)/1024, "MiB-RSS-total")
+		b.ReportMetric(0, "ns/op")
+	}
+}
+
+// BenchmarkGetAndListAmongWorkspaces measures GET and LIST latency inside one workspace while
+// GANTRY_BENCH_WORKSPACES (default 1000) workspaces exist, each holding 10 configmaps.
+func BenchmarkGetAndListAmongWorkspaces(b *testing.B) {
+	n := envInt("GANTRY_BENCH_WORKSPACES", 1000)
+	s := harness.Start(b)
+	_, dyn := s.Clients(b, "root")
+	createReady(b, dyn, "ws", n, 16)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, 16)
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			c, _ := s.Clients(b, fmt.Sprintf("root:ws-%d", i))
+			for j := 0; j < 10; j++ {
+				if _, err := c.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{
+					ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("cm-%d", j)}, Data: map[string]string{"k": "v"}}, metav1.CreateOptions{}); err != nil {
+					b.Error(err)
+				}
+			}
+		}(i)
+	}
+	wg.Wait()
+	client, _ := s.Clients(b, "root:ws-500")
+
+	b.Run("GET", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := client.CoreV1().ConfigMaps("default").Get(ctx, "cm-5", metav1.GetOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("LIST", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			l, err := client.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{})
+			if err != nil || len(l.Items) != 10 {
+				b.Fatalf("list: %v (%d items)", err, len(l.Items))
+			}
+		}
+	})
+	b.Run("LIST-from-cache", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			l, err := client.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+			if err != nil || len(l.Items) != 10 {
+				b.Fatalf("list: %v (%d items)", err, len(l.Items))
+			}
+		}
+	})
+}

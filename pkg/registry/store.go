@@ -5,7 +5,6 @@ import (
 	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
@@ -104,5 +103,3 @@ func TypedKinds() []schema.GroupVersionKind {
 	}
 	return out
 }
-
-var _ runtime.Object = &metav1.Status{}

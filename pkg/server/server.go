@@ -10,20 +10,16 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	x509request "k8s.io/apiserver/pkg/authentication/request/x509"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
-	serverstorage "k8s.io/apiserver/pkg/server/storage"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/component-base/compatibility"
 	"k8s.io/klog/v2"
 
-	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
 	"github.com/gantry-dev/gantry/pkg/etcd"
@@ -68,7 +64,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: storageCodec}
+	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: registry.StorageCodec}
 	getter.Storage.Transport.ServerList = endpoints
 
 	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
@@ -82,7 +78,11 @@ func Run(ctx context.Context, o *Options) error {
 	if err := server.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, legacy); err != nil {
 		return err
 	}
-	if err := server.InstallAPIGroups(groups...); err != nil {
+	crds, err := registry.APIExtensionsGroup(getter)
+	if err != nil {
+		return err
+	}
+	if err := server.InstallAPIGroups(append(groups, crds)...); err != nil {
 		return err
 	}
 
@@ -154,28 +154,4 @@ func newGenericConfig(o *Options, files pki.Files, resolver routing.Resolver) (*
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(apiHandler, c), resolver, registry.Codecs)
 	}
 	return config, nil
-}
-
-// storageCodec stores the Kubernetes built-ins as protobuf, like Kubernetes, and Gantry's own kinds as JSON.
-func storageCodec(resource schema.GroupResource) (runtime.Codec, runtime.GroupVersioner, error) {
-	var version schema.GroupVersion
-	mediaType := runtime.ContentTypeProtobuf
-	for _, gvk := range registry.TypedKinds() {
-		if gvk.Group == resource.Group {
-			version = gvk.GroupVersion()
-			break
-		}
-	}
-	if version.Empty() && resource.Group != "" {
-		return nil, nil, fmt.Errorf("no storage version for %s", resource)
-	}
-	if version.Group == tenancyv1alpha1.GroupName {
-		mediaType = runtime.ContentTypeJSON
-	}
-	return serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{
-		StorageMediaType:  mediaType,
-		StorageSerializer: registry.Codecs,
-		StorageVersion:    version,
-		MemoryVersion:     registry.InternalVersion(version.Group),
-	})
 }

@@ -4,6 +4,10 @@ GO ?= go
 BIN := $(CURDIR)/bin
 DATA_DIR ?= .gantry
 GO_TEST_FLAGS ?= -timeout 25m
+# The Kubernetes API level Gantry serves, as `kubectl version` reads it.
+VERSION_PKG := k8s.io/component-base/version
+LDFLAGS := -X $(VERSION_PKG).gitVersion=v1.37.0+gantry -X $(VERSION_PKG).gitMajor=1 -X $(VERSION_PKG).gitMinor=37 \
+	-X $(VERSION_PKG).gitTreeState=clean
 BENCH_FLAGS ?= -run '^$$' -bench . -benchtime 1x -timeout 60m
 
 .DEFAULT_GOAL := help
@@ -14,7 +18,7 @@ help: ## List the targets.
 
 .PHONY: build
 build: ## Build every binary into bin/.
-	$(GO) build -o $(BIN)/ ./cmd/...
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./cmd/...
 
 .PHONY: run
 run: build ## Build and start Gantry with embedded etcd under $(DATA_DIR) (prints how to point kubectl at it).

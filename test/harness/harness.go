@@ -44,7 +44,10 @@ func Binary(t testing.TB) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "gantry")
-		cmd := exec.Command("go", "build", "-o", builtBin, "./cmd/gantry")
+		// The same version stamp as the Makefile's build, which kubectl needs to parse.
+		const v = "k8s.io/component-base/version"
+		ldflags := fmt.Sprintf("-X %[1]s.gitVersion=v1.37.0+gantry -X %[1]s.gitMajor=1 -X %[1]s.gitMinor=37 -X %[1]s.gitTreeState=clean", v)
+		cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", builtBin, "./cmd/gantry")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			buildErr = fmt.Errorf("go build: %v\n%s", err, out)

@@ -83,6 +83,12 @@ func TestBadInputGetsStatusAndWritesNothing(t *testing.T) {
 		{"unknown workspace path", http.MethodGet, cmPath("root:nope"), "", nil, 404},
 		{"unknown child of a known workspace", http.MethodPost, cmPath(pathA + ":nope"), "application/json", cm("x", nil, nil), 404},
 		{"unknown cluster name", http.MethodGet, cmPath("zzzzzzzzzzzzz"), "", nil, 404},
+		{"workspace named with uppercase", http.MethodPost, "/clusters/" + pathA + "/apis/tenancy.gantry.dev/v1alpha1/workspaces", "application/json",
+			[]byte(`{"apiVersion":"tenancy.gantry.dev/v1alpha1","kind":"Workspace","metadata":{"name":"Team_A"}}`), 422},
+		{"workspace named with a dot", http.MethodPost, "/clusters/" + pathA + "/apis/tenancy.gantry.dev/v1alpha1/workspaces", "application/json",
+			[]byte(`{"apiVersion":"tenancy.gantry.dev/v1alpha1","kind":"Workspace","metadata":{"name":"team.a"}}`), 422},
+		{"workspace name of 64 characters", http.MethodPost, "/clusters/" + pathA + "/apis/tenancy.gantry.dev/v1alpha1/workspaces", "application/json",
+			[]byte(`{"apiVersion":"tenancy.gantry.dev/v1alpha1","kind":"Workspace","metadata":{"name":"` + strings.Repeat("a", 64) + `"}}`), 422},
 		{"API without a workspace", http.MethodGet, "/api/v1/namespaces/default/configmaps", "", nil, 404},
 	}
 

@@ -86,7 +86,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 
-	etcdClient, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second, Logger: nil})
+	etcdClient, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 
@@ -95,38 +96,18 @@ func TestDeletingAWorkspaceRemovesItsContentAndChildren(t *testing.T) {
 	}
 
 	// Everything stored in the deleted clusters is gone, the sibling is untouched.
-	all, _ := s.Clients(t, "*")
-	for _, list := range []func() ([]metav1.Object, error){
-		func() ([]metav1.Object, error) {
-			l, err := all.CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{})
-			var out []metav1.Object
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-			return out, err
-		},
-		func() ([]metav1.Object, error) {
-			l, err := all.CoreV1().Secrets("").List(ctx, metav1.ListOptions{})
-			var out []metav1.Object
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-			return out, err
-		},
-		func() ([]metav1.Object, error) {
-			l, err := all.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
-			var out []metav1.Object
-			for i := range l.Items {
-				out = append(out, &l.Items[i])
-			}
-			return out, err
-		},
+	_, all := s.Clients(t, "*")
+	gone := []string{doomedCluster, childCluster, grandchildCluster}
+	for _, gvr := range []schema.GroupVersionResource{
+		corev1.SchemeGroupVersion.WithResource("configmaps"),
+		corev1.SchemeGroupVersion.WithResource("secrets"),
+		corev1.SchemeGroupVersion.WithResource("namespaces"),
+		harness.WorkspacesGVR,
 	} {
-		objs, err := list()
+		list, err := all.Resource(gvr).List(ctx, metav1.ListOptions{})
 		require.NoError(t, err)
-		for _, o := range objs {
-			c := o.GetAnnotations()["gantry.dev/cluster"]
-			assert.NotContains(t, []string{doomedCluster, childCluster, grandchildCluster}, c, "%s/%s survived", o.GetNamespace(), o.GetName())
+		for _, o := range list.Items {
+			assert.NotContains(t, gone, o.GetAnnotations()["gantry.dev/cluster"], "%s %s/%s survived", gvr.Resource, o.GetNamespace(), o.GetName())
 		}
 	}
 	assert.Equal(t, "dg==", s.Kubectl(keep).MustRun(t, "get", "secret", "s", "-n", "ml", "-o", "jsonpath={.data.k}"))

@@ -34,7 +34,7 @@ func newStore(optsGetter generic.RESTOptionsGetter, r resource) (*typedStore, er
 		UpdateStrategy:            s,
 		DeleteStrategy:            s,
 		ResetFieldsStrategy:       s,
-		TableConvertor:            rest.NewDefaultTableConvertor(r.gvr.GroupResource()),
+		TableConvertor:            tableFor(r.kind),
 	}
 	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter}); err != nil {
 		return nil, fmt.Errorf("storage for %s: %w", r.gvr.GroupResource(), err)

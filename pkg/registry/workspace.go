@@ -2,10 +2,8 @@ package registry
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -55,7 +53,7 @@ func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionRe
 		UpdateStrategy:            main,
 		DeleteStrategy:            main,
 		ResetFieldsStrategy:       main,
-		TableConvertor:            workspaceTable{},
+		TableConvertor:            tableFor("Workspace"),
 	}
 	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter}); err != nil {
 		return nil, err
@@ -128,35 +126,4 @@ func (r *statusREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 
 func (r *statusREST) ConvertToTable(ctx context.Context, obj runtime.Object, opts runtime.Object) (*metav1.Table, error) {
 	return r.store.ConvertToTable(ctx, obj, opts)
-}
-
-// workspaceTable prints NAME TYPE PHASE URL AGE.
-type workspaceTable struct{}
-
-func (workspaceTable) ConvertToTable(_ context.Context, obj runtime.Object, _ runtime.Object) (*metav1.Table, error) {
-	table := &metav1.Table{ColumnDefinitions: []metav1.TableColumnDefinition{
-		{Name: "Name", Type: "string", Format: "name", Description: "Name of the workspace in its parent"},
-		{Name: "Type", Type: "string", Description: "WorkspaceType of the workspace"},
-		{Name: "Phase", Type: "string", Description: "Lifecycle phase"},
-		{Name: "URL", Type: "string", Description: "Address of the workspace"},
-		{Name: "Age", Type: "date"},
-	}}
-	add := func(ws *tenancyv1alpha1.Workspace) {
-		table.Rows = append(table.Rows, metav1.TableRow{
-			Cells:  []interface{}{ws.Name, ws.Spec.Type, string(ws.Status.Phase), ws.Status.URL, ws.CreationTimestamp.Time.UTC().Format("2006-01-02T15:04:05Z")},
-			Object: runtime.RawExtension{Object: ws},
-		})
-	}
-	switch t := obj.(type) {
-	case *tenancyv1alpha1.Workspace:
-		add(t)
-	case *tenancyv1alpha1.WorkspaceList:
-		table.ResourceVersion, table.Continue, table.RemainingItemCount = t.ResourceVersion, t.Continue, t.RemainingItemCount
-		for i := range t.Items {
-			add(&t.Items[i])
-		}
-	default:
-		return nil, apierrors.NewInternalError(fmt.Errorf("unexpected object %T", obj))
-	}
-	return table, nil
 }

@@ -1,0 +1,107 @@
+package registry
+
+import (
+	"context"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/apiserver/pkg/registry/rest"
+
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+)
+
+// columns are the kind-specific printer columns kubectl shows between NAME and AGE.
+type columns struct {
+	defs  []metav1.TableColumnDefinition
+	cells func(obj runtime.Object) []interface{}
+}
+
+// tableConvertor prints NAME, the kind's columns, and AGE, as kubectl users know from Kubernetes.
+type tableConvertor struct{ columns }
+
+var _ rest.TableConvertor = tableConvertor{}
+
+func (c tableConvertor) ConvertToTable(_ context.Context, obj runtime.Object, _ runtime.Object) (*metav1.Table, error) {
+	table := &metav1.Table{ColumnDefinitions: append(append(
+		[]metav1.TableColumnDefinition{{Name: "Name", Type: "string", Format: "name", Description: "Name of the object"}},
+		c.defs...), metav1.TableColumnDefinition{Name: "Age", Type: "string", Description: "Time since creation"})}
+	items := []runtime.Object{obj}
+	if meta.IsListType(obj) {
+		var err error
+		if items, err = meta.ExtractList(obj); err != nil {
+			return nil, err
+		}
+		list, err := meta.ListAccessor(obj)
+		if err != nil {
+			return nil, err
+		}
+		table.ResourceVersion, table.Continue, table.RemainingItemCount = list.GetResourceVersion(), list.GetContinue(), list.GetRemainingItemCount()
+	}
+	for _, item := range items {
+		m, err := meta.Accessor(item)
+		if err != nil {
+			return nil, err
+		}
+		cells := append([]interface{}{m.GetName()}, c.cells(item)...)
+		cells = append(cells, age(m.GetCreationTimestamp()))
+		table.Rows = append(table.Rows, metav1.TableRow{Cells: cells, Object: runtime.RawExtension{Object: item}})
+	}
+	return table, nil
+}
+
+func age(ts metav1.Time) string {
+	if ts.IsZero() {
+		return "<unknown>"
+	}
+	return duration.HumanDuration(time.Since(ts.Time))
+}
+
+func column(name, description string) metav1.TableColumnDefinition {
+	return metav1.TableColumnDefinition{Name: name, Type: "string", Description: description}
+}
+
+func intColumn(name, description string) metav1.TableColumnDefinition {
+	return metav1.TableColumnDefinition{Name: name, Type: "integer", Description: description}
+}
+
+// printers are the columns of the kinds that have more to show than a name and an age.
+var printers = map[string]columns{
+	"Namespace": {[]metav1.TableColumnDefinition{column("Status", "Phase of the namespace")}, func(o runtime.Object) []interface{} {
+		return []interface{}{string(o.(*corev1.Namespace).Status.Phase)}
+	}},
+	"ConfigMap": {[]metav1.TableColumnDefinition{intColumn("Data", "Number of keys")}, func(o runtime.Object) []interface{} {
+		cm := o.(*corev1.ConfigMap)
+		return []interface{}{int64(len(cm.Data) + len(cm.BinaryData))}
+	}},
+	"Secret": {[]metav1.TableColumnDefinition{column("Type", "Type of the secret"), intColumn("Data", "Number of keys")}, func(o runtime.Object) []interface{} {
+		s := o.(*corev1.Secret)
+		return []interface{}{string(s.Type), int64(len(s.Data))}
+	}},
+	"RoleBinding": {[]metav1.TableColumnDefinition{column("Role", "Role the binding grants")}, func(o runtime.Object) []interface{} {
+		ref := o.(*rbacv1.RoleBinding).RoleRef
+		return []interface{}{ref.Kind + "/" + ref.Name}
+	}},
+	"ClusterRoleBinding": {[]metav1.TableColumnDefinition{column("Role", "Role the binding grants")}, func(o runtime.Object) []interface{} {
+		ref := o.(*rbacv1.ClusterRoleBinding).RoleRef
+		return []interface{}{ref.Kind + "/" + ref.Name}
+	}},
+	"Workspace": {[]metav1.TableColumnDefinition{
+		column("Type", "WorkspaceType of the workspace"), column("Phase", "Lifecycle phase"), column("URL", "Address of the workspace"),
+	}, func(o runtime.Object) []interface{} {
+		ws := o.(*tenancyv1alpha1.Workspace)
+		return []interface{}{ws.Spec.Type, string(ws.Status.Phase), ws.Status.URL}
+	}},
+}
+
+// tableFor returns the table convertor of a kind: its printer if it has one, else NAME and AGE.
+func tableFor(kind string) rest.TableConvertor {
+	if p, ok := printers[kind]; ok {
+		return tableConvertor{p}
+	}
+	return tableConvertor{columns{cells: func(runtime.Object) []interface{} { return nil }}}
+}

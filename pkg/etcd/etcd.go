@@ -53,9 +53,8 @@ func Start(ctx context.Context, c Config) (*Server, error) {
 	cfg.InitialCluster = cfg.InitialClusterFromName(cfg.Name)
 	cfg.ZapLoggerBuilder = embed.NewZapLoggerBuilder(zap.New(zapcore.NewCore(
 		zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.AddSync(os.Stderr), zapcore.WarnLevel)))
-	// Compact history hourly so the database does not grow without bound.
-	cfg.AutoCompactionMode = "periodic"
-	cfg.AutoCompactionRetention = "1h"
+	// No auto-compaction here: the API server's storage layer already compacts etcd every few minutes, for
+	// embedded and external etcd alike.
 
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -161,7 +162,11 @@ func dnsSubdomainName(obj, _ runtime.Object) field.ErrorList {
 
 // validateName applies a kind's name rule; generic metadata validation already ran.
 func validateName(obj runtime.Object, rule apimachineryvalidation.ValidateNameFunc) field.ErrorList {
-	name := objectMeta(obj).GetName()
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return field.ErrorList{field.InternalError(field.NewPath("metadata"), err)}
+	}
+	name := m.GetName()
 	var errs field.ErrorList
 	for _, msg := range rule(name, false) {
 		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), name, msg))

@@ -90,16 +90,5 @@ func APIGroups(optsGetter generic.RESTOptionsGetter, extra ...resourceSet) (lega
 	return legacy, groups, nil
 }
 
-// resourceSet builds the storage of some resources, keyed by resource path ("workspaces", "workspaces/status").
+// resourceSet builds the storage of some resources, subresources included (".../workspaces/status").
 type resourceSet func(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error)
-
-// TypedKinds lists the group version kinds served typed, for OpenAPI and tests.
-func TypedKinds() []schema.GroupVersionKind {
-	var out []schema.GroupVersionKind
-	for gv := range servedKinds {
-		for kind := range Scheme.KnownTypes(gv) {
-			out = append(out, gv.WithKind(kind))
-		}
-	}
-	return out
-}

@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -82,18 +81,4 @@ func (strategy) AllowUnconditionalUpdate(context.Context) bool { return true }
 
 func (s strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	return s.rules.resetFields
-}
-
-// objectMeta returns the metadata accessor of a typed object; every registered kind has one.
-func objectMeta(obj runtime.Object) metaObject {
-	m, err := meta.Accessor(obj)
-	if err != nil {
-		panic(err)
-	}
-	return m
-}
-
-type metaObject = interface {
-	GetName() string
-	GetNamespace() string
 }

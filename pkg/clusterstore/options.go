@@ -42,11 +42,17 @@ func (g *RESTOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runt
 	if err != nil {
 		return generic.RESTOptions{}, err
 	}
+	return g.RESTOptionsWithPrefix(resource, ResourcePrefix(resource), codec, versioner), nil
+}
+
+// RESTOptionsWithPrefix returns the options of a resource stored under an explicit prefix with an explicit codec,
+// for storage whose prefix carries more than the resource (a custom resource's schema identity).
+func (g *RESTOptionsGetter) RESTOptionsWithPrefix(resource schema.GroupResource, prefix string, codec runtime.Codec, versioner runtime.GroupVersioner) generic.RESTOptions {
 	g.mu.Lock()
 	if g.prefixes == nil {
 		g.prefixes = map[string]bool{}
 	}
-	g.prefixes[ResourcePrefix(resource)] = true
+	g.prefixes[prefix] = true
 	g.mu.Unlock()
 
 	config := g.Storage.ForResource(resource)
@@ -56,8 +62,8 @@ func (g *RESTOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runt
 		StorageConfig:           config,
 		Decorator:               Decorator(),
 		DeleteCollectionWorkers: 1,
-		ResourcePrefix:          ResourcePrefix(resource),
-	}, nil
+		ResourcePrefix:          prefix,
+	}
 }
 
 // ResourcePrefixes returns the storage prefix of every resource storage was handed out for, sorted.

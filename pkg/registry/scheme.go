@@ -73,3 +73,12 @@ func DefinitionNamer() *openapinamer.DefinitionNamer {
 func InternalVersion(group string) schema.GroupVersion {
 	return schema.GroupVersion{Group: group, Version: runtime.APIVersionInternal}
 }
+
+// ServedGroups are the API groups Gantry serves natively in every workspace; a CRD may not claim them.
+func ServedGroups() []string {
+	groups := []string{"", "apiextensions.k8s.io", "autoscaling", "apidiscovery.k8s.io"}
+	for gv := range servedKinds {
+		groups = append(groups, gv.Group)
+	}
+	return groups
+}

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -19,9 +20,11 @@ import (
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/component-base/compatibility"
 	"k8s.io/klog/v2"
+	"k8s.io/kube-openapi/pkg/validation/spec"
 
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
+	"github.com/gantry-dev/gantry/pkg/customresources"
 	"github.com/gantry-dev/gantry/pkg/etcd"
 	"github.com/gantry-dev/gantry/pkg/generated/openapi"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -60,18 +63,50 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	index := workspace.NewIndex()
-	config, err := newGenericConfig(o, files, index)
+	config, err := newGenericConfig(o, files)
 	if err != nil {
 		return err
 	}
 	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: registry.StorageCodec}
 	getter.Storage.Transport.ServerList = endpoints
 
-	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
+	legacy, groups, err := registry.APIGroups(getter, registry.Workspaces)
 	if err != nil {
 		return err
 	}
-	legacy, groups, err := registry.APIGroups(getter, registry.Workspaces)
+	etcdClient, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second})
+	if err != nil {
+		return err
+	}
+	defer etcdClient.Close()
+	crdIndex := customresources.NewIndex()
+	crServer, err := customresources.NewServer(customresources.Config{
+		Index:               crdIndex,
+		Storage:             getter,
+		Etcd:                etcdClient,
+		Authorizer:          config.Authorization.Authorizer,
+		ReservedGroups:      registry.ServedGroups(),
+		StaticSchemas:       apimachinerySchemas(),
+		MaxRequestBodyBytes: config.MaxRequestBodyBytes,
+		MinRequestTimeout:   time.Duration(config.MinRequestTimeout) * time.Second,
+	})
+	if err != nil {
+		return err
+	}
+	crdController, err := customresources.NewController(config.LoopbackClientConfig, crdIndex, crServer)
+	if err != nil {
+		return err
+	}
+	// Custom resources go first: finding them needs the workspace's CRDs, which the second eraser removes.
+	eraser := workspace.Erasers{crServer, &clusterstore.Eraser{Client: etcdClient, Getter: getter}}
+	controller, err := workspace.NewController(config.LoopbackClientConfig, index, eraser, externalURL)
+	if err != nil {
+		return err
+	}
+	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
+		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(crServer.Wrap(apiHandler), c), index, registry.Codecs)
+	}
+	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
 	if err != nil {
 		return err
 	}
@@ -86,25 +121,12 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 
-	etcdClient, err := clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second})
-	if err != nil {
-		return err
-	}
-	defer etcdClient.Close()
-	controller, err := workspace.NewController(config.LoopbackClientConfig, index, &clusterstore.Eraser{Client: etcdClient, Getter: getter}, externalURL)
-	if err != nil {
-		return err
-	}
-	if err := server.AddReadyzChecks(healthz.NamedCheck("workspace-index", func(*http.Request) error {
-		if !index.HasSynced() {
-			return fmt.Errorf("workspace index not synced")
-		}
-		return nil
-	})); err != nil {
+	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced)); err != nil {
 		return err
 	}
 	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
 		go controller.Run(hook, o.Workers)
+		go crdController.Run(hook, 2)
 		err := wait.PollUntilContextTimeout(hook, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			if err := controller.EnsureDefaultNamespace(ctx, logicalcluster.Root); err != nil {
 				klog.FromContext(ctx).V(2).Info("Waiting to create the root workspace's default namespace", "err", err)
@@ -122,7 +144,7 @@ func Run(ctx context.Context, o *Options) error {
 	return server.PrepareRun().RunWithContext(ctx)
 }
 
-func newGenericConfig(o *Options, files pki.Files, resolver routing.Resolver) (*genericapiserver.Config, error) {
+func newGenericConfig(o *Options, files pki.Files) (*genericapiserver.Config, error) {
 	config := genericapiserver.NewConfig(registry.Codecs)
 	secure := genericoptions.NewSecureServingOptions().WithLoopback()
 	secure.BindAddress = net.ParseIP(o.BindAddress)
@@ -150,8 +172,31 @@ func newGenericConfig(o *Options, files pki.Files, resolver routing.Resolver) (*
 	config.OpenAPIV3Config.Info.Title = "Gantry"
 	config.ExternalAddress = net.JoinHostPort(o.host(), fmt.Sprint(o.SecurePort))
 	config.MaxRequestBodyBytes = o.MaxRequestBodyBytes
-	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
-		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(apiHandler, c), resolver, registry.Codecs)
-	}
 	return config, nil
+}
+
+// apimachinerySchemas are the OpenAPI definitions of the apimachinery types (ObjectMeta and what it refers to)
+// that every custom resource schema refers to, for server-side apply of custom resources.
+func apimachinerySchemas() map[string]*spec.Schema {
+	defs := openapi.GetOpenAPIDefinitions(func(name string) spec.Ref {
+		return spec.MustCreateRef("#/components/schemas/" + name)
+	})
+	out := map[string]*spec.Schema{}
+	for name, def := range defs {
+		if strings.HasPrefix(name, "io.k8s.apimachinery.") {
+			schema := def.Schema
+			out[name] = &schema
+		}
+	}
+	return out
+}
+
+// syncedCheck is a readiness check that passes once an index has seen its first full list.
+func syncedCheck(name string, hasSynced func() bool) healthz.HealthChecker {
+	return healthz.NamedCheck(name, func(*http.Request) error {
+		if !hasSynced() {
+			return fmt.Errorf("%s not synced", name)
+		}
+		return nil
+	})
 }

@@ -11,13 +11,13 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
 )
@@ -71,18 +71,8 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
 
-	const workspaces = "/clusters/*/apis/tenancy.gantry.dev/v1alpha1/workspaces"
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			list := &tenancyv1alpha1.WorkspaceList{}
-			err := c.client.Get().AbsPath(workspaces).VersionedParams(&opts, metav1.ParameterCodec).Do(ctx).Into(list)
-			return list, err
-		},
-		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.Watch = true
-			return c.client.Get().AbsPath(workspaces).VersionedParams(&opts, metav1.ParameterCodec).Watch(ctx)
-		},
-	}
+	lw := clusterwatch.ListWatch(c.client, "/apis/tenancy.gantry.dev/v1alpha1/workspaces",
+		func() runtime.Object { return &tenancyv1alpha1.WorkspaceList{} })
 	reflector := cache.NewReflectorWithOptions(lw, &tenancyv1alpha1.Workspace{}, c.index, cache.ReflectorOptions{Name: "workspace-index"})
 	go reflector.RunWithContext(ctx)
 	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
@@ -150,4 +140,17 @@ func (c *Controller) put(ctx context.Context, path string, ws *tenancyv1alpha1.W
 		return err
 	}
 	return c.client.Put().AbsPath(path).Body(body).Do(ctx).Error()
+}
+
+// Erasers erases with each of its members in turn.
+type Erasers []Eraser
+
+// Erase implements Eraser.
+func (e Erasers) Erase(ctx context.Context, cluster logicalcluster.Name) error {
+	for _, eraser := range e {
+		if err := eraser.Erase(ctx, cluster); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,0 +1,31 @@
+// Package clusterwatch lists and watches one resource across every workspace through the wildcard endpoint
+// /clusters/*, for the server's own controllers. One such watch serves all workspaces.
+package clusterwatch
+
+import (
+	"context"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+)
+
+// ListWatch returns a ListerWatcher for the collection at apiPath (for example
+// "/apis/tenancy.gantry.dev/v1alpha1/workspaces") in every workspace. client must have no /clusters prefix and a
+// serializer that decodes the list type newList returns.
+func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Object) *cache.ListWatch {
+	path := "/clusters/*" + apiPath
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			list := newList()
+			err := client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Do(ctx).Into(list)
+			return list, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.Watch = true
+			return client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Watch(ctx)
+		},
+	}
+}

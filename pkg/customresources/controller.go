@@ -1,0 +1,141 @@
+package customresources
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
+	"github.com/gantry-dev/gantry/pkg/registry"
+)
+
+// cleanupPrefix marks queue items that erase the objects of a CRD that is gone.
+const cleanupPrefix = "cleanup|"
+
+// Controller establishes the names of every workspace's CRDs and erases the objects of deleted ones. One
+// controller serves all workspaces through one wildcard watch.
+type Controller struct {
+	index  *Index
+	server *Server
+	client rest.Interface
+	queue  workqueue.TypedRateLimitingInterface[string]
+
+	mu      sync.Mutex
+	removed map[string]*apiextensionsv1.CustomResourceDefinition
+}
+
+// NewController returns a controller talking to the server through loopback (privileged, no /clusters prefix).
+func NewController(loopback *rest.Config, index *Index, server *Server) (*Controller, error) {
+	cfg := rest.CopyConfig(loopback)
+	cfg.GroupVersion = &apiextensionsv1.SchemeGroupVersion
+	cfg.APIPath = "/apis"
+	cfg.NegotiatedSerializer = registry.APIExtensionsCodecs.WithoutConversion()
+	cfg.ContentType = runtime.ContentTypeJSON
+	client, err := rest.RESTClientFor(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c := &Controller{
+		index: index, server: server, client: client,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
+			workqueue.TypedRateLimitingQueueConfig[string]{Name: "customresourcedefinitions"}),
+		removed: map[string]*apiextensionsv1.CustomResourceDefinition{},
+	}
+	index.onChange = c.changed
+	return c, nil
+}
+
+func (c *Controller) changed(key string, removed *apiextensionsv1.CustomResourceDefinition) {
+	if removed != nil {
+		item := cleanupPrefix + string(removed.UID)
+		c.mu.Lock()
+		c.removed[item] = removed
+		c.mu.Unlock()
+		c.queue.Add(item)
+		// A name freed by the removed CRD may settle a conflict of another one in the workspace.
+		cluster, _ := SplitKey(key)
+		for _, other := range c.index.InCluster(cluster) {
+			c.queue.Add(Key(cluster, other.Name))
+		}
+	}
+	c.queue.Add(key)
+}
+
+// Run feeds the index and works until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	lw := clusterwatch.ListWatch(c.client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+		func() runtime.Object { return &apiextensionsv1.CustomResourceDefinitionList{} })
+	reflector := cache.NewReflectorWithOptions(lw, &apiextensionsv1.CustomResourceDefinition{}, c.index, cache.ReflectorOptions{Name: "crd-index"})
+	go reflector.RunWithContext(ctx)
+	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, func(ctx context.Context) {
+			for c.processNext(ctx) {
+			}
+		}, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	item, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(item)
+	var err error
+	if strings.HasPrefix(item, cleanupPrefix) {
+		err = c.cleanup(ctx, item)
+	} else {
+		err = c.establish(ctx, item)
+	}
+	if err != nil {
+		klog.FromContext(ctx).Info("CRD reconcile failed, will retry", "item", item, "err", err)
+		c.queue.AddRateLimited(item)
+		return true
+	}
+	c.queue.Forget(item)
+	return true
+}
+
+func (c *Controller) cleanup(ctx context.Context, item string) error {
+	c.mu.Lock()
+	crd := c.removed[item]
+	c.mu.Unlock()
+	if crd == nil {
+		return nil
+	}
+	if err := c.server.Cleanup(ctx, crd); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	delete(c.removed, item)
+	c.mu.Unlock()
+	return nil
+}
+
+func (c *Controller) putStatus(ctx context.Context, cluster, name string, crd *apiextensionsv1.CustomResourceDefinition) error {
+	crd = crd.DeepCopy()
+	crd.TypeMeta.APIVersion, crd.TypeMeta.Kind = apiextensionsv1.SchemeGroupVersion.String(), "CustomResourceDefinition"
+	body, err := json.Marshal(crd)
+	if err != nil {
+		return err
+	}
+	return c.client.Put().AbsPath("/clusters/" + cluster + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + name + "/status").
+		Body(body).Do(ctx).Error()
+}

@@ -1,0 +1,241 @@
+package customresources
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+
+	apidiscoveryv2 "k8s.io/api/apidiscovery/v2"
+	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/version"
+
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+const aggregatedDiscoveryV2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
+
+var resourceVerbs = []string{"delete", "deletecollection", "get", "list", "patch", "create", "update", "watch"}
+
+// crdGroup is what one workspace serves of one API group through CRDs.
+type crdGroup struct {
+	name     string
+	versions []string // by Kubernetes version priority, preferred first
+	crds     []*apiextensionsv1.CustomResourceDefinition
+}
+
+// groupsOf returns the CRD-served groups of a cluster, sorted by name.
+func (s *Server) groupsOf(cluster logicalcluster.Name) []crdGroup {
+	byName := map[string]*crdGroup{}
+	for _, crd := range s.Index.InCluster(cluster) {
+		if !servable(crd) || s.reserved[crd.Spec.Group] {
+			continue
+		}
+		g := byName[crd.Spec.Group]
+		if g == nil {
+			g = &crdGroup{name: crd.Spec.Group}
+			byName[crd.Spec.Group] = g
+		}
+		g.crds = append(g.crds, crd)
+		for _, v := range crd.Spec.Versions {
+			if v.Served && !contains(g.versions, v.Name) {
+				g.versions = append(g.versions, v.Name)
+			}
+		}
+	}
+	out := make([]crdGroup, 0, len(byName))
+	for _, g := range byName {
+		sort.Slice(g.versions, func(i, j int) bool {
+			return version.CompareKubeAwareVersionStrings(g.versions[i], g.versions[j]) > 0
+		})
+		if len(g.versions) > 0 {
+			out = append(out, *g)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (g crdGroup) apiGroup() metav1.APIGroup {
+	out := metav1.APIGroup{Name: g.name}
+	for _, v := range g.versions {
+		out.Versions = append(out.Versions, metav1.GroupVersionForDiscovery{GroupVersion: g.name + "/" + v, Version: v})
+	}
+	out.PreferredVersion = out.Versions[0]
+	return out
+}
+
+// resources lists what the group serves at version v, with subresources, for legacy discovery.
+func (g crdGroup) resources(v string) []metav1.APIResource {
+	var out []metav1.APIResource
+	for _, crd := range g.crds {
+		if !apihelpers.HasServedCRDVersion(crd, v) {
+			continue
+		}
+		names := crd.Status.AcceptedNames
+		namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
+		out = append(out, metav1.APIResource{
+			Name: names.Plural, SingularName: names.Singular, Namespaced: namespaced, Kind: names.Kind,
+			Verbs: resourceVerbs, ShortNames: names.ShortNames, Categories: names.Categories,
+		})
+		sub, _ := apihelpers.GetSubresourcesForVersion(crd, v)
+		if sub != nil && sub.Status != nil {
+			out = append(out, metav1.APIResource{Name: names.Plural + "/status", Namespaced: namespaced, Kind: names.Kind,
+				Verbs: []string{"get", "patch", "update"}})
+		}
+		if sub != nil && sub.Scale != nil {
+			out = append(out, metav1.APIResource{Name: names.Plural + "/scale", Namespaced: namespaced, Kind: "Scale",
+				Group: autoscalingv1.GroupName, Version: "v1", Verbs: []string{"get", "patch", "update"}})
+		}
+	}
+	return out
+}
+
+// aggregated is the group's entry in aggregated discovery.
+func (g crdGroup) aggregated() apidiscoveryv2.APIGroupDiscovery {
+	out := apidiscoveryv2.APIGroupDiscovery{ObjectMeta: metav1.ObjectMeta{Name: g.name}}
+	for _, v := range g.versions {
+		vd := apidiscoveryv2.APIVersionDiscovery{Version: v, Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent}
+		for _, crd := range g.crds {
+			if !apihelpers.HasServedCRDVersion(crd, v) {
+				continue
+			}
+			names := crd.Status.AcceptedNames
+			scope := apidiscoveryv2.ScopeCluster
+			if crd.Spec.Scope == apiextensionsv1.NamespaceScoped {
+				scope = apidiscoveryv2.ScopeNamespace
+			}
+			rd := apidiscoveryv2.APIResourceDiscovery{
+				Resource: names.Plural, SingularResource: names.Singular, Scope: scope, Verbs: resourceVerbs,
+				ResponseKind: &metav1.GroupVersionKind{Group: g.name, Version: v, Kind: names.Kind},
+				ShortNames:   names.ShortNames, Categories: names.Categories,
+			}
+			sub, _ := apihelpers.GetSubresourcesForVersion(crd, v)
+			if sub != nil && sub.Status != nil {
+				rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{Subresource: "status",
+					ResponseKind: rd.ResponseKind, Verbs: []string{"get", "patch", "update"}})
+			}
+			if sub != nil && sub.Scale != nil {
+				rd.Subresources = append(rd.Subresources, apidiscoveryv2.APISubresourceDiscovery{Subresource: "scale",
+					ResponseKind: &metav1.GroupVersionKind{Group: autoscalingv1.GroupName, Version: "v1", Kind: "Scale"},
+					Verbs:        []string{"get", "patch", "update"}})
+			}
+			vd.Resources = append(vd.Resources, rd)
+		}
+		out.Versions = append(out.Versions, vd)
+	}
+	return out
+}
+
+// serveDiscovery answers discovery requests that involve the workspace's CRDs and reports whether it did.
+// /apis is the built-in answer with the workspace's CRD groups added; /apis/<crd group>[/<version>] is answered
+// here alone.
+func (s *Server) serveDiscovery(w http.ResponseWriter, req *http.Request, cluster logicalcluster.Name, next http.Handler) bool {
+	if req.Method != http.MethodGet {
+		return false
+	}
+	path := strings.TrimSuffix(req.URL.Path, "/")
+	if path != "/apis" && !strings.HasPrefix(path, "/apis/") {
+		return false
+	}
+	groups := s.groupsOf(cluster)
+	if len(groups) == 0 {
+		return false
+	}
+	if path == "/apis" {
+		s.mergeGroupList(w, req, groups, next)
+		return true
+	}
+	parts := strings.Split(strings.TrimPrefix(path, "/apis/"), "/")
+	if len(parts) > 2 {
+		return false
+	}
+	for _, g := range groups {
+		if g.name != parts[0] {
+			continue
+		}
+		if len(parts) == 1 {
+			group := g.apiGroup()
+			writeJSON(w, http.StatusOK, "application/json", &metav1.APIGroup{TypeMeta: metav1.TypeMeta{Kind: "APIGroup", APIVersion: "v1"},
+				Name: group.Name, Versions: group.Versions, PreferredVersion: group.PreferredVersion})
+			return true
+		}
+		if !contains(g.versions, parts[1]) {
+			return false
+		}
+		writeJSON(w, http.StatusOK, "application/json", &metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"},
+			GroupVersion: g.name + "/" + parts[1], APIResources: g.resources(parts[1])})
+		return true
+	}
+	return false
+}
+
+// mergeGroupList asks the built-in handler for /apis, in the form the client wants (aggregated or not), and adds
+// the CRD groups. The built-in answer is cached by clients under its ETag, so conditional requests are not passed
+// on and no ETag is returned: a workspace's answer changes with its CRDs.
+func (s *Server) mergeGroupList(w http.ResponseWriter, req *http.Request, groups []crdGroup, next http.Handler) {
+	inner := req.Clone(req.Context())
+	inner.Header.Del("If-None-Match")
+	aggregated := strings.Contains(req.Header.Get("Accept"), "as=APIGroupDiscoveryList")
+	if aggregated {
+		inner.Header.Set("Accept", aggregatedDiscoveryV2)
+	} else {
+		inner.Header.Set("Accept", "application/json")
+	}
+	rec := httptest.NewRecorder()
+	next.ServeHTTP(rec, inner)
+	contentType := rec.Header().Get("Content-Type")
+	if rec.Code != http.StatusOK {
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		_, _ = w.Write(rec.Body.Bytes())
+		return
+	}
+	if strings.Contains(contentType, "as=APIGroupDiscoveryList") {
+		var list apidiscoveryv2.APIGroupDiscoveryList
+		if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+			s.fail(w, req, err)
+			return
+		}
+		for _, g := range groups {
+			list.Items = append(list.Items, g.aggregated())
+		}
+		writeJSON(w, http.StatusOK, contentType, &list)
+		return
+	}
+	var list metav1.APIGroupList
+	if err := json.Unmarshal(rec.Body.Bytes(), &list); err != nil {
+		s.fail(w, req, err)
+		return
+	}
+	for _, g := range groups {
+		list.Groups = append(list.Groups, g.apiGroup())
+	}
+	writeJSON(w, http.StatusOK, "application/json", &list)
+}
+
+func writeJSON(w http.ResponseWriter, code int, contentType string, obj interface{}) {
+	body, err := json.Marshal(obj)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(code)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,133 @@
+package customresources
+
+import (
+	"net/http"
+
+	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/endpoints/handlers"
+	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/registry"
+)
+
+// patchTypes are the patches custom resources accept; strategic merge patch needs Go struct tags they lack.
+var patchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.ApplyYAMLPatchType)}
+
+// noAdmission is the admission chain of custom resource requests.
+var noAdmission = admission.NewChainHandler()
+
+// Wrap returns next wrapped so that custom resources, and their discovery, are served in each workspace. It must
+// sit inside the request-info, authentication and authorization filters, where the API handler sits.
+func (s *Server) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := req.Context()
+		cluster, ok := logicalcluster.From(ctx)
+		info, hasInfo := genericapirequest.RequestInfoFrom(ctx)
+		if !ok || !hasInfo || cluster == logicalcluster.Wildcard {
+			next.ServeHTTP(w, req)
+			return
+		}
+		if !info.IsResourceRequest {
+			if !s.serveDiscovery(w, req, cluster, next) {
+				next.ServeHTTP(w, req)
+			}
+			return
+		}
+		if info.APIPrefix != "apis" || s.reserved[info.APIGroup] {
+			next.ServeHTTP(w, req)
+			return
+		}
+		crd := s.Index.ForResource(cluster, info.APIGroup, info.Resource)
+		if crd == nil || !servable(crd) || !apihelpers.HasServedCRDVersion(crd, info.APIVersion) {
+			next.ServeHTTP(w, req)
+			return
+		}
+		namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
+		if (!namespaced && info.Namespace != "") || (namespaced && info.Namespace == "" && info.Name != "") {
+			next.ServeHTTP(w, req) // a 404 from the regular mux, as in Kubernetes
+			return
+		}
+		served, err := s.servingFor(crd)
+		if err != nil {
+			s.fail(w, req, apierrors.NewInternalError(err))
+			return
+		}
+		version := served.versions[info.APIVersion]
+		if version == nil {
+			next.ServeHTTP(w, req)
+			return
+		}
+		s.serveResource(w, req, info, version)
+	})
+}
+
+// servable reports whether a CRD's names are accepted and it is established.
+func servable(crd *apiextensionsv1.CustomResourceDefinition) bool {
+	return apihelpers.IsCRDConditionTrue(crd, apiextensionsv1.Established) && crd.Status.AcceptedNames.Plural != ""
+}
+
+func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *genericapirequest.RequestInfo, v *servedVersion) {
+	var handler http.HandlerFunc
+	switch info.Subresource {
+	case "":
+		store, scope := v.storage.CustomResource, v.scope
+		switch info.Verb {
+		case "get":
+			handler = handlers.GetResource(store, scope)
+		case "list":
+			handler = handlers.ListResource(store, store, scope, false, s.MinRequestTimeout)
+		case "watch":
+			handler = handlers.ListResource(store, store, scope, true, s.MinRequestTimeout)
+		case "create":
+			handler = handlers.CreateResource(store, scope, noAdmission)
+		case "update":
+			handler = handlers.UpdateResource(store, scope, noAdmission)
+		case "patch":
+			handler = handlers.PatchResource(store, scope, noAdmission, patchTypes)
+		case "delete":
+			handler = handlers.DeleteResource(store, true, scope, noAdmission)
+		case "deletecollection":
+			handler = handlers.DeleteCollection(store, true, scope, noAdmission)
+		}
+	case "status":
+		if v.statusScope == nil {
+			break
+		}
+		switch info.Verb {
+		case "get":
+			handler = handlers.GetResource(v.storage.Status, v.statusScope)
+		case "update":
+			handler = handlers.UpdateResource(v.storage.Status, v.statusScope, noAdmission)
+		case "patch":
+			handler = handlers.PatchResource(v.storage.Status, v.statusScope, noAdmission, patchTypes)
+		}
+	case "scale":
+		if v.scaleScope == nil {
+			break
+		}
+		switch info.Verb {
+		case "get":
+			handler = handlers.GetResource(v.storage.Scale, v.scaleScope)
+		case "update":
+			handler = handlers.UpdateResource(v.storage.Scale, v.scaleScope, noAdmission)
+		case "patch":
+			handler = handlers.PatchResource(v.storage.Scale, v.scaleScope, noAdmission, patchTypes)
+		}
+	}
+	if handler == nil {
+		s.fail(w, req, apierrors.NewMethodNotSupported(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Verb))
+		return
+	}
+	handler(w, req)
+}
+
+func (s *Server) fail(w http.ResponseWriter, req *http.Request, err error) {
+	responsewriters.ErrorNegotiated(err, registry.Codecs, schema.GroupVersion{}, w, req)
+}

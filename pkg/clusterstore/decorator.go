@@ -51,7 +51,7 @@ func Decorator() generic.StorageDecorator {
 			return nil, nil, err
 		}
 		cacher, err := cacherstorage.NewCacherFromConfig(cacherstorage.Config{
-			Storage:             raw,
+			Storage:             listOnly{raw},
 			Versioner:           storage.APIObjectVersioner{},
 			GroupResource:       config.GroupResource,
 			EventsHistoryWindow: config.EventsHistoryWindow,
@@ -80,6 +80,14 @@ func Decorator() generic.StorageDecorator {
 		return New(delegator, resourcePrefix), destroy, nil
 	}
 }
+
+// listOnly makes the cacher fill itself with a classic list and watch. With the streaming "watch-list", client-go's
+// reflector collects the initial objects in a temporary store keyed by namespace/name before handing them over,
+// which would collapse same-named objects of different workspaces into one.
+type listOnly struct{ storage.Interface }
+
+// IsWatchListSemanticsUnSupported is read by client-go's watchlist package.
+func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
 
 // CacheKeyFunc turns the Store's cluster-unaware key function (resourcePrefix/[namespace/]name) into one that
 // derives the full storage key from the object's gantry.dev/cluster annotation.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.etcd.io/etcd/client/v3/kubernetes"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -51,7 +52,12 @@ func (cmStrategy) AllowUnconditionalUpdate(context.Context) bool { return true }
 
 func newConfigMapStore(t *testing.T) (*genericregistry.Store, *clusterstore.RESTOptionsGetter, func(key string) bool) {
 	t.Helper()
-	etcdClient := testserver.RunEtcd(t, nil)
+	return configMapStoreOn(t, testserver.RunEtcd(t, nil))
+}
+
+// configMapStoreOn builds a configmap store, with a fresh watch cache, over an existing etcd.
+func configMapStoreOn(t *testing.T, etcdClient *kubernetes.Client) (*genericregistry.Store, *clusterstore.RESTOptionsGetter, func(key string) bool) {
+	t.Helper()
 	cfg := storagebackend.NewDefaultConfig("/registry", nil)
 	cfg.Transport.ServerList = etcdClient.Endpoints()
 	getter := &clusterstore.RESTOptionsGetter{Storage: *cfg, Codec: func(schema.GroupResource) (runtime.Codec, runtime.GroupVersioner, error) {
@@ -79,6 +85,19 @@ func newConfigMapStore(t *testing.T) (*genericregistry.Store, *clusterstore.REST
 	return store, getter, exists
 }
 
+// listWhenReady lists, retrying while a new watch cache answers "storage is (re)initializing", as clients do.
+func listWhenReady(t *testing.T, store *genericregistry.Store, ctx context.Context, opts *metainternalversion.ListOptions) runtime.Object {
+	t.Helper()
+	var list runtime.Object
+	var err error
+	require.Eventually(t, func() bool {
+		list, err = store.List(ctx, opts)
+		return err == nil
+	}, 30*time.Second, 50*time.Millisecond, "list never succeeded")
+	require.NoError(t, err)
+	return list
+}
+
 func ctxFor(cluster logicalcluster.Name) context.Context {
 	ctx := genericapirequest.WithNamespace(genericapirequest.NewContext(), "default")
 	return logicalcluster.WithCluster(ctx, cluster)
@@ -89,7 +108,8 @@ func cm(name, value string, annotations map[string]string) *corev1.ConfigMap {
 }
 
 func TestStorageIsolation(t *testing.T) {
-	store, getter, exists := newConfigMapStore(t)
+	etcdClient := testserver.RunEtcd(t, nil)
+	store, getter, exists := configMapStoreOn(t, etcdClient)
 	a, b := ctxFor("clustera"), ctxFor("clusterb")
 
 	t.Run("no workspace in context fails closed", func(t *testing.T) {
@@ -122,8 +142,7 @@ func TestStorageIsolation(t *testing.T) {
 			assert.Equal(t, want, got.(*corev1.ConfigMap).Data["v"])
 			// From etcd, and from the watch cache once it has caught up with the last write.
 			for _, opts := range []metainternalversion.ListOptions{{}, {ResourceVersion: lastRV, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan}} {
-				list, err := store.List(ctx, &opts)
-				require.NoError(t, err)
+				list := listWhenReady(t, store, ctx, &opts)
 				items := list.(*corev1.ConfigMapList).Items
 				require.Len(t, items, 1, "rv=%q", opts.ResourceVersion)
 				assert.Equal(t, want, items[0].Data["v"])
@@ -201,6 +220,21 @@ func TestStorageIsolation(t *testing.T) {
 		assert.Equal(t, map[string]bool{"clusterb/later": true, "clustera/later": true, "clustera/last": true}, seenAll)
 		_, err = store.Get(ctxFor(logicalcluster.Wildcard), "same", &metav1.GetOptions{})
 		assert.True(t, apierrors.IsBadRequest(err), "wildcard get must be refused by storage too: %v", err)
+	})
+
+	t.Run("a fresh watch cache keeps every workspace's same-named objects", func(t *testing.T) {
+		// What a restart does: a new cache fills itself from etcd. Same-named objects of different workspaces must
+		// all arrive, each under its own workspace.
+		fresh, _, _ := configMapStoreOn(t, etcdClient)
+		for ctx, want := range map[context.Context]string{a: "a2", b: "b"} {
+			list := listWhenReady(t, fresh, ctx, &metainternalversion.ListOptions{ResourceVersion: lastRV, ResourceVersionMatch: metav1.ResourceVersionMatchNotOlderThan})
+			values := map[string]string{}
+			for _, item := range list.(*corev1.ConfigMapList).Items {
+				values[item.Name] = item.Data["v"]
+			}
+			assert.Equal(t, want, values["same"])
+			assert.Contains(t, values, "later")
+		}
 	})
 
 	t.Run("erase refuses an invalid cluster name before any delete", func(t *testing.T) {

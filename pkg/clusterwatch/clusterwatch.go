@@ -15,9 +15,9 @@ import (
 // ListWatch returns a ListerWatcher for the collection at apiPath (for example
 // "/apis/tenancy.gantry.dev/v1alpha1/workspaces") in every workspace. client must have no /clusters prefix and a
 // serializer that decodes the list type newList returns.
-func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Object) *cache.ListWatch {
+func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Object) cache.ListerWatcher {
 	path := "/clusters/*" + apiPath
-	return &cache.ListWatch{
+	return listOnly{&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			list := newList()
 			err := client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Do(ctx).Into(list)
@@ -27,5 +27,13 @@ func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Obj
 			opts.Watch = true
 			return client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Watch(ctx)
 		},
-	}
+	}}
 }
+
+// listOnly makes client-go's reflector start with a classic list. With the streaming "watch-list" it collects the
+// initial objects in a temporary store keyed by namespace/name, which collapses same-named objects of different
+// workspaces into one.
+type listOnly struct{ *cache.ListWatch }
+
+// IsWatchListSemanticsUnSupported is read by client-go's watchlist package.
+func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }

@@ -22,30 +22,44 @@ import (
 
 func TestRestartKeepsEverything(t *testing.T) {
 	s := harness.Start(t)
-	path, cluster := s.CreateWorkspace(t, "root", "durable")
-	childPath, _ := s.CreateWorkspace(t, path, "child")
 	ctx := context.Background()
-
+	// Two siblings, each with a child of the same name and objects of the same names: a restart refills every cache
+	// from etcd, and nothing may collapse across workspaces.
+	type ws struct{ path, cluster, child string }
+	var all []ws
+	for _, name := range []string{"durable", "other"} {
+		path, cluster := s.CreateWorkspace(t, "root", name)
+		child, _ := s.CreateWorkspace(t, path, "child")
+		all = append(all, ws{path, cluster, child})
+	}
 	write := func(name string) {
-		c, _ := s.Clients(t, childPath)
-		_, err := c.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{
-			ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{"v": name}}, metav1.CreateOptions{})
-		require.NoError(t, err)
+		for _, w := range all {
+			c, _ := s.Clients(t, w.child)
+			_, err := c.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: name}, Data: map[string]string{"v": w.path}}, metav1.CreateOptions{})
+			require.NoError(t, err)
+		}
 	}
 	check := func(names ...string) {
 		t.Helper()
-		for _, p := range []string{path, cluster} {
-			c, _ := s.Clients(t, p)
-			_, err := c.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{})
-			require.NoError(t, err, "workspace %s after restart", p)
+		for _, w := range all {
+			for _, p := range []string{w.path, w.cluster, w.child} {
+				c, _ := s.Clients(t, p)
+				_, err := c.CoreV1().Namespaces().Get(ctx, "default", metav1.GetOptions{})
+				require.NoError(t, err, "default namespace of %s after restart", p)
+			}
+			c, _ := s.Clients(t, w.child)
+			for _, n := range names {
+				got, err := c.CoreV1().ConfigMaps("default").Get(ctx, n, metav1.GetOptions{})
+				require.NoError(t, err, "configmap %s in %s after restart", n, w.child)
+				assert.Equal(t, w.path, got.Data["v"])
+			}
+			// Lists come from the watch cache: each workspace lists its own.
+			list, err := c.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{ResourceVersion: "0"})
+			require.NoError(t, err)
+			assert.Len(t, list.Items, len(names), "configmaps listed in %s", w.child)
+			assert.Equal(t, "Ready", s.Kubectl(w.path).MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.phase}"))
 		}
-		c, _ := s.Clients(t, childPath)
-		for _, n := range names {
-			got, err := c.CoreV1().ConfigMaps("default").Get(ctx, n, metav1.GetOptions{})
-			require.NoError(t, err, "configmap %s after restart", n)
-			assert.Equal(t, n, got.Data["v"])
-		}
-		assert.Equal(t, "Ready", s.Kubectl(path).MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.phase}"))
 	}
 
 	write("before-sigterm")
@@ -59,7 +73,7 @@ func TestRestartKeepsEverything(t *testing.T) {
 	check("before-sigterm", "before-sigkill")
 
 	// A workspace created after the restarts still works.
-	newPath, _ := s.CreateWorkspace(t, path, "after")
+	newPath, _ := s.CreateWorkspace(t, all[0].path, "after")
 	s.Kubectl(newPath).MustRun(t, "create", "configmap", "x")
 }
 

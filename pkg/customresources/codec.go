@@ -94,11 +94,13 @@ func (d defaulter) Default(obj runtime.Object) {
 }
 
 // schemaDecoder makes decoded custom resources fit their schema: metadata of the wrong shape is refused, and fields
-// the schema does not know are pruned and reported as a strict decoding error, which the endpoint handlers turn into
-// an error, a warning or nothing according to the request's fieldValidation.
+// the schema does not know are pruned. With reportUnknown, pruned fields are also reported as a strict decoding
+// error, which the endpoint handlers turn into an error or a warning according to the request's fieldValidation.
 type schemaDecoder struct {
 	delegate runtime.Decoder
 	schemas  schemas
+	// reportUnknown is set for the strict decoders the handlers use with fieldValidation Strict or Warn.
+	reportUnknown bool
 	// fromStorage drops malformed metadata instead of failing, so that one bad stored object cannot break reads.
 	fromStorage bool
 }
@@ -120,7 +122,7 @@ func (d schemaDecoder) Decode(data []byte, defaults *schema.GroupVersionKind, in
 		if fe := schemaobjectmeta.Coerce(nil, u.Object, s, true, d.fromStorage); fe != nil {
 			return apierrors.NewBadRequest(fe.Error())
 		}
-		if d.fromStorage {
+		if !d.reportUnknown {
 			pruning.Prune(u.Object, s, true)
 			return nil
 		}
@@ -146,6 +148,8 @@ type negotiatedSerializer struct {
 	defaulter runtime.ObjectDefaulter
 	schemas   schemas
 	media     []runtime.SerializerInfo
+	// strict holds the strict serializers of media: the handlers pass one of them when unknown fields matter.
+	strict map[runtime.Decoder]bool
 }
 
 func newNegotiatedSerializer(t runtime.ObjectTyper, converter runtime.ObjectConvertor, d runtime.ObjectDefaulter, s schemas) negotiatedSerializer {
@@ -153,7 +157,7 @@ func newNegotiatedSerializer(t runtime.ObjectTyper, converter runtime.ObjectConv
 	jsonSerializer := func(opts json.SerializerOptions) *json.Serializer {
 		return json.NewSerializerWithOptions(json.DefaultMetaFactory, c, t, opts)
 	}
-	return negotiatedSerializer{typer: t, converter: converter, defaulter: d, schemas: s, media: []runtime.SerializerInfo{
+	n := negotiatedSerializer{typer: t, converter: converter, defaulter: d, schemas: s, strict: map[runtime.Decoder]bool{}, media: []runtime.SerializerInfo{
 		{
 			MediaType: runtime.ContentTypeJSON, MediaTypeType: "application", MediaTypeSubType: "json", EncodesAsText: true,
 			Serializer:       jsonSerializer(json.SerializerOptions{}),
@@ -167,6 +171,10 @@ func newNegotiatedSerializer(t runtime.ObjectTyper, converter runtime.ObjectConv
 			StrictSerializer: jsonSerializer(json.SerializerOptions{Yaml: true, Strict: true}),
 		},
 	}}
+	for _, m := range n.media {
+		n.strict[m.StrictSerializer] = true
+	}
+	return n
 }
 
 func (n negotiatedSerializer) SupportedMediaTypes() []runtime.SerializerInfo { return n.media }
@@ -176,7 +184,7 @@ func (n negotiatedSerializer) EncoderForVersion(encoder runtime.Encoder, gv runt
 }
 
 func (n negotiatedSerializer) DecoderToVersion(decoder runtime.Decoder, gv runtime.GroupVersioner) runtime.Decoder {
-	return versioning.NewCodec(nil, schemaDecoder{delegate: decoder, schemas: n.schemas}, n.converter, creator{}, n.typer, n.defaulter, nil, gv, "gantry-customresources")
+	return versioning.NewCodec(nil, schemaDecoder{delegate: decoder, schemas: n.schemas, reportUnknown: n.strict[decoder]}, n.converter, creator{}, n.typer, n.defaulter, nil, gv, "gantry-customresources")
 }
 
 // storageOptions gives a CRD version's storage its key prefix (with the CRD's identity before the cluster) and a
@@ -205,10 +213,13 @@ func newStorageCodec(t runtime.ObjectTyper, converter runtime.ObjectConvertor, d
 }
 
 // parameterScheme knows the option kinds the endpoint handlers decode for a CRD version, and the meta kinds
-// (Status above all) they encode.
+// (Status and WatchEvent above all) they encode.
 func parameterScheme(gv schema.GroupVersion) *runtime.Scheme {
 	s := runtime.NewScheme()
 	metav1.AddToGroupVersion(s, metav1.SchemeGroupVersion)
 	s.AddUnversionedTypes(gv, &metav1.ListOptions{}, &metav1.GetOptions{}, &metav1.DeleteOptions{})
+	// Unversioned, so that encoding them for the custom resource's version converts nothing: the CRD converter
+	// knows only custom resources.
+	s.AddUnversionedTypes(schema.GroupVersion{Version: "v1"}, &metav1.Status{}, &metav1.WatchEvent{})
 	return s
 }

@@ -184,11 +184,9 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, req *http.Request, cluste
 }
 
 // mergeGroupList asks the built-in handler for /apis, in the form the client wants (aggregated or not), and adds
-// the CRD groups. The built-in answer is cached by clients under its ETag, so conditional requests are not passed
-// on and no ETag is returned: a workspace's answer changes with its CRDs.
+// the CRD groups.
 func (s *Server) mergeGroupList(w http.ResponseWriter, req *http.Request, groups []crdGroup, next http.Handler) {
-	inner := req.Clone(req.Context())
-	inner.Header.Del("If-None-Match")
+	inner := unconditional(req)
 	aggregated := strings.Contains(req.Header.Get("Accept"), "as=APIGroupDiscoveryList")
 	if aggregated {
 		inner.Header.Set("Accept", aggregatedDiscoveryV2)
@@ -199,11 +197,7 @@ func (s *Server) mergeGroupList(w http.ResponseWriter, req *http.Request, groups
 	next.ServeHTTP(rec, inner)
 	contentType := rec.Header().Get("Content-Type")
 	if rec.Code != http.StatusOK {
-		for k, v := range rec.Header() {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.Code)
-		_, _ = w.Write(rec.Body.Bytes())
+		copyResponse(w, rec)
 		return
 	}
 	if strings.Contains(contentType, "as=APIGroupDiscoveryList") {
@@ -238,4 +232,15 @@ func writeJSON(w http.ResponseWriter, code int, contentType string, obj interfac
 	w.Header().Set("Content-Type", contentType)
 	w.WriteHeader(code)
 	_, _ = w.Write(body)
+}
+
+// unconditional returns a copy of req for the built-in handler without cache validators. Clients cache the built-in
+// answer under its ETag and Last-Modified; a merged answer changes with the workspace's CRDs, so a 304 for the
+// built-in part would leave them with a stale copy. Merged answers carry no validators of their own.
+func unconditional(req *http.Request) *http.Request {
+	inner := req.Clone(req.Context())
+	for _, h := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
+		inner.Header.Del(h)
+	}
+	return inner
 }

@@ -120,6 +120,16 @@ func (s *Server) servingFor(crd *apiextensionsv1.CustomResourceDefinition) (*ser
 	return built, nil
 }
 
+// Destroy stops the storage of every served CRD (its watch caches and etcd watches), on shutdown.
+func (s *Server) Destroy() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for uid, served := range s.served {
+		served.destroy()
+		delete(s.served, uid)
+	}
+}
+
 // forget drops the storage of a CRD that is gone.
 func (s *Server) forget(uid types.UID) {
 	s.mu.Lock()

@@ -186,7 +186,7 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, req *http.Request, cluste
 // mergeGroupList asks the built-in handler for /apis, in the form the client wants (aggregated or not), and adds
 // the CRD groups.
 func (s *Server) mergeGroupList(w http.ResponseWriter, req *http.Request, groups []crdGroup, next http.Handler) {
-	inner := unconditional(req)
+	inner := plainRequest(req)
 	aggregated := strings.Contains(req.Header.Get("Accept"), "as=APIGroupDiscoveryList")
 	if aggregated {
 		inner.Header.Set("Accept", aggregatedDiscoveryV2)
@@ -234,12 +234,13 @@ func writeJSON(w http.ResponseWriter, code int, contentType string, obj interfac
 	_, _ = w.Write(body)
 }
 
-// unconditional returns a copy of req for the built-in handler without cache validators. Clients cache the built-in
-// answer under its ETag and Last-Modified; a merged answer changes with the workspace's CRDs, so a 304 for the
-// built-in part would leave them with a stale copy. Merged answers carry no validators of their own.
-func unconditional(req *http.Request) *http.Request {
+// plainRequest returns a copy of req for the built-in handler whose answer is to be merged: uncompressed, and
+// without cache validators. Clients cache the built-in answer under its ETag and Last-Modified; a merged answer
+// changes with the workspace's CRDs, so a 304 for the built-in part would leave them with a stale copy. Merged
+// answers carry no validators of their own. The response compression filter still compresses the merged answer.
+func plainRequest(req *http.Request) *http.Request {
 	inner := req.Clone(req.Context())
-	for _, h := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range"} {
+	for _, h := range []string{"If-None-Match", "If-Modified-Since", "If-Match", "If-Unmodified-Since", "If-Range", "Accept-Encoding"} {
 		inner.Header.Del(h)
 	}
 	return inner

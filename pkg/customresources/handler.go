@@ -35,7 +35,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		if !info.IsResourceRequest {
-			if !s.serveDiscovery(w, req, cluster, next) && !s.serveOpenAPI(w, req, cluster, next) {
+			if !s.serveDiscovery(w, req, cluster, next) && !s.serveOpenAPI(w, req, cluster, next) && !s.serveOpenAPIV2(w, req, cluster, next) {
 				next.ServeHTTP(w, req)
 			}
 			return

@@ -115,7 +115,7 @@ func (s *Server) openAPIDocument(g crdGroup, version string) (*spec3.OpenAPI, er
 
 // mergeOpenAPIIndex adds the workspace's CRD group versions to the built-in /openapi/v3 index.
 func (s *Server) mergeOpenAPIIndex(w http.ResponseWriter, req *http.Request, groups []crdGroup, next http.Handler) {
-	inner := unconditional(req)
+	inner := plainRequest(req)
 	inner.Header.Set("Accept", "application/json")
 	rec := httptest.NewRecorder()
 	next.ServeHTTP(rec, inner)

@@ -63,6 +63,7 @@ type Server struct {
 	Config
 	converters *conversion.CRConverterFactory
 	reserved   map[string]bool
+	v2         v2Cache
 
 	mu     sync.Mutex
 	served map[types.UID]*servedCRD

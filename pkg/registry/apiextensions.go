@@ -49,9 +49,10 @@ func APIExtensionsGroup(optsGetter generic.RESTOptionsGetter) (*genericapiserver
 	return &info, nil
 }
 
-// crdREST deletes a CustomResourceDefinition at once. Upstream's REST instead marks it Terminating and waits for
-// a cleanup controller to delete its custom resources; Gantry does not serve custom resources yet, so there is
-// nothing to clean up and such a wait would never end.
+// crdREST deletes a CustomResourceDefinition at once, and Gantry's CRD controller then erases its custom
+// resources: they stop being served the moment the CRD is gone, and a CRD created again with the same name starts
+// empty. Upstream's REST instead marks the CRD Terminating and waits for a cleanup controller that deletes the
+// objects one by one; Gantry erases them with one range delete, because their keys carry the CRD's identity.
 type crdREST struct {
 	*customresourcedefinition.REST
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"k8s.io/client-go/discovery"
 
 	"github.com/gantry-dev/gantry/test/harness"
 )
@@ -86,6 +87,50 @@ func TestCustomResourcesPerWorkspace(t *testing.T) {
 		_, errOut, err := c.Run("get", "widgets")
 		require.Error(t, err, "a workspace without the CRD does not serve widgets")
 		assert.Contains(t, errOut, "doesn't have a resource type")
+	})
+
+	t.Run("discovery and OpenAPI v2 and v3 are per workspace", func(t *testing.T) {
+		for _, tc := range []struct {
+			path     string
+			sizeType string // "" when the workspace serves no widgets
+		}{{pathA, "integer"}, {pathB, "string"}, {pathC, ""}} {
+			cfg, err := s.RESTConfig(tc.path)
+			require.NoError(t, err)
+			dc := discovery.NewDiscoveryClientForConfigOrDie(cfg)
+			_, resources, err := dc.ServerGroupsAndResources()
+			require.NoError(t, err)
+			served := false
+			for _, list := range resources {
+				for _, r := range list.APIResources {
+					served = served || (list.GroupVersion == "example.com/v1" && r.Name == "widgets")
+				}
+			}
+			assert.Equal(t, tc.sizeType != "", served, "aggregated discovery of %s", tc.path)
+
+			v2, err := dc.OpenAPISchema() // protobuf, as client-go asks for it
+			require.NoError(t, err)
+			var v2Size string
+			for _, def := range v2.GetDefinitions().GetAdditionalProperties() {
+				if def.GetName() != "com.example.v1.Widget" {
+					continue
+				}
+				for _, p := range def.GetValue().GetProperties().GetAdditionalProperties() {
+					if p.GetName() == "spec" {
+						for _, sp := range p.GetValue().GetProperties().GetAdditionalProperties() {
+							if sp.GetName() == "size" {
+								v2Size = strings.Join(sp.GetValue().GetType().GetValue(), ",")
+							}
+						}
+					}
+				}
+			}
+			assert.Equal(t, tc.sizeType, v2Size, "OpenAPI v2 of %s", tc.path)
+
+			paths, err := dc.OpenAPIV3().Paths()
+			require.NoError(t, err)
+			_, hasV3 := paths["apis/example.com/v1"]
+			assert.Equal(t, tc.sizeType != "", hasV3, "OpenAPI v3 index of %s", tc.path)
+		}
 	})
 
 	t.Run("printer columns, selectors, paging", func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	openAPIV2Path     = "/openapi/v2"
+	openAPIV2Path = "/openapi/v2"
 	// openAPIV2Protobuf is the content type of a protobuf answer: clients ask with the deprecated
 	// "...spec.v2@v1.0+protobuf" form too, but '@' is not valid in a returned media type.
 	openAPIV2Protobuf = "application/com.github.proto-openapi.spec.v2.v1.0+protobuf"

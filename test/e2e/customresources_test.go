@@ -58,7 +58,7 @@ func widget(name, spec string) string {
 func TestCustomResourcesPerWorkspace(t *testing.T) {
 	s := harness.Start(t)
 	pathA, _ := s.CreateWorkspace(t, "root", "cr-a")
-	pathB, _ := s.CreateWorkspace(t, "root", "cr-b")
+	pathB, clusterB := s.CreateWorkspace(t, "root", "cr-b")
 	pathC, _ := s.CreateWorkspace(t, "root", "cr-c")
 	a, b, c := s.Kubectl(pathA), s.Kubectl(pathB), s.Kubectl(pathC)
 
@@ -157,6 +157,12 @@ func TestCustomResourcesPerWorkspace(t *testing.T) {
 		_, errOut, err = a.WithStdin(widget("unknown", "{size: 2, bogus: 1}")).Run("apply", "-f", "-")
 		require.Error(t, err)
 		assert.Contains(t, errOut, `unknown field "spec.bogus"`)
+		_, errOut, err = a.WithStdin(strings.Replace(widget("claims-b", "{size: 1}"), "namespace: default}",
+			"namespace: default, annotations: {gantry.dev/cluster: "+clusterB+"}}", 1)).Run("apply", "-f", "-")
+		require.Error(t, err, "a custom resource claiming another workspace is refused")
+		assert.Contains(t, errOut, "the annotation is set by the server")
+		_, _, err = b.Run("get", "widget", "claims-b")
+		require.Error(t, err, "nothing was written to B")
 		a.WithStdin(widget("pruned", "{size: 2, bogus: 1}")).MustRun(t, "apply", "--validate=false", "-f", "-")
 		assert.Equal(t, `{"size":2}`, a.MustRun(t, "get", "widget", "pruned", "-o", "jsonpath={.spec}"), "unknown fields are pruned")
 		bUnchanged("validation")

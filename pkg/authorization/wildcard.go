@@ -45,14 +45,3 @@ func WithWildcardGuard(delegate authorizer.Authorizer) authorizer.Authorizer {
 		return authorizer.DecisionDeny, "the wildcard workspace '*' allows only list and watch", nil
 	})
 }
-
-// AllowAuthenticated allows every authenticated request in a concrete workspace. It stands in until per-workspace
-// RBAC evaluation lands.
-func AllowAuthenticated() authorizer.Authorizer {
-	return authorizer.AuthorizerFunc(func(_ context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
-		if a.GetUser() == nil {
-			return authorizer.DecisionDeny, "unauthenticated", nil
-		}
-		return authorizer.DecisionAllow, "", nil
-	})
-}

@@ -48,11 +48,3 @@ func TestWildcardGuard(t *testing.T) {
 		}
 	}
 }
-
-func TestAllowAuthenticated(t *testing.T) {
-	a := AllowAuthenticated()
-	d, _, _ := a.Authorize(context.Background(), authorizer.AttributesRecord{Verb: "get"})
-	assert.Equal(t, authorizer.DecisionDeny, d)
-	d, _, _ = a.Authorize(context.Background(), authorizer.AttributesRecord{User: &user.DefaultInfo{Name: "a"}, Verb: "get"})
-	assert.Equal(t, authorizer.DecisionAllow, d)
-}

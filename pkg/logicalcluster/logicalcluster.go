@@ -177,3 +177,24 @@ func truncate(s string) string {
 	}
 	return s
 }
+
+type unknownKey struct{}
+
+// WithUnknown marks a request for a workspace that does not exist. Such a request carries no cluster; it is
+// refused by authorization (with the same answer as an existing workspace the user may not enter), or answered
+// 404 for privileged users.
+func WithUnknown(ctx context.Context, reference string) context.Context {
+	return context.WithValue(ctx, unknownKey{}, reference)
+}
+
+// IsUnknown reports whether the request names a workspace that does not exist.
+func IsUnknown(ctx context.Context) bool {
+	_, ok := ctx.Value(unknownKey{}).(string)
+	return ok
+}
+
+// UnknownReference returns the reference of a request for a workspace that does not exist.
+func UnknownReference(ctx context.Context) string {
+	ref, _ := ctx.Value(unknownKey{}).(string)
+	return ref
+}

@@ -1,6 +1,7 @@
 package registry
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 
@@ -30,7 +31,7 @@ var builtinResources = []resource{
 			validate: func(obj, _ runtime.Object) field.ErrorList {
 				return validateName(obj, apimachineryvalidation.NameIsDNSLabel)
 			},
-			prepareForCreate: func(obj runtime.Object) {
+			prepareForCreate: func(_ context.Context, obj runtime.Object) {
 				ns := obj.(*corev1.Namespace)
 				ns.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
 			},
@@ -61,7 +62,7 @@ var builtinResources = []resource{
 		newFunc: func() runtime.Object { return &corev1.Secret{} },
 		newList: func() runtime.Object { return &corev1.SecretList{} },
 		rules: kindRules{namespaced: true,
-			prepareForCreate: func(obj runtime.Object) {
+			prepareForCreate: func(_ context.Context, obj runtime.Object) {
 				if s := obj.(*corev1.Secret); s.Type == "" {
 					s.Type = corev1.SecretTypeOpaque
 				}

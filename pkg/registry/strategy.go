@@ -17,7 +17,7 @@ type kindRules struct {
 	// validate checks a new or updated object; old is nil on create.
 	validate func(obj, old runtime.Object) field.ErrorList
 	// prepareForCreate sets defaults and clears what a client may not set, before validation.
-	prepareForCreate func(obj runtime.Object)
+	prepareForCreate func(ctx context.Context, obj runtime.Object)
 	// prepareForUpdate carries over from old what a client may not change through this endpoint.
 	prepareForUpdate func(obj, old runtime.Object)
 	// resetFields are the fields this endpoint ignores, for server-side apply.
@@ -45,9 +45,9 @@ func newStrategy(rules kindRules) strategy {
 
 func (s strategy) NamespaceScoped() bool { return s.rules.namespaced }
 
-func (s strategy) PrepareForCreate(_ context.Context, obj runtime.Object) {
+func (s strategy) PrepareForCreate(ctx context.Context, obj runtime.Object) {
 	if s.rules.prepareForCreate != nil {
-		s.rules.prepareForCreate(obj)
+		s.rules.prepareForCreate(ctx, obj)
 	}
 }
 

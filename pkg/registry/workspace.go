@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -16,6 +17,10 @@ import (
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
+
+// OwnerAnnotation records who created a Workspace; the workspace controller binds that user to cluster-admin in
+// the new workspace. The server sets it from the request's user; clients cannot choose it.
+const OwnerAnnotation = "tenancy.gantry.dev/owner"
 
 // WorkspaceFinalizer keeps a deleted Workspace until everything stored in its logical cluster is gone.
 const WorkspaceFinalizer = "tenancy.gantry.dev/content"
@@ -27,7 +32,9 @@ func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionRe
 		validate:         validateWorkspace,
 		prepareForCreate: prepareWorkspaceForCreate,
 		prepareForUpdate: func(obj, old runtime.Object) {
-			obj.(*tenancyv1alpha1.Workspace).Status = old.(*tenancyv1alpha1.Workspace).Status
+			ws, oldWS := obj.(*tenancyv1alpha1.Workspace), old.(*tenancyv1alpha1.Workspace)
+			ws.Status = oldWS.Status
+			setOwner(ws, oldWS.Annotations[OwnerAnnotation])
 		},
 		resetFields: map[fieldpath.APIVersion]*fieldpath.Set{
 			fieldpath.APIVersion(tenancyv1alpha1.SchemeGroupVersion.String()): fieldpath.NewSet(fieldpath.MakePathOrDie("status")),
@@ -39,6 +46,7 @@ func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionRe
 			ws, oldWS := obj.(*tenancyv1alpha1.Workspace), old.(*tenancyv1alpha1.Workspace)
 			ws.Spec = oldWS.Spec
 			ws.ObjectMeta.Labels, ws.ObjectMeta.Finalizers = oldWS.Labels, oldWS.Finalizers
+			setOwner(ws, oldWS.Annotations[OwnerAnnotation])
 		},
 		resetFields: map[fieldpath.APIVersion]*fieldpath.Set{
 			fieldpath.APIVersion(tenancyv1alpha1.SchemeGroupVersion.String()): fieldpath.NewSet(fieldpath.MakePathOrDie("spec")),
@@ -67,13 +75,30 @@ func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionRe
 	}, nil
 }
 
-func prepareWorkspaceForCreate(obj runtime.Object) {
+func prepareWorkspaceForCreate(ctx context.Context, obj runtime.Object) {
 	ws := obj.(*tenancyv1alpha1.Workspace)
+	owner := ""
+	if u, ok := genericapirequest.UserFrom(ctx); ok {
+		owner = u.GetName()
+	}
+	setOwner(ws, owner)
 	ws.Spec.Cluster = string(logicalcluster.NewName())
 	ws.Status = tenancyv1alpha1.WorkspaceStatus{Phase: tenancyv1alpha1.WorkspacePhaseScheduling}
 	if !slices.Contains(ws.Finalizers, WorkspaceFinalizer) {
 		ws.Finalizers = append(ws.Finalizers, WorkspaceFinalizer)
 	}
+}
+
+// setOwner sets (or, for an empty owner, removes) the owner annotation, whatever the client sent.
+func setOwner(ws *tenancyv1alpha1.Workspace, owner string) {
+	if owner == "" {
+		delete(ws.Annotations, OwnerAnnotation)
+		return
+	}
+	if ws.Annotations == nil {
+		ws.Annotations = map[string]string{}
+	}
+	ws.Annotations[OwnerAnnotation] = owner
 }
 
 func validateWorkspace(obj, old runtime.Object) field.ErrorList {

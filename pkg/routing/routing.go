@@ -67,13 +67,15 @@ func WithClusterRouting(handler http.Handler, resolver Resolver, serializer runt
 			fail(apierrors.NewBadRequest(fmt.Sprintf("invalid workspace reference: %v", err)))
 			return
 		}
-		cluster := logicalcluster.Wildcard
-		if ref.Name != logicalcluster.Wildcard {
-			var ok bool
-			if cluster, ok = resolver.Resolve(ref); !ok {
-				fail(notFound(fmt.Sprintf("workspace %q not found", refText)))
-				return
-			}
+		ctx := req.Context()
+		if ref.Name == logicalcluster.Wildcard {
+			ctx = logicalcluster.WithCluster(ctx, logicalcluster.Wildcard)
+		} else if cluster, ok := resolver.Resolve(ref); ok {
+			ctx = logicalcluster.WithCluster(ctx, cluster)
+		} else {
+			// Authentication and authorization still run: a user who may not know whether the workspace exists
+			// gets the same 403 as for one that exists. WithUnknownWorkspace answers 404 to the others.
+			ctx = logicalcluster.WithUnknown(ctx, refText)
 		}
 
 		newEscaped := "/" + rest
@@ -82,7 +84,7 @@ func WithClusterRouting(handler http.Handler, resolver Resolver, serializer runt
 			fail(apierrors.NewBadRequest(fmt.Sprintf("invalid request path: %v", err)))
 			return
 		}
-		req = req.WithContext(logicalcluster.WithCluster(req.Context(), cluster))
+		req = req.WithContext(ctx)
 		u := *req.URL
 		u.Path = newPath
 		u.RawPath = ""
@@ -99,4 +101,17 @@ func notFound(message string) error {
 	err := apierrors.NewNotFound(schema.GroupResource{}, "")
 	err.ErrStatus.Message = message
 	return err
+}
+
+// WithUnknownWorkspace answers 404 to requests for a workspace that does not exist. It wraps the API handler, inside
+// authentication and authorization, so that only users allowed past them learn that the workspace is missing.
+func WithUnknownWorkspace(handler http.Handler, serializer runtime.NegotiatedSerializer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if logicalcluster.IsUnknown(req.Context()) {
+			err := notFound(fmt.Sprintf("workspace %q not found", logicalcluster.UnknownReference(req.Context())))
+			responsewriters.ErrorNegotiated(err, serializer, schema.GroupVersion{}, w, req)
+			return
+		}
+		handler.ServeHTTP(w, req)
+	})
 }

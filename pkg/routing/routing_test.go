@@ -44,7 +44,8 @@ func serve(t *testing.T, target string) (*httptest.ResponseRecorder, *seen) {
 		c, _ := logicalcluster.From(req.Context())
 		got = &seen{path: req.URL.Path, cluster: c}
 	})
-	h := WithClusterRouting(inner, fakeResolver{"root": "root", "root:a": "abc123"}, serializer.NewCodecFactory(scheme).WithoutConversion())
+	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
+	h := WithClusterRouting(WithUnknownWorkspace(inner, codecs), fakeResolver{"root": "root", "root:a": "abc123"}, codecs)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
 	return rec, got

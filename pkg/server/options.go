@@ -24,6 +24,8 @@ type Options struct {
 	Workers int
 	// MaxRequestBodyBytes bounds the size of a request body.
 	MaxRequestBodyBytes int64
+	// TokenAuthFile is a CSV file of static bearer tokens: token,user,uid,"group1,group2".
+	TokenAuthFile string
 }
 
 // NewOptions returns the defaults.
@@ -44,6 +46,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.SecurePort, "secure-port", o.SecurePort, "HTTPS port to serve on.")
 	fs.StringSliceVar(&o.EtcdServers, "etcd-servers", o.EtcdServers, "External etcd client URLs (comma separated). Empty starts an embedded etcd under --data-dir.")
 	fs.IntVar(&o.Workers, "workspace-workers", o.Workers, "Number of workers of the workspace controller.")
+	fs.StringVar(&o.TokenAuthFile, "token-auth-file", o.TokenAuthFile, "CSV file of static bearer tokens (token,user,uid,\"group1,group2\").")
 	fs.Int64Var(&o.MaxRequestBodyBytes, "max-request-body-bytes", o.MaxRequestBodyBytes, "Largest request body accepted, in bytes.")
 }
 

@@ -12,7 +12,14 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apiserver/pkg/authentication/authenticator"
+	"k8s.io/apiserver/pkg/authentication/group"
+	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
+	unionauthn "k8s.io/apiserver/pkg/authentication/request/union"
 	x509request "k8s.io/apiserver/pkg/authentication/request/x509"
+	"k8s.io/apiserver/pkg/authentication/token/tokenfile"
+	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
+	unionauthz "k8s.io/apiserver/pkg/authorization/union"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/dynamiccertificates"
 	"k8s.io/apiserver/pkg/server/healthz"
@@ -63,7 +70,8 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	index := workspace.NewIndex()
-	config, err := newGenericConfig(o, files)
+	rbacIndex := authorization.NewRBACIndex()
+	config, err := newGenericConfig(o, files, rbacIndex)
 	if err != nil {
 		return err
 	}
@@ -104,7 +112,8 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
-		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(crServer.Wrap(apiHandler), c), index, registry.Codecs)
+		inner := routing.WithUnknownWorkspace(crServer.Wrap(apiHandler), registry.Codecs)
+		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), index, registry.Codecs)
 	}
 	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -122,12 +131,16 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 
-	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced)); err != nil {
+	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced),
+		syncedCheck("rbac-index", rbacIndex.HasSynced)); err != nil {
 		return err
 	}
 	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
 		go controller.Run(hook, o.Workers)
 		go crdController.Run(hook, 2)
+		if err := rbacIndex.Run(hook, hook.LoopbackClientConfig); err != nil {
+			return err
+		}
 		err := wait.PollUntilContextTimeout(hook, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			if err := controller.EnsureDefaultNamespace(ctx, logicalcluster.Root); err != nil {
 				klog.FromContext(ctx).V(2).Info("Waiting to create the root workspace's default namespace", "err", err)
@@ -145,7 +158,7 @@ func Run(ctx context.Context, o *Options) error {
 	return server.PrepareRun().RunWithContext(ctx)
 }
 
-func newGenericConfig(o *Options, files pki.Files) (*genericapiserver.Config, error) {
+func newGenericConfig(o *Options, files pki.Files, rbacIndex *authorization.RBACIndex) (*genericapiserver.Config, error) {
 	config := genericapiserver.NewConfig(registry.Codecs)
 	secure := genericoptions.NewSecureServingOptions().WithLoopback()
 	secure.BindAddress = net.ParseIP(o.BindAddress)
@@ -160,8 +173,24 @@ func newGenericConfig(o *Options, files pki.Files) (*genericapiserver.Config, er
 		return nil, err
 	}
 	config.SecureServing.ClientCA = clientCA
-	config.Authentication.Authenticator = x509request.NewDynamic(clientCA.VerifyOptions, x509request.CommonNameUserConversion)
-	config.Authorization.Authorizer = authorization.AllowAuthenticated()
+	authenticators := []authenticator.Request{x509request.NewDynamic(clientCA.VerifyOptions, x509request.CommonNameUserConversion)}
+	if o.TokenAuthFile != "" {
+		tokens, err := tokenfile.NewCSV(o.TokenAuthFile)
+		if err != nil {
+			return nil, fmt.Errorf("--token-auth-file: %w", err)
+		}
+		authenticators = append(authenticators, bearertoken.New(tokens))
+	}
+	config.Authentication.Authenticator = group.NewAuthenticatedGroupAdder(unionauthn.New(authenticators...))
+	// system:masters (the admin and the server's own loopback identity) may do anything; everyone else is judged
+	// by RBAC in the workspace of the request.
+	authz, err := unionauthz.New(
+		unionauthz.NamedAuthorizer{AuthorizerName: "privileged", Authorizer: authorizerfactory.NewPrivilegedGroups(authorization.PrivilegedGroup)},
+		unionauthz.NamedAuthorizer{AuthorizerName: "workspace-rbac", Authorizer: authorization.NewRBACAuthorizer(rbacIndex)})
+	if err != nil {
+		return nil, err
+	}
+	config.Authorization.Authorizer = authz
 	genericapiserver.AuthorizeClientBearerToken(config.LoopbackClientConfig, &config.Authentication, &config.Authorization)
 	config.Authorization.Authorizer = authorization.WithWildcardGuard(config.Authorization.Authorizer)
 

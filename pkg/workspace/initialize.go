@@ -6,11 +6,13 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/registry"
 )
 
 // DefaultNamespace is created in every workspace, as in every Kubernetes cluster.
@@ -20,6 +22,9 @@ const DefaultNamespace = "default"
 func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1alpha1.Workspace) error {
 	cluster := logicalcluster.Name(ws.Spec.Cluster)
 	if err := c.EnsureDefaultNamespace(ctx, cluster); err != nil {
+		return err
+	}
+	if err := c.bindOwner(ctx, cluster, ws.Annotations[registry.OwnerAnnotation]); err != nil {
 		return err
 	}
 	path, ok := c.index.Path(cluster)
@@ -32,18 +37,39 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 	return c.put(ctx, workspacePath(key, "status"), ready)
 }
 
-// EnsureDefaultNamespace creates the default namespace in cluster unless it exists.
-func (c *Controller) EnsureDefaultNamespace(ctx context.Context, cluster logicalcluster.Name) error {
-	body, err := json.Marshal(&corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{Name: DefaultNamespace},
+// OwnerBinding is the ClusterRoleBinding that makes a workspace's creator its cluster-admin.
+const OwnerBinding = "gantry:workspace-owner"
+
+// bindOwner makes the creator of a workspace cluster-admin there.
+func (c *Controller) bindOwner(ctx context.Context, cluster logicalcluster.Name, owner string) error {
+	if owner == "" {
+		return nil
+	}
+	return c.create(ctx, "/clusters/"+string(cluster)+"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", &rbacv1.ClusterRoleBinding{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+		ObjectMeta: metav1.ObjectMeta{Name: OwnerBinding},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: owner}},
 	})
+}
+
+// create posts obj to path, accepting that it exists already.
+func (c *Controller) create(ctx context.Context, path string, obj interface{}) error {
+	body, err := json.Marshal(obj)
 	if err != nil {
 		return err
 	}
-	err = c.client.Post().AbsPath("/clusters/" + string(cluster) + "/api/v1/namespaces").Body(body).Do(ctx).Error()
+	err = c.client.Post().AbsPath(path).Body(body).Do(ctx).Error()
 	if apierrors.IsAlreadyExists(err) {
 		return nil
 	}
 	return err
+}
+
+// EnsureDefaultNamespace creates the default namespace in cluster unless it exists.
+func (c *Controller) EnsureDefaultNamespace(ctx context.Context, cluster logicalcluster.Name) error {
+	return c.create(ctx, "/clusters/"+string(cluster)+"/api/v1/namespaces", &corev1.Namespace{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
+		ObjectMeta: metav1.ObjectMeta{Name: DefaultNamespace},
+	})
 }

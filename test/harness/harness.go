@@ -215,6 +215,8 @@ func (s *Server) Kubectl(workspace string) *Kubectl {
 type Kubectl struct {
 	server    *Server
 	workspace string
+	// kubeconfig overrides the admin kubeconfig.
+	kubeconfig string
 	// Env is added to kubectl's environment.
 	Env []string
 	// Stdin is fed to kubectl.
@@ -228,7 +230,11 @@ func (k *Kubectl) Run(args ...string) (string, string, error) {
 
 // RunContext is Run with a context that kills kubectl when done.
 func (k *Kubectl) RunContext(ctx context.Context, args ...string) (string, string, error) {
-	full := append([]string{"--kubeconfig", k.server.Kubeconfig(), "--server", k.server.URL(k.workspace)}, args...)
+	kubeconfig := k.server.Kubeconfig()
+	if k.kubeconfig != "" {
+		kubeconfig = k.kubeconfig
+	}
+	full := append([]string{"--kubeconfig", kubeconfig, "--server", k.server.URL(k.workspace)}, args...)
 	cmd := exec.CommandContext(ctx, KubectlPath(), full...)
 	cmd.Env = append(os.Environ(), k.Env...)
 	cmd.Env = append(cmd.Env, "HOME="+k.server.DataDir) // no shared discovery cache between tests
@@ -285,4 +291,34 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// KubectlAs runs kubectl against a workspace as the user of a bearer token (from --token-auth-file), with a
+// kubeconfig of its own that holds no admin certificate.
+func (s *Server) KubectlAs(t testing.TB, workspace, token string) *Kubectl {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(s.Kubeconfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, auth := range cfg.AuthInfos {
+		auth.ClientCertificateData, auth.ClientKeyData = nil, nil
+		auth.Token = token
+	}
+	path := filepath.Join(t.TempDir(), "user.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return &Kubectl{server: s, workspace: workspace, kubeconfig: path}
+}
+
+// RESTConfigAs returns a client config for a workspace as the user of a bearer token.
+func (s *Server) RESTConfigAs(workspace, token string) (*rest.Config, error) {
+	cfg, err := s.RESTConfig(workspace)
+	if err != nil {
+		return nil, err
+	}
+	cfg.CertData, cfg.KeyData, cfg.CertFile, cfg.KeyFile = nil, nil, "", ""
+	cfg.BearerToken = token
+	return cfg, nil
 }

@@ -1,0 +1,133 @@
+package clusterwatch
+
+import (
+	"fmt"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/client-go/tools/cache"
+
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// Store holds the objects of one resource from every workspace, grouped by workspace and keyed by
+// "[namespace/]name" inside it. A reflector over ListWatch feeds it (it implements cache.ReflectorStore); readers
+// get a workspace's objects without scanning the others.
+type Store[T any] struct {
+	mu        sync.RWMutex
+	byCluster map[logicalcluster.Name]map[string]T
+	synced    bool
+}
+
+var _ cache.ReflectorStore = &Store[any]{}
+
+// NewStore returns an empty Store.
+func NewStore[T any]() *Store[T] {
+	return &Store[T]{byCluster: map[logicalcluster.Name]map[string]T{}}
+}
+
+// List returns the objects of a workspace, in no particular order.
+func (s *Store[T]) List(cluster logicalcluster.Name) []T {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]T, 0, len(s.byCluster[cluster]))
+	for _, obj := range s.byCluster[cluster] {
+		out = append(out, obj)
+	}
+	return out
+}
+
+// Get returns the object stored under "[namespace/]name" in a workspace.
+func (s *Store[T]) Get(cluster logicalcluster.Name, key string) (T, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	obj, ok := s.byCluster[cluster][key]
+	return obj, ok
+}
+
+// HasSynced reports whether the store has seen its first full list.
+func (s *Store[T]) HasSynced() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.synced
+}
+
+func keyOf[T any](obj interface{}) (logicalcluster.Name, string, T, error) {
+	var zero T
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	typed, ok := obj.(T)
+	if !ok {
+		return "", "", zero, fmt.Errorf("clusterwatch store: unexpected object %T", obj)
+	}
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return "", "", zero, err
+	}
+	cluster := m.GetAnnotations()[logicalcluster.AnnotationKey]
+	if logicalcluster.ValidateName(cluster) != nil {
+		return "", "", zero, fmt.Errorf("%T %s/%s has no valid %s annotation", obj, m.GetNamespace(), m.GetName(), logicalcluster.AnnotationKey)
+	}
+	key := m.GetName()
+	if m.GetNamespace() != "" {
+		key = m.GetNamespace() + "/" + key
+	}
+	return logicalcluster.Name(cluster), key, typed, nil
+}
+
+// Add implements cache.ReflectorStore.
+func (s *Store[T]) Add(obj interface{}) error { return s.Update(obj) }
+
+// Update implements cache.ReflectorStore.
+func (s *Store[T]) Update(obj interface{}) error {
+	cluster, key, typed, err := keyOf[T](obj)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.byCluster[cluster] == nil {
+		s.byCluster[cluster] = map[string]T{}
+	}
+	s.byCluster[cluster][key] = typed
+	return nil
+}
+
+// Delete implements cache.ReflectorStore.
+func (s *Store[T]) Delete(obj interface{}) error {
+	cluster, key, _, err := keyOf[T](obj)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.byCluster[cluster], key)
+	if len(s.byCluster[cluster]) == 0 {
+		delete(s.byCluster, cluster)
+	}
+	return nil
+}
+
+// Replace implements cache.ReflectorStore.
+func (s *Store[T]) Replace(list []interface{}, _ string) error {
+	fresh := map[logicalcluster.Name]map[string]T{}
+	for _, obj := range list {
+		cluster, key, typed, err := keyOf[T](obj)
+		if err != nil {
+			return err
+		}
+		if fresh[cluster] == nil {
+			fresh[cluster] = map[string]T{}
+		}
+		fresh[cluster][key] = typed
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.byCluster = fresh
+	s.synced = true
+	return nil
+}
+
+// Resync implements cache.ReflectorStore.
+func (s *Store[T]) Resync() error { return nil }

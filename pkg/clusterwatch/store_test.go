@@ -1,0 +1,35 @@
+package clusterwatch
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+func cm(cluster, ns, name string) *corev1.ConfigMap {
+	return &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
+		Annotations: map[string]string{logicalcluster.AnnotationKey: cluster}}}
+}
+
+func TestStoreKeepsSameNamesApart(t *testing.T) {
+	s := NewStore[*corev1.ConfigMap]()
+	require.NoError(t, s.Replace([]interface{}{cm("a", "default", "x"), cm("b", "default", "x"), cm("a", "other", "x")}, "1"))
+	assert.True(t, s.HasSynced())
+	assert.Len(t, s.List("a"), 2)
+	assert.Len(t, s.List("b"), 1)
+	got, ok := s.Get("b", "default/x")
+	require.True(t, ok)
+	assert.Equal(t, "b", got.Annotations[logicalcluster.AnnotationKey])
+
+	require.NoError(t, s.Delete(cm("a", "default", "x")))
+	assert.Len(t, s.List("a"), 1)
+	_, ok = s.Get("b", "default/x")
+	assert.True(t, ok, "deleting a's object leaves b's")
+	assert.Error(t, s.Add(cm("", "default", "y")), "objects without a workspace are refused")
+	assert.Error(t, s.Add(&corev1.Secret{}))
+}

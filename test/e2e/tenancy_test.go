@@ -1,0 +1,136 @@
+package e2e
+
+import (
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/rest"
+
+	"github.com/gantry-dev/gantry/test/harness"
+)
+
+const (
+	aliceToken = "alice-token-0123456789"
+	bobToken   = "bob-token-0123456789"
+	carolToken = "carol-token-0123456789"
+)
+
+func startWithUsers(t *testing.T) *harness.Server {
+	t.Helper()
+	tokens := filepath.Join(t.TempDir(), "tokens.csv")
+	require.NoError(t, os.WriteFile(tokens, []byte(
+		aliceToken+",alice,uid-alice,\"team-a\"\n"+
+			bobToken+",bob,uid-bob,\"team-b\"\n"+
+			carolToken+",carol,uid-carol\n"), 0o600))
+	return harness.Start(t, "--token-auth-file", tokens)
+}
+
+func TestWorkspaceAccessAndRBAC(t *testing.T) {
+	s := startWithUsers(t)
+	orgPath, _ := s.CreateWorkspace(t, "root", "org")
+	teamA, _ := s.CreateWorkspace(t, orgPath, "team-a")
+	teamB, _ := s.CreateWorkspace(t, orgPath, "team-b")
+	// Same-named bindings in both teams, each naming its own team's user.
+	s.Kubectl(teamA).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=alice")
+	s.Kubectl(teamB).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=bob")
+	s.Kubectl(teamA).MustRun(t, "create", "rolebinding", "carol-view", "--clusterrole=view", "--user=carol", "-n", "default")
+	s.Kubectl(teamB).MustRun(t, "create", "configmap", "b-only", "--from-literal=k=v")
+
+	alice := func(ws string) *harness.Kubectl { return s.KubectlAs(t, ws, aliceToken) }
+	carol := func(ws string) *harness.Kubectl { return s.KubectlAs(t, ws, carolToken) }
+
+	t.Run("a user works in the workspace that grants it", func(t *testing.T) {
+		alice(teamA).MustRun(t, "create", "configmap", "model", "--from-literal=name=llama")
+		assert.Equal(t, "llama", alice(teamA).MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+		assert.Contains(t, alice(teamA).MustRun(t, "api-resources"), "configmaps", "discovery works for whoever can enter")
+	})
+
+	t.Run("and nowhere else, with the same answer whether the workspace exists or not", func(t *testing.T) {
+		status := func(token, ws string) (int, string) {
+			t.Helper()
+			cfg, err := s.RESTConfig(ws)
+			require.NoError(t, err)
+			if token != "" {
+				cfg, err = s.RESTConfigAs(ws, token)
+				require.NoError(t, err)
+			}
+			client, err := rest.HTTPClientFor(cfg)
+			require.NoError(t, err)
+			resp, err := client.Get(cfg.Host + "/api/v1/namespaces/default/configmaps")
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			var st metav1.Status
+			require.NoError(t, json.NewDecoder(resp.Body).Decode(&st))
+			return resp.StatusCode, st.Message
+		}
+		code, inB := status(aliceToken, teamB)
+		assert.Equal(t, http.StatusForbidden, code)
+		assert.Contains(t, inB, "access to the workspace is denied")
+		for _, ws := range []string{"root", orgPath, orgPath + ":no-such-team", "zzzzzzzzzzzzz"} {
+			code, msg := status(aliceToken, ws)
+			assert.Equal(t, http.StatusForbidden, code, ws)
+			assert.Equal(t, inB, msg, "%s must look exactly like a workspace alice may not enter", ws)
+		}
+		code, msg := status("", orgPath+":no-such-team")
+		assert.Equal(t, http.StatusNotFound, code, "the admin learns that it does not exist")
+		assert.Contains(t, msg, "not found")
+
+		lastLine := func(out string) string {
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			return lines[len(lines)-1]
+		}
+		_, kubectlB, err := alice(teamB).Run("get", "configmaps")
+		require.Error(t, err)
+		_, kubectlMissing, err := alice(orgPath+":no-such-team").Run("get", "configmaps")
+		require.Error(t, err)
+		assert.Equal(t, lastLine(kubectlB), lastLine(kubectlMissing))
+		assert.Contains(t, lastLine(kubectlB), "Forbidden")
+
+		_, errOut, err := alice(teamB).Run("create", "configmap", "intruder")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "access to the workspace is denied")
+		_, errOut, err = alice(orgPath).Run("get", "workspaces")
+		require.Error(t, err, "alice may not list the workspaces of org")
+		assert.Contains(t, errOut, "Forbidden")
+		assert.Equal(t, "configmap/b-only\n", s.Kubectl(teamB).MustRun(t, "get", "configmaps", "-o", "name"), "nothing was written in B")
+	})
+
+	t.Run("RBAC inside a workspace", func(t *testing.T) {
+		assert.Equal(t, "llama", carol(teamA).MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+		_, errOut, err := carol(teamA).Run("create", "configmap", "x")
+		require.Error(t, err, "view does not create")
+		assert.Contains(t, errOut, `cannot create resource "configmaps"`)
+		assert.NotContains(t, errOut, "access to the workspace", "carol may enter; she just may not create")
+		alice(teamA).MustRun(t, "create", "secret", "generic", "token", "--from-literal=t=1")
+		_, errOut, err = carol(teamA).Run("get", "secret", "token")
+		require.Error(t, err, "view does not read secrets")
+		assert.Contains(t, errOut, "Forbidden")
+		_, _, err = carol(teamA).Run("get", "configmaps", "-n", "kube-system")
+		require.Error(t, err, "carol's RoleBinding is for default only")
+	})
+
+	t.Run("the creator of a workspace is its cluster-admin", func(t *testing.T) {
+		alice(teamA).WithStdin("apiVersion: tenancy.gantry.dev/v1alpha1\nkind: Workspace\nmetadata: {name: sub, annotations: {tenancy.gantry.dev/owner: mallory}}\n").
+			MustRun(t, "create", "-f", "-")
+		sub, _ := s.WaitWorkspaceReady(t, teamA, "sub")
+		assert.Equal(t, "alice", s.Kubectl(teamA).MustRun(t, "get", "workspace", "sub", "-o", `jsonpath={.metadata.annotations.tenancy\.gantry\.dev/owner}`),
+			"the server records the requesting user, not what the client claims")
+		alice(sub).MustRun(t, "create", "clusterrole", "reader", "--verb=get", "--resource=configmaps")
+		assert.Contains(t, s.Kubectl(sub).MustRun(t, "get", "clusterrolebinding", "gantry:workspace-owner", "-o", "jsonpath={.subjects[0].name}"), "alice")
+		_, _, err := s.KubectlAs(t, sub, bobToken).Run("get", "configmaps")
+		require.Error(t, err, "bob is not in alice's new workspace")
+	})
+
+	t.Run("unauthenticated requests get 401", func(t *testing.T) {
+		_, errOut, err := s.KubectlAs(t, teamA, "not-a-token").Run("get", "configmaps")
+		require.Error(t, err)
+		assert.True(t, strings.Contains(errOut, "Unauthorized") || strings.Contains(errOut, "provide credentials"), errOut)
+	})
+}

@@ -59,7 +59,9 @@ func TestRBACIsPerWorkspace(t *testing.T) {
 	rbac := &RBAC{Index: index}
 	alice := &user.DefaultInfo{Name: "alice", Groups: []string{"system:authenticated"}}
 	bob := &user.DefaultInfo{Name: "bob"}
-	in := func(c logicalcluster.Name) context.Context { return logicalcluster.WithCluster(context.Background(), c) }
+	in := func(c logicalcluster.Name) context.Context {
+		return logicalcluster.WithCluster(context.Background(), c)
+	}
 	req := func(u user.Info, verb, resource, ns string) authorizer.AttributesRecord {
 		return authorizer.AttributesRecord{User: u, Verb: verb, ResourceRequest: true, Resource: resource, Namespace: ns}
 	}

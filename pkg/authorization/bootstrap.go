@@ -5,7 +5,10 @@ import (
 )
 
 var readVerbs = []string{"get", "list", "watch"}
-var writeVerbs = []string{"create", "update", "patch", "delete", "deletecollection"}
+var readWriteVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+
+// editableGroups are the built-in groups edit may write: all but RBAC.
+var editableGroups = []string{"", "coordination.k8s.io", "events.k8s.io", "apiextensions.k8s.io", "tenancy.gantry.dev"}
 
 // nonCoreGroups are the API groups Gantry serves besides the core group, for roles that must exclude something of
 // the core group (view cannot read secrets), which a "*" group would not allow.
@@ -28,11 +31,16 @@ var StandardClusterRoles = map[string][]rbacv1.PolicyRule{
 		{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}},
 		{NonResourceURLs: []string{"*"}, Verbs: []string{"*"}},
 	},
+	// admin manages everything in the workspace, RBAC included, but holds neither "bind" nor "escalate": it cannot
+	// grant itself (or anyone) more than it holds, cluster-admin in particular.
 	"admin": {
-		{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"*"}},
+		{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: readWriteVerbs},
 	},
+	// edit writes the built-in groups but only reads RBAC. Rules cannot say "every group but RBAC", so custom
+	// resource groups are not included: grant them with a ClusterRole of the workspace's own.
 	"edit": {
-		{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: append(append([]string{}, readVerbs...), writeVerbs...)},
+		{APIGroups: editableGroups, Resources: []string{"*"}, Verbs: readWriteVerbs},
+		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: readVerbs},
 	},
 	"view": {
 		{APIGroups: []string{""}, Resources: coreReadable, Verbs: readVerbs},

@@ -47,13 +47,7 @@ type RBAC struct {
 	Index *RBACIndex
 }
 
-// NewRBACAuthorizer returns the per-workspace RBAC authorizer over index.
-func NewRBACAuthorizer(index *RBACIndex) authorizer.Authorizer {
-	r := &RBAC{Index: index}
-	return authorizer.AuthorizerFunc(r.Authorize)
-}
-
-// Authorize decides one request.
+// Authorize decides one request; wrap it in authorizer.AuthorizerFunc to use it as an authorizer.Authorizer.
 func (r *RBAC) Authorize(ctx context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
 	u := a.GetUser()
 	if u == nil {

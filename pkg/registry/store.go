@@ -43,9 +43,9 @@ func newStore(optsGetter generic.RESTOptionsGetter, r resource) (*typedStore, er
 }
 
 // APIGroups builds the API groups of every typed resource, ready for GenericAPIServer.InstallLegacyAPIGroup (the
-// core group, returned first) and InstallAPIGroups (the rest). Extra storage, such as subresources, is added by
-// the caller through the returned map of group versions.
-func APIGroups(optsGetter generic.RESTOptionsGetter, extra ...resourceSet) (legacy *genericapiserver.APIGroupInfo, groups []*genericapiserver.APIGroupInfo, err error) {
+// core group, returned first) and InstallAPIGroups (the rest). guard checks every RBAC write against escalation;
+// extra adds more resources, such as the tenancy API.
+func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, extra ...resourceSet) (legacy *genericapiserver.APIGroupInfo, groups []*genericapiserver.APIGroupInfo, err error) {
 	byGroup := map[string]*genericapiserver.APIGroupInfo{}
 	groupInfo := func(gv schema.GroupVersion) *genericapiserver.APIGroupInfo {
 		info, ok := byGroup[gv.Group]
@@ -66,7 +66,11 @@ func APIGroups(optsGetter generic.RESTOptionsGetter, extra ...resourceSet) (lega
 		if err != nil {
 			return nil, nil, err
 		}
-		groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version][r.gvr.Resource] = store
+		var storage rest.Storage = store
+		if check := guardChecks(guard, r.kind); check != nil && r.gvr.Group == "rbac.authorization.k8s.io" {
+			storage = &guardedStore{typedStore: store, check: check}
+		}
+		groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version][r.gvr.Resource] = storage
 	}
 	for _, set := range extra {
 		storages, err := set(optsGetter)

@@ -18,6 +18,7 @@ import (
 	unionauthn "k8s.io/apiserver/pkg/authentication/request/union"
 	x509request "k8s.io/apiserver/pkg/authentication/request/x509"
 	"k8s.io/apiserver/pkg/authentication/token/tokenfile"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/authorization/authorizerfactory"
 	unionauthz "k8s.io/apiserver/pkg/authorization/union"
 	genericapiserver "k8s.io/apiserver/pkg/server"
@@ -71,14 +72,15 @@ func Run(ctx context.Context, o *Options) error {
 
 	index := workspace.NewIndex()
 	rbacIndex := authorization.NewRBACIndex()
-	config, err := newGenericConfig(o, files, rbacIndex)
+	rbac := &authorization.RBAC{Index: rbacIndex}
+	config, err := newGenericConfig(o, files, rbac)
 	if err != nil {
 		return err
 	}
 	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: registry.StorageCodec}
 	getter.Storage.Transport.ServerList = endpoints
 
-	legacy, groups, err := registry.APIGroups(getter, registry.Workspaces)
+	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: rbac}, registry.Workspaces)
 	if err != nil {
 		return err
 	}
@@ -158,7 +160,7 @@ func Run(ctx context.Context, o *Options) error {
 	return server.PrepareRun().RunWithContext(ctx)
 }
 
-func newGenericConfig(o *Options, files pki.Files, rbacIndex *authorization.RBACIndex) (*genericapiserver.Config, error) {
+func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC) (*genericapiserver.Config, error) {
 	config := genericapiserver.NewConfig(registry.Codecs)
 	secure := genericoptions.NewSecureServingOptions().WithLoopback()
 	secure.BindAddress = net.ParseIP(o.BindAddress)
@@ -186,7 +188,7 @@ func newGenericConfig(o *Options, files pki.Files, rbacIndex *authorization.RBAC
 	// by RBAC in the workspace of the request.
 	authz, err := unionauthz.New(
 		unionauthz.NamedAuthorizer{AuthorizerName: "privileged", Authorizer: authorizerfactory.NewPrivilegedGroups(authorization.PrivilegedGroup)},
-		unionauthz.NamedAuthorizer{AuthorizerName: "workspace-rbac", Authorizer: authorization.NewRBACAuthorizer(rbacIndex)})
+		unionauthz.NamedAuthorizer{AuthorizerName: "workspace-rbac", Authorizer: authorizer.AuthorizerFunc(rbac.Authorize)})
 	if err != nil {
 		return nil, err
 	}

@@ -20,6 +20,7 @@ const (
 	aliceToken = "alice-token-0123456789"
 	bobToken   = "bob-token-0123456789"
 	carolToken = "carol-token-0123456789"
+	daveToken  = "dave-token-0123456789"
 )
 
 func startWithUsers(t *testing.T) *harness.Server {
@@ -28,7 +29,8 @@ func startWithUsers(t *testing.T) *harness.Server {
 	require.NoError(t, os.WriteFile(tokens, []byte(
 		aliceToken+",alice,uid-alice,\"team-a\"\n"+
 			bobToken+",bob,uid-bob,\"team-b\"\n"+
-			carolToken+",carol,uid-carol\n"), 0o600))
+			carolToken+",carol,uid-carol\n"+
+			daveToken+",dave,uid-dave\n"), 0o600))
 	return harness.Start(t, "--token-auth-file", tokens)
 }
 
@@ -114,6 +116,31 @@ func TestWorkspaceAccessAndRBAC(t *testing.T) {
 		assert.Contains(t, errOut, "Forbidden")
 		_, _, err = carol(teamA).Run("get", "configmaps", "-n", "kube-system")
 		require.Error(t, err, "carol's RoleBinding is for default only")
+	})
+
+	t.Run("nobody grants more than they hold", func(t *testing.T) {
+		_, errOut, err := alice(teamA).Run("create", "clusterrolebinding", "escalate", "--clusterrole=cluster-admin", "--user=alice")
+		require.Error(t, err, "admin does not hold cluster-admin's non-resource rules")
+		assert.Contains(t, errOut, "attempting to grant RBAC permissions not currently held")
+		_, errOut, err = alice(teamA).Run("create", "clusterrole", "everything", "--verb=get", "--non-resource-url=*")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "attempting to grant RBAC permissions not currently held")
+		_, _, err = alice(teamA).Run("create", "clusterrolebinding", "escalate", "--clusterrole=cluster-admin", "--user=alice", "--dry-run=server")
+		require.Error(t, err, "dry runs are checked too")
+
+		alice(teamA).MustRun(t, "create", "role", "cm-reader", "--verb=get", "--resource=configmaps", "-n", "default")
+		alice(teamA).MustRun(t, "create", "rolebinding", "reader", "--role=cm-reader", "--user=erin", "-n", "default")
+		_, errOut, err = alice(teamA).Run("patch", "role", "cm-reader", "-n", "default", "--type=json",
+			"-p", `[{"op":"add","path":"/rules/0/verbs/-","value":"escalate"}]`)
+		require.Error(t, err, "updates are checked too")
+		assert.Contains(t, errOut, "attempting to grant RBAC permissions not currently held")
+
+		s.Kubectl(teamA).MustRun(t, "create", "clusterrolebinding", "dave-edit", "--clusterrole=edit", "--user=dave")
+		dave := s.KubectlAs(t, teamA, daveToken)
+		dave.MustRun(t, "create", "configmap", "by-dave")
+		_, errOut, err = dave.Run("create", "rolebinding", "dave-admin", "--clusterrole=admin", "--user=dave", "-n", "default")
+		require.Error(t, err, "edit only reads RBAC")
+		assert.Contains(t, errOut, `cannot create resource "rolebindings"`)
 	})
 
 	t.Run("the creator of a workspace is its cluster-admin", func(t *testing.T) {

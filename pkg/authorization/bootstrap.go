@@ -49,7 +49,15 @@ var StandardClusterRoles = map[string][]rbacv1.PolicyRule{
 	"system:discovery": {
 		{NonResourceURLs: DiscoveryURLs, Verbs: []string{"get"}},
 	},
+	"system:basic-user": {
+		{APIGroups: []string{"authorization.k8s.io"}, Resources: []string{"selfsubjectaccessreviews", "selfsubjectrulesreviews"}, Verbs: []string{"create"}},
+		{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"selfsubjectreviews"}, Verbs: []string{"create"}},
+	},
 	"system:workspace-access": {
 		{NonResourceURLs: []string{"/"}, Verbs: []string{"access"}},
 	},
 }
+
+// implicitRules are held by everyone who may enter a workspace, without a binding: discovery, and asking what one
+// may do (kubectl auth can-i, kubectl auth whoami).
+var implicitRules = append(append([]rbacv1.PolicyRule{}, StandardClusterRoles["system:discovery"]...), StandardClusterRoles["system:basic-user"]...)

@@ -2,6 +2,7 @@ package authorization
 
 import (
 	"context"
+	"slices"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
@@ -70,10 +71,7 @@ func (r *RBAC) Authorize(ctx context.Context, a authorizer.Attributes) (authoriz
 	if !entered {
 		return authorizer.DecisionDeny, AccessDenied, nil
 	}
-	if !a.IsResourceRequest() && a.GetVerb() == "get" && nonResourceURLMatches(DiscoveryURLs, a.GetPath()) {
-		return authorizer.DecisionAllow, "", nil
-	}
-	for _, rule := range rules {
+	for _, rule := range append(rules, implicitRules...) {
 		if ruleAllows(a, rule) {
 			return authorizer.DecisionAllow, "", nil
 		}
@@ -124,4 +122,32 @@ func (r *RBAC) rules(cluster logicalcluster.Name, u user.Info, namespace string)
 	// No binding names the user: entering needs an explicit "access" grant, which would itself be a binding, so
 	// the user cannot enter.
 	return nil, false
+}
+
+// RulesFor implements authorizer.RuleResolver for SelfSubjectRulesReview: the rules of the user in the namespace
+// of the request's workspace, the implicit discovery rules included. Privileged users hold every rule.
+func (r *RBAC) RulesFor(ctx context.Context, u user.Info, namespace string) ([]authorizer.ResourceRuleInfo, []authorizer.NonResourceRuleInfo, bool, error) {
+	rules := StandardClusterRoles["cluster-admin"]
+	if !slices.Contains(u.GetGroups(), PrivilegedGroup) {
+		cluster, ok := logicalcluster.From(ctx)
+		if !ok || cluster == logicalcluster.Wildcard {
+			return nil, nil, false, nil
+		}
+		var entered bool
+		if rules, entered = r.rules(cluster, u, namespace); !entered {
+			return nil, nil, false, nil
+		}
+		rules = append(rules, implicitRules...)
+	}
+	var resourceRules []authorizer.ResourceRuleInfo
+	var nonResourceRules []authorizer.NonResourceRuleInfo
+	for _, rule := range rules {
+		if len(rule.NonResourceURLs) > 0 {
+			nonResourceRules = append(nonResourceRules, &authorizer.DefaultNonResourceRuleInfo{Verbs: rule.Verbs, NonResourceURLs: rule.NonResourceURLs})
+			continue
+		}
+		resourceRules = append(resourceRules, &authorizer.DefaultResourceRuleInfo{Verbs: rule.Verbs, APIGroups: rule.APIGroups,
+			Resources: rule.Resources, ResourceNames: rule.ResourceNames})
+	}
+	return resourceRules, nonResourceRules, false, nil
 }

@@ -7,6 +7,8 @@
 package registry
 
 import (
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
@@ -49,6 +51,11 @@ var servedKinds = map[schema.GroupVersion][]runtime.Object{
 		&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{},
 	},
 	tenancyv1alpha1.SchemeGroupVersion: {&tenancyv1alpha1.Workspace{}, &tenancyv1alpha1.WorkspaceList{}},
+	authorizationv1.SchemeGroupVersion: {
+		&authorizationv1.SelfSubjectAccessReview{}, &authorizationv1.SubjectAccessReview{},
+		&authorizationv1.LocalSubjectAccessReview{}, &authorizationv1.SelfSubjectRulesReview{},
+	},
+	authenticationv1.SchemeGroupVersion: {&authenticationv1.SelfSubjectReview{}},
 }
 
 func init() {

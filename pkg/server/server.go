@@ -80,7 +80,8 @@ func Run(ctx context.Context, o *Options) error {
 	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: registry.StorageCodec}
 	getter.Storage.Transport.ServerList = endpoints
 
-	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: rbac}, registry.Workspaces)
+	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: rbac}, registry.Workspaces,
+		registry.AccessReviews(config.Authorization.Authorizer, rbac))
 	if err != nil {
 		return err
 	}

@@ -155,6 +155,29 @@ func TestWorkspaceAccessAndRBAC(t *testing.T) {
 		require.Error(t, err, "bob is not in alice's new workspace")
 	})
 
+	t.Run("kubectl auth whoami and can-i answer per workspace", func(t *testing.T) {
+		who := alice(teamA).MustRun(t, "auth", "whoami")
+		assert.Regexp(t, `Username\s+alice`, who)
+		assert.Contains(t, who, "team-a")
+		assert.Equal(t, "yes\n", alice(teamA).MustRun(t, "auth", "can-i", "create", "configmaps"))
+		assert.Equal(t, "yes\n", alice(teamA).MustRun(t, "auth", "can-i", "create", "clusterrolebindings"), "alice is admin in team-a")
+		out, _, err := alice(teamA).Run("auth", "can-i", "bind", "clusterroles")
+		require.Error(t, err, "can-i exits 1 for no")
+		assert.Equal(t, "no\n", out, "admin does not hold bind")
+		out, _, _ = carol(teamA).Run("auth", "can-i", "create", "configmaps")
+		assert.Equal(t, "no\n", out)
+		assert.Contains(t, carol(teamA).MustRun(t, "auth", "can-i", "--list", "-n", "default"), "configmaps")
+		_, errOut, err := alice(teamB).Run("auth", "can-i", "get", "configmaps")
+		require.Error(t, err, "alice cannot even ask in team-b")
+		assert.Contains(t, errOut, "access to the workspace is denied")
+		assert.Equal(t, "yes\n", s.Kubectl(teamA).MustRun(t, "auth", "can-i", "create", "configmaps", "--as=alice"))
+
+		sar := "apiVersion: authorization.k8s.io/v1\nkind: SubjectAccessReview\nspec:\n  user: alice\n  resourceAttributes: {verb: get, resource: configmaps, namespace: default}\n"
+		assert.Equal(t, "true", s.Kubectl(teamA).WithStdin(sar).MustRun(t, "create", "-f", "-", "-o", "jsonpath={.status.allowed}"))
+		assert.Equal(t, "false access to the workspace is denied",
+			s.Kubectl(teamB).WithStdin(sar).MustRun(t, "create", "-f", "-", "-o", "jsonpath={.status.allowed} {.status.reason}"))
+	})
+
 	t.Run("unauthenticated requests get 401", func(t *testing.T) {
 		_, errOut, err := s.KubectlAs(t, teamA, "not-a-token").Run("get", "configmaps")
 		require.Error(t, err)

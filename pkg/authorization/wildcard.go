@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apiserver/pkg/audit"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -43,5 +44,21 @@ func WithWildcardGuard(delegate authorizer.Authorizer) authorizer.Authorizer {
 			}
 		}
 		return authorizer.DecisionDeny, "the wildcard workspace '*' allows only list and watch", nil
+	})
+}
+
+// WorkspaceAuditAnnotation is the audit event annotation naming the workspace of a request.
+const WorkspaceAuditAnnotation = "gantry.dev/workspace"
+
+// WithWorkspaceAudit records the workspace of every authorized request (allowed or not) in its audit event, then
+// asks delegate. Authorization is the first step of every authenticated request that runs with an audit context.
+func WithWorkspaceAudit(delegate authorizer.Authorizer) authorizer.Authorizer {
+	return authorizer.AuthorizerFunc(func(ctx context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+		if cluster, ok := logicalcluster.From(ctx); ok {
+			audit.AddAuditAnnotation(ctx, WorkspaceAuditAnnotation, string(cluster))
+		} else if logicalcluster.IsUnknown(ctx) {
+			audit.AddAuditAnnotation(ctx, WorkspaceAuditAnnotation, "unknown:"+logicalcluster.UnknownReference(ctx))
+		}
+		return delegate.Authorize(ctx, a)
 	})
 }

@@ -24,6 +24,10 @@ type Options struct {
 	Workers int
 	// MaxRequestBodyBytes bounds the size of a request body.
 	MaxRequestBodyBytes int64
+	// AuditLogPath is the file audit events are written to; empty disables audit logging.
+	AuditLogPath string
+	// AuditPolicyFile says which requests are audited and at which level; required with AuditLogPath.
+	AuditPolicyFile string
 	// TokenAuthFile is a CSV file of static bearer tokens: token,user,uid,"group1,group2".
 	TokenAuthFile string
 }
@@ -46,6 +50,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.IntVar(&o.SecurePort, "secure-port", o.SecurePort, "HTTPS port to serve on.")
 	fs.StringSliceVar(&o.EtcdServers, "etcd-servers", o.EtcdServers, "External etcd client URLs (comma separated). Empty starts an embedded etcd under --data-dir.")
 	fs.IntVar(&o.Workers, "workspace-workers", o.Workers, "Number of workers of the workspace controller.")
+	fs.StringVar(&o.AuditLogPath, "audit-log-path", o.AuditLogPath, "File to write audit events to, one JSON event a line. Empty disables audit logging.")
+	fs.StringVar(&o.AuditPolicyFile, "audit-policy-file", o.AuditPolicyFile, "Audit policy (audit.k8s.io/v1 Policy); required with --audit-log-path.")
 	fs.StringVar(&o.TokenAuthFile, "token-auth-file", o.TokenAuthFile, "CSV file of static bearer tokens (token,user,uid,\"group1,group2\").")
 	fs.Int64Var(&o.MaxRequestBodyBytes, "max-request-body-bytes", o.MaxRequestBodyBytes, "Largest request body accepted, in bytes.")
 }
@@ -60,6 +66,9 @@ func (o *Options) Validate() error {
 	}
 	if o.DataDir == "" {
 		return fmt.Errorf("--data-dir must not be empty")
+	}
+	if (o.AuditLogPath == "") != (o.AuditPolicyFile == "") {
+		return fmt.Errorf("--audit-log-path and --audit-policy-file go together")
 	}
 	if o.Workers < 1 {
 		return fmt.Errorf("--workspace-workers must be at least 1")

@@ -195,7 +195,15 @@ func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC) (*g
 	}
 	config.Authorization.Authorizer = authz
 	genericapiserver.AuthorizeClientBearerToken(config.LoopbackClientConfig, &config.Authentication, &config.Authorization)
-	config.Authorization.Authorizer = authorization.WithWildcardGuard(config.Authorization.Authorizer)
+	config.Authorization.Authorizer = authorization.WithWorkspaceAudit(authorization.WithWildcardGuard(config.Authorization.Authorizer))
+	if o.AuditLogPath != "" {
+		audit := genericoptions.NewAuditOptions()
+		audit.LogOptions.Path = o.AuditLogPath
+		audit.PolicyFile = o.AuditPolicyFile
+		if err := audit.ApplyTo(config); err != nil {
+			return nil, fmt.Errorf("audit: %w", err)
+		}
+	}
 
 	config.EffectiveVersion = compatibility.NewEffectiveVersionFromString(kubernetesVersion, "", "")
 	namer := registry.DefinitionNamer()

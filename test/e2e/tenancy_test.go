@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -23,22 +24,27 @@ const (
 	daveToken  = "dave-token-0123456789"
 )
 
-func startWithUsers(t *testing.T) *harness.Server {
+// startWithUsers starts a server with static token users and audit logging; it returns the audit log's path.
+func startWithUsers(t *testing.T) (*harness.Server, string) {
 	t.Helper()
-	tokens := filepath.Join(t.TempDir(), "tokens.csv")
+	dir := t.TempDir()
+	policy := filepath.Join(dir, "audit-policy.yaml")
+	require.NoError(t, os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"), 0o600))
+	auditLog := filepath.Join(dir, "audit.log")
+	tokens := filepath.Join(dir, "tokens.csv")
 	require.NoError(t, os.WriteFile(tokens, []byte(
 		aliceToken+",alice,uid-alice,\"team-a\"\n"+
 			bobToken+",bob,uid-bob,\"team-b\"\n"+
 			carolToken+",carol,uid-carol\n"+
 			daveToken+",dave,uid-dave\n"), 0o600))
-	return harness.Start(t, "--token-auth-file", tokens)
+	return harness.Start(t, "--token-auth-file", tokens, "--audit-policy-file", policy, "--audit-log-path", auditLog), auditLog
 }
 
 func TestWorkspaceAccessAndRBAC(t *testing.T) {
-	s := startWithUsers(t)
+	s, auditLog := startWithUsers(t)
 	orgPath, _ := s.CreateWorkspace(t, "root", "org")
-	teamA, _ := s.CreateWorkspace(t, orgPath, "team-a")
-	teamB, _ := s.CreateWorkspace(t, orgPath, "team-b")
+	teamA, clusterA := s.CreateWorkspace(t, orgPath, "team-a")
+	teamB, clusterB := s.CreateWorkspace(t, orgPath, "team-b")
 	// Same-named bindings in both teams, each naming its own team's user.
 	s.Kubectl(teamA).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=alice")
 	s.Kubectl(teamB).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=bob")
@@ -176,6 +182,38 @@ func TestWorkspaceAccessAndRBAC(t *testing.T) {
 		assert.Equal(t, "true", s.Kubectl(teamA).WithStdin(sar).MustRun(t, "create", "-f", "-", "-o", "jsonpath={.status.allowed}"))
 		assert.Equal(t, "false access to the workspace is denied",
 			s.Kubectl(teamB).WithStdin(sar).MustRun(t, "create", "-f", "-", "-o", "jsonpath={.status.allowed} {.status.reason}"))
+	})
+
+	t.Run("audit events name the workspace", func(t *testing.T) {
+		alice(teamA).MustRun(t, "create", "configmap", "audited")
+		_, _, err := alice(teamB).Run("create", "configmap", "audited")
+		require.Error(t, err)
+		var allowed, denied bool
+		require.Eventually(t, func() bool {
+			data, err := os.ReadFile(auditLog)
+			require.NoError(t, err)
+			for _, line := range strings.Split(string(data), "\n") {
+				var ev struct {
+					Verb           string                    `json:"verb"`
+					Stage          string                    `json:"stage"`
+					RequestURI     string                    `json:"requestURI"`
+					User           struct{ Username string } `json:"user"`
+					ObjectRef      struct{ Name string }     `json:"objectRef"`
+					Annotations    map[string]string         `json:"annotations"`
+					ResponseStatus struct{ Code int }        `json:"responseStatus"`
+				}
+				if json.Unmarshal([]byte(line), &ev) != nil || ev.Verb != "create" || ev.User.Username != "alice" || ev.Stage != "ResponseComplete" {
+					continue
+				}
+				switch {
+				case ev.Annotations["gantry.dev/workspace"] == clusterA && ev.ResponseStatus.Code == 201:
+					allowed = true
+				case ev.Annotations["gantry.dev/workspace"] == clusterB && ev.ResponseStatus.Code == 403:
+					denied = true
+				}
+			}
+			return allowed && denied
+		}, 20*time.Second, 200*time.Millisecond, "allowed %v, denied %v", allowed, denied)
 	})
 
 	t.Run("unauthenticated requests get 401", func(t *testing.T) {

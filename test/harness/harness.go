@@ -217,6 +217,9 @@ type Kubectl struct {
 	workspace string
 	// kubeconfig overrides the admin kubeconfig.
 	kubeconfig string
+	// plain runs kubectl as a user types it: the kubeconfig comes from $KUBECONFIG, no --server is added, so the
+	// current context decides the workspace (as kubectl ws sets it).
+	plain bool
 	// Env is added to kubectl's environment.
 	Env []string
 	// Stdin is fed to kubectl.
@@ -235,8 +238,14 @@ func (k *Kubectl) RunContext(ctx context.Context, args ...string) (string, strin
 		kubeconfig = k.kubeconfig
 	}
 	full := append([]string{"--kubeconfig", kubeconfig, "--server", k.server.URL(k.workspace)}, args...)
+	if k.plain {
+		full = args
+	}
 	cmd := exec.CommandContext(ctx, KubectlPath(), full...)
 	cmd.Env = append(os.Environ(), k.Env...)
+	if k.plain {
+		cmd.Env = append(cmd.Env, "KUBECONFIG="+kubeconfig)
+	}
 	cmd.Env = append(cmd.Env, "HOME="+k.server.DataDir) // no shared discovery cache between tests
 	if k.Stdin != "" {
 		cmd.Stdin = strings.NewReader(k.Stdin)
@@ -321,4 +330,70 @@ func (s *Server) RESTConfigAs(workspace, token string) (*rest.Config, error) {
 	cfg.CertData, cfg.KeyData, cfg.CertFile, cfg.KeyFile = nil, nil, "", ""
 	cfg.BearerToken = token
 	return cfg, nil
+}
+
+// UserShell returns a kubectl that runs like a user's shell: its own copy of the admin kubeconfig (or, with a
+// token, a token user's) in $KUBECONFIG, pointed at workspace, and the Gantry kubectl plugins on $PATH.
+func (s *Server) UserShell(t testing.TB, workspace, token string) *Kubectl {
+	t.Helper()
+	k := s.Kubectl(workspace)
+	if token != "" {
+		k = s.KubectlAs(t, workspace, token)
+	} else {
+		data, err := os.ReadFile(s.Kubeconfig())
+		if err != nil {
+			t.Fatal(err)
+		}
+		k.kubeconfig = filepath.Join(t.TempDir(), "admin.kubeconfig")
+		if err := os.WriteFile(k.kubeconfig, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, err := clientcmd.LoadFromFile(k.kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cluster := range cfg.Clusters {
+		cluster.Server = s.URL(workspace)
+	}
+	if err := clientcmd.WriteToFile(*cfg, k.kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	k.plain = true
+	k.Env = append(k.Env, "PATH="+PluginDir(t)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return k
+}
+
+var (
+	pluginsOnce sync.Once
+	pluginsDir  string
+	pluginsErr  error
+)
+
+// PluginDir returns a directory holding the kubectl-ws and kubectl-create-workspace plugins: the directory of
+// $GANTRY_BIN when it has them (make build puts every binary there), else one built once.
+func PluginDir(t testing.TB) string {
+	t.Helper()
+	if bin := os.Getenv("GANTRY_BIN"); bin != "" {
+		dir := filepath.Dir(bin)
+		if _, err := os.Stat(filepath.Join(dir, "kubectl-ws")); err == nil {
+			return dir
+		}
+	}
+	pluginsOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		if pluginsDir, pluginsErr = os.MkdirTemp("", "gantry-plugins-"); pluginsErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-o", pluginsDir+"/", "./cmd/kubectl-ws", "./cmd/kubectl-create-workspace")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			pluginsErr = fmt.Errorf("go build plugins: %v\n%s", err, out)
+		}
+	})
+	if pluginsErr != nil {
+		t.Fatal(pluginsErr)
+	}
+	return pluginsDir
 }

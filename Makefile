@@ -24,9 +24,16 @@ build: ## Build every binary into bin/.
 run: build ## Build and start Gantry with embedded etcd under $(DATA_DIR) (prints how to point kubectl at it).
 	$(BIN)/gantry start --data-dir $(DATA_DIR)
 
+FUZZ_TIME ?= 20s
+
 .PHONY: test
-test: build ## Run every test: unit, isolation, and end-to-end with the real kubectl.
+test: build ## Run every test: unit, isolation (with a short fuzz run), and end-to-end with the real kubectl.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(GO_TEST_FLAGS) ./...
+	$(GO) test -run '^$$' -fuzz FuzzIsolation -fuzztime $(FUZZ_TIME) ./test/isolation
+
+.PHONY: fuzz
+fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).
+	$(GO) test -run '^$$' -fuzz FuzzIsolation -fuzztime $(FUZZ_TIME) ./test/isolation
 
 .PHONY: bench
 bench: build ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.

@@ -1,0 +1,185 @@
+// Package isolation fuzzes the path from a request URL to a storage key: whatever the URL, a request may only ever
+// touch the storage of the one workspace its URL names, and a URL naming no valid workspace touches nothing.
+package isolation
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
+	"k8s.io/apimachinery/pkg/util/sets"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/storage"
+
+	"github.com/gantry-dev/gantry/pkg/clusterstore"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/routing"
+)
+
+// workspaces is the fixed world of the fuzz test: paths and the logical clusters they name.
+var workspaces = map[logicalcluster.Path]logicalcluster.Name{
+	"root": "root", "root:a": "clustera", "root:b": "clusterb", "root:a:x": "clusterx",
+}
+
+type resolver struct{}
+
+func (resolver) Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool) {
+	if ref.Path != "" {
+		c, ok := workspaces[ref.Path]
+		return c, ok
+	}
+	for _, c := range workspaces {
+		if c == ref.Name {
+			return c, true
+		}
+	}
+	return "", false
+}
+
+// oracle says, independently of the routing code, which cluster a raw URL names: the first path segment after
+// /clusters/, percent-decoded, must be exactly a known path, cluster name or "*".
+func oracle(escapedPath string) (logicalcluster.Name, bool) {
+	rest, ok := strings.CutPrefix(escapedPath, "/clusters/")
+	if !ok {
+		return "", false
+	}
+	seg, _, _ := strings.Cut(rest, "/")
+	ref, err := url.PathUnescape(seg)
+	if err != nil {
+		return "", false
+	}
+	if ref == "*" {
+		return logicalcluster.Wildcard, true
+	}
+	if c, ok := workspaces[logicalcluster.Path(ref)]; ok {
+		return c, true
+	}
+	for _, c := range workspaces {
+		if string(c) == ref && !strings.Contains(ref, ":") && ref != "root" {
+			return c, true
+		}
+	}
+	if ref == "root" {
+		return "root", true
+	}
+	return "", false
+}
+
+// recorder is a storage.Interface that records the keys it is asked for.
+type recorder struct {
+	storage.Interface
+	keys []string
+}
+
+func (r *recorder) Get(_ context.Context, key string, _ storage.GetOptions, _ runtime.Object) error {
+	r.keys = append(r.keys, key)
+	return nil
+}
+
+func (r *recorder) GetList(_ context.Context, key string, _ storage.ListOptions, _ runtime.Object) error {
+	r.keys = append(r.keys, key)
+	return nil
+}
+
+var requestInfo = &genericapirequest.RequestInfoFactory{APIPrefixes: sets.NewString("api", "apis"), GrouplessAPIPrefixes: sets.NewString("api")}
+
+func check(t *testing.T, rawPath string) {
+	req, err := http.NewRequest(http.MethodGet, "https://gantry.test"+rawPath, nil)
+	if err != nil || req.URL.Host != "gantry.test" || req.URL.RawQuery != "" || req.URL.Fragment != "" {
+		return // not a request a server would see on this path
+	}
+	scheme := runtime.NewScheme()
+	metav1.AddToGroupVersion(scheme, metav1.SchemeGroupVersion)
+	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
+
+	rec := &recorder{}
+	reached := false
+	var cluster logicalcluster.Name
+	var haveCluster bool
+	inner := http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
+		reached = true
+		cluster, haveCluster = logicalcluster.From(req.Context())
+		info, err := requestInfo.NewRequestInfo(req)
+		if err != nil || !info.IsResourceRequest || info.APIGroup != "" || info.Resource != "configmaps" {
+			return
+		}
+		ctx := req.Context()
+		store := clusterstore.New(rec, "/core/configmaps")
+		key := "/core/configmaps"
+		if info.Namespace != "" {
+			ctx = genericapirequest.WithNamespace(ctx, info.Namespace)
+			key += "/" + info.Namespace
+		}
+		if info.Name != "" {
+			_ = store.Get(ctx, key+"/"+info.Name, storage.GetOptions{}, nil)
+		} else {
+			_ = store.GetList(ctx, key, storage.ListOptions{Recursive: true}, nil)
+		}
+	})
+	handler := routing.WithClusterRouting(routing.WithUnknownWorkspace(inner, codecs), resolver{}, codecs)
+	handler.ServeHTTP(httptest.NewRecorder(), req)
+
+	want, named := oracle(req.URL.EscapedPath())
+	if !strings.HasPrefix(req.URL.EscapedPath(), "/clusters/") {
+		if haveCluster || len(rec.keys) > 0 {
+			t.Fatalf("%q names no workspace but reached storage with cluster %q, keys %v", rawPath, cluster, rec.keys)
+		}
+		return
+	}
+	if !named {
+		if haveCluster || len(rec.keys) > 0 {
+			t.Fatalf("%q names no existing workspace but ran in %q with keys %v", rawPath, cluster, rec.keys)
+		}
+		return
+	}
+	if !reached {
+		return // refused before the handler, for example an invalid path below the workspace
+	}
+	if !haveCluster || cluster != want {
+		t.Fatalf("%q names workspace %q but ran in %q", rawPath, want, cluster)
+	}
+	for _, key := range rec.keys {
+		if want == logicalcluster.Wildcard {
+			if key != "/core/configmaps" {
+				t.Fatalf("%q: a wildcard request read %q", rawPath, key)
+			}
+			continue
+		}
+		if !strings.HasPrefix(key, "/core/configmaps/"+string(want)+"/") && key != "/core/configmaps/"+string(want) {
+			t.Fatalf("%q names workspace %q but read storage key %q", rawPath, want, key)
+		}
+	}
+}
+
+func FuzzIsolation(f *testing.F) {
+	for _, seed := range []string{
+		"/clusters/root:a/api/v1/namespaces/default/configmaps/x",
+		"/clusters/root:b/api/v1/namespaces/default/configmaps",
+		"/clusters/clusterx/api/v1/configmaps",
+		"/clusters/*/api/v1/namespaces/default/configmaps/x",
+		"/clusters/%2A/api/v1/configmaps",
+		"/clusters/root%3Aa/api/v1/namespaces/default/configmaps/x",
+		"/clusters/root:a%2F..%2Froot:b/api/v1/namespaces/default/configmaps/x",
+		"/clusters/root:a/../root:b/api/v1/namespaces/default/configmaps/x",
+		"/clusters/root:a/api/v1/namespaces/..%2F..%2Fclusterb/configmaps/x",
+		"/clusters/root:a/api/v1/namespaces/default/configmaps/..",
+		"/clusters//api/v1/configmaps",
+		"/clusters/root::a/api/v1/configmaps",
+		"/clusters/ROOT:A/api/v1/configmaps",
+		"/clusters/root:é/api/v1/configmaps",
+		"/clusters/root:a:x:..:x/api/v1/configmaps",
+		"/clusters/nope/api/v1/namespaces/default/configmaps/x",
+		"//clusters/root:a/api/v1/configmaps",
+		"/api/v1/namespaces/default/configmaps/x",
+		"/clusters/root:a",
+	} {
+		f.Add(seed)
+	}
+	f.Fuzz(check)
+}

@@ -20,9 +20,6 @@ import (
 // patchTypes are the patches custom resources accept; strategic merge patch needs Go struct tags they lack.
 var patchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.ApplyYAMLPatchType)}
 
-// noAdmission is the admission chain of custom resource requests.
-var noAdmission = admission.NewChainHandler()
-
 // Wrap returns next wrapped so that custom resources, and their discovery, are served in each workspace. It must
 // sit inside the request-info, authentication and authorization filters, where the API handler sits.
 func (s *Server) Wrap(next http.Handler) http.Handler {
@@ -74,6 +71,10 @@ func servable(crd *apiextensionsv1.CustomResourceDefinition) bool {
 }
 
 func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *genericapirequest.RequestInfo, v *servedVersion) {
+	admit := s.Admission
+	if admit == nil {
+		admit = admission.NewChainHandler()
+	}
 	var handler http.HandlerFunc
 	switch info.Subresource {
 	case "":
@@ -86,15 +87,15 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *g
 		case "watch":
 			handler = handlers.ListResource(store, store, scope, true, s.MinRequestTimeout)
 		case "create":
-			handler = handlers.CreateResource(store, scope, noAdmission)
+			handler = handlers.CreateResource(store, scope, admit)
 		case "update":
-			handler = handlers.UpdateResource(store, scope, noAdmission)
+			handler = handlers.UpdateResource(store, scope, admit)
 		case "patch":
-			handler = handlers.PatchResource(store, scope, noAdmission, patchTypes)
+			handler = handlers.PatchResource(store, scope, admit, patchTypes)
 		case "delete":
-			handler = handlers.DeleteResource(store, true, scope, noAdmission)
+			handler = handlers.DeleteResource(store, true, scope, admit)
 		case "deletecollection":
-			handler = handlers.DeleteCollection(store, true, scope, noAdmission)
+			handler = handlers.DeleteCollection(store, true, scope, admit)
 		}
 	case "status":
 		if v.statusScope == nil {
@@ -104,9 +105,9 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *g
 		case "get":
 			handler = handlers.GetResource(v.storage.Status, v.statusScope)
 		case "update":
-			handler = handlers.UpdateResource(v.storage.Status, v.statusScope, noAdmission)
+			handler = handlers.UpdateResource(v.storage.Status, v.statusScope, admit)
 		case "patch":
-			handler = handlers.PatchResource(v.storage.Status, v.statusScope, noAdmission, patchTypes)
+			handler = handlers.PatchResource(v.storage.Status, v.statusScope, admit, patchTypes)
 		}
 	case "scale":
 		if v.scaleScope == nil {
@@ -116,9 +117,9 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *g
 		case "get":
 			handler = handlers.GetResource(v.storage.Scale, v.scaleScope)
 		case "update":
-			handler = handlers.UpdateResource(v.storage.Scale, v.scaleScope, noAdmission)
+			handler = handlers.UpdateResource(v.storage.Scale, v.scaleScope, admit)
 		case "patch":
-			handler = handlers.PatchResource(v.storage.Scale, v.scaleScope, noAdmission, patchTypes)
+			handler = handlers.PatchResource(v.storage.Scale, v.scaleScope, admit, patchTypes)
 		}
 	}
 	if handler == nil {

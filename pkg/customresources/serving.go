@@ -28,6 +28,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/managedfields"
+	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/endpoints/handlers"
 	"k8s.io/klog/v2"
@@ -56,6 +57,8 @@ type Config struct {
 	MaxRequestBodyBytes int64
 	// MinRequestTimeout is the shortest watch timeout.
 	MinRequestTimeout time.Duration
+	// Admission runs on custom resource writes; nil runs none.
+	Admission admission.Interface
 }
 
 // Server serves custom resources and their discovery in every workspace.

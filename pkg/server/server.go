@@ -11,6 +11,8 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/group"
@@ -26,12 +28,16 @@ import (
 	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/compatibility"
 	"k8s.io/klog/v2"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 
+	gantryadmission "github.com/gantry-dev/gantry/pkg/admission"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/customresources"
 	"github.com/gantry-dev/gantry/pkg/etcd"
 	"github.com/gantry-dev/gantry/pkg/generated/openapi"
@@ -72,6 +78,7 @@ func Run(ctx context.Context, o *Options) error {
 
 	index := workspace.NewIndex()
 	rbacIndex := authorization.NewRBACIndex()
+	namespaces := clusterwatch.NewStore[*corev1.Namespace]()
 	rbac := &authorization.RBAC{Index: rbacIndex}
 	config, err := newGenericConfig(o, files, rbac)
 	if err != nil {
@@ -118,6 +125,13 @@ func Run(ctx context.Context, o *Options) error {
 		inner := routing.WithUnknownWorkspace(crServer.Wrap(apiHandler), registry.Codecs)
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), index, registry.Codecs)
 	}
+	coreClient, err := loopbackCoreClient(config.LoopbackClientConfig)
+	if err != nil {
+		return err
+	}
+	admit := &gantryadmission.NamespaceExists{Namespaces: namespaces, Client: coreClient}
+	config.AdmissionControl = admit
+	crServer.Admission = admit
 	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
 	if err != nil {
 		return err
@@ -135,7 +149,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced),
-		syncedCheck("rbac-index", rbacIndex.HasSynced)); err != nil {
+		syncedCheck("rbac-index", rbacIndex.HasSynced), syncedCheck("namespace-index", namespaces.HasSynced)); err != nil {
 		return err
 	}
 	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
@@ -144,6 +158,8 @@ func Run(ctx context.Context, o *Options) error {
 		if err := rbacIndex.Run(hook, hook.LoopbackClientConfig); err != nil {
 			return err
 		}
+		lw := clusterwatch.ListWatch(coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} })
+		go cache.NewReflectorWithOptions(lw, &corev1.Namespace{}, namespaces, cache.ReflectorOptions{Name: "namespace-index"}).RunWithContext(hook)
 		err := wait.PollUntilContextTimeout(hook, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			if err := controller.EnsureDefaultNamespace(ctx, logicalcluster.Root); err != nil {
 				klog.FromContext(ctx).V(2).Info("Waiting to create the root workspace's default namespace", "err", err)
@@ -240,4 +256,13 @@ func syncedCheck(name string, hasSynced func() bool) healthz.HealthChecker {
 		}
 		return nil
 	})
+}
+
+// loopbackCoreClient is a privileged client for the core group, without a /clusters prefix.
+func loopbackCoreClient(loopback *rest.Config) (rest.Interface, error) {
+	cfg := rest.CopyConfig(loopback)
+	cfg.GroupVersion = &corev1.SchemeGroupVersion
+	cfg.APIPath = "/api"
+	cfg.NegotiatedSerializer = registry.Codecs.WithoutConversion()
+	return rest.RESTClientFor(cfg)
 }

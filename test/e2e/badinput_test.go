@@ -35,6 +35,7 @@ func TestBadInputGetsStatusAndWritesNothing(t *testing.T) {
 	clientB, _ := s.Clients(t, pathB)
 	s.Kubectl(pathA).MustRun(t, "create", "configmap", "existing", "--from-literal=k=v")
 	s.Kubectl(pathB).MustRun(t, "create", "configmap", "existing", "--from-literal=k=v")
+	s.Kubectl(pathB).MustRun(t, "create", "namespace", "only-in-b")
 	beforeA, beforeB := takeSnapshot(t, clientA), takeSnapshot(t, clientB)
 
 	cmPath := func(ws string) string { return "/clusters/" + ws + "/api/v1/namespaces/default/configmaps" }
@@ -89,6 +90,8 @@ func TestBadInputGetsStatusAndWritesNothing(t *testing.T) {
 			[]byte(`{"apiVersion":"tenancy.gantry.dev/v1alpha1","kind":"Workspace","metadata":{"name":"team.a"}}`), 422},
 		{"workspace name of 64 characters", http.MethodPost, "/clusters/" + pathA + "/apis/tenancy.gantry.dev/v1alpha1/workspaces", "application/json",
 			[]byte(`{"apiVersion":"tenancy.gantry.dev/v1alpha1","kind":"Workspace","metadata":{"name":"` + strings.Repeat("a", 64) + `"}}`), 422},
+		{"namespace that does not exist", http.MethodPost, "/clusters/" + pathA + "/api/v1/namespaces/nope/configmaps", "application/json", cm("x", nil, nil), 404},
+		{"namespace that exists only in the other workspace", http.MethodPost, "/clusters/" + pathA + "/api/v1/namespaces/only-in-b/configmaps", "application/json", cm("x", nil, nil), 404},
 		{"API without a workspace", http.MethodGet, "/api/v1/namespaces/default/configmaps", "", nil, 404},
 	}
 

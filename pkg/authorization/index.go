@@ -16,11 +16,7 @@ import (
 // Run feeds the index from four wildcard watches (one per RBAC kind, for all workspaces) until ctx ends. loopback
 // is a privileged client config without a /clusters prefix.
 func (x *RBACIndex) Run(ctx context.Context, loopback *rest.Config) error {
-	cfg := rest.CopyConfig(loopback)
-	cfg.GroupVersion = &rbacv1.SchemeGroupVersion
-	cfg.APIPath = "/apis"
-	cfg.NegotiatedSerializer = registry.Codecs.WithoutConversion()
-	client, err := rest.RESTClientFor(cfg)
+	client, err := clusterwatch.LoopbackClient(loopback, rbacv1.SchemeGroupVersion, registry.Codecs)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -37,3 +39,17 @@ type listOnly struct{ *cache.ListWatch }
 
 // IsWatchListSemanticsUnSupported is read by client-go's watchlist package.
 func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
+
+// LoopbackClient returns a REST client for one group version through the server's privileged loopback config
+// (which has no /clusters prefix: callers put /clusters/<name> or /clusters/* in their paths). Bodies are JSON.
+func LoopbackClient(loopback *rest.Config, gv schema.GroupVersion, codecs serializer.CodecFactory) (*rest.RESTClient, error) {
+	cfg := rest.CopyConfig(loopback)
+	cfg.GroupVersion = &gv
+	cfg.APIPath = "/apis"
+	if gv.Group == "" {
+		cfg.APIPath = "/api"
+	}
+	cfg.NegotiatedSerializer = codecs.WithoutConversion()
+	cfg.ContentType = runtime.ContentTypeJSON
+	return rest.RESTClientFor(cfg)
+}

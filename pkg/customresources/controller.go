@@ -37,12 +37,7 @@ type Controller struct {
 
 // NewController returns a controller talking to the server through loopback (privileged, no /clusters prefix).
 func NewController(loopback *rest.Config, index *Index, server *Server) (*Controller, error) {
-	cfg := rest.CopyConfig(loopback)
-	cfg.GroupVersion = &apiextensionsv1.SchemeGroupVersion
-	cfg.APIPath = "/apis"
-	cfg.NegotiatedSerializer = registry.APIExtensionsCodecs.WithoutConversion()
-	cfg.ContentType = runtime.ContentTypeJSON
-	client, err := rest.RESTClientFor(cfg)
+	client, err := clusterwatch.LoopbackClient(loopback, apiextensionsv1.SchemeGroupVersion, registry.APIExtensionsCodecs)
 	if err != nil {
 		return nil, err
 	}

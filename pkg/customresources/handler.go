@@ -12,6 +12,7 @@ import (
 	"k8s.io/apiserver/pkg/endpoints/handlers"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+	"k8s.io/apiserver/pkg/registry/rest"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
@@ -98,28 +99,12 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *g
 			handler = handlers.DeleteCollection(store, true, scope, admit)
 		}
 	case "status":
-		if v.statusScope == nil {
-			break
-		}
-		switch info.Verb {
-		case "get":
-			handler = handlers.GetResource(v.storage.Status, v.statusScope)
-		case "update":
-			handler = handlers.UpdateResource(v.storage.Status, v.statusScope, admit)
-		case "patch":
-			handler = handlers.PatchResource(v.storage.Status, v.statusScope, admit, patchTypes)
+		if v.statusScope != nil {
+			handler = subresourceHandler(info.Verb, v.storage.Status, v.statusScope, admit)
 		}
 	case "scale":
-		if v.scaleScope == nil {
-			break
-		}
-		switch info.Verb {
-		case "get":
-			handler = handlers.GetResource(v.storage.Scale, v.scaleScope)
-		case "update":
-			handler = handlers.UpdateResource(v.storage.Scale, v.scaleScope, admit)
-		case "patch":
-			handler = handlers.PatchResource(v.storage.Scale, v.scaleScope, admit, patchTypes)
+		if v.scaleScope != nil {
+			handler = subresourceHandler(info.Verb, v.storage.Scale, v.scaleScope, admit)
 		}
 	}
 	if handler == nil {
@@ -131,4 +116,24 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *g
 
 func (s *Server) fail(w http.ResponseWriter, req *http.Request, err error) {
 	responsewriters.ErrorNegotiated(err, registry.Codecs, schema.GroupVersion{}, w, req)
+}
+
+// subresourceStorage is what the status and scale storages both offer.
+type subresourceStorage interface {
+	rest.Getter
+	rest.Updater
+	rest.Patcher
+}
+
+// subresourceHandler serves get, update and patch of a subresource, or nil for other verbs.
+func subresourceHandler(verb string, store subresourceStorage, scope *handlers.RequestScope, admit admission.Interface) http.HandlerFunc {
+	switch verb {
+	case "get":
+		return handlers.GetResource(store, scope)
+	case "update":
+		return handlers.UpdateResource(store, scope, admit)
+	case "patch":
+		return handlers.PatchResource(store, scope, admit, patchTypes)
+	}
+	return nil
 }

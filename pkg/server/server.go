@@ -28,7 +28,6 @@ import (
 	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/compatibility"
 	"k8s.io/klog/v2"
@@ -125,7 +124,7 @@ func Run(ctx context.Context, o *Options) error {
 		inner := routing.WithUnknownWorkspace(crServer.Wrap(apiHandler), registry.Codecs)
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), index, registry.Codecs)
 	}
-	coreClient, err := loopbackCoreClient(config.LoopbackClientConfig)
+	coreClient, err := clusterwatch.LoopbackClient(config.LoopbackClientConfig, corev1.SchemeGroupVersion, registry.Codecs)
 	if err != nil {
 		return err
 	}
@@ -256,13 +255,4 @@ func syncedCheck(name string, hasSynced func() bool) healthz.HealthChecker {
 		}
 		return nil
 	})
-}
-
-// loopbackCoreClient is a privileged client for the core group, without a /clusters prefix.
-func loopbackCoreClient(loopback *rest.Config) (rest.Interface, error) {
-	cfg := rest.CopyConfig(loopback)
-	cfg.GroupVersion = &corev1.SchemeGroupVersion
-	cfg.APIPath = "/api"
-	cfg.NegotiatedSerializer = registry.Codecs.WithoutConversion()
-	return rest.RESTClientFor(cfg)
 }

@@ -44,12 +44,7 @@ var errRequeue = errors.New("requeue")
 // NewController returns a controller that talks to the server through loopback (a privileged config without a
 // /clusters prefix) and feeds index. externalURL is the https://host:port users reach the server at.
 func NewController(loopback *rest.Config, index *Index, eraser Eraser, externalURL string) (*Controller, error) {
-	cfg := rest.CopyConfig(loopback)
-	cfg.GroupVersion = &tenancyv1alpha1.SchemeGroupVersion
-	cfg.APIPath = "/apis"
-	cfg.NegotiatedSerializer = registry.Codecs.WithoutConversion()
-	cfg.ContentType = runtime.ContentTypeJSON
-	client, err := rest.RESTClientFor(cfg)
+	client, err := clusterwatch.LoopbackClient(loopback, tenancyv1alpha1.SchemeGroupVersion, registry.Codecs)
 	if err != nil {
 		return nil, err
 	}

@@ -38,6 +38,8 @@ type Files struct {
 	ServingCert, ServingKey string
 	AdminCert, AdminKey     string
 	AdminKubeconfig         string
+	// ServiceAccountKey signs ServiceAccount tokens.
+	ServiceAccountKey string
 }
 
 // FilesIn returns the file paths for a data directory.
@@ -47,7 +49,8 @@ func FilesIn(dir string) Files {
 		CACert: p("ca.crt"), CAKey: p("ca.key"),
 		ServingCert: p("serving.crt"), ServingKey: p("serving.key"),
 		AdminCert: p("admin.crt"), AdminKey: p("admin.key"),
-		AdminKubeconfig: p("admin.kubeconfig"),
+		AdminKubeconfig:   p("admin.kubeconfig"),
+		ServiceAccountKey: p("serviceaccount.key"),
 	}
 }
 
@@ -71,6 +74,19 @@ func Ensure(dir, host, serverURL string) (Files, error) {
 			ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 		}); err != nil {
 			return f, fmt.Errorf("admin certificate: %w", err)
+		}
+	}
+	if !exists(f.ServiceAccountKey) {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return f, err
+		}
+		keyPEM, err := keyutil.MarshalPrivateKeyToPEM(key)
+		if err != nil {
+			return f, err
+		}
+		if err := keyutil.WriteKey(f.ServiceAccountKey, keyPEM); err != nil {
+			return f, fmt.Errorf("service account key: %w", err)
 		}
 	}
 	if err := writeKubeconfig(f, serverURL); err != nil {
@@ -202,4 +218,17 @@ func writeKubeconfig(f Files, serverURL string) error {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// ServiceAccountSigningKey loads the key that signs ServiceAccount tokens.
+func ServiceAccountSigningKey(f Files) (*ecdsa.PrivateKey, error) {
+	key, err := keyutil.PrivateKeyFromFile(f.ServiceAccountKey)
+	if err != nil {
+		return nil, err
+	}
+	ecKey, ok := key.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("%s is not an ECDSA key", f.ServiceAccountKey)
+	}
+	return ecKey, nil
 }

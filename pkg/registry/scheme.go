@@ -55,7 +55,7 @@ var servedKinds = map[schema.GroupVersion][]runtime.Object{
 		&authorizationv1.SelfSubjectAccessReview{}, &authorizationv1.SubjectAccessReview{},
 		&authorizationv1.LocalSubjectAccessReview{}, &authorizationv1.SelfSubjectRulesReview{},
 	},
-	authenticationv1.SchemeGroupVersion: {&authenticationv1.SelfSubjectReview{}},
+	authenticationv1.SchemeGroupVersion: {&authenticationv1.SelfSubjectReview{}, &authenticationv1.TokenRequest{}},
 }
 
 func init() {

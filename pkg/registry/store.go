@@ -44,8 +44,8 @@ func newStore(optsGetter generic.RESTOptionsGetter, r resource) (*typedStore, er
 
 // APIGroups builds the API groups of every typed resource, ready for GenericAPIServer.InstallLegacyAPIGroup (the
 // core group, returned first) and InstallAPIGroups (the rest). guard checks every RBAC write against escalation;
-// extra adds more resources, such as the tenancy API.
-func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, extra ...resourceSet) (legacy *genericapiserver.APIGroupInfo, groups []*genericapiserver.APIGroupInfo, err error) {
+// tokens issues ServiceAccount tokens (serviceaccounts/token); extra adds more resources, such as the tenancy API.
+func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, tokens TokenIssuer, extra ...resourceSet) (legacy *genericapiserver.APIGroupInfo, groups []*genericapiserver.APIGroupInfo, err error) {
 	byGroup := map[string]*genericapiserver.APIGroupInfo{}
 	groupInfo := func(gv schema.GroupVersion) *genericapiserver.APIGroupInfo {
 		info, ok := byGroup[gv.Group]
@@ -71,6 +71,9 @@ func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, extra ...r
 			storage = &guardedStore{typedStore: store, check: check}
 		}
 		groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version][r.gvr.Resource] = storage
+		if r.gvr.Resource == "serviceaccounts" && tokens != nil {
+			groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version]["serviceaccounts/token"] = &tokenREST{accounts: store, issuer: tokens}
+		}
 	}
 	for _, set := range extra {
 		storages, err := set(optsGetter)

@@ -44,6 +44,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/pki"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/routing"
+	"github.com/gantry-dev/gantry/pkg/serviceaccount"
 	"github.com/gantry-dev/gantry/pkg/workspace"
 )
 
@@ -79,14 +80,19 @@ func Run(ctx context.Context, o *Options) error {
 	rbacIndex := authorization.NewRBACIndex()
 	namespaces := clusterwatch.NewStore[*corev1.Namespace]()
 	rbac := &authorization.RBAC{Index: rbacIndex}
-	config, err := newGenericConfig(o, files, rbac)
+	signingKey, err := pki.ServiceAccountSigningKey(files)
+	if err != nil {
+		return err
+	}
+	tokens := &serviceaccount.Tokens{Key: signingKey, Accounts: clusterwatch.NewStore[*corev1.ServiceAccount]()}
+	config, err := newGenericConfig(o, files, rbac, tokens)
 	if err != nil {
 		return err
 	}
 	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: registry.StorageCodec}
 	getter.Storage.Transport.ServerList = endpoints
 
-	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: rbac}, registry.Workspaces,
+	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: rbac}, tokens, registry.Workspaces,
 		registry.AccessReviews(config.Authorization.Authorizer, rbac))
 	if err != nil {
 		return err
@@ -148,7 +154,8 @@ func Run(ctx context.Context, o *Options) error {
 	}
 
 	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced),
-		syncedCheck("rbac-index", rbacIndex.HasSynced), syncedCheck("namespace-index", namespaces.HasSynced)); err != nil {
+		syncedCheck("rbac-index", rbacIndex.HasSynced), syncedCheck("namespace-index", namespaces.HasSynced),
+		syncedCheck("serviceaccount-index", tokens.Accounts.HasSynced)); err != nil {
 		return err
 	}
 	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
@@ -159,6 +166,8 @@ func Run(ctx context.Context, o *Options) error {
 		}
 		lw := clusterwatch.ListWatch(coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} })
 		go cache.NewReflectorWithOptions(lw, &corev1.Namespace{}, namespaces, cache.ReflectorOptions{Name: "namespace-index"}).RunWithContext(hook)
+		lw = clusterwatch.ListWatch(coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} })
+		go cache.NewReflectorWithOptions(lw, &corev1.ServiceAccount{}, tokens.Accounts, cache.ReflectorOptions{Name: "serviceaccount-index"}).RunWithContext(hook)
 		err := wait.PollUntilContextTimeout(hook, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			if err := controller.EnsureDefaultNamespace(ctx, logicalcluster.Root); err != nil {
 				klog.FromContext(ctx).V(2).Info("Waiting to create the root workspace's default namespace", "err", err)
@@ -176,7 +185,7 @@ func Run(ctx context.Context, o *Options) error {
 	return server.PrepareRun().RunWithContext(ctx)
 }
 
-func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC) (*genericapiserver.Config, error) {
+func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC, tokens *serviceaccount.Tokens) (*genericapiserver.Config, error) {
 	config := genericapiserver.NewConfig(registry.Codecs)
 	secure := genericoptions.NewSecureServingOptions().WithLoopback()
 	secure.BindAddress = net.ParseIP(o.BindAddress)
@@ -193,12 +202,13 @@ func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC) (*g
 	config.SecureServing.ClientCA = clientCA
 	authenticators := []authenticator.Request{x509request.NewDynamic(clientCA.VerifyOptions, x509request.CommonNameUserConversion)}
 	if o.TokenAuthFile != "" {
-		tokens, err := tokenfile.NewCSV(o.TokenAuthFile)
+		staticTokens, err := tokenfile.NewCSV(o.TokenAuthFile)
 		if err != nil {
 			return nil, fmt.Errorf("--token-auth-file: %w", err)
 		}
-		authenticators = append(authenticators, bearertoken.New(tokens))
+		authenticators = append(authenticators, bearertoken.New(staticTokens))
 	}
+	authenticators = append(authenticators, bearertoken.New(tokens))
 	config.Authentication.Authenticator = group.NewAuthenticatedGroupAdder(unionauthn.New(authenticators...))
 	// system:masters (the admin and the server's own loopback identity) may do anything; everyone else is judged
 	// by RBAC in the workspace of the request.

@@ -216,6 +216,34 @@ func TestWorkspaceAccessAndRBAC(t *testing.T) {
 		}, 20*time.Second, 200*time.Millisecond, "allowed %v, denied %v", allowed, denied)
 	})
 
+	t.Run("a ServiceAccount token works in its own workspace only", func(t *testing.T) {
+		for _, ws := range []string{teamA, teamB} {
+			s.Kubectl(ws).MustRun(t, "create", "serviceaccount", "runner")
+			s.Kubectl(ws).MustRun(t, "create", "rolebinding", "runner-view", "--clusterrole=view", "--serviceaccount=default:runner")
+		}
+		token := strings.TrimSpace(s.Kubectl(teamA).MustRun(t, "create", "token", "runner"))
+		require.NotEmpty(t, token)
+		runnerA := s.KubectlAs(t, teamA, token)
+		assert.Equal(t, "llama", runnerA.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+		assert.Regexp(t, `Username\s+system:serviceaccount:default:runner`, runnerA.MustRun(t, "auth", "whoami"))
+
+		_, errOut, err := s.KubectlAs(t, teamB, token).Run("get", "configmaps", "-n", "default")
+		require.Error(t, err, "team-a's token is refused in team-b, where a ServiceAccount of the same name exists")
+		assert.Contains(t, errOut, "Unauthorized")
+		_, _, err = s.KubectlAs(t, "root", token).Run("get", "configmaps")
+		require.Error(t, err)
+
+		_, errOut, err = alice(teamA).Run("create", "token", "nobody")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "not found")
+
+		s.Kubectl(teamA).MustRun(t, "delete", "serviceaccount", "runner")
+		require.Eventually(t, func() bool {
+			_, _, err := runnerA.Run("get", "configmaps")
+			return err != nil
+		}, 20*time.Second, 200*time.Millisecond, "a deleted ServiceAccount's token stops working")
+	})
+
 	t.Run("unauthenticated requests get 401", func(t *testing.T) {
 		_, errOut, err := s.KubectlAs(t, teamA, "not-a-token").Run("get", "configmaps")
 		require.Error(t, err)

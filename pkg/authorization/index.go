@@ -2,7 +2,6 @@ package authorization
 
 import (
 	"context"
-	"fmt"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -21,9 +20,7 @@ func (x *RBACIndex) Run(ctx context.Context, loopback *rest.Config) error {
 		return err
 	}
 	feed := func(resource string, newList func() runtime.Object, example runtime.Object, store cache.ReflectorStore) {
-		lw := clusterwatch.ListWatch(client, "/apis/rbac.authorization.k8s.io/v1/"+resource, newList)
-		r := cache.NewReflectorWithOptions(lw, example, store, cache.ReflectorOptions{Name: fmt.Sprintf("rbac-index-%s", resource)})
-		go r.RunWithContext(ctx)
+		clusterwatch.Feed(ctx, client, "/apis/rbac.authorization.k8s.io/v1/"+resource, newList, example, store, "rbac-index-"+resource)
 	}
 	feed("roles", func() runtime.Object { return &rbacv1.RoleList{} }, &rbacv1.Role{}, x.Roles)
 	feed("rolebindings", func() runtime.Object { return &rbacv1.RoleBindingList{} }, &rbacv1.RoleBinding{}, x.RoleBindings)

@@ -53,3 +53,10 @@ func LoopbackClient(loopback *rest.Config, gv schema.GroupVersion, codecs serial
 	cfg.ContentType = runtime.ContentTypeJSON
 	return rest.RESTClientFor(cfg)
 }
+
+// Feed starts, until ctx ends, a reflector that fills store from the collection at apiPath in every workspace.
+// example is one object of the collection; name labels the reflector in logs.
+func Feed(ctx context.Context, client rest.Interface, apiPath string, newList func() runtime.Object, example runtime.Object, store cache.ReflectorStore, name string) {
+	r := cache.NewReflectorWithOptions(ListWatch(client, apiPath, newList), example, store, cache.ReflectorOptions{Name: name})
+	go r.RunWithContext(ctx)
+}

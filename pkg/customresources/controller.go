@@ -71,10 +71,8 @@ func (c *Controller) changed(key string, removed *apiextensionsv1.CustomResource
 func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
-	lw := clusterwatch.ListWatch(c.client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-		func() runtime.Object { return &apiextensionsv1.CustomResourceDefinitionList{} })
-	reflector := cache.NewReflectorWithOptions(lw, &apiextensionsv1.CustomResourceDefinition{}, c.index, cache.ReflectorOptions{Name: "crd-index"})
-	go reflector.RunWithContext(ctx)
+	clusterwatch.Feed(ctx, c.client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+		func() runtime.Object { return &apiextensionsv1.CustomResourceDefinitionList{} }, &apiextensionsv1.CustomResourceDefinition{}, c.index, "crd-index")
 	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
 		return
 	}

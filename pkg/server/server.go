@@ -28,7 +28,6 @@ import (
 	"k8s.io/apiserver/pkg/server/healthz"
 	genericoptions "k8s.io/apiserver/pkg/server/options"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
-	"k8s.io/client-go/tools/cache"
 	"k8s.io/component-base/compatibility"
 	"k8s.io/klog/v2"
 	"k8s.io/kube-openapi/pkg/validation/spec"
@@ -164,10 +163,10 @@ func Run(ctx context.Context, o *Options) error {
 		if err := rbacIndex.Run(hook, hook.LoopbackClientConfig); err != nil {
 			return err
 		}
-		lw := clusterwatch.ListWatch(coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} })
-		go cache.NewReflectorWithOptions(lw, &corev1.Namespace{}, namespaces, cache.ReflectorOptions{Name: "namespace-index"}).RunWithContext(hook)
-		lw = clusterwatch.ListWatch(coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} })
-		go cache.NewReflectorWithOptions(lw, &corev1.ServiceAccount{}, tokens.Accounts, cache.ReflectorOptions{Name: "serviceaccount-index"}).RunWithContext(hook)
+		clusterwatch.Feed(hook, coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} },
+			&corev1.Namespace{}, namespaces, "namespace-index")
+		clusterwatch.Feed(hook, coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} },
+			&corev1.ServiceAccount{}, tokens.Accounts, "serviceaccount-index")
 		err := wait.PollUntilContextTimeout(hook, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			if err := controller.EnsureDefaultNamespace(ctx, logicalcluster.Root); err != nil {
 				klog.FromContext(ctx).V(2).Info("Waiting to create the root workspace's default namespace", "err", err)

@@ -66,10 +66,8 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
 
-	lw := clusterwatch.ListWatch(c.client, "/apis/tenancy.gantry.dev/v1alpha1/workspaces",
-		func() runtime.Object { return &tenancyv1alpha1.WorkspaceList{} })
-	reflector := cache.NewReflectorWithOptions(lw, &tenancyv1alpha1.Workspace{}, c.index, cache.ReflectorOptions{Name: "workspace-index"})
-	go reflector.RunWithContext(ctx)
+	clusterwatch.Feed(ctx, c.client, "/apis/tenancy.gantry.dev/v1alpha1/workspaces",
+		func() runtime.Object { return &tenancyv1alpha1.WorkspaceList{} }, &tenancyv1alpha1.Workspace{}, c.index, "workspace-index")
 	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
 		return
 	}

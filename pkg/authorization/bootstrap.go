@@ -7,6 +7,10 @@ import (
 var readVerbs = []string{"get", "list", "watch"}
 var readWriteVerbs = []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
 
+// useWorkspaceTypes lets a role create child workspaces of the built-in types, and of the types the workspace
+// itself defines.
+var useWorkspaceTypes = rbacv1.PolicyRule{APIGroups: []string{"tenancy.gantry.dev"}, Resources: []string{"workspacetypes"}, Verbs: []string{"use"}}
+
 // editableGroups are the built-in groups edit may write: all but RBAC.
 var editableGroups = []string{"", "coordination.k8s.io", "events.k8s.io", "apiextensions.k8s.io", "tenancy.gantry.dev"}
 
@@ -35,12 +39,14 @@ var StandardClusterRoles = map[string][]rbacv1.PolicyRule{
 	// grant itself (or anyone) more than it holds, cluster-admin in particular.
 	"admin": {
 		{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: readWriteVerbs},
+		useWorkspaceTypes,
 	},
 	// edit writes the built-in groups but only reads RBAC. Rules cannot say "every group but RBAC", so custom
 	// resource groups are not included: grant them with a ClusterRole of the workspace's own.
 	"edit": {
 		{APIGroups: editableGroups, Resources: []string{"*"}, Verbs: readWriteVerbs},
 		{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"*"}, Verbs: readVerbs},
+		useWorkspaceTypes,
 	},
 	"view": {
 		{APIGroups: []string{""}, Resources: coreReadable, Verbs: readVerbs},

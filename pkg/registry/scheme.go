@@ -50,7 +50,8 @@ var servedKinds = map[schema.GroupVersion][]runtime.Object{
 		&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleList{},
 		&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{},
 	},
-	tenancyv1alpha1.SchemeGroupVersion: {&tenancyv1alpha1.Workspace{}, &tenancyv1alpha1.WorkspaceList{}},
+	tenancyv1alpha1.SchemeGroupVersion: {&tenancyv1alpha1.Workspace{}, &tenancyv1alpha1.WorkspaceList{},
+		&tenancyv1alpha1.WorkspaceType{}, &tenancyv1alpha1.WorkspaceTypeList{}},
 	authorizationv1.SchemeGroupVersion: {
 		&authorizationv1.SelfSubjectAccessReview{}, &authorizationv1.SubjectAccessReview{},
 		&authorizationv1.LocalSubjectAccessReview{}, &authorizationv1.SelfSubjectRulesReview{},

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	"strings"
+
 	"context"
 	"time"
 
@@ -95,6 +97,19 @@ var printers = map[string]columns{
 	}, func(o runtime.Object) []interface{} {
 		ws := o.(*tenancyv1alpha1.Workspace)
 		return []interface{}{ws.Spec.Type, string(ws.Status.Phase), ws.Status.URL}
+	}},
+	"WorkspaceType": {[]metav1.TableColumnDefinition{
+		column("Default Child", "Type of a child workspace that names none"), column("Allowed Children", "Types a child workspace may have"),
+	}, func(o runtime.Object) []interface{} {
+		spec := o.(*tenancyv1alpha1.WorkspaceType).Spec
+		allowed := strings.Join(spec.AllowedChildTypes, ",")
+		switch {
+		case spec.NoChildren:
+			allowed = "<none>"
+		case allowed == "":
+			allowed = "*"
+		}
+		return []interface{}{spec.DefaultChildType, allowed}
 	}},
 }
 

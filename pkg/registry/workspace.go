@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 
+	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -107,6 +108,7 @@ func validateWorkspace(obj, old runtime.Object) field.ErrorList {
 	if err := logicalcluster.ValidateWorkspaceName(ws.Name); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("metadata", "name"), ws.Name, err.Error()))
 	}
+	errs = append(errs, validateTypeName(field.NewPath("spec", "type"), ws.Spec.Type)...)
 	if err := logicalcluster.ValidateName(ws.Spec.Cluster); err != nil {
 		errs = append(errs, field.Invalid(field.NewPath("spec", "cluster"), ws.Spec.Cluster, err.Error()))
 	}
@@ -118,6 +120,55 @@ func validateWorkspace(obj, old runtime.Object) field.ErrorList {
 		if ws.Spec.Type != oldWS.Spec.Type {
 			errs = append(errs, field.Invalid(field.NewPath("spec", "type"), ws.Spec.Type, "field is immutable"))
 		}
+	}
+	return errs
+}
+
+// WorkspaceTypes is the resourceSet of tenancy.gantry.dev workspacetypes.
+func WorkspaceTypes(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error) {
+	gvr := tenancyv1alpha1.SchemeGroupVersion.WithResource("workspacetypes")
+	store, err := newStore(optsGetter, resource{
+		gvr: gvr, kind: "WorkspaceType", singular: "workspacetype",
+		newFunc: func() runtime.Object { return &tenancyv1alpha1.WorkspaceType{} },
+		newList: func() runtime.Object { return &tenancyv1alpha1.WorkspaceTypeList{} },
+		rules:   kindRules{validate: validateWorkspaceType},
+	})
+	if err != nil {
+		return nil, err
+	}
+	return map[schema.GroupVersionResource]rest.Storage{gvr: store}, nil
+}
+
+func validateWorkspaceType(obj, _ runtime.Object) field.ErrorList {
+	t := obj.(*tenancyv1alpha1.WorkspaceType)
+	errs := validateName(obj, apimachineryvalidation.NameIsDNSLabel)
+	spec := field.NewPath("spec")
+	errs = append(errs, validateTypeName(spec.Child("defaultChildType"), t.Spec.DefaultChildType)...)
+	for i, name := range t.Spec.AllowedChildTypes {
+		errs = append(errs, validateTypeName(spec.Child("allowedChildTypes").Index(i), name)...)
+		if name == "root" {
+			errs = append(errs, field.Invalid(spec.Child("allowedChildTypes").Index(i), name, "root is the type of the root workspace alone"))
+		}
+	}
+	switch {
+	case t.Spec.NoChildren && len(t.Spec.AllowedChildTypes) > 0:
+		errs = append(errs, field.Invalid(spec.Child("noChildren"), true, "must not be set together with allowedChildTypes"))
+	case t.Spec.DefaultChildType == "root":
+		errs = append(errs, field.Invalid(spec.Child("defaultChildType"), "root", "root is the type of the root workspace alone"))
+	case t.Spec.DefaultChildType != "" && len(t.Spec.AllowedChildTypes) > 0 && !slices.Contains(t.Spec.AllowedChildTypes, t.Spec.DefaultChildType):
+		errs = append(errs, field.Invalid(spec.Child("defaultChildType"), t.Spec.DefaultChildType, "must be one of allowedChildTypes"))
+	}
+	return errs
+}
+
+// validateTypeName checks a reference to a WorkspaceType: empty, or a DNS label.
+func validateTypeName(path *field.Path, name string) field.ErrorList {
+	var errs field.ErrorList
+	if name == "" {
+		return nil
+	}
+	for _, msg := range apimachineryvalidation.NameIsDNSLabel(name, false) {
+		errs = append(errs, field.Invalid(path, name, msg))
 	}
 	return errs
 }

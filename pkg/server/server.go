@@ -14,6 +14,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/group"
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
@@ -32,6 +33,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/kube-openapi/pkg/validation/spec"
 
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	gantryadmission "github.com/gantry-dev/gantry/pkg/admission"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
@@ -45,6 +47,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/routing"
 	"github.com/gantry-dev/gantry/pkg/serviceaccount"
 	"github.com/gantry-dev/gantry/pkg/workspace"
+	"github.com/gantry-dev/gantry/pkg/workspacetype"
 )
 
 // kubernetesVersion is the Kubernetes API level Gantry serves.
@@ -92,7 +95,7 @@ func Run(ctx context.Context, o *Options) error {
 	getter.Storage.Transport.ServerList = endpoints
 
 	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: rbac}, tokens, registry.Workspaces,
-		registry.AccessReviews(config.Authorization.Authorizer, rbac))
+		registry.WorkspaceTypes, registry.AccessReviews(config.Authorization.Authorizer, rbac))
 	if err != nil {
 		return err
 	}
@@ -133,9 +136,25 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
-	admit := &gantryadmission.NamespaceExists{Namespaces: namespaces, Client: coreClient}
-	config.AdmissionControl = admit
-	crServer.Admission = admit
+	tenancyClient, err := clusterwatch.LoopbackClient(config.LoopbackClientConfig, tenancyv1alpha1.SchemeGroupVersion, registry.Codecs)
+	if err != nil {
+		return err
+	}
+	types := &workspacetype.Resolver{
+		Types:      clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
+		Workspaces: index,
+		Lookup: func(ctx context.Context, cluster logicalcluster.Name, name string) (*tenancyv1alpha1.WorkspaceType, error) {
+			t := &tenancyv1alpha1.WorkspaceType{}
+			return t, tenancyClient.Get().AbsPath("/clusters/" + string(cluster) + "/apis/tenancy.gantry.dev/v1alpha1/workspacetypes/" + name).Do(ctx).Into(t)
+		},
+	}
+	useAuthorizer, err := workspaceAuthorizer(rbac)
+	if err != nil {
+		return err
+	}
+	namespaceExists := &gantryadmission.NamespaceExists{Namespaces: namespaces, Client: coreClient}
+	config.AdmissionControl = admission.NewChainHandler(namespaceExists, &gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: useAuthorizer})
+	crServer.Admission = namespaceExists
 	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
 	if err != nil {
 		return err
@@ -154,7 +173,7 @@ func Run(ctx context.Context, o *Options) error {
 
 	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced),
 		syncedCheck("rbac-index", rbacIndex.HasSynced), syncedCheck("namespace-index", namespaces.HasSynced),
-		syncedCheck("serviceaccount-index", tokens.Accounts.HasSynced)); err != nil {
+		syncedCheck("serviceaccount-index", tokens.Accounts.HasSynced), syncedCheck("workspacetype-index", types.Types.HasSynced)); err != nil {
 		return err
 	}
 	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
@@ -167,6 +186,8 @@ func Run(ctx context.Context, o *Options) error {
 			&corev1.Namespace{}, namespaces, "namespace-index")
 		clusterwatch.Feed(hook, coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} },
 			&corev1.ServiceAccount{}, tokens.Accounts, "serviceaccount-index")
+		clusterwatch.Feed(hook, tenancyClient, "/apis/tenancy.gantry.dev/v1alpha1/workspacetypes",
+			func() runtime.Object { return &tenancyv1alpha1.WorkspaceTypeList{} }, &tenancyv1alpha1.WorkspaceType{}, types.Types, "workspacetype-index")
 		err := wait.PollUntilContextTimeout(hook, 100*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
 			if err := controller.EnsureDefaultNamespace(ctx, logicalcluster.Root); err != nil {
 				klog.FromContext(ctx).V(2).Info("Waiting to create the root workspace's default namespace", "err", err)
@@ -211,9 +232,7 @@ func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC, tok
 	config.Authentication.Authenticator = group.NewAuthenticatedGroupAdder(unionauthn.New(authenticators...))
 	// system:masters (the admin and the server's own loopback identity) may do anything; everyone else is judged
 	// by RBAC in the workspace of the request.
-	authz, err := unionauthz.New(
-		unionauthz.NamedAuthorizer{AuthorizerName: "privileged", Authorizer: authorizerfactory.NewPrivilegedGroups(authorization.PrivilegedGroup)},
-		unionauthz.NamedAuthorizer{AuthorizerName: "workspace-rbac", Authorizer: authorizer.AuthorizerFunc(rbac.Authorize)})
+	authz, err := workspaceAuthorizer(rbac)
 	if err != nil {
 		return nil, err
 	}
@@ -238,6 +257,14 @@ func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC, tok
 	config.ExternalAddress = net.JoinHostPort(o.host(), fmt.Sprint(o.SecurePort))
 	config.MaxRequestBodyBytes = o.MaxRequestBodyBytes
 	return config, nil
+}
+
+// workspaceAuthorizer decides a request in the workspace its context names: system:masters may do anything,
+// everyone else is judged by RBAC there.
+func workspaceAuthorizer(rbac *authorization.RBAC) (authorizer.Authorizer, error) {
+	return unionauthz.New(
+		unionauthz.NamedAuthorizer{AuthorizerName: "privileged", Authorizer: authorizerfactory.NewPrivilegedGroups(authorization.PrivilegedGroup)},
+		unionauthz.NamedAuthorizer{AuthorizerName: "workspace-rbac", Authorizer: authorizer.AuthorizerFunc(rbac.Authorize)})
 }
 
 // apimachinerySchemas are the OpenAPI definitions of the apimachinery types (ObjectMeta and what it refers to)

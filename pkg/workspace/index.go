@@ -105,6 +105,18 @@ func (x *Index) pathLocked(cluster logicalcluster.Name) (logicalcluster.Path, bo
 	return path, true
 }
 
+// Parent returns the logical cluster of the parent of a workspace and the workspace's type, as its Workspace object
+// says. The root workspace has no parent: ok is false for it and for clusters the index does not know.
+func (x *Index) Parent(cluster logicalcluster.Name) (parent logicalcluster.Name, typeName string, ok bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	c, ok := x.parents[cluster]
+	if !ok {
+		return "", "", false
+	}
+	return c.parent, x.objects[Key(c.parent, c.name)].Spec.Type, true
+}
+
 // Get returns the workspace stored under key, or nil.
 func (x *Index) Get(key string) *tenancyv1alpha1.Workspace {
 	x.mu.RLock()

@@ -24,8 +24,13 @@ func Resource(resource string) schema.GroupResource {
 	return SchemeGroupVersion.WithResource(resource).GroupResource()
 }
 
+// Kind qualifies a kind name with this group.
+func Kind(kind string) schema.GroupKind {
+	return SchemeGroupVersion.WithKind(kind).GroupKind()
+}
+
 func addKnownTypes(scheme *runtime.Scheme) error {
-	scheme.AddKnownTypes(SchemeGroupVersion, &Workspace{}, &WorkspaceList{})
+	scheme.AddKnownTypes(SchemeGroupVersion, &Workspace{}, &WorkspaceList{}, &WorkspaceType{}, &WorkspaceTypeList{})
 	metav1.AddToGroupVersion(scheme, SchemeGroupVersion)
 	return nil
 }

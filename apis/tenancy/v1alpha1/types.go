@@ -71,3 +71,46 @@ type WorkspaceList struct {
 	// Items are the Workspaces.
 	Items []Workspace `json:"items"`
 }
+
+// +genclient
+// +genclient:nonNamespaced
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// WorkspaceType says what a workspace of that type may contain: which types its child workspaces may have and
+// which type they get when they name none. A WorkspaceType stored in a workspace can be used there and in every
+// workspace below it; the nearest definition of a name wins. The types root, organization, team and universal are
+// built in and available everywhere.
+type WorkspaceType struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// Spec is the definition of the type.
+	// +optional
+	Spec WorkspaceTypeSpec `json:"spec,omitempty"`
+}
+
+// WorkspaceTypeSpec defines a WorkspaceType.
+type WorkspaceTypeSpec struct {
+	// DefaultChildType is the type a child workspace gets when it names none. Empty means universal.
+	// +optional
+	DefaultChildType string `json:"defaultChildType,omitempty"`
+	// AllowedChildTypes are the types a child workspace may have. Empty allows every type (set NoChildren to
+	// allow none).
+	// +optional
+	// +listType=set
+	AllowedChildTypes []string `json:"allowedChildTypes,omitempty"`
+	// NoChildren forbids child workspaces altogether.
+	// +optional
+	NoChildren bool `json:"noChildren,omitempty"`
+}
+
+// +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object
+
+// WorkspaceTypeList is a list of WorkspaceTypes.
+type WorkspaceTypeList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+
+	// Items are the WorkspaceTypes.
+	Items []WorkspaceType `json:"items"`
+}

@@ -40,3 +40,18 @@ func (in WorkspaceSpec) OpenAPIModelName() string {
 func (in WorkspaceStatus) OpenAPIModelName() string {
 	return "dev.gantry.tenancy.v1alpha1.WorkspaceStatus"
 }
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkspaceType) OpenAPIModelName() string {
+	return "dev.gantry.tenancy.v1alpha1.WorkspaceType"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkspaceTypeList) OpenAPIModelName() string {
+	return "dev.gantry.tenancy.v1alpha1.WorkspaceTypeList"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
+func (in WorkspaceTypeSpec) OpenAPIModelName() string {
+	return "dev.gantry.tenancy.v1alpha1.WorkspaceTypeSpec"
+}

@@ -62,6 +62,8 @@ func (g *RESTOptionsGetter) RESTOptionsWithPrefix(resource schema.GroupResource,
 		StorageConfig:           config,
 		Decorator:               Decorator(),
 		DeleteCollectionWorkers: 1,
+		// Honour propagationPolicy: Foreground and Orphan add their finalizers, which the garbage collector removes.
+		EnableGarbageCollection: true,
 		ResourcePrefix:          prefix,
 	}
 }

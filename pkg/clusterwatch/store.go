@@ -17,6 +17,7 @@ type Store[T any] struct {
 	mu        sync.RWMutex
 	byCluster map[logicalcluster.Name]map[string]T
 	synced    bool
+	notify    func(cluster logicalcluster.Name, key string)
 }
 
 var _ cache.ReflectorStore = &Store[any]{}
@@ -24,6 +25,16 @@ var _ cache.ReflectorStore = &Store[any]{}
 // NewStore returns an empty Store.
 func NewStore[T any]() *Store[T] {
 	return &Store[T]{byCluster: map[logicalcluster.Name]map[string]T{}}
+}
+
+// OnChange registers the function called, outside the store's lock, with every object that was added, changed or
+// removed (after a relist: every object before and after it). It must be set before the store is fed.
+func (s *Store[T]) OnChange(f func(cluster logicalcluster.Name, key string)) { s.notify = f }
+
+func (s *Store[T]) changed(cluster logicalcluster.Name, key string) {
+	if s.notify != nil {
+		s.notify(cluster, key)
+	}
 }
 
 // List returns the objects of a workspace, in no particular order.
@@ -86,11 +97,12 @@ func (s *Store[T]) Update(obj interface{}) error {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.byCluster[cluster] == nil {
 		s.byCluster[cluster] = map[string]T{}
 	}
 	s.byCluster[cluster][key] = typed
+	s.mu.Unlock()
+	s.changed(cluster, key)
 	return nil
 }
 
@@ -101,11 +113,12 @@ func (s *Store[T]) Delete(obj interface{}) error {
 		return err
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	delete(s.byCluster[cluster], key)
 	if len(s.byCluster[cluster]) == 0 {
 		delete(s.byCluster, cluster)
 	}
+	s.mu.Unlock()
+	s.changed(cluster, key)
 	return nil
 }
 
@@ -123,9 +136,19 @@ func (s *Store[T]) Replace(list []interface{}, _ string) error {
 		fresh[cluster][key] = typed
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	old := s.byCluster
 	s.byCluster = fresh
 	s.synced = true
+	s.mu.Unlock()
+	if s.notify != nil {
+		for _, objects := range []map[logicalcluster.Name]map[string]T{old, fresh} {
+			for cluster, byKey := range objects {
+				for key := range byKey {
+					s.notify(cluster, key)
+				}
+			}
+		}
+	}
 	return nil
 }
 

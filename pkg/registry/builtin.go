@@ -27,18 +27,7 @@ var builtinResources = []resource{
 		shortNames: []string{"ns"},
 		newFunc:    func() runtime.Object { return &corev1.Namespace{} },
 		newList:    func() runtime.Object { return &corev1.NamespaceList{} },
-		rules: kindRules{
-			validate: func(obj, _ runtime.Object) field.ErrorList {
-				return validateName(obj, apimachineryvalidation.NameIsDNSLabel)
-			},
-			prepareForCreate: func(_ context.Context, obj runtime.Object) {
-				ns := obj.(*corev1.Namespace)
-				ns.Status = corev1.NamespaceStatus{Phase: corev1.NamespaceActive}
-			},
-			prepareForUpdate: func(obj, old runtime.Object) {
-				obj.(*corev1.Namespace).Status = old.(*corev1.Namespace).Status
-			},
-		},
+		rules:      namespaceRules,
 	},
 	{
 		gvr: corev1.SchemeGroupVersion.WithResource("configmaps"), kind: "ConfigMap", singular: "configmap",

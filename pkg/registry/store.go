@@ -1,15 +1,18 @@
 package registry
 
 import (
+	"context"
 	"fmt"
 	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
 // typedStore is a genericregistry.Store that also reports short names to discovery.
@@ -70,6 +73,11 @@ func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, tokens Tok
 		if check := guardChecks(guard, r.kind); check != nil && r.gvr.Group == "rbac.authorization.k8s.io" {
 			storage = &guardedStore{typedStore: store, check: check}
 		}
+		if r.gvr.Resource == "namespaces" {
+			main, finalize := namespaceStorage(store)
+			storage = main
+			groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version]["namespaces/finalize"] = finalize
+		}
 		groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version][r.gvr.Resource] = storage
 		if r.gvr.Resource == "serviceaccounts" && tokens != nil {
 			groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version]["serviceaccounts/token"] = &tokenREST{accounts: store, issuer: tokens}
@@ -99,3 +107,35 @@ func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, tokens Tok
 
 // resourceSet builds the storage of some resources, subresources included (".../workspaces/status").
 type resourceSet func(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error)
+
+// subresourceREST serves a subresource that updates part of its parent object (workspaces/status,
+// namespaces/finalize): get, update and patch, through a store whose strategy keeps the rest.
+type subresourceREST struct {
+	store *genericregistry.Store
+}
+
+var (
+	_ rest.Patcher             = &subresourceREST{}
+	_ rest.ResetFieldsStrategy = &subresourceREST{}
+)
+
+func (r *subresourceREST) New() runtime.Object { return r.store.New() }
+func (r *subresourceREST) Destroy()            {}
+
+func (r *subresourceREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
+	return r.store.Get(ctx, name, options)
+}
+
+func (r *subresourceREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc,
+	updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
+	// Subresources never create their parent.
+	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
+}
+
+func (r *subresourceREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
+	return r.store.GetResetFields()
+}
+
+func (r *subresourceREST) ConvertToTable(ctx context.Context, obj runtime.Object, opts runtime.Object) (*metav1.Table, error) {
+	return r.store.ConvertToTable(ctx, obj, opts)
+}

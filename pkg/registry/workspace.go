@@ -5,7 +5,6 @@ import (
 	"slices"
 
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
@@ -72,7 +71,7 @@ func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionRe
 	statusStore.ResetFieldsStrategy = status
 	return map[schema.GroupVersionResource]rest.Storage{
 		gvr: &typedStore{Store: store, shortNames: []string{"ws"}},
-		tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces/status"): &statusREST{store: &statusStore},
+		tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces/status"): &subresourceREST{store: &statusStore},
 	}, nil
 }
 
@@ -171,35 +170,4 @@ func validateTypeName(path *field.Path, name string) field.ErrorList {
 		errs = append(errs, field.Invalid(path, name, msg))
 	}
 	return errs
-}
-
-// statusREST serves workspaces/status: get, update and patch of the status alone.
-type statusREST struct {
-	store *genericregistry.Store
-}
-
-var (
-	_ rest.Patcher             = &statusREST{}
-	_ rest.ResetFieldsStrategy = &statusREST{}
-)
-
-func (r *statusREST) New() runtime.Object { return &tenancyv1alpha1.Workspace{} }
-func (r *statusREST) Destroy()            {}
-
-func (r *statusREST) Get(ctx context.Context, name string, options *metav1.GetOptions) (runtime.Object, error) {
-	return r.store.Get(ctx, name, options)
-}
-
-func (r *statusREST) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc,
-	updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
-	// Subresources never create their parent.
-	return r.store.Update(ctx, name, objInfo, createValidation, updateValidation, false, options)
-}
-
-func (r *statusREST) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
-	return r.store.GetResetFields()
-}
-
-func (r *statusREST) ConvertToTable(ctx context.Context, obj runtime.Object, opts runtime.Object) (*metav1.Table, error) {
-	return r.store.ConvertToTable(ctx, obj, opts)
 }

@@ -40,8 +40,10 @@ import (
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/customresources"
 	"github.com/gantry-dev/gantry/pkg/etcd"
+	"github.com/gantry-dev/gantry/pkg/garbagecollector"
 	"github.com/gantry-dev/gantry/pkg/generated/openapi"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/namespace"
 	"github.com/gantry-dev/gantry/pkg/pki"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/routing"
@@ -152,6 +154,10 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	servingSynced := func() bool { return index.HasSynced() && crdIndex.HasSynced() }
+	namespaceController := namespace.NewController(namespaces, config.LoopbackClientConfig, servingSynced)
+	collector := garbagecollector.New(garbagecollector.Config{Etcd: etcdClient, Prefix: getter.Storage.Prefix + "/",
+		Deserializer: registry.Codecs.UniversalDeserializer(), Loopback: config.LoopbackClientConfig, ServingSynced: servingSynced})
 	namespaceExists := &gantryadmission.NamespaceExists{Namespaces: namespaces, Client: coreClient}
 	config.AdmissionControl = admission.NewChainHandler(namespaceExists, &gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: useAuthorizer})
 	crServer.Admission = namespaceExists
@@ -173,12 +179,15 @@ func Run(ctx context.Context, o *Options) error {
 
 	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced),
 		syncedCheck("rbac-index", rbacIndex.HasSynced), syncedCheck("namespace-index", namespaces.HasSynced),
-		syncedCheck("serviceaccount-index", tokens.Accounts.HasSynced), syncedCheck("workspacetype-index", types.Types.HasSynced)); err != nil {
+		syncedCheck("serviceaccount-index", tokens.Accounts.HasSynced), syncedCheck("workspacetype-index", types.Types.HasSynced),
+		syncedCheck("garbage-collector", collector.HasSynced)); err != nil {
 		return err
 	}
 	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
 		go controller.Run(hook, o.Workers)
 		go crdController.Run(hook, 2)
+		go namespaceController.Run(hook, 2)
+		go collector.Run(hook, 2)
 		if err := rbacIndex.Run(hook, hook.LoopbackClientConfig); err != nil {
 			return err
 		}

@@ -1,0 +1,227 @@
+// Package garbagecollector honours ownerReferences in every workspace at once: when an owner is deleted its
+// dependents are deleted (background), deleted first (foreground) or released (orphan), as Kubernetes' garbage
+// collector does for one cluster.
+//
+// It follows one etcd watch over every stored object instead of an informer per resource and workspace, so custom
+// resources are covered and a workspace adds no watch. It keeps in memory only the objects that have owners.
+package garbagecollector
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// Config is what the collector needs.
+type Config struct {
+	// Etcd is a client of the server's etcd.
+	Etcd *clientv3.Client
+	// Prefix is the storage prefix of every object, "/registry/".
+	Prefix string
+	// Deserializer decodes the protobuf-encoded built-in kinds.
+	Deserializer runtime.Decoder
+	// Loopback is a privileged config without a /clusters prefix; the collector acts through the API with it.
+	Loopback *rest.Config
+	// ServingSynced reports whether the server knows every workspace and custom resource: until then a 404 may mean
+	// "not known yet", and the collector must not act on it.
+	ServingSynced cache.InformerSynced
+}
+
+// Collector is the garbage collector of every workspace.
+type Collector struct {
+	config  Config
+	decoder decoder
+	graph   *graph
+	queue   workqueue.TypedRateLimitingInterface[uidKey]
+
+	mu      sync.Mutex
+	clients map[logicalcluster.Name]*dynamic.DynamicClient
+	synced  bool
+}
+
+// maxClients bounds the cache of per-workspace clients.
+const maxClients = 256
+
+// New returns a collector; Run starts it.
+func New(config Config) *Collector {
+	return &Collector{
+		config:  config,
+		decoder: decoder{Deserializer: config.Deserializer},
+		graph:   newGraph(),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[uidKey](),
+			workqueue.TypedRateLimitingQueueConfig[uidKey]{Name: "garbagecollector"}),
+		clients: map[logicalcluster.Name]*dynamic.DynamicClient{},
+	}
+}
+
+// HasSynced reports whether the collector has read every stored object once.
+func (c *Collector) HasSynced() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.synced
+}
+
+// Run reads every stored object, then follows the etcd watch and processes owners with the given number of workers
+// until ctx ends. A watch that fails (compaction) starts over with a fresh read.
+func (c *Collector) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	go func() {
+		if c.config.ServingSynced != nil && !cache.WaitForCacheSync(ctx.Done(), c.config.ServingSynced) {
+			return
+		}
+		for i := 0; i < workers; i++ {
+			go wait.UntilWithContext(ctx, c.worker, time.Second)
+		}
+	}()
+	logger := klog.FromContext(ctx)
+	for ctx.Err() == nil {
+		rev, err := c.scan(ctx)
+		if err == nil {
+			c.mu.Lock()
+			c.synced = true
+			c.mu.Unlock()
+			err = c.follow(ctx, rev)
+		}
+		if ctx.Err() == nil {
+			logger.Info("Garbage collector starts over", "err", err)
+			time.Sleep(time.Second)
+		}
+	}
+}
+
+// scan reads every stored object into a fresh graph, queues the owners that are missing or wait for the collector,
+// and returns the revision it read at.
+func (c *Collector) scan(ctx context.Context) (int64, error) {
+	const page = 500
+	fresh := newGraph()
+	exists := map[uidKey]bool{}
+	var queued []uidKey
+	end := clientv3.GetPrefixRangeEnd(c.config.Prefix)
+	from, rev := c.config.Prefix, int64(0)
+	for {
+		opts := []clientv3.OpOption{clientv3.WithRange(end), clientv3.WithLimit(page)}
+		if rev != 0 {
+			opts = append(opts, clientv3.WithRev(rev))
+		}
+		resp, err := c.config.Etcd.Get(ctx, from, opts...)
+		if err != nil {
+			return 0, err
+		}
+		if rev == 0 {
+			rev = resp.Header.Revision
+		}
+		for _, kv := range resp.Kvs {
+			o, err := c.decoder.decode(string(kv.Key), kv.Value)
+			if err != nil {
+				continue // not an object (or not one the collector can read): nothing to collect
+			}
+			exists[keyOf(o)] = true
+			queued = append(queued, fresh.observe(o)...)
+		}
+		if !resp.More || len(resp.Kvs) == 0 {
+			break
+		}
+		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
+	}
+	queued = append(queued, fresh.missingOwners(exists, time.Now())...)
+	c.graph.mu.Lock()
+	c.graph.nodes, c.graph.dependents, c.graph.waiting, c.graph.gone = fresh.nodes, fresh.dependents, fresh.waiting, fresh.gone
+	c.graph.mu.Unlock()
+	for _, k := range queued {
+		c.queue.Add(k)
+	}
+	return rev, nil
+}
+
+// follow applies every change after rev until the watch fails or ctx ends.
+func (c *Collector) follow(ctx context.Context, rev int64) error {
+	ctx, cancel := context.WithCancel(clientv3.WithRequireLeader(ctx))
+	defer cancel()
+	for resp := range c.config.Etcd.Watch(ctx, c.config.Prefix, clientv3.WithPrefix(), clientv3.WithRev(rev+1), clientv3.WithPrevKV()) {
+		if err := resp.Err(); err != nil {
+			return err
+		}
+		for _, ev := range resp.Events {
+			var queued []uidKey
+			switch {
+			case ev.Type == clientv3.EventTypeDelete && ev.PrevKv != nil:
+				o, err := c.decoder.decode(string(ev.PrevKv.Key), ev.PrevKv.Value)
+				if err != nil {
+					continue
+				}
+				queued = c.graph.forget(o, time.Now())
+			case ev.Type == clientv3.EventTypePut:
+				o, err := c.decoder.decode(string(ev.Kv.Key), ev.Kv.Value)
+				if err != nil {
+					continue
+				}
+				queued = c.graph.observe(o)
+			}
+			for _, k := range queued {
+				c.queue.Add(k)
+			}
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return errors.New("etcd watch closed")
+}
+
+func (c *Collector) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Collector) processNext(ctx context.Context) bool {
+	k, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(k)
+	err := c.process(ctx, k)
+	switch {
+	case err == nil:
+		c.queue.Forget(k)
+	case errors.Is(err, errDependentsRemain):
+		c.queue.AddAfter(k, time.Second)
+	default:
+		klog.FromContext(ctx).Info("Garbage collection failed, will retry", "workspace", k.Cluster, "uid", k.UID, "err", err)
+		c.queue.AddRateLimited(k)
+	}
+	return true
+}
+
+// clientFor returns a dynamic client for one workspace.
+func (c *Collector) clientFor(cluster logicalcluster.Name) (*dynamic.DynamicClient, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if client, ok := c.clients[cluster]; ok {
+		return client, nil
+	}
+	cfg := rest.CopyConfig(c.config.Loopback)
+	cfg.Host += "/clusters/" + string(cluster)
+	client, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if len(c.clients) >= maxClients {
+		clear(c.clients)
+	}
+	c.clients[cluster] = client
+	return client, nil
+}

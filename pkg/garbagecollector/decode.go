@@ -1,0 +1,90 @@
+package garbagecollector
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// objectRef identifies a stored object and says how to reach it through the API.
+type objectRef struct {
+	Cluster   logicalcluster.Name
+	Resource  schema.GroupVersionResource
+	Namespace string
+	Name      string
+	UID       types.UID
+}
+
+// object is what the collector needs of a stored object: where it is and its metadata.
+type object struct {
+	objectRef
+	Owners            []metav1.OwnerReference
+	Finalizers        []string
+	DeletionTimestamp *metav1.Time
+}
+
+// protobufPrefix starts every protobuf-encoded Kubernetes object.
+var protobufPrefix = []byte("k8s\x00")
+
+// decoder turns etcd values into objects. Protobuf values (the Kubernetes built-ins) need Deserializer, which
+// knows their kinds; JSON values (Gantry's kinds, custom resources) are read as metadata alone.
+type decoder struct {
+	Deserializer runtime.Decoder
+}
+
+// decode reads the object stored under key. The key gives the group and resource
+// (/registry/<group|core>/<resource>/...); the value gives the version, the workspace and the metadata.
+func (d decoder) decode(key string, value []byte) (*object, error) {
+	segments := strings.Split(strings.TrimPrefix(key, "/"), "/")
+	if len(segments) < 5 {
+		return nil, fmt.Errorf("key %q is not an object's", key)
+	}
+	group, resource := segments[1], segments[2]
+	if group == "core" {
+		group = ""
+	}
+	var (
+		typeMeta metav1.TypeMeta
+		m        metav1.Object
+	)
+	if bytes.HasPrefix(value, protobufPrefix) {
+		obj, gvk, err := d.Deserializer.Decode(value, nil, nil)
+		if err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", key, err)
+		}
+		if m, err = meta.Accessor(obj); err != nil {
+			return nil, err
+		}
+		typeMeta.APIVersion, typeMeta.Kind = gvk.GroupVersion().String(), gvk.Kind
+	} else {
+		partial := &metav1.PartialObjectMetadata{}
+		if err := json.Unmarshal(value, partial); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", key, err)
+		}
+		typeMeta, m = partial.TypeMeta, partial
+	}
+	gv, err := schema.ParseGroupVersion(typeMeta.APIVersion)
+	if err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", key, err)
+	}
+	cluster := logicalcluster.Name(m.GetAnnotations()[logicalcluster.AnnotationKey])
+	if logicalcluster.ValidateName(string(cluster)) != nil {
+		return nil, fmt.Errorf("%s has no valid %s annotation", key, logicalcluster.AnnotationKey)
+	}
+	return &object{
+		objectRef: objectRef{Cluster: cluster, Resource: schema.GroupVersionResource{Group: group, Version: gv.Version, Resource: resource},
+			Namespace: m.GetNamespace(), Name: m.GetName(), UID: m.GetUID()},
+		Owners:            m.GetOwnerReferences(),
+		Finalizers:        m.GetFinalizers(),
+		DeletionTimestamp: m.GetDeletionTimestamp(),
+	}, nil
+}

@@ -1,0 +1,115 @@
+// Package namespace runs the namespace controller of every workspace: a namespace deleted in any workspace is
+// emptied of everything in it and then finalized, as Kubernetes' namespace controller does for one cluster.
+package namespace
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// Controller finalizes terminating namespaces in every workspace. It reads the wildcard index of namespaces the
+// server already keeps and talks to each workspace through the privileged loopback config; a workspace costs it
+// nothing until one of its namespaces is deleted.
+type Controller struct {
+	namespaces *clusterwatch.Store[*corev1.Namespace]
+	loopback   *rest.Config
+	synced     cache.InformerSynced
+	queue      workqueue.TypedRateLimitingInterface[key]
+}
+
+// key names a namespace in a workspace.
+type key struct {
+	cluster logicalcluster.Name
+	name    string
+}
+
+// errContentRemains asks for the namespace to be looked at again: something in it is still going away.
+var errContentRemains = errors.New("content remains")
+
+// NewController returns a controller fed by namespaces, which must not be fed yet, acting through loopback (a
+// privileged config without a /clusters prefix). servingSynced reports whether the server knows every workspace
+// and custom resource; until then discovery could miss resources that must be emptied.
+func NewController(namespaces *clusterwatch.Store[*corev1.Namespace], loopback *rest.Config, servingSynced cache.InformerSynced) *Controller {
+	c := &Controller{
+		namespaces: namespaces,
+		loopback:   loopback,
+		synced:     servingSynced,
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[key](),
+			workqueue.TypedRateLimitingQueueConfig[key]{Name: "namespaces"}),
+	}
+	namespaces.OnChange(func(cluster logicalcluster.Name, name string) { c.queue.Add(key{cluster, name}) })
+	return c
+}
+
+// Run processes namespaces with the given number of workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	if !cache.WaitForCacheSync(ctx.Done(), c.namespaces.HasSynced, c.synced) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	k, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(k)
+	err := c.reconcile(ctx, k)
+	switch {
+	case err == nil:
+		c.queue.Forget(k)
+	case errors.Is(err, errContentRemains):
+		c.queue.AddAfter(k, time.Second)
+	default:
+		klog.FromContext(ctx).Info("Namespace finalization failed, will retry", "workspace", k.cluster, "namespace", k.name, "err", err)
+		c.queue.AddRateLimited(k)
+	}
+	return true
+}
+
+func (c *Controller) reconcile(ctx context.Context, k key) error {
+	ns, ok := c.namespaces.Get(k.cluster, k.name)
+	if !ok || ns.DeletionTimestamp == nil || !hasFinalizer(ns) {
+		return nil
+	}
+	return c.finalize(ctx, k.cluster, ns)
+}
+
+// clusterConfig is the loopback config of one workspace.
+func (c *Controller) clusterConfig(cluster logicalcluster.Name) *rest.Config {
+	cfg := rest.CopyConfig(c.loopback)
+	cfg.Host += "/clusters/" + string(cluster)
+	return cfg
+}
+
+func hasFinalizer(ns *corev1.Namespace) bool {
+	for _, f := range ns.Spec.Finalizers {
+		if f == corev1.FinalizerKubernetes {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,129 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gantry-dev/gantry/test/harness"
+)
+
+// ownedConfigMap is a configmap in default owned by the given configmaps (name=uid), with blockOwnerDeletion, and
+// optionally a finalizer that holds it.
+func ownedConfigMap(name string, hold bool, owners map[string]string) string {
+	var refs []string
+	for owner, uid := range owners {
+		refs = append(refs, fmt.Sprintf("  - {apiVersion: v1, kind: ConfigMap, name: %s, uid: %s, blockOwnerDeletion: true}", owner, uid))
+	}
+	y := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: " + name + "\n  namespace: default\n  ownerReferences:\n" + strings.Join(refs, "\n") + "\n"
+	if hold {
+		y += "  finalizers: [example.com/hold]\n"
+	}
+	return y
+}
+
+func TestGarbageCollectionPerWorkspace(t *testing.T) {
+	s := harness.Start(t)
+	orgPath, _ := s.CreateWorkspace(t, "root", "org")
+	teamA, _ := s.CreateWorkspace(t, orgPath, "team-a")
+	teamB, _ := s.CreateWorkspace(t, orgPath, "team-b")
+	a, b := s.Kubectl(teamA), s.Kubectl(teamB)
+	uid := func(k *harness.Kubectl, name string) string {
+		return k.MustRun(t, "get", "configmap", name, "-o", "jsonpath={.metadata.uid}")
+	}
+	gone := func(k *harness.Kubectl, args ...string) func() bool {
+		return func() bool {
+			_, _, err := k.Run(append([]string{"get"}, args...)...)
+			return err != nil
+		}
+	}
+	// The same owners and dependents in both workspaces.
+	for _, k := range []*harness.Kubectl{a, b} {
+		for _, owner := range []string{"bg", "fg", "orphan", "shared-1", "shared-2"} {
+			k.MustRun(t, "create", "configmap", owner)
+		}
+		k.WithStdin(ownedConfigMap("bg-child", false, map[string]string{"bg": uid(k, "bg")})).MustRun(t, "create", "-f", "-")
+		k.WithStdin(ownedConfigMap("fg-child", true, map[string]string{"fg": uid(k, "fg")})).MustRun(t, "create", "-f", "-")
+		k.WithStdin(ownedConfigMap("orphan-child", false, map[string]string{"orphan": uid(k, "orphan")})).MustRun(t, "create", "-f", "-")
+		k.WithStdin(ownedConfigMap("two-owners", false, map[string]string{"shared-1": uid(k, "shared-1"), "shared-2": uid(k, "shared-2")})).MustRun(t, "create", "-f", "-")
+	}
+	// A custom resource owned by a configmap, in team-a only.
+	a.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+	a.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
+	a.WithStdin(strings.Replace(widget("bg-widget", "{size: 2}"), "metadata: {", "metadata: {ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: bg, uid: "+uid(a, "bg")+"}], ", 1)).
+		MustRun(t, "create", "-f", "-")
+	// team-b holds a configmap that names team-a's owner by UID: that names nothing in team-b.
+	forgedOwner := uid(a, "shared-1")
+	b.WithStdin(ownedConfigMap("forged", false, map[string]string{"shared-1": forgedOwner})).MustRun(t, "create", "-f", "-")
+
+	bSnapshot := func() string {
+		return b.MustRun(t, "get", "configmaps", "-o", "jsonpath={range .items[*]}{.metadata.name}@{.metadata.resourceVersion} {end}")
+	}
+	before := bSnapshot()
+
+	t.Run("background: dependents go after their owner", func(t *testing.T) {
+		a.MustRun(t, "delete", "configmap", "bg")
+		require.Eventually(t, gone(a, "configmap", "bg-child"), 20*time.Second, 100*time.Millisecond)
+		require.Eventually(t, gone(a, "widget", "bg-widget"), 20*time.Second, 100*time.Millisecond, "custom resources are collected too")
+	})
+
+	t.Run("foreground: the owner waits for its blocking dependents", func(t *testing.T) {
+		a.MustRun(t, "delete", "configmap", "fg", "--cascade=foreground", "--wait=false")
+		require.Eventually(t, func() bool {
+			deleting, _, _ := a.Run("get", "configmap", "fg-child", "-o", "jsonpath={.metadata.deletionTimestamp}")
+			return deleting != ""
+		}, 20*time.Second, 100*time.Millisecond, "the dependent is deleted first")
+		assert.Contains(t, a.MustRun(t, "get", "configmap", "fg", "-o", "jsonpath={.metadata.finalizers}"), "foregroundDeletion",
+			"the owner stays while its dependent is held")
+		a.MustRun(t, "patch", "configmap", "fg-child", "--type=json", "-p", `[{"op":"remove","path":"/metadata/finalizers"}]`)
+		require.Eventually(t, gone(a, "configmap", "fg"), 20*time.Second, 100*time.Millisecond)
+		require.Eventually(t, gone(a, "configmap", "fg-child"), 20*time.Second, 100*time.Millisecond)
+	})
+
+	t.Run("orphan: dependents stay and lose the reference", func(t *testing.T) {
+		a.MustRun(t, "delete", "configmap", "orphan", "--cascade=orphan")
+		require.Eventually(t, gone(a, "configmap", "orphan"), 20*time.Second, 100*time.Millisecond)
+		assert.Empty(t, a.MustRun(t, "get", "configmap", "orphan-child", "-o", "jsonpath={.metadata.ownerReferences}"))
+	})
+
+	t.Run("a dependent with another owner only loses the reference", func(t *testing.T) {
+		a.MustRun(t, "delete", "configmap", "shared-1")
+		require.Eventually(t, func() bool {
+			owners := a.MustRun(t, "get", "configmap", "two-owners", "-o", "jsonpath={.metadata.ownerReferences[*].name}")
+			return owners == "shared-2"
+		}, 20*time.Second, 100*time.Millisecond)
+		a.MustRun(t, "delete", "configmap", "shared-2")
+		require.Eventually(t, gone(a, "configmap", "two-owners"), 20*time.Second, 100*time.Millisecond)
+	})
+
+	t.Run("the sibling is untouched, even where it names team-a's UIDs", func(t *testing.T) {
+		// Everything in team-a settled above; give the collector a moment more to do anything wrong in team-b.
+		time.Sleep(500 * time.Millisecond)
+		assert.Equal(t, before, bSnapshot(), "no configmap in team-b changed")
+		assert.Equal(t, forgedOwner, b.MustRun(t, "get", "configmap", "forged", "-o", "jsonpath={.metadata.ownerReferences[0].uid}"))
+	})
+
+	t.Run("a dependent created just after its owner was deleted is collected", func(t *testing.T) {
+		a.MustRun(t, "create", "configmap", "brief")
+		briefUID := uid(a, "brief")
+		a.MustRun(t, "delete", "configmap", "brief")
+		a.WithStdin(ownedConfigMap("too-late", false, map[string]string{"brief": briefUID})).MustRun(t, "create", "-f", "-")
+		require.Eventually(t, gone(a, "configmap", "too-late"), 20*time.Second, 100*time.Millisecond)
+	})
+
+	t.Run("after a restart, a dependent whose owner does not exist is collected", func(t *testing.T) {
+		a.MustRun(t, "create", "configmap", "late-owner")
+		a.WithStdin(ownedConfigMap("late-child", false, map[string]string{"late-owner": uid(a, "late-owner")})).MustRun(t, "create", "-f", "-")
+		a.WithStdin(ownedConfigMap("never-owned", false, map[string]string{"ghost": "00000000-0000-0000-0000-000000000000"})).MustRun(t, "create", "-f", "-")
+		s.Stop(syscall.SIGTERM)
+		s.Restart()
+		require.Eventually(t, gone(a, "configmap", "never-owned"), 20*time.Second, 100*time.Millisecond,
+			"a dependent whose owner does not exist is collected once the collector has read everything\n%s", s.Logs())
+		assert.Equal(t, "configmap/late-child\n", a.MustRun(t, "get", "configmap", "late-child", "-o", "name"), "its owner exists")
+	})
+}

@@ -22,6 +22,7 @@ OPENAPI_PKGS=(
   k8s.io/api/authorization/v1
   k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1
   github.com/gantry-dev/gantry/apis/tenancy/v1alpha1
+  github.com/gantry-dev/gantry/apis/apis/v1alpha1
 )
 mkdir -p pkg/generated/openapi
 go tool openapi-gen --go-header-file "$HEADER" \

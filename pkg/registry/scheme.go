@@ -19,6 +19,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 )
 
@@ -49,6 +50,11 @@ var servedKinds = map[schema.GroupVersion][]runtime.Object{
 		&rbacv1.RoleBinding{}, &rbacv1.RoleBindingList{},
 		&rbacv1.ClusterRole{}, &rbacv1.ClusterRoleList{},
 		&rbacv1.ClusterRoleBinding{}, &rbacv1.ClusterRoleBindingList{},
+	},
+	apisv1alpha1.SchemeGroupVersion: {
+		&apisv1alpha1.APIResourceSchema{}, &apisv1alpha1.APIResourceSchemaList{},
+		&apisv1alpha1.APIExport{}, &apisv1alpha1.APIExportList{},
+		&apisv1alpha1.APIBinding{}, &apisv1alpha1.APIBindingList{},
 	},
 	tenancyv1alpha1.SchemeGroupVersion: {&tenancyv1alpha1.Workspace{}, &tenancyv1alpha1.WorkspaceList{},
 		&tenancyv1alpha1.WorkspaceType{}, &tenancyv1alpha1.WorkspaceTypeList{}},

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
 
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 )
 
@@ -35,7 +36,7 @@ func StorageCodec(resource schema.GroupResource) (runtime.Codec, runtime.GroupVe
 		return nil, nil, fmt.Errorf("no storage version for %s", resource)
 	}
 	mediaType := runtime.ContentTypeProtobuf
-	if version.Group == tenancyv1alpha1.GroupName {
+	if version.Group == tenancyv1alpha1.GroupName || version.Group == apisv1alpha1.GroupName {
 		mediaType = runtime.ContentTypeJSON
 	}
 	return serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{

@@ -105,6 +105,26 @@ func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, tokens Tok
 	return legacy, groups, nil
 }
 
+// statusResource builds the storage of a kind with a status subresource. r.rules serve the main endpoint, whose
+// updates must keep the status (r.rules.prepareForUpdate's job); status serves "<resource>/status", whose updates
+// must keep everything but the status. Server-side apply ignores the status on one and the spec on the other.
+func statusResource(optsGetter generic.RESTOptionsGetter, r resource, status kindRules) (map[schema.GroupVersionResource]rest.Storage, error) {
+	version := fieldpath.APIVersion(r.gvr.GroupVersion().String())
+	r.rules.resetFields = map[fieldpath.APIVersion]*fieldpath.Set{version: fieldpath.NewSet(fieldpath.MakePathOrDie("status"))}
+	status.resetFields = map[fieldpath.APIVersion]*fieldpath.Set{version: fieldpath.NewSet(fieldpath.MakePathOrDie("spec"))}
+	store, err := newStore(optsGetter, r)
+	if err != nil {
+		return nil, err
+	}
+	statusStore := *store.Store
+	statusStrategy := newStrategy(status)
+	statusStore.UpdateStrategy, statusStore.ResetFieldsStrategy = statusStrategy, statusStrategy
+	return map[schema.GroupVersionResource]rest.Storage{
+		r.gvr: store,
+		r.gvr.GroupVersion().WithResource(r.gvr.Resource + "/status"): &subresourceREST{store: &statusStore},
+	}, nil
+}
+
 // resourceSet builds the storage of some resources, subresources included (".../workspaces/status").
 type resourceSet func(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error)
 

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 )
 
@@ -110,6 +111,32 @@ var printers = map[string]columns{
 			allowed = "*"
 		}
 		return []interface{}{spec.DefaultChildType, allowed}
+	}},
+	"APIResourceSchema": {[]metav1.TableColumnDefinition{column("Group", "API group"), column("Resource", "Plural resource name"),
+		column("Scope", "Namespaced or Cluster")}, func(o runtime.Object) []interface{} {
+		spec := o.(*apisv1alpha1.APIResourceSchema).Spec
+		return []interface{}{spec.Group, spec.Names.Plural, string(spec.Scope)}
+	}},
+	"APIExport": {[]metav1.TableColumnDefinition{column("Schemas", "Exported APIResourceSchemas"),
+		column("Identity", "Identity hash, in short")}, func(o runtime.Object) []interface{} {
+		e := o.(*apisv1alpha1.APIExport)
+		hash := e.Status.IdentityHash
+		if len(hash) > 12 {
+			hash = hash[:12]
+		}
+		return []interface{}{strings.Join(e.Spec.LatestResourceSchemas, ","), hash}
+	}},
+	"APIBinding": {[]metav1.TableColumnDefinition{column("Export", "The bound APIExport, path:name"),
+		column("Phase", "Binding or Bound")}, func(o runtime.Object) []interface{} {
+		b := o.(*apisv1alpha1.APIBinding)
+		export := ""
+		if ref := b.Spec.Reference.Export; ref != nil {
+			export = ref.Name
+			if ref.Path != "" {
+				export = ref.Path + ":" + ref.Name
+			}
+		}
+		return []interface{}{export, string(b.Status.Phase)}
 	}},
 }
 

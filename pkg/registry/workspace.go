@@ -10,9 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
-	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
-	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -27,20 +25,21 @@ const WorkspaceFinalizer = "tenancy.gantry.dev/content"
 
 // Workspaces is the resourceSet of tenancy.gantry.dev workspaces and workspaces/status.
 func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error) {
-	gvr := tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces")
-	main := newStrategy(kindRules{
-		validate:         validateWorkspace,
-		prepareForCreate: prepareWorkspaceForCreate,
-		prepareForUpdate: func(obj, old runtime.Object) {
-			ws, oldWS := obj.(*tenancyv1alpha1.Workspace), old.(*tenancyv1alpha1.Workspace)
-			ws.Status = oldWS.Status
-			setOwner(ws, oldWS.Annotations[OwnerAnnotation])
+	return statusResource(optsGetter, resource{
+		gvr: tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces"), kind: "Workspace", singular: "workspace",
+		shortNames: []string{"ws"},
+		newFunc:    func() runtime.Object { return &tenancyv1alpha1.Workspace{} },
+		newList:    func() runtime.Object { return &tenancyv1alpha1.WorkspaceList{} },
+		rules: kindRules{
+			validate:         validateWorkspace,
+			prepareForCreate: prepareWorkspaceForCreate,
+			prepareForUpdate: func(obj, old runtime.Object) {
+				ws, oldWS := obj.(*tenancyv1alpha1.Workspace), old.(*tenancyv1alpha1.Workspace)
+				ws.Status = oldWS.Status
+				setOwner(ws, oldWS.Annotations[OwnerAnnotation])
+			},
 		},
-		resetFields: map[fieldpath.APIVersion]*fieldpath.Set{
-			fieldpath.APIVersion(tenancyv1alpha1.SchemeGroupVersion.String()): fieldpath.NewSet(fieldpath.MakePathOrDie("status")),
-		},
-	})
-	status := newStrategy(kindRules{
+	}, kindRules{
 		validate: validateWorkspace,
 		prepareForUpdate: func(obj, old runtime.Object) {
 			ws, oldWS := obj.(*tenancyv1alpha1.Workspace), old.(*tenancyv1alpha1.Workspace)
@@ -48,31 +47,7 @@ func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionRe
 			ws.ObjectMeta.Labels, ws.ObjectMeta.Finalizers = oldWS.Labels, oldWS.Finalizers
 			setOwner(ws, oldWS.Annotations[OwnerAnnotation])
 		},
-		resetFields: map[fieldpath.APIVersion]*fieldpath.Set{
-			fieldpath.APIVersion(tenancyv1alpha1.SchemeGroupVersion.String()): fieldpath.NewSet(fieldpath.MakePathOrDie("spec")),
-		},
 	})
-	store := &genericregistry.Store{
-		NewFunc:                   func() runtime.Object { return &tenancyv1alpha1.Workspace{} },
-		NewListFunc:               func() runtime.Object { return &tenancyv1alpha1.WorkspaceList{} },
-		DefaultQualifiedResource:  gvr.GroupResource(),
-		SingularQualifiedResource: tenancyv1alpha1.Resource("workspace"),
-		CreateStrategy:            main,
-		UpdateStrategy:            main,
-		DeleteStrategy:            main,
-		ResetFieldsStrategy:       main,
-		TableConvertor:            tableFor("Workspace"),
-	}
-	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter}); err != nil {
-		return nil, err
-	}
-	statusStore := *store
-	statusStore.UpdateStrategy = status
-	statusStore.ResetFieldsStrategy = status
-	return map[schema.GroupVersionResource]rest.Storage{
-		gvr: &typedStore{Store: store, shortNames: []string{"ws"}},
-		tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces/status"): &subresourceREST{store: &statusStore},
-	}, nil
 }
 
 func prepareWorkspaceForCreate(ctx context.Context, obj runtime.Object) {

@@ -97,7 +97,7 @@ func Run(ctx context.Context, o *Options) error {
 	getter.Storage.Transport.ServerList = endpoints
 
 	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: rbac}, tokens, registry.Workspaces,
-		registry.WorkspaceTypes, registry.AccessReviews(config.Authorization.Authorizer, rbac))
+		registry.WorkspaceTypes, registry.APIs, registry.AccessReviews(config.Authorization.Authorizer, rbac))
 	if err != nil {
 		return err
 	}

@@ -31,7 +31,7 @@ type crdGroup struct {
 // groupsOf returns the CRD-served groups of a cluster, sorted by name.
 func (s *Server) groupsOf(cluster logicalcluster.Name) []crdGroup {
 	byName := map[string]*crdGroup{}
-	for _, crd := range s.Index.InCluster(cluster) {
+	for _, crd := range s.crdsIn(cluster) {
 		if !servable(crd) || s.reserved[crd.Spec.Group] {
 			continue
 		}

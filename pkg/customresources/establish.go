@@ -59,7 +59,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, crd *apiextensionsv1.
 	if c.server.reserved[crd.Spec.Group] {
 		return "ReservedGroup", fmt.Sprintf("group %q is served by Gantry itself", crd.Spec.Group)
 	}
-	for _, other := range c.index.InCluster(cluster) {
+	for _, other := range c.server.crdsIn(cluster) {
 		if other.UID == crd.UID || other.Spec.Group != crd.Spec.Group {
 			continue
 		}

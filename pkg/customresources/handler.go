@@ -42,7 +42,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, req)
 			return
 		}
-		crd := s.Index.ForResource(cluster, info.APIGroup, info.Resource)
+		crd := s.crdFor(cluster, info.APIGroup, info.Resource)
 		if crd == nil || !servable(crd) || !apihelpers.HasServedCRDVersion(crd, info.APIVersion) {
 			next.ServeHTTP(w, req)
 			return

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -59,6 +60,64 @@ type Config struct {
 	MinRequestTimeout time.Duration
 	// Admission runs on custom resource writes; nil runs none.
 	Admission admission.Interface
+	// Bound serves the resources of APIBindings as CRDs; nil serves none.
+	Bound BoundResources
+}
+
+// BoundResources are the resources a workspace has from APIBindings, each presented as an established CRD. A
+// bound CRD's UID is the identity of its export: the storage of one exported resource, under
+// /<group>/<plural>/<identity>, is shared by every workspace that binds it, each under its own cluster.
+type BoundResources interface {
+	// CRD returns the bound CRD serving group/resource in cluster, or nil.
+	CRD(cluster logicalcluster.Name, group, resource string) *apiextensionsv1.CustomResourceDefinition
+	// CRDs returns the bound CRDs of cluster.
+	CRDs(cluster logicalcluster.Name) []*apiextensionsv1.CustomResourceDefinition
+}
+
+// BoundAnnotation marks a CRD that stands for a bound resource; its value is the APIBinding's name.
+const BoundAnnotation = "apis.gantry.dev/binding"
+
+// isBound reports whether a CRD stands for a bound resource.
+func isBound(crd *apiextensionsv1.CustomResourceDefinition) bool {
+	_, ok := crd.Annotations[BoundAnnotation]
+	return ok
+}
+
+// crdFor returns the CRD serving group/resource in cluster: a bound resource, which was there first when a local
+// CRD claims the same name (that CRD is then refused its names), else the workspace's own CRD.
+func (s *Server) crdFor(cluster logicalcluster.Name, group, resource string) *apiextensionsv1.CustomResourceDefinition {
+	if s.Bound != nil {
+		if crd := s.Bound.CRD(cluster, group, resource); crd != nil {
+			return crd
+		}
+	}
+	return s.Index.ForResource(cluster, group, resource)
+}
+
+// crdsIn returns every CRD of cluster, bound ones included, sorted by name; a bound CRD hides a local one of the
+// same name.
+func (s *Server) crdsIn(cluster logicalcluster.Name) []*apiextensionsv1.CustomResourceDefinition {
+	local := s.Index.InCluster(cluster)
+	if s.Bound == nil {
+		return local
+	}
+	bound := s.Bound.CRDs(cluster)
+	if len(bound) == 0 {
+		return local
+	}
+	names := map[string]bool{}
+	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(local)+len(bound))
+	for _, crd := range bound {
+		names[crd.Name] = true
+		out = append(out, crd)
+	}
+	for _, crd := range local {
+		if !names[crd.Name] {
+			out = append(out, crd)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
 }
 
 // Server serves custom resources and their discovery in every workspace.
@@ -69,7 +128,13 @@ type Server struct {
 	v2         v2Cache
 
 	mu     sync.Mutex
-	served map[types.UID]*servedCRD
+	served map[servedKey]*servedCRD
+}
+
+// servedKey identifies the storage of a CRD. Bound CRDs of one export share a UID, the export's identity.
+type servedKey struct {
+	uid  types.UID
+	name string
 }
 
 // NewServer returns a Server.
@@ -78,7 +143,7 @@ func NewServer(c Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Config: c, converters: converters, reserved: map[string]bool{}, served: map[types.UID]*servedCRD{}}
+	s := &Server{Config: c, converters: converters, reserved: map[string]bool{}, served: map[servedKey]*servedCRD{}}
 	for _, g := range c.ReservedGroups {
 		s.reserved[g] = true
 	}
@@ -109,18 +174,24 @@ func (c *servedCRD) destroy() {
 func (s *Server) servingFor(crd *apiextensionsv1.CustomResourceDefinition) (*servedCRD, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if existing, ok := s.served[crd.UID]; ok {
+	key := servedKey{crd.UID, crd.Name}
+	if existing, ok := s.served[key]; ok {
 		if existing.generation == crd.Generation && reflect.DeepEqual(existing.names, crd.Status.AcceptedNames) {
 			return existing, nil
 		}
+		// Workspaces that bind one export may briefly see two generations of its schema while the change reaches
+		// each of them: serve the newer one, never go back.
+		if isBound(crd) && existing.generation > crd.Generation {
+			return existing, nil
+		}
 		existing.destroy()
-		delete(s.served, crd.UID)
+		delete(s.served, key)
 	}
 	built, err := s.build(crd)
 	if err != nil {
 		return nil, err
 	}
-	s.served[crd.UID] = built
+	s.served[key] = built
 	return built, nil
 }
 
@@ -128,19 +199,20 @@ func (s *Server) servingFor(crd *apiextensionsv1.CustomResourceDefinition) (*ser
 func (s *Server) Destroy() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for uid, served := range s.served {
+	for key, served := range s.served {
 		served.destroy()
-		delete(s.served, uid)
+		delete(s.served, key)
 	}
 }
 
 // forget drops the storage of a CRD that is gone.
-func (s *Server) forget(uid types.UID) {
+func (s *Server) forget(crd *apiextensionsv1.CustomResourceDefinition) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if existing, ok := s.served[uid]; ok {
+	key := servedKey{crd.UID, crd.Name}
+	if existing, ok := s.served[key]; ok {
 		existing.destroy()
-		delete(s.served, uid)
+		delete(s.served, key)
 	}
 }
 
@@ -357,18 +429,30 @@ func (s *Server) typeConverter(crd *apiextensionsv1.CustomResourceDefinition) ma
 
 // Cleanup erases every object of a CRD that is gone, in every workspace, and drops its storage.
 func (s *Server) Cleanup(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) error {
-	s.forget(crd.UID)
+	s.forget(crd)
 	return s.erasePrefix(ctx, StoragePrefix(crd)+"/")
 }
 
-// Erase implements workspace.Eraser: it removes the custom resources of every CRD of a deleted workspace.
+// Erase implements workspace.Eraser: it removes the custom resources of a deleted workspace, those of its own
+// CRDs and its share of the bound ones (whose storage other workspaces keep using).
 func (s *Server) Erase(ctx context.Context, cluster logicalcluster.Name) error {
-	for _, crd := range s.Index.InCluster(cluster) {
+	for _, crd := range s.crdsIn(cluster) {
+		if isBound(crd) {
+			if err := s.EraseBound(ctx, crd, cluster); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := s.Cleanup(ctx, crd); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// EraseBound removes one workspace's objects of a bound resource.
+func (s *Server) EraseBound(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error {
+	return s.erasePrefix(ctx, path.Join(StoragePrefix(crd), string(cluster))+"/")
 }
 
 func (s *Server) erasePrefix(ctx context.Context, prefix string) error {

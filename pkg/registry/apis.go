@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"reflect"
+	"slices"
 
 	apimachineryvalidation "k8s.io/apimachinery/pkg/api/validation"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -59,7 +60,11 @@ func APIs(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource
 		rules: kindRules{
 			validate: validateAPIBinding,
 			prepareForCreate: func(_ context.Context, obj runtime.Object) {
-				obj.(*apisv1alpha1.APIBinding).Status = apisv1alpha1.APIBindingStatus{Phase: apisv1alpha1.APIBindingPhaseBinding}
+				b := obj.(*apisv1alpha1.APIBinding)
+				b.Status = apisv1alpha1.APIBindingStatus{Phase: apisv1alpha1.APIBindingPhaseBinding}
+				if !slices.Contains(b.Finalizers, apisv1alpha1.BindingFinalizer) {
+					b.Finalizers = append(b.Finalizers, apisv1alpha1.BindingFinalizer)
+				}
 			},
 			prepareForUpdate: func(obj, old runtime.Object) {
 				obj.(*apisv1alpha1.APIBinding).Status = old.(*apisv1alpha1.APIBinding).Status

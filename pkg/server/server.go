@@ -35,6 +35,7 @@ import (
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	gantryadmission "github.com/gantry-dev/gantry/pkg/admission"
+	"github.com/gantry-dev/gantry/pkg/apibinding"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
@@ -107,6 +108,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	defer etcdClient.Close()
 	crdIndex := customresources.NewIndex()
+	bound := apibinding.NewServed()
 	crServer, err := customresources.NewServer(customresources.Config{
 		Index:               crdIndex,
 		Storage:             getter,
@@ -116,6 +118,7 @@ func Run(ctx context.Context, o *Options) error {
 		StaticSchemas:       apimachinerySchemas(),
 		MaxRequestBodyBytes: config.MaxRequestBodyBytes,
 		MinRequestTimeout:   time.Duration(config.MinRequestTimeout) * time.Second,
+		Bound:               bound,
 	})
 	if err != nil {
 		return err
@@ -159,7 +162,14 @@ func Run(ctx context.Context, o *Options) error {
 	collector := garbagecollector.New(garbagecollector.Config{Etcd: etcdClient, Prefix: getter.Storage.Prefix + "/",
 		Deserializer: registry.Codecs.UniversalDeserializer(), Loopback: config.LoopbackClientConfig, ServingSynced: servingSynced})
 	namespaceExists := &gantryadmission.NamespaceExists{Namespaces: namespaces, Client: coreClient}
-	config.AdmissionControl = admission.NewChainHandler(namespaceExists, &gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: useAuthorizer})
+	config.AdmissionControl = admission.NewChainHandler(namespaceExists,
+		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: useAuthorizer},
+		&gantryadmission.APIBindings{Workspaces: index, Authorizer: useAuthorizer})
+	bindingController, err := apibinding.NewController(apibinding.Config{Loopback: config.LoopbackClientConfig, Workspaces: index,
+		CRDs: crdIndex, Served: bound, Eraser: crServer, ExternalURL: externalURL, ReservedGroups: registry.ServedGroups()})
+	if err != nil {
+		return err
+	}
 	crServer.Admission = namespaceExists
 	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -180,7 +190,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced),
 		syncedCheck("rbac-index", rbacIndex.HasSynced), syncedCheck("namespace-index", namespaces.HasSynced),
 		syncedCheck("serviceaccount-index", tokens.Accounts.HasSynced), syncedCheck("workspacetype-index", types.Types.HasSynced),
-		syncedCheck("garbage-collector", collector.HasSynced)); err != nil {
+		syncedCheck("garbage-collector", collector.HasSynced), syncedCheck("apibinding-index", bindingController.HasSynced)); err != nil {
 		return err
 	}
 	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
@@ -188,6 +198,7 @@ func Run(ctx context.Context, o *Options) error {
 		go crdController.Run(hook, 2)
 		go namespaceController.Run(hook, 2)
 		go collector.Run(hook, 2)
+		go bindingController.Run(hook, 2)
 		if err := rbacIndex.Run(hook, hook.LoopbackClientConfig); err != nil {
 			return err
 		}

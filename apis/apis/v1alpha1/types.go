@@ -244,3 +244,6 @@ type APIBindingList struct {
 	// Items are the APIBindings.
 	Items []APIBinding `json:"items"`
 }
+
+// BindingFinalizer keeps a deleted APIBinding until the objects of its resources in the workspace are erased.
+const BindingFinalizer = "apis.gantry.dev/bound-objects"

@@ -1,0 +1,288 @@
+package apibinding
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/apischema"
+	"github.com/gantry-dev/gantry/pkg/customresources"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// reconcileBindings decides all bindings of one workspace together: a binding already Bound keeps its resources,
+// then the others claim theirs oldest first; a clash leaves the later binding unapplied, saying why. It then hands
+// the workspace's bound CRDs to the server and erases the objects of deleted bindings.
+func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalcluster.Name) error {
+	all := c.bindings.List(cluster)
+	sort.Slice(all, func(i, j int) bool {
+		bi, bj := all[i].Status.Phase == apisv1alpha1.APIBindingPhaseBound, all[j].Status.Phase == apisv1alpha1.APIBindingPhaseBound
+		if bi != bj {
+			return bi
+		}
+		if !all[i].CreationTimestamp.Equal(&all[j].CreationTimestamp) {
+			return all[i].CreationTimestamp.Before(&all[j].CreationTimestamp)
+		}
+		return all[i].Name < all[j].Name
+	})
+	claimed := map[string]string{}
+	var served []*apiextensionsv1.CustomResourceDefinition
+	var deleted []*apisv1alpha1.APIBinding
+	exports := map[string]bool{}
+	requeue := false
+	for _, b := range all {
+		if b.DeletionTimestamp != nil {
+			deleted = append(deleted, b)
+			continue
+		}
+		status, crds, wait, exportCluster := c.decide(cluster, b, claimed)
+		served = append(served, crds...)
+		requeue = requeue || wait
+		if exportCluster != "" {
+			exports[exportKey(exportCluster, b.Spec.Reference.Export.Name)] = true
+		}
+		if !equalJSON(b.Status, status) {
+			if err := c.putBinding(ctx, cluster, b, func(obj *apisv1alpha1.APIBinding) { obj.Status = status }, "/status"); err != nil {
+				return err
+			}
+		}
+	}
+	c.config.Served.set(cluster, served)
+	c.setConsumer(cluster, exports)
+	for _, b := range deleted {
+		if err := c.finishDeletion(ctx, cluster, b); err != nil {
+			return err
+		}
+	}
+	if requeue {
+		return errRequeue
+	}
+	return nil
+}
+
+// decide returns the status a binding should have, the CRDs it serves, whether to look again soon (waiting for an
+// identity), and the logical cluster of its export when found.
+func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBinding, claimed map[string]string) (apisv1alpha1.APIBindingStatus, []*apiextensionsv1.CustomResourceDefinition, bool, logicalcluster.Name) {
+	status := *b.Status.DeepCopy()
+	if status.Phase == "" {
+		status.Phase = apisv1alpha1.APIBindingPhaseBinding
+	}
+	notReady := func(reason, message string) {
+		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingReady, Status: metav1.ConditionFalse,
+			Reason: reason, Message: message, ObservedGeneration: b.Generation})
+	}
+	ref := b.Spec.Reference.Export
+	exportCluster := cluster
+	if ref.Path != "" {
+		var ok bool
+		if exportCluster, ok = c.config.Workspaces.Resolve(logicalcluster.Reference{Path: logicalcluster.Path(ref.Path)}); !ok {
+			notReady("APIExportNotFound", fmt.Sprintf("workspace %s does not exist", ref.Path))
+			return status, nil, false, ""
+		}
+	}
+	e, ok := c.exports.Get(exportCluster, ref.Name)
+	if !ok {
+		notReady("APIExportNotFound", fmt.Sprintf("no APIExport %q in %s", ref.Name, c.pathOf(exportCluster)))
+		return status, nil, false, exportCluster
+	}
+	identity := e.Status.IdentityHash
+	if identity == "" {
+		notReady("WaitingForIdentity", fmt.Sprintf("APIExport %q has no identity yet", ref.Name))
+		return status, nil, true, exportCluster
+	}
+	var schemas []*apisv1alpha1.APIResourceSchema
+	for _, name := range e.Spec.LatestResourceSchemas {
+		s, ok := c.schemas.Get(exportCluster, name)
+		if !ok {
+			notReady("APIResourceSchemaNotFound", fmt.Sprintf("APIExport %q names APIResourceSchema %q, which does not exist", ref.Name, name))
+			return status, nil, false, exportCluster
+		}
+		schemas = append(schemas, s)
+	}
+
+	var conflicts []string
+	wasBound := map[string]bool{}
+	for _, r := range status.BoundResources {
+		wasBound[r.Resource+"."+r.Group] = true
+	}
+	var accepted []*apisv1alpha1.APIResourceSchema
+	for _, s := range schemas {
+		if msg := c.conflict(cluster, b.Name, s, claimed, wasBound[s.Spec.Names.Plural+"."+s.Spec.Group]); msg != "" {
+			conflicts = append(conflicts, msg)
+			continue
+		}
+		accepted = append(accepted, s)
+	}
+	if len(conflicts) > 0 {
+		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingNamesAccepted, Status: metav1.ConditionFalse,
+			Reason: "NamingConflict", Message: strings.Join(conflicts, "; "), ObservedGeneration: b.Generation})
+		notReady("NamingConflict", "not every resource of the export can be served here")
+		// Nothing changes: what this binding already served stays served, nothing new is added.
+		kept := slices.DeleteFunc(accepted, func(s *apisv1alpha1.APIResourceSchema) bool { return !wasBound[s.Spec.Names.Plural+"."+s.Spec.Group] })
+		return status, c.claim(b, kept, identity, exportCluster, claimed), false, exportCluster
+	}
+	old := map[string][]string{}
+	for _, r := range status.BoundResources {
+		old[r.Resource+"."+r.Group] = r.StorageVersions
+	}
+	status.BoundResources = nil
+	for _, s := range schemas {
+		versions := slices.Clone(old[s.Spec.Names.Plural+"."+s.Spec.Group])
+		for _, v := range s.Spec.Versions {
+			if v.Storage && !slices.Contains(versions, v.Name) {
+				versions = append(versions, v.Name)
+			}
+		}
+		status.BoundResources = append(status.BoundResources, apisv1alpha1.BoundAPIResource{
+			Group: s.Spec.Group, Resource: s.Spec.Names.Plural, StorageVersions: versions,
+			Schema: apisv1alpha1.BoundSchema{Name: s.Name, UID: string(s.UID), IdentityHash: identity},
+		})
+	}
+	status.Phase = apisv1alpha1.APIBindingPhaseBound
+	status.APIExportClusterName = string(exportCluster)
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingNamesAccepted, Status: metav1.ConditionTrue,
+		Reason: "NoConflicts", Message: "no conflicts found", ObservedGeneration: b.Generation})
+	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingReady, Status: metav1.ConditionTrue,
+		Reason: "Bound", Message: "every resource of the export is served", ObservedGeneration: b.Generation})
+	return status, c.claim(b, schemas, identity, exportCluster, claimed), false, exportCluster
+}
+
+// conflict says why a schema cannot be served in a workspace, or "". A resource the binding already serves keeps
+// being served: a CRD created after it is the one refused (by the CRD controller).
+func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *apisv1alpha1.APIResourceSchema, claimed map[string]string, served bool) string {
+	name := s.Spec.Names.Plural + "." + s.Spec.Group
+	if c.reserved[s.Spec.Group] {
+		return fmt.Sprintf("group %q is served by Gantry itself", s.Spec.Group)
+	}
+	if other := claimed[name]; other != "" && other != binding {
+		return fmt.Sprintf("%s is already bound by APIBinding %q", name, other)
+	}
+	if served {
+		return ""
+	}
+	for _, crd := range c.config.CRDs.InCluster(cluster) {
+		if crd.Name == name {
+			return fmt.Sprintf("%s is already defined by a CustomResourceDefinition in this workspace", name)
+		}
+		if crd.Spec.Group == s.Spec.Group && crd.Spec.Names.Kind == s.Spec.Names.Kind {
+			return fmt.Sprintf("kind %s.%s is already defined by CustomResourceDefinition %s", s.Spec.Names.Kind, s.Spec.Group, crd.Name)
+		}
+	}
+	return ""
+}
+
+// claim records the schemas as served by the binding and returns their CRDs.
+func (c *Controller) claim(b *apisv1alpha1.APIBinding, schemas []*apisv1alpha1.APIResourceSchema, identity string, exportCluster logicalcluster.Name, claimed map[string]string) []*apiextensionsv1.CustomResourceDefinition {
+	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(schemas))
+	for _, s := range schemas {
+		claimed[s.Spec.Names.Plural+"."+s.Spec.Group] = b.Name
+		out = append(out, c.boundCRD(s, identity, exportKey(exportCluster, b.Spec.Reference.Export.Name)))
+	}
+	return out
+}
+
+// boundCRD returns the established CRD that serves a schema under an export's identity: one object per schema and
+// identity, shared by every workspace that binds the export.
+func (c *Controller) boundCRD(s *apisv1alpha1.APIResourceSchema, identity, export string) *apiextensionsv1.CustomResourceDefinition {
+	key := string(s.UID) + "|" + identity
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if crd, ok := c.crds[key]; ok {
+		return crd
+	}
+	crd := apischema.ToCRD(s, types.UID(identity))
+	crd.Annotations = map[string]string{customresources.BoundAnnotation: export}
+	// Schemas are immutable, so a newer schema is a newer object: its resource version orders generations.
+	crd.Generation, _ = strconv.ParseInt(s.ResourceVersion, 10, 64)
+	names := crd.Spec.Names
+	if names.Singular == "" {
+		names.Singular = strings.ToLower(names.Kind)
+	}
+	if names.ListKind == "" {
+		names.ListKind = names.Kind + "List"
+	}
+	crd.Status.AcceptedNames = names
+	for _, v := range crd.Spec.Versions {
+		if v.Storage {
+			crd.Status.StoredVersions = []string{v.Name}
+		}
+	}
+	crd.Status.Conditions = []apiextensionsv1.CustomResourceDefinitionCondition{
+		{Type: apiextensionsv1.NamesAccepted, Status: apiextensionsv1.ConditionTrue, Reason: "Bound"},
+		{Type: apiextensionsv1.Established, Status: apiextensionsv1.ConditionTrue, Reason: "Bound"},
+	}
+	c.crds[key] = crd
+	return crd
+}
+
+// finishDeletion erases a deleted binding's objects in the workspace, then lets it go.
+func (c *Controller) finishDeletion(ctx context.Context, cluster logicalcluster.Name, b *apisv1alpha1.APIBinding) error {
+	if !slices.Contains(b.Finalizers, apisv1alpha1.BindingFinalizer) {
+		return nil
+	}
+	for _, r := range b.Status.BoundResources {
+		crd := &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{UID: types.UID(r.Schema.IdentityHash)},
+			Spec: apiextensionsv1.CustomResourceDefinitionSpec{Group: r.Group, Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: r.Resource}}}
+		if err := c.config.Eraser.EraseBound(ctx, crd, cluster); err != nil {
+			return err
+		}
+	}
+	return c.putBinding(ctx, cluster, b, func(obj *apisv1alpha1.APIBinding) {
+		obj.Finalizers = slices.DeleteFunc(obj.Finalizers, func(f string) bool { return f == apisv1alpha1.BindingFinalizer })
+	}, "")
+}
+
+// putBinding writes a changed copy of a binding (or its status).
+func (c *Controller) putBinding(ctx context.Context, cluster logicalcluster.Name, b *apisv1alpha1.APIBinding, change func(*apisv1alpha1.APIBinding), subresource string) error {
+	obj := b.DeepCopy()
+	change(obj)
+	obj.TypeMeta = metav1.TypeMeta{APIVersion: apisv1alpha1.SchemeGroupVersion.String(), Kind: "APIBinding"}
+	body, err := json.Marshal(obj)
+	if err != nil {
+		return err
+	}
+	err = c.client.Put().AbsPath(fmt.Sprintf("/clusters/%s/apis/apis.gantry.dev/v1alpha1/apibindings/%s%s", cluster, b.Name, subresource)).
+		Body(body).Do(ctx).Error()
+	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
+		return nil // a newer version is on its way to the index
+	}
+	return err
+}
+
+// setConsumer records which exports a workspace binds, so that a changed export reaches it.
+func (c *Controller) setConsumer(cluster logicalcluster.Name, exports map[string]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for key, consumers := range c.consumers {
+		if !exports[key] {
+			delete(consumers, cluster)
+			if len(consumers) == 0 {
+				delete(c.consumers, key)
+			}
+		}
+	}
+	for key := range exports {
+		if c.consumers[key] == nil {
+			c.consumers[key] = map[logicalcluster.Name]bool{}
+		}
+		c.consumers[key][cluster] = true
+	}
+}
+
+func (c *Controller) pathOf(cluster logicalcluster.Name) string {
+	if p, ok := c.config.Workspaces.Path(cluster); ok {
+		return string(p)
+	}
+	return string(cluster)
+}

@@ -1,0 +1,192 @@
+// Package apibinding runs the controller of APIExports and APIBindings for every workspace: it gives each export
+// an identity, decides which bound resources each workspace serves (refusing clashes), and tells the custom
+// resource server about them through Served.
+package apibinding
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
+
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
+	"github.com/gantry-dev/gantry/pkg/customresources"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/registry"
+)
+
+// Workspaces resolves workspace paths.
+type Workspaces interface {
+	Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool)
+	Path(cluster logicalcluster.Name) (logicalcluster.Path, bool)
+}
+
+// Eraser removes one workspace's objects of a bound resource.
+type Eraser interface {
+	EraseBound(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error
+}
+
+// Config is what the controller needs.
+type Config struct {
+	// Loopback is a privileged config without a /clusters prefix.
+	Loopback *rest.Config
+	// Workspaces resolves the paths bindings name.
+	Workspaces Workspaces
+	// CRDs are the workspaces' own CRDs, which bindings must not clash with.
+	CRDs *customresources.Index
+	// Served receives the bound CRDs of each workspace.
+	Served *Served
+	// Eraser removes a deleted binding's objects.
+	Eraser Eraser
+	// ExternalURL is https://host:port, for the exports' virtual workspace URLs.
+	ExternalURL string
+	// ReservedGroups are served by Gantry itself and cannot be bound.
+	ReservedGroups []string
+}
+
+// Controller reconciles APIExports and APIBindings of every workspace, from three wildcard watches.
+type Controller struct {
+	config   Config
+	client   rest.Interface
+	exports  *clusterwatch.Store[*apisv1alpha1.APIExport]
+	schemas  *clusterwatch.Store[*apisv1alpha1.APIResourceSchema]
+	bindings *clusterwatch.Store[*apisv1alpha1.APIBinding]
+	queue    workqueue.TypedRateLimitingInterface[item]
+	reserved map[string]bool
+
+	mu sync.Mutex
+	// consumers maps an export ("<cluster>|<name>") to the workspaces that bind it.
+	consumers map[string]map[logicalcluster.Name]bool
+	// crds caches the CRD of each (schema UID, identity), so that every workspace shares one object.
+	crds map[string]*apiextensionsv1.CustomResourceDefinition
+}
+
+// item is a unit of work: one export, or all bindings of one workspace (decided together, so that two bindings
+// racing for a resource cannot both win).
+type item struct {
+	export  bool
+	cluster logicalcluster.Name
+	name    string
+}
+
+// errRequeue asks for an item to be looked at again soon.
+var errRequeue = errors.New("requeue")
+
+// NewController returns a controller; Run starts it.
+func NewController(config Config) (*Controller, error) {
+	client, err := clusterwatch.LoopbackClient(config.Loopback, apisv1alpha1.SchemeGroupVersion, registry.Codecs)
+	if err != nil {
+		return nil, err
+	}
+	c := &Controller{
+		config:   config,
+		client:   client,
+		exports:  clusterwatch.NewStore[*apisv1alpha1.APIExport](),
+		schemas:  clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
+		bindings: clusterwatch.NewStore[*apisv1alpha1.APIBinding](),
+		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[item](),
+			workqueue.TypedRateLimitingQueueConfig[item]{Name: "apibindings"}),
+		reserved:  map[string]bool{},
+		consumers: map[string]map[logicalcluster.Name]bool{},
+		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
+	}
+	for _, g := range config.ReservedGroups {
+		c.reserved[g] = true
+	}
+	c.exports.OnChange(func(cluster logicalcluster.Name, name string) {
+		c.queue.Add(item{export: true, cluster: cluster, name: name})
+	})
+	c.schemas.OnChange(func(cluster logicalcluster.Name, _ string) {
+		for _, e := range c.exports.List(cluster) {
+			c.queue.Add(item{export: true, cluster: cluster, name: e.Name})
+		}
+	})
+	c.bindings.OnChange(func(cluster logicalcluster.Name, _ string) { c.queue.Add(item{cluster: cluster}) })
+	return c, nil
+}
+
+// HasSynced reports whether the controller has seen every export, schema and binding once.
+func (c *Controller) HasSynced() bool {
+	return c.exports.HasSynced() && c.schemas.HasSynced() && c.bindings.HasSynced()
+}
+
+// Run feeds the stores and processes items with the given number of workers until ctx ends.
+func (c *Controller) Run(ctx context.Context, workers int) {
+	defer utilruntime.HandleCrash()
+	defer c.queue.ShutDown()
+	const prefix = "/apis/apis.gantry.dev/v1alpha1/"
+	clusterwatch.Feed(ctx, c.client, prefix+"apiexports", func() runtime.Object { return &apisv1alpha1.APIExportList{} },
+		&apisv1alpha1.APIExport{}, c.exports, "apiexport-index")
+	clusterwatch.Feed(ctx, c.client, prefix+"apiresourceschemas", func() runtime.Object { return &apisv1alpha1.APIResourceSchemaList{} },
+		&apisv1alpha1.APIResourceSchema{}, c.schemas, "apiresourceschema-index")
+	clusterwatch.Feed(ctx, c.client, prefix+"apibindings", func() runtime.Object { return &apisv1alpha1.APIBindingList{} },
+		&apisv1alpha1.APIBinding{}, c.bindings, "apibinding-index")
+	if !cache.WaitForCacheSync(ctx.Done(), c.HasSynced, c.config.CRDs.HasSynced) {
+		return
+	}
+	for i := 0; i < workers; i++ {
+		go wait.UntilWithContext(ctx, c.worker, time.Second)
+	}
+	<-ctx.Done()
+}
+
+func (c *Controller) worker(ctx context.Context) {
+	for c.processNext(ctx) {
+	}
+}
+
+func (c *Controller) processNext(ctx context.Context) bool {
+	it, quit := c.queue.Get()
+	if quit {
+		return false
+	}
+	defer c.queue.Done(it)
+	var err error
+	if it.export {
+		err = c.reconcileExport(ctx, it.cluster, it.name)
+	} else {
+		err = c.reconcileBindings(ctx, it.cluster)
+	}
+	switch {
+	case err == nil:
+		c.queue.Forget(it)
+	case errors.Is(err, errRequeue):
+		c.queue.AddAfter(it, time.Second)
+	default:
+		klog.FromContext(ctx).Info("APIExport/APIBinding reconcile failed, will retry", "workspace", it.cluster, "export", it.name, "err", err)
+		c.queue.AddRateLimited(it)
+	}
+	return true
+}
+
+// clusterConfig is the loopback config of one workspace.
+func (c *Controller) clusterConfig(cluster logicalcluster.Name) *rest.Config {
+	cfg := rest.CopyConfig(c.config.Loopback)
+	cfg.Host += "/clusters/" + string(cluster)
+	return cfg
+}
+
+// exportKey names an export across workspaces.
+func exportKey(cluster logicalcluster.Name, name string) string { return string(cluster) + "|" + name }
+
+// identitySecret is where an export's identity key is kept when its spec names no Secret.
+func identitySecret(e *apisv1alpha1.APIExport) (ref corev1.SecretReference, generated bool) {
+	if e.Spec.Identity != nil && e.Spec.Identity.SecretRef != nil {
+		return *e.Spec.Identity.SecretRef, false
+	}
+	return corev1.SecretReference{Namespace: SystemNamespace, Name: e.Name + "-identity"}, true
+}
+
+// SystemNamespace holds what the server creates for a workspace's exports.
+const SystemNamespace = "gantry-system"

@@ -1,0 +1,139 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gantry-dev/gantry/test/harness"
+)
+
+const widgetsExport = "apiVersion: apis.gantry.dev/v1alpha1\nkind: APIExport\nmetadata: {name: widgets}\nspec:\n  latestResourceSchemas: [v1.widgets.example.com]\n"
+
+// bindingYAML is an APIBinding of the widgets export of a provider workspace.
+func bindingYAML(name, providerPath string) string {
+	return "apiVersion: apis.gantry.dev/v1alpha1\nkind: APIBinding\nmetadata: {name: " + name + "}\nspec:\n  reference:\n    export: {path: '" + providerPath + "', name: widgets}\n"
+}
+
+// mayBind is a ClusterRole and binding letting user bind the widgets export.
+func mayBind(user string) string {
+	return `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: bind-widgets-` + user + `}
+rules:
+- {apiGroups: [apis.gantry.dev], resources: [apiexports], resourceNames: [widgets], verbs: [bind]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: bind-widgets-` + user + `}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: bind-widgets-` + user + `}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: ` + user + `}
+`
+}
+
+func TestAPIBindings(t *testing.T) {
+	s, _ := startWithUsers(t)
+	providerPath, _ := s.CreateWorkspace(t, "root", "provider")
+	orgPath, _ := s.CreateWorkspace(t, "root", "org")
+	teamA, _ := s.CreateWorkspace(t, orgPath, "team-a")
+	teamB, _ := s.CreateWorkspace(t, orgPath, "team-b")
+	teamC, _ := s.CreateWorkspace(t, orgPath, "team-c")
+	provider := s.Kubectl(providerPath)
+	provider.WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+mayBind("alice")+"---\n"+mayBind("bob")).MustRun(t, "create", "-f", "-")
+	s.Kubectl(teamA).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=alice", "--user=carol")
+	s.Kubectl(teamB).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=bob")
+	alice, bob := s.KubectlAs(t, teamA, aliceToken), s.KubectlAs(t, teamB, bobToken)
+
+	provider.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
+	assert.Len(t, provider.MustRun(t, "get", "apiexport", "widgets", "-o", "jsonpath={.status.identityHash}"), 64)
+	assert.True(t, strings.HasSuffix(provider.MustRun(t, "get", "apiexport", "widgets", "-o", "jsonpath={.status.virtualWorkspaceURL}"),
+		"/services/apiexport/root:provider/widgets"))
+
+	t.Run("binding needs the bind verb on the export", func(t *testing.T) {
+		_, errOut, err := s.KubectlAs(t, teamA, carolToken).WithStdin(bindingYAML("widgets", providerPath)).Run("create", "-f", "-")
+		require.Error(t, err)
+		assert.Contains(t, errOut, `user "carol" may not bind APIExport "widgets" of root:provider: it needs the verb "bind" on apiexports "widgets" there`)
+		_, errOut2, err := s.KubectlAs(t, teamA, carolToken).WithStdin(bindingYAML("widgets", "root:nowhere")).Run("create", "-f", "-")
+		require.Error(t, err)
+		assert.Equal(t, strings.Replace(errOut, "root:provider", "root:nowhere", 1), errOut2, "a missing workspace looks the same")
+	})
+
+	alice.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
+	bob.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
+	for _, k := range []*harness.Kubectl{alice, bob} {
+		k.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+	}
+
+	t.Run("bound resources are served like CRDs, each workspace apart", func(t *testing.T) {
+		assert.Contains(t, alice.MustRun(t, "api-resources", "--api-group=example.com"), "widgets")
+		alice.WithStdin(widget("w1", "{size: 3}")).MustRun(t, "create", "-f", "-")
+		bob.WithStdin(widget("w1", "{size: 7}")).MustRun(t, "create", "-f", "-")
+		assert.Equal(t, "3", alice.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.spec.size}"))
+		assert.Equal(t, "7", bob.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.spec.size}"))
+		assert.Regexp(t, `w1\s+3`, alice.MustRun(t, "get", "widgets"), "printer columns")
+		assert.Contains(t, alice.MustRun(t, "explain", "widget.spec.size"), "integer")
+		_, errOut, err := alice.WithStdin(widget("big", "{size: 500}")).Run("create", "-f", "-")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "size must be at most 100")
+		alice.MustRun(t, "patch", "widget", "w1", "--subresource=status", "--type=merge", "-p", `{"status":{"phase":"Ready"}}`)
+		assert.Equal(t, "Ready", alice.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.status.phase}"))
+		assert.Equal(t, "", bob.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.status.phase}"))
+		_, _, err = s.Kubectl(teamC).Run("get", "widgets")
+		assert.Error(t, err, "a workspace without the binding does not serve widgets")
+	})
+
+	t.Run("a clash with a local CRD is reported, and nothing is overwritten", func(t *testing.T) {
+		c := s.Kubectl(teamC)
+		c.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+		c.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
+		c.WithStdin(widget("local", "{size: 1}")).MustRun(t, "create", "-f", "-")
+		c.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
+		c.MustRun(t, "wait", "--for=condition=NamesAccepted=False", "apibinding/widgets", "--timeout=30s")
+		assert.Contains(t, c.MustRun(t, "get", "apibinding", "widgets", "-o", `jsonpath={.status.conditions[?(@.type=="NamesAccepted")].message}`),
+			"widgets.example.com is already defined by a CustomResourceDefinition in this workspace")
+		assert.Equal(t, "Binding", c.MustRun(t, "get", "apibinding", "widgets", "-o", "jsonpath={.status.phase}"))
+		assert.Equal(t, "widget.example.com/local\n", c.MustRun(t, "get", "widgets", "-o", "name"), "the local CRD still serves")
+
+		// The other way round: a CRD created after the binding is the one refused.
+		bob.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+		require.Eventually(t, func() bool {
+			out, _, _ := bob.Run("get", "crd", "widgets.example.com", "-o", `jsonpath={.status.conditions[?(@.type=="NamesAccepted")].status}`)
+			return out == "False"
+		}, 20*time.Second, 100*time.Millisecond)
+		assert.Equal(t, "7", bob.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.spec.size}"), "the bound resource is still served")
+		assert.Equal(t, "Bound", bob.MustRun(t, "get", "apibinding", "widgets", "-o", "jsonpath={.status.phase}"))
+	})
+
+	t.Run("a new schema version reaches the bindings, and old objects stay readable", func(t *testing.T) {
+		v2 := strings.NewReplacer("name: v1.widgets.example.com", "name: v2.widgets.example.com",
+			"  - name: v1\n    served: true\n    storage: true\n", "  - name: v1\n    served: true\n    storage: false\n").Replace(widgetSchema)
+		v2 += strings.Replace(v2[strings.Index(v2, "  - name: v1"):], "  - name: v1\n    served: true\n    storage: false\n", "  - name: v2\n    served: true\n    storage: true\n", 1)
+		provider.WithStdin(v2).MustRun(t, "create", "-f", "-")
+		provider.MustRun(t, "patch", "apiexport", "widgets", "--type=merge", "-p", `{"spec":{"latestResourceSchemas":["v2.widgets.example.com"]}}`)
+		require.Eventually(t, func() bool {
+			out, _, err := alice.Run("get", "widgets.v2.example.com", "w1", "-o", "jsonpath={.apiVersion} {.spec.size}")
+			return err == nil && out == "example.com/v2 3"
+		}, 20*time.Second, 200*time.Millisecond)
+		assert.Equal(t, "example.com/v1 3", alice.MustRun(t, "get", "widgets.v1.example.com", "w1", "-o", "jsonpath={.apiVersion} {.spec.size}"))
+		assert.Contains(t, alice.MustRun(t, "get", "apibinding", "widgets", "-o", "jsonpath={.status.boundResources[0].storageVersions}"), `"v1","v2"`)
+	})
+
+	t.Run("deleting a binding erases its objects in that workspace only", func(t *testing.T) {
+		alice.MustRun(t, "delete", "apibinding", "widgets", "--timeout=30s")
+		require.Eventually(t, func() bool {
+			_, _, err := alice.Run("get", "widgets")
+			return err != nil
+		}, 20*time.Second, 100*time.Millisecond)
+		assert.Equal(t, "7", bob.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.spec.size}"))
+		alice.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
+		alice.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+		require.Eventually(t, func() bool {
+			out, _, err := alice.Run("get", "widgets", "-o", "name")
+			return err == nil && out == ""
+		}, 20*time.Second, 100*time.Millisecond, "binding again starts empty")
+	})
+}

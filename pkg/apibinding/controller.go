@@ -37,6 +37,14 @@ type Eraser interface {
 	EraseBound(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error
 }
 
+// EraserFunc adapts a function to Eraser.
+type EraserFunc func(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error
+
+// EraseBound implements Eraser.
+func (f EraserFunc) EraseBound(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error {
+	return f(ctx, crd, cluster)
+}
+
 // Config is what the controller needs.
 type Config struct {
 	// Loopback is a privileged config without a /clusters prefix.

@@ -9,13 +9,16 @@ import (
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
 
 // IdentityValid is the APIExport condition that says whether its identity is known.
@@ -115,4 +118,30 @@ func equalJSON(a, b interface{}) bool {
 	x, err1 := json.Marshal(a)
 	y, err2 := json.Marshal(b)
 	return err1 == nil && err2 == nil && string(x) == string(y)
+}
+
+// ExportCRDs implements customresources.ExportedResources: the CRDs of an export's current schemas under its
+// identity, the very objects its consumers are served from.
+func (c *Controller) ExportCRDs(cluster logicalcluster.Name, name string) []*apiextensionsv1.CustomResourceDefinition {
+	e, ok := c.exports.Get(cluster, name)
+	if !ok || e.Status.IdentityHash == "" {
+		return nil
+	}
+	var out []*apiextensionsv1.CustomResourceDefinition
+	for _, schemaName := range e.Spec.LatestResourceSchemas {
+		if s, ok := c.schemas.Get(cluster, schemaName); ok {
+			out = append(out, c.boundCRD(s, e.Status.IdentityHash, exportKey(cluster, name)))
+		}
+	}
+	return out
+}
+
+// Exports implements virtualworkspace.Resources.
+func (c *Controller) Exports(e virtualworkspace.Export, resource schema.GroupResource) bool {
+	for _, crd := range c.ExportCRDs(e.Cluster, e.Name) {
+		if crd.Spec.Group == resource.Group && crd.Spec.Names.Plural == resource.Resource {
+			return true
+		}
+	}
+	return false
 }

@@ -30,8 +30,13 @@ type crdGroup struct {
 
 // groupsOf returns the CRD-served groups of a cluster, sorted by name.
 func (s *Server) groupsOf(cluster logicalcluster.Name) []crdGroup {
+	return s.groupsFrom(s.crdsIn(cluster))
+}
+
+// groupsFrom groups servable CRDs by API group, sorted by name.
+func (s *Server) groupsFrom(crds []*apiextensionsv1.CustomResourceDefinition) []crdGroup {
 	byName := map[string]*crdGroup{}
-	for _, crd := range s.crdsIn(cluster) {
+	for _, crd := range crds {
 		if !servable(crd) || s.reserved[crd.Spec.Group] {
 			continue
 		}
@@ -80,6 +85,12 @@ func (g crdGroup) apiGroup() metav1.APIGroup {
 
 // resources lists what the group serves at version v, with subresources, for legacy discovery.
 func (g crdGroup) resources(v string) []metav1.APIResource {
+	return g.resourcesWith(v, resourceVerbs, true)
+}
+
+// resourcesWith lists what the group serves at version v with the given verbs, and the scale subresource when
+// withScale is set.
+func (g crdGroup) resourcesWith(v string, verbs []string, withScale bool) []metav1.APIResource {
 	var out []metav1.APIResource
 	for _, crd := range g.crds {
 		if !apihelpers.HasServedCRDVersion(crd, v) {
@@ -89,14 +100,14 @@ func (g crdGroup) resources(v string) []metav1.APIResource {
 		namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
 		out = append(out, metav1.APIResource{
 			Name: names.Plural, SingularName: names.Singular, Namespaced: namespaced, Kind: names.Kind,
-			Verbs: resourceVerbs, ShortNames: names.ShortNames, Categories: names.Categories,
+			Verbs: verbs, ShortNames: names.ShortNames, Categories: names.Categories,
 		})
 		sub, _ := apihelpers.GetSubresourcesForVersion(crd, v)
 		if sub != nil && sub.Status != nil {
 			out = append(out, metav1.APIResource{Name: names.Plural + "/status", Namespaced: namespaced, Kind: names.Kind,
 				Verbs: []string{"get", "patch", "update"}})
 		}
-		if sub != nil && sub.Scale != nil {
+		if withScale && sub != nil && sub.Scale != nil {
 			out = append(out, metav1.APIResource{Name: names.Plural + "/scale", Namespaced: namespaced, Kind: "Scale",
 				Group: autoscalingv1.GroupName, Version: "v1", Verbs: []string{"get", "patch", "update"}})
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
 
 // patchTypes are the patches custom resources accept; strategic merge patch needs Go struct tags they lack.
@@ -28,6 +29,14 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 		ctx := req.Context()
 		cluster, ok := logicalcluster.From(ctx)
 		info, hasInfo := genericapirequest.RequestInfoFrom(ctx)
+		if e, virtual := virtualworkspace.ExportFrom(ctx); virtual {
+			if !ok || !hasInfo {
+				next.ServeHTTP(w, req) // an unknown workspace: WithUnknownWorkspace answers
+				return
+			}
+			s.serveVirtual(w, req, e, cluster, info)
+			return
+		}
 		if !ok || !hasInfo || cluster == logicalcluster.Wildcard {
 			next.ServeHTTP(w, req)
 			return

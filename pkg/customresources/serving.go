@@ -62,6 +62,8 @@ type Config struct {
 	Admission admission.Interface
 	// Bound serves the resources of APIBindings as CRDs; nil serves none.
 	Bound BoundResources
+	// Exported are the resources of each APIExport, for virtual workspaces; nil serves none.
+	Exported ExportedResources
 }
 
 // BoundResources are the resources a workspace has from APIBindings, each presented as an established CRD. A

@@ -15,9 +15,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
 
 // ClustersPrefix is the URL prefix under which every workspace is served.
@@ -39,6 +41,16 @@ func WithClusterRouting(handler http.Handler, resolver Resolver, serializer runt
 			responsewriters.ErrorNegotiated(err, serializer, schema.GroupVersion{}, w, req)
 		}
 		escaped := req.URL.EscapedPath()
+		ctx := req.Context()
+		if strings.HasPrefix(escaped, virtualworkspace.Prefix) {
+			export, clusters, err := parseVirtualWorkspace(escaped[len(virtualworkspace.Prefix):], resolver)
+			if err != nil {
+				fail(err)
+				return
+			}
+			ctx = virtualworkspace.WithExport(ctx, export)
+			escaped = clusters
+		}
 		if !strings.HasPrefix(escaped, ClustersPrefix) {
 			if escaped == "/clusters" {
 				fail(apierrors.NewBadRequest("a workspace is required: /clusters/<path>/..."))
@@ -67,7 +79,6 @@ func WithClusterRouting(handler http.Handler, resolver Resolver, serializer runt
 			fail(apierrors.NewBadRequest(fmt.Sprintf("invalid workspace reference: %v", err)))
 			return
 		}
-		ctx := req.Context()
 		if ref.Name == logicalcluster.Wildcard {
 			ctx = logicalcluster.WithCluster(ctx, logicalcluster.Wildcard)
 		} else if cluster, ok := resolver.Resolve(ref); ok {
@@ -95,6 +106,33 @@ func WithClusterRouting(handler http.Handler, resolver Resolver, serializer runt
 		req.RequestURI = u.RequestURI()
 		handler.ServeHTTP(w, req)
 	})
+}
+
+// parseVirtualWorkspace reads "<export path>/<export name>/clusters/..." and returns the export and the
+// "/clusters/..." rest. An export path that names no workspace yields an Export without a cluster, which the
+// authorizer refuses like any other export the user may not use.
+func parseVirtualWorkspace(escaped string, resolver Resolver) (virtualworkspace.Export, string, error) {
+	parts := strings.SplitN(escaped, "/", 3)
+	if len(parts) < 3 || !strings.HasPrefix("/"+parts[2], ClustersPrefix) && "/"+parts[2] != "/clusters" {
+		return virtualworkspace.Export{}, "", notFound("a virtual workspace is reached at " + virtualworkspace.Prefix + "<workspace path>/<APIExport>/clusters/<workspace or *>/...")
+	}
+	pathText, err := url.PathUnescape(parts[0])
+	if err != nil {
+		return virtualworkspace.Export{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid APIExport workspace %q: %v", parts[0], err))
+	}
+	path, err := logicalcluster.ParsePath(pathText)
+	if err != nil {
+		return virtualworkspace.Export{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid APIExport workspace: %v", err))
+	}
+	name, err := url.PathUnescape(parts[1])
+	if err != nil || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return virtualworkspace.Export{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid APIExport name %q", parts[1]))
+	}
+	export := virtualworkspace.Export{Path: path, Name: name}
+	if cluster, ok := resolver.Resolve(logicalcluster.Reference{Path: path}); ok {
+		export.Cluster = cluster
+	}
+	return export, "/" + parts[2], nil
 }
 
 func notFound(message string) error {

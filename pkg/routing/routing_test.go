@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
 
 type fakeResolver map[string]logicalcluster.Name
@@ -102,4 +103,48 @@ func long() string {
 		b[i] = 'a'
 	}
 	return string(b)
+}
+
+func TestVirtualWorkspaceRouting(t *testing.T) {
+	scheme := runtime.NewScheme()
+	metav1.AddToGroupVersion(scheme, metav1.SchemeGroupVersion)
+	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
+	type vwSeen struct {
+		path    string
+		cluster logicalcluster.Name
+		export  virtualworkspace.Export
+	}
+	run := func(target string) (*httptest.ResponseRecorder, *vwSeen) {
+		var got *vwSeen
+		inner := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			c, _ := logicalcluster.From(req.Context())
+			e, _ := virtualworkspace.ExportFrom(req.Context())
+			got = &vwSeen{req.URL.Path, c, e}
+		})
+		h := WithClusterRouting(WithUnknownWorkspace(inner, codecs), fakeResolver{"root": "root", "root:a": "abc123"}, codecs)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
+		return rec, got
+	}
+
+	rec, got := run("/services/apiexport/root:a/widgets/clusters/*/apis/example.com/v1/widgets")
+	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+	assert.Equal(t, vwSeen{"/apis/example.com/v1/widgets", "*", virtualworkspace.Export{Path: "root:a", Cluster: "abc123", Name: "widgets"}}, *got)
+
+	rec, got = run("/services/apiexport/root:nowhere/widgets/clusters/abc123/apis")
+	require.Equal(t, http.StatusOK, rec.Code, "a missing export workspace is left to the authorizer")
+	assert.Equal(t, logicalcluster.Name(""), got.export.Cluster)
+
+	for _, target := range []string{
+		"/services/apiexport/root:a/widgets/apis",
+		"/services/apiexport/root:a/widgets",
+		"/services/apiexport/root%2Fa/widgets/clusters/*/apis",
+		"/services/apiexport/root:a/Wid%2Fgets/clusters/*/apis",
+		"/services/apiexport/root:a/widgets/clusters/../apis",
+		"/services/apiexport/..%2F..%2Fclusters/widgets/clusters/root/api",
+	} {
+		rec, got := run(target)
+		assert.Contains(t, []int{http.StatusBadRequest, http.StatusNotFound}, rec.Code, target)
+		assert.Nil(t, got, "%s must not reach the API handler", target)
+	}
 }

@@ -12,6 +12,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/admission"
@@ -49,6 +50,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/routing"
 	"github.com/gantry-dev/gantry/pkg/serviceaccount"
+	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 	"github.com/gantry-dev/gantry/pkg/workspace"
 	"github.com/gantry-dev/gantry/pkg/workspacetype"
 )
@@ -94,6 +96,22 @@ func Run(ctx context.Context, o *Options) error {
 	if err != nil {
 		return err
 	}
+	crdIndex := customresources.NewIndex()
+	bound := apibinding.NewServed()
+	var crServer *customresources.Server
+	bindingController, err := apibinding.NewController(apibinding.Config{Loopback: config.LoopbackClientConfig, Workspaces: index,
+		CRDs: crdIndex, Served: bound, ExternalURL: externalURL, ReservedGroups: registry.ServedGroups(),
+		Eraser: apibinding.EraserFunc(func(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error {
+			return crServer.EraseBound(ctx, crd, cluster)
+		})})
+	if err != nil {
+		return err
+	}
+	// Virtual workspace requests are decided by the verb "content" on their APIExport, before the wildcard guard;
+	// every decision is recorded with its workspace in the audit log.
+	workspaceAuthz := config.Authorization.Authorizer
+	config.Authorization.Authorizer = authorization.WithWorkspaceAudit(
+		virtualworkspace.WithAuthorizer(authorization.WithWildcardGuard(workspaceAuthz), workspaceAuthz, bindingController))
 	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: registry.StorageCodec}
 	getter.Storage.Transport.ServerList = endpoints
 
@@ -107,9 +125,7 @@ func Run(ctx context.Context, o *Options) error {
 		return err
 	}
 	defer etcdClient.Close()
-	crdIndex := customresources.NewIndex()
-	bound := apibinding.NewServed()
-	crServer, err := customresources.NewServer(customresources.Config{
+	crServer, err = customresources.NewServer(customresources.Config{
 		Index:               crdIndex,
 		Storage:             getter,
 		Etcd:                etcdClient,
@@ -119,6 +135,7 @@ func Run(ctx context.Context, o *Options) error {
 		MaxRequestBodyBytes: config.MaxRequestBodyBytes,
 		MinRequestTimeout:   time.Duration(config.MinRequestTimeout) * time.Second,
 		Bound:               bound,
+		Exported:            bindingController,
 	})
 	if err != nil {
 		return err
@@ -153,23 +170,15 @@ func Run(ctx context.Context, o *Options) error {
 			return t, tenancyClient.Get().AbsPath("/clusters/" + string(cluster) + "/apis/tenancy.gantry.dev/v1alpha1/workspacetypes/" + name).Do(ctx).Into(t)
 		},
 	}
-	useAuthorizer, err := workspaceAuthorizer(rbac)
-	if err != nil {
-		return err
-	}
 	servingSynced := func() bool { return index.HasSynced() && crdIndex.HasSynced() }
 	namespaceController := namespace.NewController(namespaces, config.LoopbackClientConfig, servingSynced)
 	collector := garbagecollector.New(garbagecollector.Config{Etcd: etcdClient, Prefix: getter.Storage.Prefix + "/",
 		Deserializer: registry.Codecs.UniversalDeserializer(), Loopback: config.LoopbackClientConfig, ServingSynced: servingSynced})
 	namespaceExists := &gantryadmission.NamespaceExists{Namespaces: namespaces, Client: coreClient}
 	config.AdmissionControl = admission.NewChainHandler(namespaceExists,
-		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: useAuthorizer},
-		&gantryadmission.APIBindings{Workspaces: index, Authorizer: useAuthorizer})
-	bindingController, err := apibinding.NewController(apibinding.Config{Loopback: config.LoopbackClientConfig, Workspaces: index,
-		CRDs: crdIndex, Served: bound, Eraser: crServer, ExternalURL: externalURL, ReservedGroups: registry.ServedGroups()})
-	if err != nil {
-		return err
-	}
+		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: workspaceAuthz},
+		&gantryadmission.APIBindings{Workspaces: index, Authorizer: workspaceAuthz})
+
 	crServer.Admission = namespaceExists
 	server, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
 	if err != nil {
@@ -258,7 +267,6 @@ func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC, tok
 	}
 	config.Authorization.Authorizer = authz
 	genericapiserver.AuthorizeClientBearerToken(config.LoopbackClientConfig, &config.Authentication, &config.Authorization)
-	config.Authorization.Authorizer = authorization.WithWorkspaceAudit(authorization.WithWildcardGuard(config.Authorization.Authorizer))
 	if o.AuditLogPath != "" {
 		audit := genericoptions.NewAuditOptions()
 		audit.LogOptions.Path = o.AuditLogPath

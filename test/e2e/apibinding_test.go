@@ -86,6 +86,55 @@ func TestAPIBindings(t *testing.T) {
 		assert.Error(t, err, "a workspace without the binding does not serve widgets")
 	})
 
+	t.Run("the provider sees every bound object through the virtual workspace, and nothing else", func(t *testing.T) {
+		provider.WithStdin(`apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: widgets-content}
+rules:
+- {apiGroups: [apis.gantry.dev], resources: [apiexports], resourceNames: [widgets], verbs: [content]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: dave-widgets-content}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: widgets-content}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: User, name: dave}
+`).MustRun(t, "create", "-f", "-")
+		vw := strings.TrimSuffix(s.URL("root"), "/clusters/root") + "/services/apiexport/" + providerPath + "/widgets"
+		dave := s.KubectlAs(t, teamA, daveToken)
+		all := dave.MustRun(t, "--server", vw+"/clusters/*", "get", "widgets", "-A",
+			"-o", `jsonpath={range .items[*]}{.metadata.annotations.gantry\.dev/cluster}/{.metadata.name}={.spec.size} {end}`)
+		_, clusterA := s.WaitWorkspaceReady(t, orgPath, "team-a")
+		_, clusterB := s.WaitWorkspaceReady(t, orgPath, "team-b")
+		assert.ElementsMatch(t, []string{clusterA + "/w1=3", clusterB + "/w1=7"}, strings.Fields(all))
+
+		inB := dave.WithStdin("").MustRun(t, "--server", vw+"/clusters/"+clusterB, "patch", "widget", "w1", "--subresource=status",
+			"--type=merge", "-p", `{"status":{"phase":"Provisioned"}}`, "-o", "jsonpath={.status.phase}")
+		assert.Equal(t, "Provisioned", inB)
+		assert.Equal(t, "Provisioned", bob.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.status.phase}"))
+		assert.Equal(t, "Ready", alice.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.status.phase}"), "team-a's w1 is another object")
+
+		for _, args := range [][]string{
+			{"--server", vw + "/clusters/" + clusterB, "delete", "widget", "w1"},
+			{"--server", vw + "/clusters/" + clusterB, "create", "configmap", "x"},
+			{"--server", vw + "/clusters/*", "get", "configmaps", "-A"},
+		} {
+			_, errOut, err := dave.Run(args...)
+			assert.Error(t, err, "%v", args)
+			assert.Regexp(t, `(?i)forbidden|not ?found|the server doesn't have a resource type`, errOut, "%v", args)
+		}
+		_, clusterC := s.WaitWorkspaceReady(t, orgPath, "team-c")
+		_, errOut, err := dave.Run("--server", vw+"/clusters/"+clusterC, "get", "widgets", "-A")
+		require.Error(t, err, "team-c does not bind this export")
+		assert.Contains(t, errOut, "NotFound")
+		_, errOut, err = bob.Run("get", "--raw", "/services/apiexport/root:provider/widgets/clusters/*/apis/example.com/v1/widgets")
+		require.Error(t, err, "bob holds no content verb on the export")
+		assert.Contains(t, errOut, "access to the virtual workspace is denied")
+		_, errOut2, err := bob.Run("get", "--raw", "/services/apiexport/root:nowhere/widgets/clusters/*/apis/example.com/v1/widgets")
+		require.Error(t, err)
+		assert.Equal(t, errOut, errOut2, "a missing export looks the same")
+	})
+
 	t.Run("a clash with a local CRD is reported, and nothing is overwritten", func(t *testing.T) {
 		c := s.Kubectl(teamC)
 		c.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")

@@ -45,7 +45,8 @@ codegen: ## Regenerate deepcopy and OpenAPI code.
 
 .PHONY: verify-codegen
 verify-codegen: codegen ## Fail if generated code is out of date.
-	git diff --exit-code -- apis pkg/generated
+	git diff --exit-code -- apis pkg/generated sdk/generated
+	@test -z "$$(git status --porcelain -- apis pkg/generated sdk/generated)" || { git status --short -- apis pkg/generated sdk/generated; echo "generated files are new or missing: run make codegen"; exit 1; }
 
 .PHONY: vet
 vet: ## gofmt and go vet.

@@ -35,3 +35,19 @@ go tool openapi-gen --go-header-file "$HEADER" \
   --readonly-pkg k8s.io/api/authentication/v1 --readonly-pkg k8s.io/api/authorization/v1 \
   --readonly-pkg k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1 \
   --report-filename /dev/null "${OPENAPI_PKGS[@]}"
+
+# The SDK's typed clients, listers, informers and apply configurations for every *.gantry.dev API.
+SDK=github.com/gantry-dev/gantry/sdk/generated
+API_PKGS=(./apis/apis/v1alpha1 ./apis/tenancy/v1alpha1)
+rm -rf sdk/generated
+go tool applyconfiguration-gen --go-header-file "$HEADER" \
+  --output-dir sdk/generated/applyconfigurations --output-pkg "$SDK/applyconfigurations" "${API_PKGS[@]}"
+go tool client-gen --go-header-file "$HEADER" --clientset-name versioned \
+  --input-base github.com/gantry-dev/gantry/apis --input apis/v1alpha1 --input tenancy/v1alpha1 \
+  --apply-configuration-package "$SDK/applyconfigurations" \
+  --output-dir sdk/generated/clientset --output-pkg "$SDK/clientset"
+go tool lister-gen --go-header-file "$HEADER" \
+  --output-dir sdk/generated/listers --output-pkg "$SDK/listers" "${API_PKGS[@]}"
+go tool informer-gen --go-header-file "$HEADER" \
+  --versioned-clientset-package "$SDK/clientset/versioned" --listers-package "$SDK/listers" \
+  --output-dir sdk/generated/informers --output-pkg "$SDK/informers" "${API_PKGS[@]}"

@@ -1,0 +1,83 @@
+package sdk
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
+)
+
+// Wildcard names every workspace, in a virtual workspace or (for system:masters) on the server.
+const Wildcard = "*"
+
+// Client makes clients for workspaces of one Gantry server, or of one APIExport's virtual workspace.
+type Client struct {
+	config *rest.Config
+	// server is scheme://host[:port], without any path.
+	server string
+	// prefix comes before /clusters/<workspace>: empty, or /services/apiexport/<path>/<export>.
+	prefix string
+}
+
+// New returns a Client for the server config points at. config.Host may carry a workspace path
+// (https://host/clusters/root:ml, as kubeconfigs for Gantry do); only the server part is kept.
+func New(config *rest.Config) (*Client, error) {
+	u, err := url.Parse(config.Host)
+	if err != nil {
+		return nil, fmt.Errorf("server URL %q: %w", config.Host, err)
+	}
+	if u.Scheme == "" || u.Host == "" {
+		return nil, fmt.Errorf("server URL %q has no scheme or host", config.Host)
+	}
+	return &Client{config: rest.CopyConfig(config), server: u.Scheme + "://" + u.Host}, nil
+}
+
+// APIExport returns a Client for the virtual workspace of the APIExport name in the workspace at path: its Cluster
+// clients see the export's bound objects in one consumer workspace, or in all of them with Wildcard.
+func (c *Client) APIExport(path, name string) *Client {
+	return &Client{config: c.config, server: c.server, prefix: "/services/apiexport/" + path + "/" + name}
+}
+
+// Config returns a copy of the rest.Config for one workspace: a path (root:ml), a logical cluster name, or
+// Wildcard.
+func (c *Client) Config(workspace string) *rest.Config {
+	cfg := rest.CopyConfig(c.config)
+	cfg.Host = c.server + c.prefix + "/clusters/" + strings.TrimSpace(workspace)
+	cfg.APIPath = ""
+	return cfg
+}
+
+// Clients are ordinary client-go clients for one workspace.
+type Clients struct {
+	// Config is the workspace's rest.Config.
+	Config *rest.Config
+	// Kubernetes is the typed client of the Kubernetes APIs.
+	Kubernetes kubernetes.Interface
+	// Dynamic reaches any resource, custom and bound ones included.
+	Dynamic dynamic.Interface
+	// Gantry is the typed client of the *.gantry.dev APIs.
+	Gantry versioned.Interface
+}
+
+// Cluster returns the clients of one workspace (see Config).
+func (c *Client) Cluster(workspace string) (*Clients, error) {
+	cfg := c.Config(workspace)
+	k, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	g, err := versioned.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Config: cfg, Kubernetes: k, Dynamic: d, Gantry: g}, nil
+}

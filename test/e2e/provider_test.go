@@ -50,7 +50,7 @@ func TestProviderControllerWithControllerRuntime(t *testing.T) {
 	teamA, clusterA := s.CreateWorkspace(t, orgPath, "team-a")
 	teamB, clusterB := s.CreateWorkspace(t, orgPath, "team-b")
 	teamC, _ := s.CreateWorkspace(t, orgPath, "team-c")
-	s.Kubectl(providerPath).WithStdin(widgetSchema + "---\n" + widgetsExport + "---\n" + widgetsContent).MustRun(t, "create", "-f", "-")
+	s.Kubectl(providerPath).WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+widgetsContent).MustRun(t, "create", "-f", "-")
 	s.Kubectl(providerPath).MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
 	for _, ws := range []string{teamA, teamB} {
 		k := s.Kubectl(ws)

@@ -135,6 +135,31 @@ subjects:
 		assert.Equal(t, errOut, errOut2, "a missing export looks the same")
 	})
 
+	t.Run("a second provider of the same group and resource stays separate", func(t *testing.T) {
+		provider2Path, _ := s.CreateWorkspace(t, "root", "provider2")
+		p2 := s.Kubectl(provider2Path)
+		p2.WithStdin(widgetSchema + "---\n" + widgetsExport + "---\n" + widgetsContent).MustRun(t, "create", "-f", "-")
+		p2.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
+		assert.NotEqual(t, provider.MustRun(t, "get", "apiexport", "widgets", "-o", "jsonpath={.status.identityHash}"),
+			p2.MustRun(t, "get", "apiexport", "widgets", "-o", "jsonpath={.status.identityHash}"))
+		teamD, clusterD := s.CreateWorkspace(t, orgPath, "team-d")
+		d := s.Kubectl(teamD)
+		d.WithStdin(bindingYAML("widgets", provider2Path)).MustRun(t, "create", "-f", "-")
+		d.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+		d.WithStdin(widget("w1", "{size: 11}")).MustRun(t, "create", "-f", "-")
+
+		base := strings.TrimSuffix(s.URL("root"), "/clusters/root") + "/services/apiexport/"
+		dave := s.KubectlAs(t, teamA, daveToken)
+		list := func(providerPath string) []string {
+			return strings.Fields(dave.MustRun(t, "--server", base+providerPath+"/widgets/clusters/*", "get", "widgets", "-A",
+				"-o", `jsonpath={range .items[*]}{.metadata.annotations.gantry\.dev/cluster}={.spec.size} {end}`))
+		}
+		_, clusterA := s.WaitWorkspaceReady(t, orgPath, "team-a")
+		_, clusterB := s.WaitWorkspaceReady(t, orgPath, "team-b")
+		assert.ElementsMatch(t, []string{clusterA + "=3", clusterB + "=7"}, list(providerPath))
+		assert.Equal(t, []string{clusterD + "=11"}, list(provider2Path))
+	})
+
 	t.Run("a clash with a local CRD is reported, and nothing is overwritten", func(t *testing.T) {
 		c := s.Kubectl(teamC)
 		c.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
@@ -185,4 +210,43 @@ subjects:
 			return err == nil && out == ""
 		}, 20*time.Second, 100*time.Millisecond, "binding again starts empty")
 	})
+}
+
+func TestGantryPlugin(t *testing.T) {
+	s, _ := startWithUsers(t)
+	providerPath, _ := s.CreateWorkspace(t, "root", "provider")
+	orgPath, _ := s.CreateWorkspace(t, "root", "org")
+	teamA, _ := s.CreateWorkspace(t, orgPath, "team-a")
+	teamC, _ := s.CreateWorkspace(t, orgPath, "team-c")
+	provider := s.Kubectl(providerPath)
+
+	schema := s.UserShell(t, providerPath, "").WithStdin(widgetsInA).MustRun(t, "gantry", "schema", "from-crd", "-", "--prefix", "v1")
+	assert.Contains(t, schema, "kind: APIResourceSchema")
+	assert.Contains(t, schema, "name: v1.widgets.example.com")
+	provider.WithStdin(schema + "---\n" + widgetsExport + "---\n" + mayBind("alice")).MustRun(t, "create", "-f", "-")
+	s.Kubectl(teamA).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=alice")
+
+	alice := s.UserShell(t, teamA, aliceToken)
+	out := alice.MustRun(t, "gantry", "bind", "apiexport", providerPath+":widgets")
+	assert.Contains(t, out, "apibinding.apis.gantry.dev/widgets bound: widgets.example.com")
+	alice.WithStdin(widget("w", "{size: 3}")).MustRun(t, "create", "-f", "-")
+	assert.Regexp(t, `w\s+3`, alice.MustRun(t, "get", "widgets"), "the CRD's printer columns came along")
+
+	_, errOut, err := alice.Run("gantry", "bind", "apiexport", providerPath+":widgets")
+	require.Error(t, err)
+	assert.Contains(t, errOut, `an APIBinding "widgets" exists already: choose another with --name`)
+
+	c := s.UserShell(t, teamC, "")
+	c.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+	c.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
+	_, errOut, err = c.Run("gantry", "bind", "apiexport", providerPath+":widgets", "--name", "w", "--timeout", "20s")
+	require.Error(t, err)
+	assert.Contains(t, errOut, `APIBinding "w" cannot be applied: widgets.example.com is already defined by a CustomResourceDefinition in this workspace`)
+
+	_, errOut, err = c.Run("gantry", "bind", "apiexport", "root:Bad Path:widgets")
+	require.Error(t, err)
+	assert.Contains(t, errOut, "is not <workspace path>:<export>")
+	_, errOut, err = c.WithStdin("kind: ConfigMap\n").Run("gantry", "schema", "from-crd", "-")
+	require.Error(t, err)
+	assert.Contains(t, errOut, "not a CustomResourceDefinition")
 }

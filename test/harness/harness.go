@@ -370,13 +370,13 @@ var (
 	pluginsErr  error
 )
 
-// PluginDir returns a directory holding the kubectl-ws and kubectl-create-workspace plugins: the directory of
+// PluginDir returns a directory holding the kubectl-ws, kubectl-create-workspace and kubectl-gantry plugins: the directory of
 // $GANTRY_BIN when it has them (make build puts every binary there), else one built once.
 func PluginDir(t testing.TB) string {
 	t.Helper()
 	if bin := os.Getenv("GANTRY_BIN"); bin != "" {
 		dir := filepath.Dir(bin)
-		if _, err := os.Stat(filepath.Join(dir, "kubectl-ws")); err == nil {
+		if _, err := os.Stat(filepath.Join(dir, "kubectl-gantry")); err == nil {
 			return dir
 		}
 	}
@@ -386,7 +386,7 @@ func PluginDir(t testing.TB) string {
 		if pluginsDir, pluginsErr = os.MkdirTemp("", "gantry-plugins-"); pluginsErr != nil {
 			return
 		}
-		cmd := exec.Command("go", "build", "-o", pluginsDir+"/", "./cmd/kubectl-ws", "./cmd/kubectl-create-workspace")
+		cmd := exec.Command("go", "build", "-o", pluginsDir+"/", "./cmd/kubectl-ws", "./cmd/kubectl-create-workspace", "./cmd/kubectl-gantry")
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
 			pluginsErr = fmt.Errorf("go build plugins: %v\n%s", err, out)

@@ -138,7 +138,7 @@ subjects:
 	t.Run("a second provider of the same group and resource stays separate", func(t *testing.T) {
 		provider2Path, _ := s.CreateWorkspace(t, "root", "provider2")
 		p2 := s.Kubectl(provider2Path)
-		p2.WithStdin(widgetSchema + "---\n" + widgetsExport + "---\n" + widgetsContent).MustRun(t, "create", "-f", "-")
+		p2.WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+widgetsContent).MustRun(t, "create", "-f", "-")
 		p2.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
 		assert.NotEqual(t, provider.MustRun(t, "get", "apiexport", "widgets", "-o", "jsonpath={.status.identityHash}"),
 			p2.MustRun(t, "get", "apiexport", "widgets", "-o", "jsonpath={.status.identityHash}"))
@@ -223,7 +223,7 @@ func TestGantryPlugin(t *testing.T) {
 	schema := s.UserShell(t, providerPath, "").WithStdin(widgetsInA).MustRun(t, "gantry", "schema", "from-crd", "-", "--prefix", "v1")
 	assert.Contains(t, schema, "kind: APIResourceSchema")
 	assert.Contains(t, schema, "name: v1.widgets.example.com")
-	provider.WithStdin(schema + "---\n" + widgetsExport + "---\n" + mayBind("alice")).MustRun(t, "create", "-f", "-")
+	provider.WithStdin(schema+"---\n"+widgetsExport+"---\n"+mayBind("alice")).MustRun(t, "create", "-f", "-")
 	s.Kubectl(teamA).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=alice")
 
 	alice := s.UserShell(t, teamA, aliceToken)

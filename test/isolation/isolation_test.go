@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/apimachinery/pkg/util/sets"
+	"k8s.io/apimachinery/pkg/util/validation"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/storage"
 
@@ -71,6 +72,32 @@ func oracle(escapedPath string) (logicalcluster.Name, bool) {
 	return "", false
 }
 
+// virtualTarget strips a virtual workspace prefix, /services/apiexport/<path>/<export>, from an escaped path: a
+// virtual workspace request runs in the workspace its own /clusters/<ref> names. valid is false for a malformed
+// prefix, which must reach nothing.
+func virtualTarget(escapedPath string) (target string, valid bool) {
+	rest, ok := strings.CutPrefix(escapedPath, "/services/apiexport/")
+	if !ok {
+		return escapedPath, true
+	}
+	parts := strings.SplitN(rest, "/", 3)
+	if len(parts) < 3 {
+		return "", false
+	}
+	path, err := url.PathUnescape(parts[0])
+	if err != nil {
+		return "", false
+	}
+	if _, err := logicalcluster.ParsePath(path); err != nil {
+		return "", false
+	}
+	name, err := url.PathUnescape(parts[1])
+	if err != nil || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return "", false
+	}
+	return "/" + parts[2], true
+}
+
 // recorder is a storage.Interface that records the keys it is asked for.
 type recorder struct {
 	storage.Interface
@@ -125,8 +152,15 @@ func check(t *testing.T, rawPath string) {
 	handler := routing.WithClusterRouting(routing.WithUnknownWorkspace(inner, codecs), resolver{}, codecs)
 	handler.ServeHTTP(httptest.NewRecorder(), req)
 
-	want, named := oracle(req.URL.EscapedPath())
-	if !strings.HasPrefix(req.URL.EscapedPath(), "/clusters/") {
+	target, valid := virtualTarget(req.URL.EscapedPath())
+	if !valid {
+		if haveCluster || len(rec.keys) > 0 {
+			t.Fatalf("%q is a malformed virtual workspace path but reached storage with cluster %q, keys %v", rawPath, cluster, rec.keys)
+		}
+		return
+	}
+	want, named := oracle(target)
+	if !strings.HasPrefix(target, "/clusters/") {
 		if haveCluster || len(rec.keys) > 0 {
 			t.Fatalf("%q names no workspace but reached storage with cluster %q, keys %v", rawPath, cluster, rec.keys)
 		}
@@ -178,6 +212,13 @@ func FuzzIsolation(f *testing.F) {
 		"//clusters/root:a/api/v1/configmaps",
 		"/api/v1/namespaces/default/configmaps/x",
 		"/clusters/root:a",
+		"/services/apiexport/root:a/widgets/clusters/root:b/api/v1/namespaces/default/configmaps/x",
+		"/services/apiexport/root:a/widgets/clusters/*/api/v1/configmaps",
+		"/services/apiexport/root%3Aa/widgets/clusters/clusterx/api/v1/configmaps",
+		"/services/apiexport/root:a/widgets/clusters/..%2Fclusters%2Froot:b/api/v1/configmaps",
+		"/services/apiexport/root:a/widgets/api/v1/namespaces/default/configmaps/x",
+		"/services/apiexport/root:a/../../clusters/root:b/api/v1/configmaps",
+		"/services/apiexport/root:nowhere/w/clusters/root:a/api/v1/configmaps",
 	} {
 		f.Add(seed)
 	}

@@ -5,7 +5,6 @@ package apibinding
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"time"
 
@@ -13,17 +12,16 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
-	"k8s.io/klog/v2"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/customresources"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/workloop"
 )
 
 // Workspaces resolves workspace paths.
@@ -89,7 +87,7 @@ type item struct {
 }
 
 // errRequeue asks for an item to be looked at again soon.
-var errRequeue = errors.New("requeue")
+var errRequeue = workloop.Again(time.Second)
 
 // NewController returns a controller; Run starts it.
 func NewController(config Config) (*Controller, error) {
@@ -143,39 +141,13 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.HasSynced, c.config.CRDs.HasSynced) {
 		return
 	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
+	workloop.Run(ctx, c.queue, workers, "apibindings", func(ctx context.Context, it item) error {
+		if it.export {
+			return c.reconcileExport(ctx, it.cluster, it.name)
+		}
+		return c.reconcileBindings(ctx, it.cluster)
+	})
 	<-ctx.Done()
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	it, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(it)
-	var err error
-	if it.export {
-		err = c.reconcileExport(ctx, it.cluster, it.name)
-	} else {
-		err = c.reconcileBindings(ctx, it.cluster)
-	}
-	switch {
-	case err == nil:
-		c.queue.Forget(it)
-	case errors.Is(err, errRequeue):
-		c.queue.AddAfter(it, time.Second)
-	default:
-		klog.FromContext(ctx).Info("APIExport/APIBinding reconcile failed, will retry", "workspace", it.cluster, "export", it.name, "err", err)
-		c.queue.AddRateLimited(it)
-	}
-	return true
 }
 
 // clusterConfig is the loopback config of one workspace.

@@ -5,19 +5,17 @@ import (
 	"encoding/json"
 	"strings"
 	"sync"
-	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
-	"k8s.io/klog/v2"
 
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/workloop"
 )
 
 // cleanupPrefix marks queue items that erase the objects of a CRD that is gone.
@@ -76,34 +74,13 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
 		return
 	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, func(ctx context.Context) {
-			for c.processNext(ctx) {
-			}
-		}, time.Second)
-	}
+	workloop.Run(ctx, c.queue, workers, "customresourcedefinitions", func(ctx context.Context, item string) error {
+		if strings.HasPrefix(item, cleanupPrefix) {
+			return c.cleanup(ctx, item)
+		}
+		return c.establish(ctx, item)
+	})
 	<-ctx.Done()
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	item, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(item)
-	var err error
-	if strings.HasPrefix(item, cleanupPrefix) {
-		err = c.cleanup(ctx, item)
-	} else {
-		err = c.establish(ctx, item)
-	}
-	if err != nil {
-		klog.FromContext(ctx).Info("CRD reconcile failed, will retry", "item", item, "err", err)
-		c.queue.AddRateLimited(item)
-		return true
-	}
-	c.queue.Forget(item)
-	return true
 }
 
 func (c *Controller) cleanup(ctx context.Context, item string) error {

@@ -2,8 +2,8 @@ package garbagecollector
 
 import (
 	"context"
-	"errors"
 	"slices"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -11,10 +11,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
+
+	"github.com/gantry-dev/gantry/pkg/workloop"
 )
 
 // errDependentsRemain asks for an owner to be looked at again: dependents that block its deletion still exist.
-var errDependentsRemain = errors.New("blocking dependents remain")
+var errDependentsRemain = workloop.Again(time.Second)
 
 // process looks at one owner: finishing its deletion when it waits for the collector, collecting its dependents
 // when it is gone.

@@ -15,7 +15,6 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -23,6 +22,7 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/workloop"
 )
 
 // Config is what the collector needs.
@@ -83,9 +83,7 @@ func (c *Collector) Run(ctx context.Context, workers int) {
 		if c.config.ServingSynced != nil && !cache.WaitForCacheSync(ctx.Done(), c.config.ServingSynced) {
 			return
 		}
-		for i := 0; i < workers; i++ {
-			go wait.UntilWithContext(ctx, c.worker, time.Second)
-		}
+		workloop.Run(ctx, c.queue, workers, "garbagecollector", c.process)
 	}()
 	logger := klog.FromContext(ctx)
 	for ctx.Err() == nil {
@@ -180,30 +178,6 @@ func (c *Collector) follow(ctx context.Context, rev int64) error {
 		return ctx.Err()
 	}
 	return errors.New("etcd watch closed")
-}
-
-func (c *Collector) worker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *Collector) processNext(ctx context.Context) bool {
-	k, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(k)
-	err := c.process(ctx, k)
-	switch {
-	case err == nil:
-		c.queue.Forget(k)
-	case errors.Is(err, errDependentsRemain):
-		c.queue.AddAfter(k, time.Second)
-	default:
-		klog.FromContext(ctx).Info("Garbage collection failed, will retry", "workspace", k.Cluster, "uid", k.UID, "err", err)
-		c.queue.AddRateLimited(k)
-	}
-	return true
 }
 
 // clientFor returns a dynamic client for one workspace.

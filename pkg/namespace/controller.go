@@ -4,19 +4,17 @@ package namespace
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
-	"k8s.io/klog/v2"
 
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/workloop"
 )
 
 // Controller finalizes terminating namespaces in every workspace. It reads the wildcard index of namespaces the
@@ -36,7 +34,7 @@ type key struct {
 }
 
 // errContentRemains asks for the namespace to be looked at again: something in it is still going away.
-var errContentRemains = errors.New("content remains")
+var errContentRemains = workloop.Again(time.Second)
 
 // NewController returns a controller fed by namespaces, which must not be fed yet, acting through loopback (a
 // privileged config without a /clusters prefix). servingSynced reports whether the server knows every workspace
@@ -60,34 +58,8 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.namespaces.HasSynced, c.synced) {
 		return
 	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
+	workloop.Run(ctx, c.queue, workers, "namespaces", c.reconcile)
 	<-ctx.Done()
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	k, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(k)
-	err := c.reconcile(ctx, k)
-	switch {
-	case err == nil:
-		c.queue.Forget(k)
-	case errors.Is(err, errContentRemains):
-		c.queue.AddAfter(k, time.Second)
-	default:
-		klog.FromContext(ctx).Info("Namespace finalization failed, will retry", "workspace", k.cluster, "namespace", k.name, "err", err)
-		c.queue.AddRateLimited(k)
-	}
-	return true
 }
 
 func (c *Controller) reconcile(ctx context.Context, k key) error {

@@ -3,23 +3,21 @@ package workspace
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
-	"k8s.io/klog/v2"
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/workloop"
 )
 
 // Eraser removes everything stored in a logical cluster.
@@ -38,8 +36,8 @@ type Controller struct {
 	queue       workqueue.TypedRateLimitingInterface[string]
 }
 
-// errRequeue asks for the key to be processed again later without logging an error.
-var errRequeue = errors.New("requeue")
+// errRequeue asks for the key to be processed again soon, without logging an error.
+var errRequeue = workloop.Again(200 * time.Millisecond)
 
 // NewController returns a controller that talks to the server through loopback (a privileged config without a
 // /clusters prefix) and feeds index. externalURL is the https://host:port users reach the server at.
@@ -71,34 +69,8 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
 		return
 	}
-	for i := 0; i < workers; i++ {
-		go wait.UntilWithContext(ctx, c.worker, time.Second)
-	}
+	workloop.Run(ctx, c.queue, workers, "workspaces", c.reconcile)
 	<-ctx.Done()
-}
-
-func (c *Controller) worker(ctx context.Context) {
-	for c.processNext(ctx) {
-	}
-}
-
-func (c *Controller) processNext(ctx context.Context) bool {
-	key, quit := c.queue.Get()
-	if quit {
-		return false
-	}
-	defer c.queue.Done(key)
-	err := c.reconcile(ctx, key)
-	switch {
-	case err == nil:
-		c.queue.Forget(key)
-	case errors.Is(err, errRequeue):
-		c.queue.AddAfter(key, 200*time.Millisecond)
-	default:
-		klog.FromContext(ctx).Info("Workspace reconcile failed, will retry", "key", key, "err", err)
-		c.queue.AddRateLimited(key)
-	}
-	return true
 }
 
 func (c *Controller) reconcile(ctx context.Context, key string) error {

@@ -87,19 +87,7 @@ func TestAPIBindings(t *testing.T) {
 	})
 
 	t.Run("the provider sees every bound object through the virtual workspace, and nothing else", func(t *testing.T) {
-		provider.WithStdin(`apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRole
-metadata: {name: widgets-content}
-rules:
-- {apiGroups: [apis.gantry.dev], resources: [apiexports], resourceNames: [widgets], verbs: [content]}
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: {name: dave-widgets-content}
-roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: widgets-content}
-subjects:
-- {apiGroup: rbac.authorization.k8s.io, kind: User, name: dave}
-`).MustRun(t, "create", "-f", "-")
+		provider.WithStdin(widgetsContent).MustRun(t, "create", "-f", "-")
 		vw := strings.TrimSuffix(s.URL("root"), "/clusters/root") + "/services/apiexport/" + providerPath + "/widgets"
 		dave := s.KubectlAs(t, teamA, daveToken)
 		all := dave.MustRun(t, "--server", vw+"/clusters/*", "get", "widgets", "-A",

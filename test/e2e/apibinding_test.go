@@ -146,6 +146,14 @@ func TestAPIBindings(t *testing.T) {
 		_, clusterB := s.WaitWorkspaceReady(t, orgPath, "team-b")
 		assert.ElementsMatch(t, []string{clusterA + "=3", clusterB + "=7"}, list(providerPath))
 		assert.Equal(t, []string{clusterD + "=11"}, list(provider2Path))
+
+		// team-b binds provider's widgets already: binding provider2's too is a clash, reported, and changes nothing.
+		s.Kubectl(teamB).WithStdin(bindingYAML("widgets-2", provider2Path)).MustRun(t, "create", "-f", "-")
+		s.Kubectl(teamB).MustRun(t, "wait", "--for=condition=NamesAccepted=False", "apibinding/widgets-2", "--timeout=30s")
+		assert.Contains(t, s.Kubectl(teamB).MustRun(t, "get", "apibinding", "widgets-2", "-o", `jsonpath={.status.conditions[?(@.type=="NamesAccepted")].message}`),
+			`widgets.example.com is already bound by APIBinding "widgets"`)
+		assert.Equal(t, "7", bob.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.spec.size}"))
+		assert.ElementsMatch(t, []string{clusterA + "=3", clusterB + "=7"}, list(providerPath), "team-b still serves provider's widgets")
 	})
 
 	t.Run("a clash with a local CRD is reported, and nothing is overwritten", func(t *testing.T) {

@@ -5,7 +5,9 @@ package apibinding
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -15,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
+	"k8s.io/klog/v2"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
@@ -71,6 +74,9 @@ type Controller struct {
 	queue    workqueue.TypedRateLimitingInterface[item]
 	reserved map[string]bool
 
+	// servedSynced is set once every workspace's bindings have been decided after the start.
+	servedSynced atomic.Bool
+
 	mu sync.Mutex
 	// consumers maps an export ("<cluster>|<name>") to the workspaces that bind it.
 	consumers map[string]map[logicalcluster.Name]bool
@@ -119,6 +125,12 @@ func NewController(config Config) (*Controller, error) {
 		}
 	})
 	c.bindings.OnChange(func(cluster logicalcluster.Name, _ string) { c.queue.Add(item{cluster: cluster}) })
+	// A CRD created or deleted may clash with a binding, or end a clash.
+	config.CRDs.Watch(func(cluster logicalcluster.Name) {
+		if len(c.bindings.List(cluster)) > 0 {
+			c.queue.Add(item{cluster: cluster})
+		}
+	})
 	return c, nil
 }
 
@@ -126,6 +138,10 @@ func NewController(config Config) (*Controller, error) {
 func (c *Controller) HasSynced() bool {
 	return c.exports.HasSynced() && c.schemas.HasSynced() && c.bindings.HasSynced()
 }
+
+// ServedSynced reports whether every workspace's bound resources are known to the server: until then a bound
+// resource may look missing to discovery.
+func (c *Controller) ServedSynced() bool { return c.servedSynced.Load() }
 
 // Run feeds the stores and processes items with the given number of workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
@@ -141,6 +157,14 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	if !cache.WaitForCacheSync(ctx.Done(), c.HasSynced, c.config.CRDs.HasSynced) {
 		return
 	}
+	// Decide every workspace once before serving is called synced; what fails here is retried by the queue,
+	// where the stores' first lists put every workspace already.
+	for _, cluster := range c.bindings.Clusters() {
+		if err := c.reconcileBindings(ctx, cluster); err != nil && !errors.Is(err, errRequeue) {
+			klog.FromContext(ctx).Info("Deciding bindings at start failed, will retry", "workspace", cluster, "err", err)
+		}
+	}
+	c.servedSynced.Store(true)
 	workloop.Run(ctx, c.queue, workers, "apibindings", func(ctx context.Context, it item) error {
 		if it.export {
 			return c.reconcileExport(ctx, it.cluster, it.name)

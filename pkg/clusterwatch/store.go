@@ -48,6 +48,17 @@ func (s *Store[T]) List(cluster logicalcluster.Name) []T {
 	return out
 }
 
+// Clusters returns the workspaces that have objects, in no particular order.
+func (s *Store[T]) Clusters() []logicalcluster.Name {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]logicalcluster.Name, 0, len(s.byCluster))
+	for cluster := range s.byCluster {
+		out = append(out, cluster)
+	}
+	return out
+}
+
 // Get returns the object stored under "[namespace/]name" in a workspace.
 func (s *Store[T]) Get(cluster logicalcluster.Name, key string) (T, bool) {
 	s.mu.RLock()

@@ -170,7 +170,7 @@ func Run(ctx context.Context, o *Options) error {
 			return t, tenancyClient.Get().AbsPath("/clusters/" + string(cluster) + "/apis/tenancy.gantry.dev/v1alpha1/workspacetypes/" + name).Do(ctx).Into(t)
 		},
 	}
-	servingSynced := func() bool { return index.HasSynced() && crdIndex.HasSynced() }
+	servingSynced := func() bool { return index.HasSynced() && crdIndex.HasSynced() && bindingController.ServedSynced() }
 	namespaceController := namespace.NewController(namespaces, config.LoopbackClientConfig, servingSynced)
 	collector := garbagecollector.New(garbagecollector.Config{Etcd: etcdClient, Prefix: getter.Storage.Prefix + "/",
 		Deserializer: registry.Codecs.UniversalDeserializer(), Loopback: config.LoopbackClientConfig, ServingSynced: servingSynced})
@@ -199,7 +199,7 @@ func Run(ctx context.Context, o *Options) error {
 	if err := server.AddReadyzChecks(syncedCheck("workspace-index", index.HasSynced), syncedCheck("crd-index", crdIndex.HasSynced),
 		syncedCheck("rbac-index", rbacIndex.HasSynced), syncedCheck("namespace-index", namespaces.HasSynced),
 		syncedCheck("serviceaccount-index", tokens.Accounts.HasSynced), syncedCheck("workspacetype-index", types.Types.HasSynced),
-		syncedCheck("garbage-collector", collector.HasSynced), syncedCheck("apibinding-index", bindingController.HasSynced)); err != nil {
+		syncedCheck("garbage-collector", collector.HasSynced), syncedCheck("apibindings", bindingController.ServedSynced)); err != nil {
 		return err
 	}
 	server.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {

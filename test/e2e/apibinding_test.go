@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -167,6 +168,13 @@ func TestAPIBindings(t *testing.T) {
 			"widgets.example.com is already defined by a CustomResourceDefinition in this workspace")
 		assert.Equal(t, "Binding", c.MustRun(t, "get", "apibinding", "widgets", "-o", "jsonpath={.status.phase}"))
 		assert.Equal(t, "widget.example.com/local\n", c.MustRun(t, "get", "widgets", "-o", "name"), "the local CRD still serves")
+		// Once the CRD is gone, nothing clashes any more: the binding applies.
+		c.MustRun(t, "delete", "crd", "widgets.example.com")
+		c.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+		require.Eventually(t, func() bool {
+			out, _, err := c.Run("get", "widgets", "-o", "name")
+			return err == nil && out == ""
+		}, 20*time.Second, 100*time.Millisecond, "team-c now serves the bound widgets, empty")
 
 		// The other way round: a CRD created after the binding is the one refused.
 		bob.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
@@ -227,6 +235,8 @@ func TestGantryPlugin(t *testing.T) {
 	assert.Contains(t, out, "apibinding.apis.gantry.dev/widgets bound: widgets.example.com")
 	alice.WithStdin(widget("w", "{size: 3}")).MustRun(t, "create", "-f", "-")
 	assert.Regexp(t, `w\s+3`, alice.MustRun(t, "get", "widgets"), "the CRD's printer columns came along")
+	alice.MustRun(t, "scale", "widget", "w", "--replicas=3")
+	assert.Equal(t, "3", alice.MustRun(t, "get", "widget", "w", "-o", "jsonpath={.spec.replicas}"), "and the scale subresource")
 
 	_, errOut, err := alice.Run("gantry", "bind", "apiexport", providerPath+":widgets")
 	require.Error(t, err)
@@ -245,4 +255,9 @@ func TestGantryPlugin(t *testing.T) {
 	_, errOut, err = c.WithStdin("kind: ConfigMap\n").Run("gantry", "schema", "from-crd", "-")
 	require.Error(t, err)
 	assert.Contains(t, errOut, "not a CustomResourceDefinition")
+
+	// After a restart, bound resources are served as soon as the server is ready.
+	s.Stop(syscall.SIGTERM)
+	s.Restart()
+	assert.Equal(t, "3", alice.MustRun(t, "get", "widget", "w", "-o", "jsonpath={.spec.replicas}"))
 }

@@ -6,9 +6,11 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
@@ -20,10 +22,11 @@ type Resolver interface {
 	Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool)
 }
 
-// APIBindings requires, for creating an APIBinding, the verb "bind" on the APIExport it names, in the export's
-// workspace. A workspace that does not exist gets the same refusal as one where the user may not bind.
+// APIBindings requires the verb "bind" on an APIExport, in the export's workspace, to create an APIBinding of it
+// and to write a WorkspaceType that binds it into new workspaces. A workspace that does not exist gets the same
+// refusal as one where the user may not bind.
 type APIBindings struct {
-	// Workspaces resolves the binding's export path.
+	// Workspaces resolves export paths.
 	Workspaces Resolver
 	// Authorizer decides the check; it reads the workspace from the context.
 	Authorizer authorizer.Authorizer
@@ -31,44 +34,65 @@ type APIBindings struct {
 
 var _ admission.ValidationInterface = &APIBindings{}
 
-// Handles implements admission.Interface: only creations.
-func (b *APIBindings) Handles(op admission.Operation) bool { return op == admission.Create }
+// Handles implements admission.Interface: creations and updates.
+func (b *APIBindings) Handles(op admission.Operation) bool {
+	return op == admission.Create || op == admission.Update
+}
 
 // Validate implements admission.ValidationInterface.
 func (b *APIBindings) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
-	if a.GetResource().GroupResource() != apisv1alpha1.Resource("apibindings") || a.GetSubresource() != "" {
+	if a.GetSubresource() != "" {
 		return nil
-	}
-	binding, ok := a.GetObject().(*apisv1alpha1.APIBinding)
-	if !ok || binding.Spec.Reference.Export == nil {
-		return nil // validation has refused it already
 	}
 	cluster, ok := logicalcluster.From(ctx)
 	if !ok || cluster == logicalcluster.Wildcard {
 		return nil
 	}
-	ref := binding.Spec.Reference.Export
-	where := ref.Path
+	switch obj := a.GetObject().(type) {
+	case *apisv1alpha1.APIBinding:
+		if a.GetOperation() != admission.Create || obj.Spec.Reference.Export == nil {
+			return nil // the reference is immutable; validation has refused a missing one
+		}
+		ref := obj.Spec.Reference.Export
+		return b.check(ctx, a, cluster, ref.Path, ref.Name)
+	case *tenancyv1alpha1.WorkspaceType:
+		for _, ref := range obj.Spec.DefaultAPIBindings {
+			if err := b.check(ctx, a, cluster, ref.Path, ref.Export); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// check refuses unless the user may bind export name of the workspace at path (empty: cluster).
+func (b *APIBindings) check(ctx context.Context, a admission.Attributes, cluster logicalcluster.Name, path, name string) error {
+	where := path
 	exportCluster, found := cluster, true
-	if ref.Path != "" {
-		exportCluster, found = b.Workspaces.Resolve(logicalcluster.Reference{Path: logicalcluster.Path(ref.Path)})
+	if path != "" {
+		exportCluster, found = b.Workspaces.Resolve(logicalcluster.Reference{Path: logicalcluster.Path(path)})
 	} else {
 		where = "this workspace"
 	}
 	if found {
-		decision, _, err := b.Authorizer.Authorize(logicalcluster.WithCluster(ctx, exportCluster), authorizer.AttributesRecord{
-			User: a.GetUserInfo(), Verb: BindVerb, ResourceRequest: true,
-			APIGroup: apisv1alpha1.GroupName, APIVersion: apisv1alpha1.SchemeGroupVersion.Version,
-			Resource: "apiexports", Name: ref.Name,
-		})
+		allowed, err := b.mayBind(ctx, a.GetUserInfo(), exportCluster, name)
 		if err != nil {
 			return apierrors.NewInternalError(err)
 		}
-		if decision == authorizer.DecisionAllow {
+		if allowed {
 			return nil
 		}
 	}
 	return apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(), fmt.Errorf(
 		"user %q may not bind APIExport %q of %s: it needs the verb %q on apiexports %q there",
-		a.GetUserInfo().GetName(), ref.Name, where, BindVerb, ref.Name))
+		a.GetUserInfo().GetName(), name, where, BindVerb, name))
+}
+
+func (b *APIBindings) mayBind(ctx context.Context, u user.Info, exportCluster logicalcluster.Name, name string) (bool, error) {
+	decision, _, err := b.Authorizer.Authorize(logicalcluster.WithCluster(ctx, exportCluster), authorizer.AttributesRecord{
+		User: u, Verb: BindVerb, ResourceRequest: true,
+		APIGroup: apisv1alpha1.GroupName, APIVersion: apisv1alpha1.SchemeGroupVersion.Version,
+		Resource: "apiexports", Name: name,
+	})
+	return decision == authorizer.DecisionAllow, err
 }

@@ -124,6 +124,15 @@ func validateWorkspaceType(obj, _ runtime.Object) field.ErrorList {
 			errs = append(errs, field.Invalid(spec.Child("allowedChildTypes").Index(i), name, "root is the type of the root workspace alone"))
 		}
 	}
+	for i, ref := range t.Spec.DefaultAPIBindings {
+		p := spec.Child("defaultAPIBindings").Index(i)
+		if _, err := logicalcluster.ParsePath(ref.Path); err != nil {
+			errs = append(errs, field.Invalid(p.Child("path"), ref.Path, err.Error()))
+		}
+		for _, msg := range apimachineryvalidation.NameIsDNSSubdomain(ref.Export, false) {
+			errs = append(errs, field.Invalid(p.Child("export"), ref.Export, msg))
+		}
+	}
 	switch {
 	case t.Spec.NoChildren && len(t.Spec.AllowedChildTypes) > 0:
 		errs = append(errs, field.Invalid(spec.Child("noChildren"), true, "must not be set together with allowedChildTypes"))

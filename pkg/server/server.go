@@ -146,10 +146,6 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	// Custom resources go first: finding them needs the workspace's CRDs, which the second eraser removes.
 	eraser := workspace.Erasers{crServer, &clusterstore.Eraser{Client: etcdClient, Getter: getter}}
-	controller, err := workspace.NewController(config.LoopbackClientConfig, index, eraser, externalURL)
-	if err != nil {
-		return err
-	}
 	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		inner := routing.WithUnknownWorkspace(crServer.Wrap(apiHandler), registry.Codecs)
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), index, registry.Codecs)
@@ -171,6 +167,17 @@ func Run(ctx context.Context, o *Options) error {
 		},
 	}
 	servingSynced := func() bool { return index.HasSynced() && crdIndex.HasSynced() && bindingController.ServedSynced() }
+	controller, err := workspace.NewController(config.LoopbackClientConfig, index, eraser, externalURL,
+		func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.APIExportReference, error) {
+			def, err := types.Resolve(ctx, parent, typeName)
+			if err != nil {
+				return nil, err
+			}
+			return def.Spec.DefaultAPIBindings, nil
+		})
+	if err != nil {
+		return err
+	}
 	namespaceController := namespace.NewController(namespaces, config.LoopbackClientConfig, servingSynced)
 	collector := garbagecollector.New(garbagecollector.Config{Etcd: etcdClient, Prefix: getter.Storage.Prefix + "/",
 		Deserializer: registry.Codecs.UniversalDeserializer(), Loopback: config.LoopbackClientConfig, ServingSynced: servingSynced})

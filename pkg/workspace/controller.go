@@ -33,15 +33,20 @@ type Controller struct {
 	client      rest.Interface
 	eraser      Eraser
 	externalURL string
+	bindings    DefaultBindings
 	queue       workqueue.TypedRateLimitingInterface[string]
 }
 
 // errRequeue asks for the key to be processed again soon, without logging an error.
 var errRequeue = workloop.Again(200 * time.Millisecond)
 
+// DefaultBindings returns the APIExports a new workspace of a type, created in parent, gets bound.
+type DefaultBindings func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.APIExportReference, error)
+
 // NewController returns a controller that talks to the server through loopback (a privileged config without a
-// /clusters prefix) and feeds index. externalURL is the https://host:port users reach the server at.
-func NewController(loopback *rest.Config, index *Index, eraser Eraser, externalURL string) (*Controller, error) {
+// /clusters prefix) and feeds index. externalURL is the https://host:port users reach the server at; bindings,
+// when not nil, says which APIs a new workspace gets bound.
+func NewController(loopback *rest.Config, index *Index, eraser Eraser, externalURL string, bindings DefaultBindings) (*Controller, error) {
 	client, err := clusterwatch.LoopbackClient(loopback, tenancyv1alpha1.SchemeGroupVersion, registry.Codecs)
 	if err != nil {
 		return nil, err
@@ -51,6 +56,7 @@ func NewController(loopback *rest.Config, index *Index, eraser Eraser, externalU
 		client:      client,
 		eraser:      eraser,
 		externalURL: externalURL,
+		bindings:    bindings,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "workspaces"}),
 	}

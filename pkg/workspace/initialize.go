@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
@@ -25,6 +26,9 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 		return err
 	}
 	if err := c.bindOwner(ctx, cluster, ws.Annotations[registry.OwnerAnnotation]); err != nil {
+		return err
+	}
+	if err := c.bindDefaultAPIs(ctx, key, ws); err != nil {
 		return err
 	}
 	path, ok := c.index.Path(cluster)
@@ -51,6 +55,31 @@ func (c *Controller) bindOwner(ctx context.Context, cluster logicalcluster.Name,
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: owner}},
 	})
+}
+
+// bindDefaultAPIs creates the APIBindings the workspace's type asks for, each named after its export. The type's
+// writer was checked for the verb "bind" on them; the bindings then settle like any other (see their status).
+func (c *Controller) bindDefaultAPIs(ctx context.Context, key string, ws *tenancyv1alpha1.Workspace) error {
+	if c.bindings == nil || ws.Spec.Type == "" {
+		return nil
+	}
+	parent, _ := SplitKey(key)
+	refs, err := c.bindings(ctx, parent, ws.Spec.Type)
+	if err != nil {
+		return fmt.Errorf("the type %q of workspace %s: %w", ws.Spec.Type, ws.Name, err)
+	}
+	for _, ref := range refs {
+		binding := &apisv1alpha1.APIBinding{
+			TypeMeta:   metav1.TypeMeta{APIVersion: apisv1alpha1.SchemeGroupVersion.String(), Kind: "APIBinding"},
+			ObjectMeta: metav1.ObjectMeta{Name: ref.Export},
+			Spec: apisv1alpha1.APIBindingSpec{Reference: apisv1alpha1.BindingReference{
+				Export: &apisv1alpha1.ExportBindingReference{Path: ref.Path, Name: ref.Export}}},
+		}
+		if err := c.create(ctx, "/clusters/"+ws.Spec.Cluster+"/apis/apis.gantry.dev/v1alpha1/apibindings", binding); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // create posts obj to path, accepting that it exists already.

@@ -261,3 +261,26 @@ func TestGantryPlugin(t *testing.T) {
 	s.Restart()
 	assert.Equal(t, "3", alice.MustRun(t, "get", "widget", "w", "-o", "jsonpath={.spec.replicas}"))
 }
+
+func TestWorkspaceTypeBindsAPIs(t *testing.T) {
+	s, _ := startWithUsers(t)
+	providerPath, _ := s.CreateWorkspace(t, "root", "provider")
+	orgPath, _ := s.CreateWorkspace(t, "root", "org")
+	s.Kubectl(providerPath).WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+mayBind("alice")).MustRun(t, "create", "-f", "-")
+	s.Kubectl(orgPath).MustRun(t, "create", "clusterrolebinding", "org-admins", "--clusterrole=admin", "--user=alice", "--user=bob")
+	teamType := func(name string) string {
+		return "apiVersion: tenancy.gantry.dev/v1alpha1\nkind: WorkspaceType\nmetadata: {name: " + name + "}\nspec:\n" +
+			"  defaultAPIBindings:\n  - {path: '" + providerPath + "', export: widgets}\n"
+	}
+
+	_, errOut, err := s.KubectlAs(t, orgPath, bobToken).WithStdin(teamType("team")).Run("create", "-f", "-")
+	require.Error(t, err, "bob may not bind the export, so he may not make a type that binds it")
+	assert.Contains(t, errOut, `user "bob" may not bind APIExport "widgets" of root:provider`)
+
+	s.KubectlAs(t, orgPath, aliceToken).WithStdin(teamType("team")).MustRun(t, "create", "-f", "-")
+	s.UserShell(t, orgPath, aliceToken).MustRun(t, "create", "workspace", "ml")
+	ml := s.KubectlAs(t, orgPath+":ml", aliceToken)
+	ml.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+	ml.WithStdin(widget("w", "{size: 1}")).MustRun(t, "create", "-f", "-")
+	assert.Equal(t, "widget.example.com/w\n", ml.MustRun(t, "get", "widgets", "-o", "name"))
+}

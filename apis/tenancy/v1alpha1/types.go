@@ -102,6 +102,19 @@ type WorkspaceTypeSpec struct {
 	// NoChildren forbids child workspaces altogether.
 	// +optional
 	NoChildren bool `json:"noChildren,omitempty"`
+	// DefaultAPIBindings are the APIExports bound in every new workspace of this type, each by an APIBinding named
+	// after the export. Whoever writes the type needs the verb "bind" on each of them.
+	// +optional
+	// +listType=atomic
+	DefaultAPIBindings []APIExportReference `json:"defaultAPIBindings,omitempty"`
+}
+
+// APIExportReference names an APIExport by the path of its workspace and its name.
+type APIExportReference struct {
+	// Path is the workspace of the export, such as root:providers:ml.
+	Path string `json:"path"`
+	// Export is the APIExport's name.
+	Export string `json:"export"`
 }
 
 // +k8s:deepcopy-gen:interfaces=k8s.io/apimachinery/pkg/runtime.Object

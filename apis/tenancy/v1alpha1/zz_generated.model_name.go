@@ -22,6 +22,11 @@ limitations under the License.
 package v1alpha1
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in APIExportReference) OpenAPIModelName() string {
+	return "dev.gantry.tenancy.v1alpha1.APIExportReference"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in Workspace) OpenAPIModelName() string {
 	return "dev.gantry.tenancy.v1alpha1.Workspace"
 }

@@ -60,6 +60,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.BoundSchema{}.OpenAPIModelName():                              schema_gantry_apis_apis_v1alpha1_BoundSchema(ref),
 		v1alpha1.ExportBindingReference{}.OpenAPIModelName():                   schema_gantry_apis_apis_v1alpha1_ExportBindingReference(ref),
 		v1alpha1.Identity{}.OpenAPIModelName():                                 schema_gantry_apis_apis_v1alpha1_Identity(ref),
+		tenancyv1alpha1.APIExportReference{}.OpenAPIModelName():                schema_gantry_apis_tenancy_v1alpha1_APIExportReference(ref),
 		tenancyv1alpha1.Workspace{}.OpenAPIModelName():                         schema_gantry_apis_tenancy_v1alpha1_Workspace(ref),
 		tenancyv1alpha1.WorkspaceList{}.OpenAPIModelName():                     schema_gantry_apis_tenancy_v1alpha1_WorkspaceList(ref),
 		tenancyv1alpha1.WorkspaceSpec{}.OpenAPIModelName():                     schema_gantry_apis_tenancy_v1alpha1_WorkspaceSpec(ref),
@@ -1247,6 +1248,36 @@ func schema_gantry_apis_apis_v1alpha1_Identity(ref common.ReferenceCallback) com
 	}
 }
 
+func schema_gantry_apis_tenancy_v1alpha1_APIExportReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "APIExportReference names an APIExport by the path of its workspace and its name.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Path is the workspace of the export, such as root:providers:ml.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"export": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Export is the APIExport's name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"path", "export"},
+			},
+		},
+	}
+}
+
 func schema_gantry_apis_tenancy_v1alpha1_Workspace(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -1553,9 +1584,29 @@ func schema_gantry_apis_tenancy_v1alpha1_WorkspaceTypeSpec(ref common.ReferenceC
 							Format:      "",
 						},
 					},
+					"defaultAPIBindings": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "DefaultAPIBindings are the APIExports bound in every new workspace of this type, each by an APIBinding named after the export. Whoever writes the type needs the verb \"bind\" on each of them.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(tenancyv1alpha1.APIExportReference{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
 			},
 		},
+		Dependencies: []string{
+			tenancyv1alpha1.APIExportReference{}.OpenAPIModelName()},
 	}
 }
 

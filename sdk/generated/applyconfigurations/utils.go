@@ -58,6 +58,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apisv1alpha1.IdentityApplyConfiguration{}
 
 		// Group=tenancy.gantry.dev, Version=v1alpha1
+	case tenancyv1alpha1.SchemeGroupVersion.WithKind("APIExportReference"):
+		return &applyconfigurationstenancyv1alpha1.APIExportReferenceApplyConfiguration{}
 	case tenancyv1alpha1.SchemeGroupVersion.WithKind("Workspace"):
 		return &applyconfigurationstenancyv1alpha1.WorkspaceApplyConfiguration{}
 	case tenancyv1alpha1.SchemeGroupVersion.WithKind("WorkspaceSpec"):

@@ -30,6 +30,9 @@ type WorkspaceTypeSpecApplyConfiguration struct {
 	AllowedChildTypes []string `json:"allowedChildTypes,omitempty"`
 	// NoChildren forbids child workspaces altogether.
 	NoChildren *bool `json:"noChildren,omitempty"`
+	// DefaultAPIBindings are the APIExports bound in every new workspace of this type, each by an APIBinding named
+	// after the export. Whoever writes the type needs the verb "bind" on each of them.
+	DefaultAPIBindings []APIExportReferenceApplyConfiguration `json:"defaultAPIBindings,omitempty"`
 }
 
 // WorkspaceTypeSpecApplyConfiguration constructs a declarative configuration of the WorkspaceTypeSpec type for use with
@@ -61,5 +64,18 @@ func (b *WorkspaceTypeSpecApplyConfiguration) WithAllowedChildTypes(values ...st
 // If called multiple times, the NoChildren field is set to the value of the last call.
 func (b *WorkspaceTypeSpecApplyConfiguration) WithNoChildren(value bool) *WorkspaceTypeSpecApplyConfiguration {
 	b.NoChildren = &value
+	return b
+}
+
+// WithDefaultAPIBindings adds the given value to the DefaultAPIBindings field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the DefaultAPIBindings field.
+func (b *WorkspaceTypeSpecApplyConfiguration) WithDefaultAPIBindings(values ...*APIExportReferenceApplyConfiguration) *WorkspaceTypeSpecApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithDefaultAPIBindings")
+		}
+		b.DefaultAPIBindings = append(b.DefaultAPIBindings, *values[i])
+	}
 	return b
 }

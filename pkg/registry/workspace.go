@@ -110,7 +110,7 @@ func WorkspaceTypes(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersi
 	if err != nil {
 		return nil, err
 	}
-	return map[schema.GroupVersionResource]rest.Storage{gvr: store}, nil
+	return map[schema.GroupVersionResource]rest.Storage{gvr: &workspaceTypesREST{typedStore: store}}, nil
 }
 
 func validateWorkspaceType(obj, _ runtime.Object) field.ErrorList {

@@ -31,6 +31,15 @@ func TestWorkspaceTypes(t *testing.T) {
 	admin(teamB).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=bob")
 
 	t.Run("children get their parent's default child type", func(t *testing.T) {
+		builtins := admin("root").MustRun(t, "get", "workspacetypes")
+		for _, row := range []string{`organization\s+team\s+team,universal`, `root\s+organization\s+organization,universal`,
+			`team\s+universal\s+universal`, `universal\s+universal\s+\*`} {
+			assert.Regexp(t, row, builtins, "root shows the built-in types")
+		}
+		assert.Equal(t, "universal", admin("root").MustRun(t, "get", "workspacetype", "team", "-o", "jsonpath={.spec.defaultChildType}"))
+		_, _, err := admin(orgPath).Run("get", "workspacetype", "team")
+		assert.Error(t, err, "other workspaces list only their own types")
+
 		assert.Equal(t, "organization", admin("root").MustRun(t, "get", "workspace", "org", "-o", "jsonpath={.spec.type}"))
 		assert.Equal(t, "team", admin(orgPath).MustRun(t, "get", "workspace", "team-a", "-o", "jsonpath={.spec.type}"))
 		out := admin(orgPath).MustRun(t, "get", "workspaces")

@@ -3,7 +3,8 @@
 // collector does for one cluster.
 //
 // It follows one etcd watch over every stored object instead of an informer per resource and workspace, so custom
-// resources are covered and a workspace adds no watch. It keeps in memory only the objects that have owners.
+// resources are covered and a workspace adds no watch. It keeps in memory the objects that have owners and the
+// identity (workspace and UID) of the others.
 package garbagecollector
 
 import (
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -31,8 +31,6 @@ type Config struct {
 	Etcd *clientv3.Client
 	// Prefix is the storage prefix of every object, "/registry/".
 	Prefix string
-	// Deserializer decodes the protobuf-encoded built-in kinds.
-	Deserializer runtime.Decoder
 	// Loopback is a privileged config without a /clusters prefix; the collector acts through the API with it.
 	Loopback *rest.Config
 	// ServingSynced reports whether the server knows every workspace and custom resource: until then a 404 may mean
@@ -59,7 +57,7 @@ const maxClients = 256
 func New(config Config) *Collector {
 	return &Collector{
 		config:  config,
-		decoder: decoder{Deserializer: config.Deserializer},
+		decoder: decoder{},
 		graph:   newGraph(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[uidKey](),
 			workqueue.TypedRateLimitingQueueConfig[uidKey]{Name: "garbagecollector"}),
@@ -106,7 +104,6 @@ func (c *Collector) Run(ctx context.Context, workers int) {
 func (c *Collector) scan(ctx context.Context) (int64, error) {
 	const page = 500
 	fresh := newGraph()
-	exists := map[uidKey]bool{}
 	var queued []uidKey
 	end := clientv3.GetPrefixRangeEnd(c.config.Prefix)
 	from, rev := c.config.Prefix, int64(0)
@@ -127,17 +124,16 @@ func (c *Collector) scan(ctx context.Context) (int64, error) {
 			if err != nil {
 				continue // not an object (or not one the collector can read): nothing to collect
 			}
-			exists[keyOf(o)] = true
-			queued = append(queued, fresh.observe(o)...)
+			queued = append(queued, fresh.observe(o, false, time.Now())...)
 		}
 		if !resp.More || len(resp.Kvs) == 0 {
 			break
 		}
 		from = string(resp.Kvs[len(resp.Kvs)-1].Key) + "\x00"
 	}
-	queued = append(queued, fresh.missingOwners(exists, time.Now())...)
+	queued = append(queued, fresh.missingOwners(time.Now())...)
 	c.graph.mu.Lock()
-	c.graph.nodes, c.graph.dependents, c.graph.waiting, c.graph.gone = fresh.nodes, fresh.dependents, fresh.waiting, fresh.gone
+	c.graph.exists, c.graph.nodes, c.graph.dependents, c.graph.waiting, c.graph.gone = fresh.exists, fresh.nodes, fresh.dependents, fresh.waiting, fresh.gone
 	c.graph.mu.Unlock()
 	for _, k := range queued {
 		c.queue.Add(k)
@@ -167,7 +163,7 @@ func (c *Collector) follow(ctx context.Context, rev int64) error {
 				if err != nil {
 					continue
 				}
-				queued = c.graph.observe(o)
+				queued = c.graph.observe(o, true, time.Now())
 			}
 			for _, k := range queued {
 				c.queue.Add(k)

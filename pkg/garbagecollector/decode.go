@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -35,11 +34,10 @@ type object struct {
 // protobufPrefix starts every protobuf-encoded Kubernetes object.
 var protobufPrefix = []byte("k8s\x00")
 
-// decoder turns etcd values into objects. Protobuf values (the Kubernetes built-ins) need Deserializer, which
-// knows their kinds; JSON values (Gantry's kinds, custom resources) are read as metadata alone.
-type decoder struct {
-	Deserializer runtime.Decoder
-}
+// decoder turns etcd values into objects, reading metadata alone: from JSON (Gantry's kinds, custom resources)
+// and from protobuf (the Kubernetes built-ins and CRDs), where every kind's message has its ObjectMeta as field 1,
+// so no scheme is needed.
+type decoder struct{}
 
 // decode reads the object stored under key. The key gives the group and resource
 // (/registry/<group|core>/<resource>/...); the value gives the version, the workspace and the metadata.
@@ -57,14 +55,16 @@ func (d decoder) decode(key string, value []byte) (*object, error) {
 		m        metav1.Object
 	)
 	if bytes.HasPrefix(value, protobufPrefix) {
-		obj, gvk, err := d.Deserializer.Decode(value, nil, nil)
-		if err != nil {
+		envelope := &runtime.Unknown{}
+		if err := envelope.Unmarshal(value[len(protobufPrefix):]); err != nil {
 			return nil, fmt.Errorf("decoding %s: %w", key, err)
 		}
-		if m, err = meta.Accessor(obj); err != nil {
-			return nil, err
+		partial := &metav1.PartialObjectMetadata{}
+		if err := partial.Unmarshal(envelope.Raw); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", key, err)
 		}
-		typeMeta.APIVersion, typeMeta.Kind = gvk.GroupVersion().String(), gvk.Kind
+		typeMeta.APIVersion, typeMeta.Kind = envelope.APIVersion, envelope.Kind
+		m = partial
 	} else {
 		partial := &metav1.PartialObjectMetadata{}
 		if err := json.Unmarshal(value, partial); err != nil {

@@ -37,10 +37,12 @@ type goneOwner struct {
 	known     bool
 }
 
-// graph holds the ownership edges of every workspace: only objects that have owners, the owners being deleted
-// with an orphan or foreground finalizer, and recently deleted objects. An object without owners costs nothing.
+// graph holds the ownership edges of every workspace: the objects that have owners, the owners being deleted
+// with an orphan or foreground finalizer, recently deleted objects, and the key of every stored object (so that
+// a dependent naming an owner that does not exist is noticed at once).
 type graph struct {
 	mu         sync.Mutex
+	exists     map[uidKey]struct{}
 	nodes      map[uidKey]*object
 	dependents map[uidKey]map[uidKey]*object
 	waiting    map[uidKey]*object
@@ -49,7 +51,7 @@ type graph struct {
 }
 
 func newGraph() *graph {
-	return &graph{nodes: map[uidKey]*object{}, dependents: map[uidKey]map[uidKey]*object{},
+	return &graph{exists: map[uidKey]struct{}{}, nodes: map[uidKey]*object{}, dependents: map[uidKey]map[uidKey]*object{},
 		waiting: map[uidKey]*object{}, gone: map[uidKey]goneOwner{}}
 }
 
@@ -59,11 +61,14 @@ func waitsForCollector(o *object) bool {
 		(slices.Contains(o.Finalizers, metav1.FinalizerOrphanDependents) || slices.Contains(o.Finalizers, metav1.FinalizerDeleteDependents))
 }
 
-// observe records a created or updated object and returns the owners to look at again.
-func (g *graph) observe(o *object) []uidKey {
+// observe records a created or updated object and returns the owners to look at again. With checkOwners, an
+// owner that does not exist is marked gone: the watch delivers changes in order, so an owner that exists was seen
+// before any dependent naming it. (While the first read is under way, in key order, that does not hold.)
+func (g *graph) observe(o *object, checkOwners bool, now time.Time) []uidKey {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	k := keyOf(o)
+	g.exists[k] = struct{}{}
 	var touched []uidKey
 	if old := g.nodes[k]; old != nil {
 		touched = g.unlinkLocked(old)
@@ -81,6 +86,11 @@ func (g *graph) observe(o *object) []uidKey {
 	}
 	var out []uidKey
 	for _, owner := range touched {
+		if _, ok := g.exists[owner]; !ok && checkOwners {
+			if _, ok := g.gone[owner]; !ok {
+				g.gone[owner] = goneOwner{at: now}
+			}
+		}
 		if _, ok := g.waiting[owner]; ok {
 			out = append(out, owner)
 		} else if _, ok := g.gone[owner]; ok {
@@ -112,6 +122,7 @@ func (g *graph) forget(o *object, now time.Time) []uidKey {
 		delete(g.nodes, k)
 	}
 	delete(g.waiting, k)
+	delete(g.exists, k)
 	g.gone[k] = goneOwner{at: now, namespace: o.Namespace, known: true}
 	if len(g.dependents[k]) > 0 {
 		out = append(out, k)
@@ -146,13 +157,14 @@ func (g *graph) unlinkLocked(o *object) []uidKey {
 	return owners
 }
 
-// missingOwners marks as gone every owner not in exists (the UIDs of every stored object) and returns them.
-func (g *graph) missingOwners(exists map[uidKey]bool, now time.Time) []uidKey {
+// missingOwners marks as gone every owner that does not exist, once every stored object has been observed, and
+// returns them.
+func (g *graph) missingOwners(now time.Time) []uidKey {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	var out []uidKey
 	for owner := range g.dependents {
-		if !exists[owner] {
+		if _, ok := g.exists[owner]; !ok {
 			g.gone[owner] = goneOwner{at: now}
 			out = append(out, owner)
 		}

@@ -24,10 +24,10 @@ func obj(cluster, ns, name, uid string, owners ...string) *object {
 func TestGraphMatchesOwnersWithinOneWorkspace(t *testing.T) {
 	g := newGraph()
 	now := time.Now()
-	assert.Empty(t, g.observe(obj("a", "default", "owner", "u1")), "objects without owners are not kept")
+	assert.Empty(t, g.observe(obj("a", "default", "owner", "u1"), true, now), "objects without owners are not kept")
 	assert.Empty(t, g.nodes)
-	g.observe(obj("a", "default", "child", "u2", "u1"))
-	g.observe(obj("b", "default", "child", "u3", "u1")) // names a's UID from b
+	g.observe(obj("a", "default", "child", "u2", "u1"), true, now)
+	g.observe(obj("b", "default", "child", "u3", "u1"), true, now) // names a's UID from b
 
 	queued := g.forget(obj("a", "default", "owner", "u1"), now)
 	assert.Equal(t, []uidKey{{"a", "u1"}}, queued)
@@ -42,16 +42,16 @@ func TestGraphQueuesOwnersThatWaitOrAreGone(t *testing.T) {
 	g := newGraph()
 	now := time.Now()
 	g.forget(obj("a", "default", "owner", "u1"), now)
-	assert.Equal(t, []uidKey{{"a", "u1"}}, g.observe(obj("a", "default", "late", "u2", "u1")), "a dependent of a just-deleted owner")
+	assert.Equal(t, []uidKey{{"a", "u1"}}, g.observe(obj("a", "default", "late", "u2", "u1"), true, now), "a dependent of a just-deleted owner")
 
 	deleting := obj("a", "default", "fg", "u3")
 	ts := metav1.NewTime(now)
 	deleting.DeletionTimestamp, deleting.Finalizers = &ts, []string{metav1.FinalizerDeleteDependents}
-	assert.Equal(t, []uidKey{{"a", "u3"}}, g.observe(deleting))
-	g.observe(obj("a", "default", "fg-child", "u4", "u3"))
+	assert.Equal(t, []uidKey{{"a", "u3"}}, g.observe(deleting, true, now))
+	g.observe(obj("a", "default", "fg-child", "u4", "u3"), true, now)
 	assert.Equal(t, []uidKey{{"a", "u3"}}, g.forget(obj("a", "default", "fg-child", "u4", "u3"), now), "the waiting owner hears its dependent went")
 
-	missing := g.missingOwners(map[uidKey]bool{{"a", "u2"}: true}, now)
+	missing := g.missingOwners(now)
 	assert.ElementsMatch(t, []uidKey{{"a", "u1"}}, missing)
 
 	later := now.Add(goneFor + pruneGap + time.Second)

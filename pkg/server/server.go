@@ -180,7 +180,7 @@ func Run(ctx context.Context, o *Options) error {
 	}
 	namespaceController := namespace.NewController(namespaces, config.LoopbackClientConfig, servingSynced)
 	collector := garbagecollector.New(garbagecollector.Config{Etcd: etcdClient, Prefix: getter.Storage.Prefix + "/",
-		Deserializer: registry.Codecs.UniversalDeserializer(), Loopback: config.LoopbackClientConfig, ServingSynced: servingSynced})
+		Loopback: config.LoopbackClientConfig, ServingSynced: servingSynced})
 	namespaceExists := &gantryadmission.NamespaceExists{Namespaces: namespaces, Client: coreClient}
 	config.AdmissionControl = admission.NewChainHandler(namespaceExists,
 		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: workspaceAuthz},

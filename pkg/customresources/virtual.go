@@ -73,7 +73,8 @@ func (s *Server) serveVirtual(w http.ResponseWriter, req *http.Request, e virtua
 }
 
 // serveVirtualDiscovery answers /api, /apis, /apis/<group> and /apis/<group>/<version> with the exported
-// resources alone, in legacy form (clients fall back to it when they asked for aggregated discovery).
+// resources alone, in legacy form (clients fall back to it when they asked for aggregated discovery), and
+// /openapi/v3 with their schemas (so kubectl explain works there).
 func (s *Server) serveVirtualDiscovery(w http.ResponseWriter, req *http.Request, crds []*apiextensionsv1.CustomResourceDefinition) {
 	path := strings.TrimSuffix(req.URL.Path, "/")
 	groups := s.groupsFrom(crds)
@@ -88,6 +89,31 @@ func (s *Server) serveVirtualDiscovery(w http.ResponseWriter, req *http.Request,
 		}
 		writeJSON(w, http.StatusOK, "application/json", list)
 		return
+	case path == openAPIV3Prefix:
+		index := struct {
+			Paths map[string]openAPIPath `json:"paths"`
+		}{Paths: map[string]openAPIPath{}}
+		for _, g := range groups {
+			for _, v := range g.versions {
+				key := "apis/" + g.name + "/" + v
+				index.Paths[key] = openAPIPath{ServerRelativeURL: openAPIV3Prefix + "/" + key + "?hash=" + openAPIHash(g.crdsAt(v))}
+			}
+		}
+		writeJSON(w, http.StatusOK, "application/json", &index)
+		return
+	case strings.HasPrefix(path, openAPIV3Prefix+"/apis/"):
+		group, version, _ := strings.Cut(strings.TrimPrefix(path, openAPIV3Prefix+"/apis/"), "/")
+		for _, g := range groups {
+			if g.name == group && contains(g.versions, version) {
+				doc, err := s.openAPIDocument(g, version)
+				if err != nil {
+					s.fail(w, req, err)
+					return
+				}
+				writeJSON(w, http.StatusOK, "application/json", doc)
+				return
+			}
+		}
 	case strings.HasPrefix(path, "/apis/"):
 		parts := strings.Split(strings.TrimPrefix(path, "/apis/"), "/")
 		for _, g := range groups {
@@ -108,6 +134,6 @@ func (s *Server) serveVirtualDiscovery(w http.ResponseWriter, req *http.Request,
 		}
 	}
 	err := apierrors.NewNotFound(schema.GroupResource{}, "")
-	err.ErrStatus.Message = "the virtual workspace serves only the discovery of the exported resources"
+	err.ErrStatus.Message = "the virtual workspace serves only the discovery and OpenAPI v3 of the exported resources"
 	s.fail(w, req, err)
 }

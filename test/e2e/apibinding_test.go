@@ -97,6 +97,7 @@ func TestAPIBindings(t *testing.T) {
 		_, clusterB := s.WaitWorkspaceReady(t, orgPath, "team-b")
 		assert.ElementsMatch(t, []string{clusterA + "/w1=3", clusterB + "/w1=7"}, strings.Fields(all))
 
+		assert.Contains(t, dave.MustRun(t, "--server", vw+"/clusters/*", "explain", "widgets.spec"), "size", "OpenAPI v3 of the export")
 		inB := dave.WithStdin("").MustRun(t, "--server", vw+"/clusters/"+clusterB, "patch", "widget", "w1", "--subresource=status",
 			"--type=merge", "-p", `{"status":{"phase":"Provisioned"}}`, "-o", "jsonpath={.status.phase}")
 		assert.Equal(t, "Provisioned", inB)

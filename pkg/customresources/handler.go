@@ -56,23 +56,30 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 			next.ServeHTTP(w, req)
 			return
 		}
-		namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
-		if (!namespaced && info.Namespace != "") || (namespaced && info.Namespace == "" && info.Name != "") {
-			next.ServeHTTP(w, req) // a 404 from the regular mux, as in Kubernetes
-			return
-		}
-		served, err := s.servingFor(crd)
-		if err != nil {
-			s.fail(w, req, apierrors.NewInternalError(err))
-			return
-		}
-		version := served.versions[info.APIVersion]
-		if version == nil {
-			next.ServeHTTP(w, req)
-			return
-		}
-		s.serveResource(w, req, info, version)
+		// A request of the wrong scope gets a 404 from the regular mux, as in Kubernetes.
+		s.serveCRD(w, req, info, crd, func() { next.ServeHTTP(w, req) })
 	})
+}
+
+// serveCRD serves a request for a CRD's resource from its storage; a request of the wrong scope, or for a version
+// the storage lacks, goes to notServed.
+func (s *Server) serveCRD(w http.ResponseWriter, req *http.Request, info *genericapirequest.RequestInfo, crd *apiextensionsv1.CustomResourceDefinition, notServed func()) {
+	namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
+	if (!namespaced && info.Namespace != "") || (namespaced && info.Namespace == "" && info.Name != "") {
+		notServed()
+		return
+	}
+	served, err := s.servingFor(crd)
+	if err != nil {
+		s.fail(w, req, apierrors.NewInternalError(err))
+		return
+	}
+	version := served.versions[info.APIVersion]
+	if version == nil {
+		notServed()
+		return
+	}
+	s.serveResource(w, req, info, version)
 }
 
 // servable reports whether a CRD's names are accepted and it is established.

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"sort"
 	"strings"
 
 	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
@@ -44,7 +43,12 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, req *http.Request, cluster 
 		s.mergeOpenAPIIndex(w, req, groups, next)
 		return true
 	}
-	gv := strings.TrimPrefix(path, openAPIV3Prefix+"/apis/")
+	return s.serveOpenAPIDocument(w, req, groups, strings.TrimPrefix(path, openAPIV3Prefix+"/apis/"))
+}
+
+// serveOpenAPIDocument answers the OpenAPI v3 document of "<group>/<version>" when groups serve it, and reports
+// whether it did.
+func (s *Server) serveOpenAPIDocument(w http.ResponseWriter, req *http.Request, groups []crdGroup, gv string) bool {
 	group, version, ok := strings.Cut(gv, "/")
 	if !ok {
 		return false
@@ -123,9 +127,7 @@ func (s *Server) mergeOpenAPIIndex(w http.ResponseWriter, req *http.Request, gro
 		copyResponse(w, rec)
 		return
 	}
-	var index struct {
-		Paths map[string]openAPIPath `json:"paths"`
-	}
+	var index openAPIIndex
 	if err := json.Unmarshal(rec.Body.Bytes(), &index); err != nil {
 		s.fail(w, req, err)
 		return
@@ -133,15 +135,23 @@ func (s *Server) mergeOpenAPIIndex(w http.ResponseWriter, req *http.Request, gro
 	if index.Paths == nil {
 		index.Paths = map[string]openAPIPath{}
 	}
+	index.add(groups)
+	writeJSON(w, http.StatusOK, "application/json", &index)
+}
+
+// openAPIIndex is the /openapi/v3 index.
+type openAPIIndex struct {
+	Paths map[string]openAPIPath `json:"paths"`
+}
+
+// add lists the group versions of groups, each with a hash of its CRDs so that clients refetch on change.
+func (x *openAPIIndex) add(groups []crdGroup) {
 	for _, g := range groups {
-		versions := append([]string(nil), g.versions...)
-		sort.Strings(versions)
-		for _, v := range versions {
+		for _, v := range g.versions {
 			key := "apis/" + g.name + "/" + v
-			index.Paths[key] = openAPIPath{ServerRelativeURL: openAPIV3Prefix + "/" + key + "?hash=" + openAPIHash(g.crdsAt(v))}
+			x.Paths[key] = openAPIPath{ServerRelativeURL: openAPIV3Prefix + "/" + key + "?hash=" + openAPIHash(g.crdsAt(v))}
 		}
 	}
-	writeJSON(w, http.StatusOK, "application/json", &index)
 }
 
 func copyResponse(w http.ResponseWriter, rec *httptest.ResponseRecorder) {

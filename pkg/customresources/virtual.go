@@ -54,22 +54,7 @@ func (s *Server) serveVirtual(w http.ResponseWriter, req *http.Request, e virtua
 			return
 		}
 	}
-	namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
-	if (!namespaced && info.Namespace != "") || (namespaced && info.Namespace == "" && info.Name != "") {
-		s.fail(w, req, notFound)
-		return
-	}
-	served, err := s.servingFor(crd)
-	if err != nil {
-		s.fail(w, req, apierrors.NewInternalError(err))
-		return
-	}
-	version := served.versions[info.APIVersion]
-	if version == nil {
-		s.fail(w, req, notFound)
-		return
-	}
-	s.serveResource(w, req, info, version)
+	s.serveCRD(w, req, info, crd, func() { s.fail(w, req, notFound) })
 }
 
 // serveVirtualDiscovery answers /api, /apis, /apis/<group> and /apis/<group>/<version> with the exported
@@ -90,29 +75,13 @@ func (s *Server) serveVirtualDiscovery(w http.ResponseWriter, req *http.Request,
 		writeJSON(w, http.StatusOK, "application/json", list)
 		return
 	case path == openAPIV3Prefix:
-		index := struct {
-			Paths map[string]openAPIPath `json:"paths"`
-		}{Paths: map[string]openAPIPath{}}
-		for _, g := range groups {
-			for _, v := range g.versions {
-				key := "apis/" + g.name + "/" + v
-				index.Paths[key] = openAPIPath{ServerRelativeURL: openAPIV3Prefix + "/" + key + "?hash=" + openAPIHash(g.crdsAt(v))}
-			}
-		}
+		index := openAPIIndex{Paths: map[string]openAPIPath{}}
+		index.add(groups)
 		writeJSON(w, http.StatusOK, "application/json", &index)
 		return
 	case strings.HasPrefix(path, openAPIV3Prefix+"/apis/"):
-		group, version, _ := strings.Cut(strings.TrimPrefix(path, openAPIV3Prefix+"/apis/"), "/")
-		for _, g := range groups {
-			if g.name == group && contains(g.versions, version) {
-				doc, err := s.openAPIDocument(g, version)
-				if err != nil {
-					s.fail(w, req, err)
-					return
-				}
-				writeJSON(w, http.StatusOK, "application/json", doc)
-				return
-			}
+		if s.serveOpenAPIDocument(w, req, groups, strings.TrimPrefix(path, openAPIV3Prefix+"/apis/")) {
+			return
 		}
 	case strings.HasPrefix(path, "/apis/"):
 		parts := strings.Split(strings.TrimPrefix(path, "/apis/"), "/")

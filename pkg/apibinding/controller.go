@@ -174,13 +174,6 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	<-ctx.Done()
 }
 
-// clusterConfig is the loopback config of one workspace.
-func (c *Controller) clusterConfig(cluster logicalcluster.Name) *rest.Config {
-	cfg := rest.CopyConfig(c.config.Loopback)
-	cfg.Host += "/clusters/" + string(cluster)
-	return cfg
-}
-
 // exportKey names an export across workspaces.
 func exportKey(cluster logicalcluster.Name, name string) string { return string(cluster) + "|" + name }
 

@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
@@ -67,7 +68,7 @@ func (c *Controller) reconcileExport(ctx context.Context, cluster logicalcluster
 
 // identityHash reads (or, for the default Secret, creates) an export's identity key and returns its SHA-256.
 func (c *Controller) identityHash(ctx context.Context, cluster logicalcluster.Name, e *apisv1alpha1.APIExport) (string, error) {
-	client, err := kubernetes.NewForConfig(c.clusterConfig(cluster))
+	client, err := kubernetes.NewForConfig(clusterwatch.ClusterConfig(c.config.Loopback, cluster))
 	if err != nil {
 		return "", err
 	}

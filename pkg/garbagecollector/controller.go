@@ -21,6 +21,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/workloop"
 )
@@ -183,9 +184,7 @@ func (c *Collector) clientFor(cluster logicalcluster.Name) (*dynamic.DynamicClie
 	if client, ok := c.clients[cluster]; ok {
 		return client, nil
 	}
-	cfg := rest.CopyConfig(c.config.Loopback)
-	cfg.Host += "/clusters/" + string(cluster)
-	client, err := dynamic.NewForConfig(cfg)
+	client, err := dynamic.NewForConfig(clusterwatch.ClusterConfig(c.config.Loopback, cluster))
 	if err != nil {
 		return nil, err
 	}

@@ -70,13 +70,6 @@ func (c *Controller) reconcile(ctx context.Context, k key) error {
 	return c.finalize(ctx, k.cluster, ns)
 }
 
-// clusterConfig is the loopback config of one workspace.
-func (c *Controller) clusterConfig(cluster logicalcluster.Name) *rest.Config {
-	cfg := rest.CopyConfig(c.loopback)
-	cfg.Host += "/clusters/" + string(cluster)
-	return cfg
-}
-
 func hasFinalizer(ns *corev1.Namespace) bool {
 	for _, f := range ns.Spec.Finalizers {
 		if f == corev1.FinalizerKubernetes {

@@ -14,13 +14,14 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
 // finalize deletes everything in a terminating namespace, built-in and custom resources alike, and once nothing
 // is left removes the namespace's "kubernetes" finalizer, which deletes it.
 func (c *Controller) finalize(ctx context.Context, cluster logicalcluster.Name, ns *corev1.Namespace) error {
-	cfg := c.clusterConfig(cluster)
+	cfg := clusterwatch.ClusterConfig(c.loopback, cluster)
 	disco, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return err

@@ -260,14 +260,15 @@ func (c *Controller) putBinding(ctx context.Context, cluster logicalcluster.Name
 	return err
 }
 
-// setConsumer records which exports a workspace binds, so that a changed export reaches it.
+// setConsumer records which exports a workspace binds, so that a changed export reaches it. Only the exports the
+// workspace bound before or binds now are touched.
 func (c *Controller) setConsumer(cluster logicalcluster.Name, exports map[string]bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for key, consumers := range c.consumers {
+	for key := range c.bindsTo[cluster] {
 		if !exports[key] {
-			delete(consumers, cluster)
-			if len(consumers) == 0 {
+			delete(c.consumers[key], cluster)
+			if len(c.consumers[key]) == 0 {
 				delete(c.consumers, key)
 			}
 		}
@@ -277,6 +278,11 @@ func (c *Controller) setConsumer(cluster logicalcluster.Name, exports map[string
 			c.consumers[key] = map[logicalcluster.Name]bool{}
 		}
 		c.consumers[key][cluster] = true
+	}
+	if len(exports) == 0 {
+		delete(c.bindsTo, cluster)
+	} else {
+		c.bindsTo[cluster] = exports
 	}
 }
 

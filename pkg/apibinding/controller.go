@@ -80,6 +80,8 @@ type Controller struct {
 	mu sync.Mutex
 	// consumers maps an export ("<cluster>|<name>") to the workspaces that bind it.
 	consumers map[string]map[logicalcluster.Name]bool
+	// bindsTo is the reverse of consumers: the exports each workspace binds.
+	bindsTo map[logicalcluster.Name]map[string]bool
 	// crds caches the CRD of each (schema UID, identity), so that every workspace shares one object.
 	crds map[string]*apiextensionsv1.CustomResourceDefinition
 }
@@ -111,6 +113,7 @@ func NewController(config Config) (*Controller, error) {
 			workqueue.TypedRateLimitingQueueConfig[item]{Name: "apibindings"}),
 		reserved:  map[string]bool{},
 		consumers: map[string]map[logicalcluster.Name]bool{},
+		bindsTo:   map[logicalcluster.Name]map[string]bool{},
 		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
 	}
 	for _, g := range config.ReservedGroups {
@@ -126,8 +129,8 @@ func NewController(config Config) (*Controller, error) {
 	})
 	c.bindings.OnChange(func(cluster logicalcluster.Name, _ string) { c.queue.Add(item{cluster: cluster}) })
 	// A CRD created or deleted may clash with a binding, or end a clash.
-	config.CRDs.Watch(func(cluster logicalcluster.Name) {
-		if len(c.bindings.List(cluster)) > 0 {
+	config.CRDs.Watch(func(key string, _ *apiextensionsv1.CustomResourceDefinition) {
+		if cluster, _ := customresources.SplitKey(key); len(c.bindings.List(cluster)) > 0 {
 			c.queue.Add(item{cluster: cluster})
 		}
 	})

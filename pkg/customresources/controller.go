@@ -45,7 +45,7 @@ func NewController(loopback *rest.Config, index *Index, server *Server) (*Contro
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "customresourcedefinitions"}),
 		removed: map[string]*apiextensionsv1.CustomResourceDefinition{},
 	}
-	index.onChange = c.changed
+	index.Watch(c.changed)
 	return c, nil
 }
 

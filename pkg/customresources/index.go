@@ -25,10 +25,8 @@ type Index struct {
 	mu        sync.RWMutex
 	byCluster map[logicalcluster.Name]map[string]*apiextensionsv1.CustomResourceDefinition
 	synced    bool
-	// onChange is called with the key of every CRD that was added, changed or removed, and the removed object.
-	onChange func(key string, removed *apiextensionsv1.CustomResourceDefinition)
-	// watchers are told of every workspace whose CRDs changed.
-	watchers []func(cluster logicalcluster.Name)
+	// watchers are called with the key of every CRD that was added, changed or removed, and the removed object.
+	watchers []func(key string, removed *apiextensionsv1.CustomResourceDefinition)
 }
 
 var _ cache.ReflectorStore = &Index{}
@@ -94,17 +92,15 @@ func clusterOf(obj interface{}) (logicalcluster.Name, *apiextensionsv1.CustomRes
 	return logicalcluster.Name(cluster), crd, nil
 }
 
-// Watch registers f, called with the workspace of every CRD added, changed or removed. It must be set before the
-// index is fed.
-func (x *Index) Watch(f func(cluster logicalcluster.Name)) { x.watchers = append(x.watchers, f) }
+// Watch registers f, called with the key of every CRD added, changed or removed, and the removed object (nil
+// unless the CRD went or was replaced by one of another UID). It must be set before the index is fed.
+func (x *Index) Watch(f func(key string, removed *apiextensionsv1.CustomResourceDefinition)) {
+	x.watchers = append(x.watchers, f)
+}
 
 func (x *Index) notify(key string, removed *apiextensionsv1.CustomResourceDefinition) {
-	if x.onChange != nil {
-		x.onChange(key, removed)
-	}
-	cluster, _ := SplitKey(key)
 	for _, f := range x.watchers {
-		f(cluster)
+		f(key, removed)
 	}
 }
 

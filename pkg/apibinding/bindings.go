@@ -112,13 +112,18 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 	}
 
 	var conflicts []string
-	wasBound := map[string]bool{}
+	// What the binding serves already, with the storage versions its objects were written in.
+	bound := map[string][]string{}
 	for _, r := range status.BoundResources {
-		wasBound[r.Resource+"."+r.Group] = true
+		bound[r.Resource+"."+r.Group] = r.StorageVersions
+	}
+	wasBound := func(s *apisv1alpha1.APIResourceSchema) bool {
+		_, ok := bound[resourceName(s)]
+		return ok
 	}
 	var accepted []*apisv1alpha1.APIResourceSchema
 	for _, s := range schemas {
-		if msg := c.conflict(cluster, b.Name, s, claimed, wasBound[s.Spec.Names.Plural+"."+s.Spec.Group]); msg != "" {
+		if msg := c.conflict(cluster, b.Name, s, claimed, wasBound(s)); msg != "" {
 			conflicts = append(conflicts, msg)
 			continue
 		}
@@ -129,16 +134,12 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 			Reason: "NamingConflict", Message: strings.Join(conflicts, "; "), ObservedGeneration: b.Generation})
 		notReady("NamingConflict", "not every resource of the export can be served here")
 		// Nothing changes: what this binding already served stays served, nothing new is added.
-		kept := slices.DeleteFunc(accepted, func(s *apisv1alpha1.APIResourceSchema) bool { return !wasBound[s.Spec.Names.Plural+"."+s.Spec.Group] })
+		kept := slices.DeleteFunc(accepted, func(s *apisv1alpha1.APIResourceSchema) bool { return !wasBound(s) })
 		return status, c.claim(b, kept, identity, exportCluster, claimed), false, exportCluster
-	}
-	old := map[string][]string{}
-	for _, r := range status.BoundResources {
-		old[r.Resource+"."+r.Group] = r.StorageVersions
 	}
 	status.BoundResources = nil
 	for _, s := range schemas {
-		versions := slices.Clone(old[s.Spec.Names.Plural+"."+s.Spec.Group])
+		versions := slices.Clone(bound[resourceName(s)])
 		for _, v := range s.Spec.Versions {
 			if v.Storage && !slices.Contains(versions, v.Name) {
 				versions = append(versions, v.Name)
@@ -158,10 +159,15 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 	return status, c.claim(b, schemas, identity, exportCluster, claimed), false, exportCluster
 }
 
+// resourceName is "<plural>.<group>", the name of the CRD a schema stands for.
+func resourceName(s *apisv1alpha1.APIResourceSchema) string {
+	return s.Spec.Names.Plural + "." + s.Spec.Group
+}
+
 // conflict says why a schema cannot be served in a workspace, or "". A resource the binding already serves keeps
 // being served: a CRD created after it is the one refused (by the CRD controller).
 func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *apisv1alpha1.APIResourceSchema, claimed map[string]string, served bool) string {
-	name := s.Spec.Names.Plural + "." + s.Spec.Group
+	name := resourceName(s)
 	if c.reserved[s.Spec.Group] {
 		return fmt.Sprintf("group %q is served by Gantry itself", s.Spec.Group)
 	}
@@ -186,7 +192,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *ap
 func (c *Controller) claim(b *apisv1alpha1.APIBinding, schemas []*apisv1alpha1.APIResourceSchema, identity string, exportCluster logicalcluster.Name, claimed map[string]string) []*apiextensionsv1.CustomResourceDefinition {
 	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(schemas))
 	for _, s := range schemas {
-		claimed[s.Spec.Names.Plural+"."+s.Spec.Group] = b.Name
+		claimed[resourceName(s)] = b.Name
 		out = append(out, c.boundCRD(s, identity, exportKey(exportCluster, b.Spec.Reference.Export.Name)))
 	}
 	return out

@@ -14,6 +14,7 @@ import (
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/workspacetype"
 )
 
 // OwnerAnnotation records who created a Workspace; the workspace controller binds that user to cluster-admin in
@@ -120,7 +121,7 @@ func validateWorkspaceType(obj, _ runtime.Object) field.ErrorList {
 	errs = append(errs, validateTypeName(spec.Child("defaultChildType"), t.Spec.DefaultChildType)...)
 	for i, name := range t.Spec.AllowedChildTypes {
 		errs = append(errs, validateTypeName(spec.Child("allowedChildTypes").Index(i), name)...)
-		if name == "root" {
+		if name == workspacetype.Root {
 			errs = append(errs, field.Invalid(spec.Child("allowedChildTypes").Index(i), name, "root is the type of the root workspace alone"))
 		}
 	}
@@ -136,8 +137,8 @@ func validateWorkspaceType(obj, _ runtime.Object) field.ErrorList {
 	switch {
 	case t.Spec.NoChildren && len(t.Spec.AllowedChildTypes) > 0:
 		errs = append(errs, field.Invalid(spec.Child("noChildren"), true, "must not be set together with allowedChildTypes"))
-	case t.Spec.DefaultChildType == "root":
-		errs = append(errs, field.Invalid(spec.Child("defaultChildType"), "root", "root is the type of the root workspace alone"))
+	case t.Spec.DefaultChildType == workspacetype.Root:
+		errs = append(errs, field.Invalid(spec.Child("defaultChildType"), workspacetype.Root, "root is the type of the root workspace alone"))
 	case t.Spec.DefaultChildType != "" && len(t.Spec.AllowedChildTypes) > 0 && !slices.Contains(t.Spec.AllowedChildTypes, t.Spec.DefaultChildType):
 		errs = append(errs, field.Invalid(spec.Child("defaultChildType"), t.Spec.DefaultChildType, "must be one of allowedChildTypes"))
 	}

@@ -13,17 +13,19 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/apischema"
-	"github.com/gantry-dev/gantry/pkg/customresources"
+	"github.com/gantry-dev/gantry/pkg/clusterstore"
+	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
 // reconcileBindings decides all bindings of one workspace together: a binding already Bound keeps its resources,
 // then the others claim theirs oldest first; a clash leaves the later binding unapplied, saying why. It then hands
-// the workspace's bound CRDs to the server and erases the objects of deleted bindings.
+// the workspace's bound CRDs to the crdset.Set and erases the objects of deleted bindings.
 func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalcluster.Name) error {
 	all := c.bindings.List(cluster)
 	sort.Slice(all, func(i, j int) bool {
@@ -50,7 +52,7 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 		served = append(served, crds...)
 		requeue = requeue || wait
 		if exportCluster != "" {
-			exports[exportKey(exportCluster, b.Spec.Reference.Export.Name)] = true
+			exports[logicalcluster.Key(exportCluster, b.Spec.Reference.Export.Name)] = true
 		}
 		if !equalJSON(b.Status, status) {
 			if err := c.putBinding(ctx, cluster, b, func(obj *apisv1alpha1.APIBinding) { obj.Status = status }, "/status"); err != nil {
@@ -58,7 +60,7 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 			}
 		}
 	}
-	c.config.Served.set(cluster, served)
+	c.config.CRDs.SetBound(cluster, served)
 	c.setConsumer(cluster, exports)
 	for _, b := range deleted {
 		if err := c.finishDeletion(ctx, cluster, b); err != nil {
@@ -177,7 +179,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *ap
 	if served {
 		return ""
 	}
-	for _, crd := range c.config.CRDs.InCluster(cluster) {
+	for _, crd := range c.config.CRDs.Local.InCluster(cluster) {
 		if crd.Name == name {
 			return fmt.Sprintf("%s is already defined by a CustomResourceDefinition in this workspace", name)
 		}
@@ -193,7 +195,7 @@ func (c *Controller) claim(b *apisv1alpha1.APIBinding, schemas []*apisv1alpha1.A
 	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(schemas))
 	for _, s := range schemas {
 		claimed[resourceName(s)] = b.Name
-		out = append(out, c.boundCRD(s, identity, exportKey(exportCluster, b.Spec.Reference.Export.Name)))
+		out = append(out, c.boundCRD(s, identity, logicalcluster.Key(exportCluster, b.Spec.Reference.Export.Name)))
 	}
 	return out
 }
@@ -208,7 +210,7 @@ func (c *Controller) boundCRD(s *apisv1alpha1.APIResourceSchema, identity, expor
 		return crd
 	}
 	crd := apischema.ToCRD(s, types.UID(identity))
-	crd.Annotations = map[string]string{customresources.BoundAnnotation: export}
+	crd.Annotations = map[string]string{crdset.BoundAnnotation: export}
 	// Schemas are immutable, so a newer schema is a newer object: its resource version orders generations.
 	crd.Generation, _ = strconv.ParseInt(s.ResourceVersion, 10, 64)
 	names := crd.Spec.Names
@@ -238,9 +240,8 @@ func (c *Controller) finishDeletion(ctx context.Context, cluster logicalcluster.
 		return nil
 	}
 	for _, r := range b.Status.BoundResources {
-		crd := &apiextensionsv1.CustomResourceDefinition{ObjectMeta: metav1.ObjectMeta{UID: types.UID(r.Schema.IdentityHash)},
-			Spec: apiextensionsv1.CustomResourceDefinitionSpec{Group: r.Group, Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: r.Resource}}}
-		if err := c.config.Eraser.EraseBound(ctx, crd, cluster); err != nil {
+		prefix := clusterstore.CustomResourcePrefix(schema.GroupResource{Group: r.Group, Resource: r.Resource}, r.Schema.IdentityHash)
+		if err := c.config.Eraser.EraseShare(ctx, prefix, cluster); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,6 @@
 // Package apibinding runs the controller of APIExports and APIBindings for every workspace: it gives each export
 // an identity, decides which bound resources each workspace serves (refusing clashes), and tells the custom
-// resource server about them through Served.
+// resource server about them through the crdset.Set.
 package apibinding
 
 import (
@@ -21,7 +21,7 @@ import (
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
-	"github.com/gantry-dev/gantry/pkg/customresources"
+	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/workloop"
@@ -33,17 +33,9 @@ type Workspaces interface {
 	Path(cluster logicalcluster.Name) (logicalcluster.Path, bool)
 }
 
-// Eraser removes one workspace's objects of a bound resource.
+// Eraser removes one workspace's objects of a bound resource (clusterstore.Eraser).
 type Eraser interface {
-	EraseBound(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error
-}
-
-// EraserFunc adapts a function to Eraser.
-type EraserFunc func(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error
-
-// EraseBound implements Eraser.
-func (f EraserFunc) EraseBound(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error {
-	return f(ctx, crd, cluster)
+	EraseShare(ctx context.Context, resourcePrefix string, cluster logicalcluster.Name) error
 }
 
 // Config is what the controller needs.
@@ -52,10 +44,9 @@ type Config struct {
 	Loopback *rest.Config
 	// Workspaces resolves the paths bindings name.
 	Workspaces Workspaces
-	// CRDs are the workspaces' own CRDs, which bindings must not clash with.
-	CRDs *customresources.Index
-	// Served receives the bound CRDs of each workspace.
-	Served *Served
+	// CRDs is the source of served CRDs: bindings must not clash with a workspace's own CRDs, and the controller
+	// writes each workspace's bound CRDs and each export's offered CRDs there.
+	CRDs *crdset.Set
 	// Eraser removes a deleted binding's objects.
 	Eraser Eraser
 	// ExternalURL is https://host:port, for the exports' virtual workspace URLs.
@@ -129,8 +120,8 @@ func NewController(config Config) (*Controller, error) {
 	})
 	c.bindings.OnChange(func(cluster logicalcluster.Name, _ string) { c.queue.Add(item{cluster: cluster}) })
 	// A CRD created or deleted may clash with a binding, or end a clash.
-	config.CRDs.Watch(func(key string, _ *apiextensionsv1.CustomResourceDefinition) {
-		if cluster, _ := customresources.SplitKey(key); len(c.bindings.List(cluster)) > 0 {
+	config.CRDs.Local.Watch(func(key string, _ *apiextensionsv1.CustomResourceDefinition) {
+		if cluster, _ := logicalcluster.SplitKey(key); len(c.bindings.List(cluster)) > 0 {
 			c.queue.Add(item{cluster: cluster})
 		}
 	})
@@ -157,7 +148,7 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 		&apisv1alpha1.APIResourceSchema{}, c.schemas, "apiresourceschema-index")
 	clusterwatch.Feed(ctx, c.client, prefix+"apibindings", func() runtime.Object { return &apisv1alpha1.APIBindingList{} },
 		&apisv1alpha1.APIBinding{}, c.bindings, "apibinding-index")
-	if !cache.WaitForCacheSync(ctx.Done(), c.HasSynced, c.config.CRDs.HasSynced) {
+	if !cache.WaitForCacheSync(ctx.Done(), c.HasSynced, c.config.CRDs.Local.HasSynced) {
 		return
 	}
 	// Decide every workspace once before serving is called synced; what fails here is retried by the queue,
@@ -176,9 +167,6 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	})
 	<-ctx.Done()
 }
-
-// exportKey names an export across workspaces.
-func exportKey(cluster logicalcluster.Name, name string) string { return string(cluster) + "|" + name }
 
 // identitySecret is where an export's identity key is kept when its spec names no Secret.
 func identitySecret(e *apisv1alpha1.APIExport) (ref corev1.SecretReference, generated bool) {

@@ -13,13 +13,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
-	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
 
 // IdentityValid is the APIExport condition that says whether its identity is known.
@@ -31,8 +29,10 @@ func (c *Controller) reconcileExport(ctx context.Context, cluster logicalcluster
 	c.requeueConsumers(cluster, name)
 	e, ok := c.exports.Get(cluster, name)
 	if !ok || e.DeletionTimestamp != nil {
+		c.config.CRDs.SetExport(cluster, name, nil)
 		return nil
 	}
+	c.config.CRDs.SetExport(cluster, name, c.exportCRDs(cluster, e))
 	want := e.DeepCopy()
 	if path, ok := c.config.Workspaces.Path(cluster); ok {
 		want.Status.VirtualWorkspaceURL = fmt.Sprintf("%s/services/apiexport/%s/%s", c.config.ExternalURL, path, name)
@@ -109,7 +109,7 @@ func (c *Controller) createIdentity(ctx context.Context, client kubernetes.Inter
 func (c *Controller) requeueConsumers(cluster logicalcluster.Name, name string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for consumer := range c.consumers[exportKey(cluster, name)] {
+	for consumer := range c.consumers[logicalcluster.Key(cluster, name)] {
 		c.queue.Add(item{cluster: consumer})
 	}
 }
@@ -121,28 +121,17 @@ func equalJSON(a, b interface{}) bool {
 	return err1 == nil && err2 == nil && string(x) == string(y)
 }
 
-// ExportCRDs implements customresources.ExportedResources: the CRDs of an export's current schemas under its
-// identity, the very objects its consumers are served from.
-func (c *Controller) ExportCRDs(cluster logicalcluster.Name, name string) []*apiextensionsv1.CustomResourceDefinition {
-	e, ok := c.exports.Get(cluster, name)
-	if !ok || e.Status.IdentityHash == "" {
+// exportCRDs returns the CRDs of an export's current schemas under its identity, the very objects its consumers
+// are served from, or none before it has an identity.
+func (c *Controller) exportCRDs(cluster logicalcluster.Name, e *apisv1alpha1.APIExport) []*apiextensionsv1.CustomResourceDefinition {
+	if e.Status.IdentityHash == "" {
 		return nil
 	}
 	var out []*apiextensionsv1.CustomResourceDefinition
 	for _, schemaName := range e.Spec.LatestResourceSchemas {
 		if s, ok := c.schemas.Get(cluster, schemaName); ok {
-			out = append(out, c.boundCRD(s, e.Status.IdentityHash, exportKey(cluster, name)))
+			out = append(out, c.boundCRD(s, e.Status.IdentityHash, logicalcluster.Key(cluster, e.Name)))
 		}
 	}
 	return out
-}
-
-// Exports implements virtualworkspace.Resources.
-func (c *Controller) Exports(e virtualworkspace.Export, resource schema.GroupResource) bool {
-	for _, crd := range c.ExportCRDs(e.Cluster, e.Name) {
-		if crd.Spec.Group == resource.Group && crd.Spec.Names.Plural == resource.Resource {
-			return true
-		}
-	}
-	return false
 }

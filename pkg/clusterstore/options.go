@@ -27,15 +27,6 @@ type RESTOptionsGetter struct {
 
 var _ generic.RESTOptionsGetter = &RESTOptionsGetter{}
 
-// ResourcePrefix is the storage prefix of a resource, below the etcd path prefix and above the cluster.
-func ResourcePrefix(resource schema.GroupResource) string {
-	group := resource.Group
-	if group == "" {
-		group = "core"
-	}
-	return group + "/" + resource.Resource
-}
-
 // GetRESTOptions implements generic.RESTOptionsGetter.
 func (g *RESTOptionsGetter) GetRESTOptions(resource schema.GroupResource, _ runtime.Object) (generic.RESTOptions, error) {
 	codec, versioner, err := g.Codec(resource)

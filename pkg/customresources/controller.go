@@ -13,7 +13,10 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
+	"github.com/gantry-dev/gantry/pkg/clusterstore"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
+	"github.com/gantry-dev/gantry/pkg/crdset"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/workloop"
 )
@@ -24,8 +27,9 @@ const cleanupPrefix = "cleanup|"
 // Controller establishes the names of every workspace's CRDs and erases the objects of deleted ones. One
 // controller serves all workspaces through one wildcard watch.
 type Controller struct {
-	index  *Index
+	index  *crdset.Index
 	server *Server
+	eraser *clusterstore.Eraser
 	client rest.Interface
 	queue  workqueue.TypedRateLimitingInterface[string]
 
@@ -34,13 +38,13 @@ type Controller struct {
 }
 
 // NewController returns a controller talking to the server through loopback (privileged, no /clusters prefix).
-func NewController(loopback *rest.Config, index *Index, server *Server) (*Controller, error) {
+func NewController(loopback *rest.Config, index *crdset.Index, server *Server, eraser *clusterstore.Eraser) (*Controller, error) {
 	client, err := clusterwatch.LoopbackClient(loopback, apiextensionsv1.SchemeGroupVersion, registry.APIExtensionsCodecs)
 	if err != nil {
 		return nil, err
 	}
 	c := &Controller{
-		index: index, server: server, client: client,
+		index: index, server: server, eraser: eraser, client: client,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "customresourcedefinitions"}),
 		removed: map[string]*apiextensionsv1.CustomResourceDefinition{},
@@ -57,9 +61,9 @@ func (c *Controller) changed(key string, removed *apiextensionsv1.CustomResource
 		c.mu.Unlock()
 		c.queue.Add(item)
 		// A name freed by the removed CRD may settle a conflict of another one in the workspace.
-		cluster, _ := SplitKey(key)
+		cluster, _ := logicalcluster.SplitKey(key)
 		for _, other := range c.index.InCluster(cluster) {
-			c.queue.Add(Key(cluster, other.Name))
+			c.queue.Add(logicalcluster.Key(cluster, other.Name))
 		}
 	}
 	c.queue.Add(key)
@@ -90,7 +94,9 @@ func (c *Controller) cleanup(ctx context.Context, item string) error {
 	if crd == nil {
 		return nil
 	}
-	if err := c.server.Cleanup(ctx, crd); err != nil {
+	// Erase every object of the CRD that is gone, in every workspace, and drop its storage.
+	c.server.Forget(crd)
+	if err := c.eraser.EraseResource(ctx, crdset.StoragePrefix(crd)); err != nil {
 		return err
 	}
 	c.mu.Lock()

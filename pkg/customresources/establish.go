@@ -3,6 +3,7 @@ package customresources
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
@@ -16,7 +17,7 @@ import (
 // establish accepts a CRD's names unless they clash with another CRD of its workspace or a group Gantry serves
 // itself, and marks it Established; clashes are reported in the NamesAccepted condition and nothing is served.
 func (c *Controller) establish(ctx context.Context, key string) error {
-	cluster, name := SplitKey(key)
+	cluster, name := logicalcluster.SplitKey(key)
 	crd := c.index.Get(cluster, name)
 	if crd == nil || crd.DeletionTimestamp != nil {
 		return nil
@@ -59,7 +60,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, crd *apiextensionsv1.
 	if c.server.reserved[crd.Spec.Group] {
 		return "ReservedGroup", fmt.Sprintf("group %q is served by Gantry itself", crd.Spec.Group)
 	}
-	for _, other := range c.server.crdsIn(cluster) {
+	for _, other := range c.server.CRDs.InCluster(cluster) {
 		if other.UID == crd.UID || other.Spec.Group != crd.Spec.Group {
 			continue
 		}
@@ -71,7 +72,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, crd *apiextensionsv1.
 			return "SingularConflict", fmt.Sprintf("singular name %q is already in use by %s", names.Singular, other.Name)
 		}
 		for _, s := range names.ShortNames {
-			if contains(taken.ShortNames, s) {
+			if slices.Contains(taken.ShortNames, s) {
 				return "ShortNamesConflict", fmt.Sprintf("short name %q is already in use by %s", s, other.Name)
 			}
 		}

@@ -2,10 +2,12 @@ package customresources
 
 import (
 	"net/http"
+	"time"
 
 	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/admission"
@@ -14,56 +16,41 @@ import (
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
-	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
 
 // patchTypes are the patches custom resources accept; strategic merge patch needs Go struct tags they lack.
 var patchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.ApplyYAMLPatchType)}
 
-// Wrap returns next wrapped so that custom resources, and their discovery, are served in each workspace. It must
-// sit inside the request-info, authentication and authorization filters, where the API handler sits.
+// Wrap returns next wrapped so that the objects of each workspace's custom resources (its own CRDs and its bound
+// resources) are served. It sits where the API handler sits, inside the request-info, authentication and
+// authorization filters; every other request goes to next.
 func (s *Server) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		ctx := req.Context()
 		cluster, ok := logicalcluster.From(ctx)
 		info, hasInfo := genericapirequest.RequestInfoFrom(ctx)
-		if e, virtual := virtualworkspace.ExportFrom(ctx); virtual {
-			if !ok || !hasInfo {
-				next.ServeHTTP(w, req) // an unknown workspace: WithUnknownWorkspace answers
-				return
-			}
-			s.serveVirtual(w, req, e, cluster, info)
-			return
-		}
-		if !ok || !hasInfo || cluster == logicalcluster.Wildcard {
+		if !ok || !hasInfo || cluster == logicalcluster.Wildcard || !info.IsResourceRequest || info.APIPrefix != "apis" || s.reserved[info.APIGroup] {
 			next.ServeHTTP(w, req)
 			return
 		}
-		if !info.IsResourceRequest {
-			if !s.serveDiscovery(w, req, cluster, next) && !s.serveOpenAPI(w, req, cluster, next) && !s.serveOpenAPIV2(w, req, cluster, next) {
-				next.ServeHTTP(w, req)
-			}
-			return
-		}
-		if info.APIPrefix != "apis" || s.reserved[info.APIGroup] {
-			next.ServeHTTP(w, req)
-			return
-		}
-		crd := s.crdFor(cluster, info.APIGroup, info.Resource)
-		if crd == nil || !servable(crd) || !apihelpers.HasServedCRDVersion(crd, info.APIVersion) {
+		crd := s.CRDs.ForResource(cluster, info.APIGroup, info.Resource)
+		if crd == nil || !crdset.Servable(crd) || !apihelpers.HasServedCRDVersion(crd, info.APIVersion) {
 			next.ServeHTTP(w, req)
 			return
 		}
 		// A request of the wrong scope gets a 404 from the regular mux, as in Kubernetes.
-		s.serveCRD(w, req, info, crd, func() { next.ServeHTTP(w, req) })
+		s.ServeResource(w, req, info, crd, nil, func() { next.ServeHTTP(w, req) })
 	})
 }
 
-// serveCRD serves a request for a CRD's resource from its storage; a request of the wrong scope, or for a version
-// the storage lacks, goes to notServed.
-func (s *Server) serveCRD(w http.ResponseWriter, req *http.Request, info *genericapirequest.RequestInfo, crd *apiextensionsv1.CustomResourceDefinition, notServed func()) {
+// ServeResource serves a request for a CRD's objects from its storage. A non-nil selector narrows the objects
+// the request may see and change to those whose labels it matches, and allows only reading, update and patch.
+// A request of the wrong scope, or for a version the storage lacks, goes to notServed.
+func (s *Server) ServeResource(w http.ResponseWriter, req *http.Request, info *genericapirequest.RequestInfo,
+	crd *apiextensionsv1.CustomResourceDefinition, selector labels.Selector, notServed func()) {
 	namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
 	if (!namespaced && info.Namespace != "") || (namespaced && info.Namespace == "" && info.Name != "") {
 		notServed()
@@ -79,50 +66,7 @@ func (s *Server) serveCRD(w http.ResponseWriter, req *http.Request, info *generi
 		notServed()
 		return
 	}
-	s.serveResource(w, req, info, version)
-}
-
-// servable reports whether a CRD's names are accepted and it is established.
-func servable(crd *apiextensionsv1.CustomResourceDefinition) bool {
-	return apihelpers.IsCRDConditionTrue(crd, apiextensionsv1.Established) && crd.Status.AcceptedNames.Plural != ""
-}
-
-func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *genericapirequest.RequestInfo, v *servedVersion) {
-	admit := s.Admission
-	if admit == nil {
-		admit = admission.NewChainHandler()
-	}
-	var handler http.HandlerFunc
-	switch info.Subresource {
-	case "":
-		store, scope := v.storage.CustomResource, v.scope
-		switch info.Verb {
-		case "get":
-			handler = handlers.GetResource(store, scope)
-		case "list":
-			handler = handlers.ListResource(store, store, scope, false, s.MinRequestTimeout)
-		case "watch":
-			handler = handlers.ListResource(store, store, scope, true, s.MinRequestTimeout)
-		case "create":
-			handler = handlers.CreateResource(store, scope, admit)
-		case "update":
-			handler = handlers.UpdateResource(store, scope, admit)
-		case "patch":
-			handler = handlers.PatchResource(store, scope, admit, patchTypes)
-		case "delete":
-			handler = handlers.DeleteResource(store, true, scope, admit)
-		case "deletecollection":
-			handler = handlers.DeleteCollection(store, true, scope, admit)
-		}
-	case "status":
-		if v.statusScope != nil {
-			handler = subresourceHandler(info.Verb, v.storage.Status, v.statusScope, admit)
-		}
-	case "scale":
-		if v.scaleScope != nil {
-			handler = subresourceHandler(info.Verb, v.storage.Scale, v.scaleScope, admit)
-		}
-	}
+	handler := s.handlerFor(info, version, selector)
 	if handler == nil {
 		s.fail(w, req, apierrors.NewMethodNotSupported(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Verb))
 		return
@@ -130,8 +74,87 @@ func (s *Server) serveResource(w http.ResponseWriter, req *http.Request, info *g
 	handler(w, req)
 }
 
+// handlerFor returns the endpoint handler of a request's verb and subresource, or nil when it is not served.
+func (s *Server) handlerFor(info *genericapirequest.RequestInfo, v *servedVersion, selector labels.Selector) http.HandlerFunc {
+	admit := s.Admission
+	if admit == nil {
+		admit = admission.NewChainHandler()
+	}
+	switch info.Subresource {
+	case "":
+		if selector != nil {
+			return filteredHandler(info.Verb, &filteredStore{store: v.storage.CustomResource, selector: selector}, v.scope, admit, s.MinRequestTimeout)
+		}
+		return resourceHandler(info.Verb, v.storage.CustomResource, v.scope, admit, s.MinRequestTimeout)
+	case "status":
+		if v.statusScope == nil {
+			return nil
+		}
+		var store subresourceStorage = v.storage.Status
+		if selector != nil {
+			store = &filteredSubresource{store: store, selector: selector}
+		}
+		return subresourceHandler(info.Verb, store, v.statusScope, admit)
+	case "scale":
+		if v.scaleScope == nil || selector != nil {
+			return nil
+		}
+		return subresourceHandler(info.Verb, v.storage.Scale, v.scaleScope, admit)
+	}
+	return nil
+}
+
 func (s *Server) fail(w http.ResponseWriter, req *http.Request, err error) {
 	responsewriters.ErrorNegotiated(err, registry.Codecs, schema.GroupVersion{}, w, req)
+}
+
+// mainStorage is what the storage of a custom resource offers the endpoint handlers.
+type mainStorage interface {
+	rest.Getter
+	rest.Lister
+	rest.Watcher
+	rest.Creater
+	rest.Updater
+	rest.GracefulDeleter
+	rest.CollectionDeleter
+}
+
+// resourceHandler serves a verb of a custom resource, or nil for verbs it lacks.
+func resourceHandler(verb string, store mainStorage, scope *handlers.RequestScope, admit admission.Interface, minTimeout time.Duration) http.HandlerFunc {
+	switch verb {
+	case "create":
+		return handlers.CreateResource(store, scope, admit)
+	case "delete":
+		return handlers.DeleteResource(store, true, scope, admit)
+	case "deletecollection":
+		return handlers.DeleteCollection(store, true, scope, admit)
+	}
+	return filteredHandler(verb, store, scope, admit, minTimeout)
+}
+
+// readUpdateStorage is what a narrowed view of a custom resource offers: reading, update and patch.
+type readUpdateStorage interface {
+	rest.Getter
+	rest.Lister
+	rest.Watcher
+	rest.Updater
+}
+
+// filteredHandler serves the verbs a narrowed view allows, or nil for others.
+func filteredHandler(verb string, store readUpdateStorage, scope *handlers.RequestScope, admit admission.Interface, minTimeout time.Duration) http.HandlerFunc {
+	switch verb {
+	case "get":
+		return handlers.GetResource(store, scope)
+	case "list":
+		return handlers.ListResource(store, store, scope, false, minTimeout)
+	case "watch":
+		return handlers.ListResource(store, store, scope, true, minTimeout)
+	case "update":
+		return handlers.UpdateResource(store, scope, admit)
+	case "patch":
+		return handlers.PatchResource(store, scope, admit, patchTypes)
+	}
+	return nil
 }
 
 // subresourceStorage is what the status and scale storages both offer.

@@ -1,16 +1,12 @@
 package customresources
 
 import (
-	"context"
 	"fmt"
-	"path"
 	"reflect"
-	"sort"
 	"strings"
 	"sync"
 	"time"
 
-	clientv3 "go.etcd.io/etcd/client/v3"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
 	apiextensionsinternal "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
@@ -37,19 +33,19 @@ import (
 	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
-	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/crdset"
 )
 
 // Config is what the custom resource server needs from the rest of Gantry.
 type Config struct {
-	// Index is the CRD index of all workspaces.
-	Index *Index
+	// CRDs is the source of the CRDs each workspace serves.
+	CRDs *crdset.Set
 	// Storage hands out workspace-aware storage.
 	Storage *clusterstore.RESTOptionsGetter
-	// Etcd erases the objects of deleted CRDs.
-	Etcd *clientv3.Client
 	// Authorizer is the server's authorizer, for the endpoint handlers.
 	Authorizer authorizer.Authorizer
+	// Admission is the server's one admission chain, the same that built-in resources go through; nil runs none.
+	Admission admission.Interface
 	// ReservedGroups are served natively; a CRD may not claim them.
 	ReservedGroups []string
 	// StaticSchemas are the OpenAPI definitions custom resource schemas refer to (ObjectMeta and friends).
@@ -58,76 +54,15 @@ type Config struct {
 	MaxRequestBodyBytes int64
 	// MinRequestTimeout is the shortest watch timeout.
 	MinRequestTimeout time.Duration
-	// Admission runs on custom resource writes; nil runs none.
-	Admission admission.Interface
-	// Bound serves the resources of APIBindings as CRDs; nil serves none.
-	Bound BoundResources
-	// Exported are the resources of each APIExport, for virtual workspaces; nil serves none.
-	Exported ExportedResources
 }
 
-// BoundResources are the resources a workspace has from APIBindings, each presented as an established CRD. A
-// bound CRD's UID is the identity of its export: the storage of one exported resource, under
-// /<group>/<plural>/<identity>, is shared by every workspace that binds it, each under its own cluster.
-type BoundResources interface {
-	// CRD returns the bound CRD serving group/resource in cluster, or nil.
-	CRD(cluster logicalcluster.Name, group, resource string) *apiextensionsv1.CustomResourceDefinition
-	// CRDs returns the bound CRDs of cluster.
-	CRDs(cluster logicalcluster.Name) []*apiextensionsv1.CustomResourceDefinition
-}
-
-// BoundAnnotation marks a CRD that stands for a bound resource; its value is the APIBinding's name.
-const BoundAnnotation = "apis.gantry.dev/binding"
-
-// isBound reports whether a CRD stands for a bound resource.
-func isBound(crd *apiextensionsv1.CustomResourceDefinition) bool {
-	_, ok := crd.Annotations[BoundAnnotation]
-	return ok
-}
-
-// crdFor returns the CRD serving group/resource in cluster: a bound resource, which was there first when a local
-// CRD claims the same name (that CRD is then refused its names), else the workspace's own CRD.
-func (s *Server) crdFor(cluster logicalcluster.Name, group, resource string) *apiextensionsv1.CustomResourceDefinition {
-	if s.Bound != nil {
-		if crd := s.Bound.CRD(cluster, group, resource); crd != nil {
-			return crd
-		}
-	}
-	return s.Index.ForResource(cluster, group, resource)
-}
-
-// crdsIn returns every CRD of cluster, bound ones included, sorted by name; a bound CRD hides a local one of the
-// same name.
-func (s *Server) crdsIn(cluster logicalcluster.Name) []*apiextensionsv1.CustomResourceDefinition {
-	local := s.Index.InCluster(cluster)
-	if s.Bound == nil {
-		return local
-	}
-	bound := s.Bound.CRDs(cluster)
-	if len(bound) == 0 {
-		return local
-	}
-	names := map[string]bool{}
-	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(local)+len(bound))
-	for _, crd := range bound {
-		names[crd.Name] = true
-		out = append(out, crd)
-	}
-	for _, crd := range local {
-		if !names[crd.Name] {
-			out = append(out, crd)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// Server serves custom resources and their discovery in every workspace.
+// Server serves the objects of custom resources: the CRDs of each workspace, its bound resources, and the
+// resources of virtual workspaces. The REST storage of a CRD is built the first time one of its objects is
+// requested, and shared by every request for it.
 type Server struct {
 	Config
 	converters *conversion.CRConverterFactory
 	reserved   map[string]bool
-	v2         v2Cache
 
 	mu     sync.Mutex
 	served map[servedKey]*servedCRD
@@ -183,7 +118,7 @@ func (s *Server) servingFor(crd *apiextensionsv1.CustomResourceDefinition) (*ser
 		}
 		// Workspaces that bind one export may briefly see two generations of its schema while the change reaches
 		// each of them: serve the newer one, never go back.
-		if isBound(crd) && existing.generation > crd.Generation {
+		if crdset.IsBound(crd) && existing.generation > crd.Generation {
 			return existing, nil
 		}
 		existing.destroy()
@@ -207,8 +142,8 @@ func (s *Server) Destroy() {
 	}
 }
 
-// forget drops the storage of a CRD that is gone.
-func (s *Server) forget(crd *apiextensionsv1.CustomResourceDefinition) {
+// Forget drops the storage of a CRD that is gone.
+func (s *Server) Forget(crd *apiextensionsv1.CustomResourceDefinition) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := servedKey{crd.UID, crd.Name}
@@ -216,14 +151,6 @@ func (s *Server) forget(crd *apiextensionsv1.CustomResourceDefinition) {
 		existing.destroy()
 		delete(s.served, key)
 	}
-}
-
-// StoragePrefix is where the objects of a CRD live: /<group>/<plural>/<crd uid>, then the cluster. The UID is
-// the identity of the schema, so a CRD deleted and created again starts empty, and two workspaces' CRDs of the
-// same name never share a prefix.
-func StoragePrefix(crd *apiextensionsv1.CustomResourceDefinition) string {
-	gr := schema.GroupResource{Group: crd.Spec.Group, Resource: crd.Spec.Names.Plural}
-	return path.Join("/", clusterstore.ResourcePrefix(gr), string(crd.UID))
 }
 
 func (s *Server) build(crd *apiextensionsv1.CustomResourceDefinition) (*servedCRD, error) {
@@ -345,7 +272,7 @@ func (s *Server) buildVersion(crd *apiextensionsv1.CustomResourceDefinition, v a
 			sch.byVersion[v.Name], statusSpec, scaleSpec, v.SelectableFields),
 		storageOptions{
 			base:          s.Storage,
-			prefix:        StoragePrefix(crd),
+			prefix:        crdset.StoragePrefix(crd),
 			codec:         newStorageCodec(t, safeConverter, d, sch, schema.GroupVersion{Group: crd.Spec.Group, Version: storageVersion}, gv),
 			encodeVersion: schema.GroupVersion{Group: crd.Spec.Group, Version: storageVersion},
 		},
@@ -427,40 +354,4 @@ func (s *Server) typeConverter(crd *apiextensionsv1.CustomResourceDefinition) ma
 		return managedfields.NewDeducedTypeConverter()
 	}
 	return tc
-}
-
-// Cleanup erases every object of a CRD that is gone, in every workspace, and drops its storage.
-func (s *Server) Cleanup(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) error {
-	s.forget(crd)
-	return s.erasePrefix(ctx, StoragePrefix(crd)+"/")
-}
-
-// Erase implements workspace.Eraser: it removes the custom resources of a deleted workspace, those of its own
-// CRDs and its share of the bound ones (whose storage other workspaces keep using).
-func (s *Server) Erase(ctx context.Context, cluster logicalcluster.Name) error {
-	for _, crd := range s.crdsIn(cluster) {
-		if isBound(crd) {
-			if err := s.EraseBound(ctx, crd, cluster); err != nil {
-				return err
-			}
-			continue
-		}
-		if err := s.Cleanup(ctx, crd); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// EraseBound removes one workspace's objects of a bound resource.
-func (s *Server) EraseBound(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition, cluster logicalcluster.Name) error {
-	return s.erasePrefix(ctx, path.Join(StoragePrefix(crd), string(cluster))+"/")
-}
-
-func (s *Server) erasePrefix(ctx context.Context, prefix string) error {
-	key := path.Join("/", s.Storage.Storage.Prefix, prefix) + "/"
-	if _, err := s.Etcd.Delete(ctx, key, clientv3.WithPrefix()); err != nil {
-		return fmt.Errorf("erasing %s: %w", key, err)
-	}
-	return nil
 }

@@ -58,7 +58,7 @@ const maxClients = 256
 func New(config Config) *Collector {
 	return &Collector{
 		config:  config,
-		decoder: decoder{},
+		decoder: decoder{root: config.Prefix},
 		graph:   newGraph(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[uidKey](),
 			workqueue.TypedRateLimitingQueueConfig[uidKey]{Name: "garbagecollector"}),

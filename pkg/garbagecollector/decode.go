@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 
+	"github.com/gantry-dev/gantry/pkg/clusterstore"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
@@ -37,19 +37,19 @@ var protobufPrefix = []byte("k8s\x00")
 // decoder turns etcd values into objects, reading metadata alone: from JSON (Gantry's kinds, custom resources)
 // and from protobuf (the Kubernetes built-ins and CRDs), where every kind's message has its ObjectMeta as field 1,
 // so no scheme is needed.
-type decoder struct{}
+type decoder struct {
+	// root is the storage prefix every key starts with.
+	root string
+}
 
 // decode reads the object stored under key. The key gives the group and resource
-// (/registry/<group|core>/<resource>/...); the value gives the version, the workspace and the metadata.
+// (clusterstore owns the layout); the value gives the version, the workspace and the metadata.
 func (d decoder) decode(key string, value []byte) (*object, error) {
-	segments := strings.Split(strings.TrimPrefix(key, "/"), "/")
-	if len(segments) < 5 {
-		return nil, fmt.Errorf("key %q is not an object's", key)
+	gr, err := clusterstore.ResourceOfKey(d.root, key)
+	if err != nil {
+		return nil, err
 	}
-	group, resource := segments[1], segments[2]
-	if group == "core" {
-		group = ""
-	}
+	group, resource := gr.Group, gr.Resource
 	var (
 		typeMeta metav1.TypeMeta
 		m        metav1.Object

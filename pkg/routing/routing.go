@@ -7,6 +7,7 @@
 package routing
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,7 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -34,21 +35,30 @@ type Resolver interface {
 // apiPrefixes are the paths that only make sense inside a workspace.
 var apiPrefixes = []string{"/api", "/apis", "/openapi"}
 
-// WithClusterRouting wraps handler with the workspace routing filter.
-func WithClusterRouting(handler http.Handler, resolver Resolver, serializer runtime.NegotiatedSerializer) http.Handler {
+// VirtualWorkspaces parses the paths of virtual workspaces (virtualworkspace.Registry).
+type VirtualWorkspaces interface {
+	// Parse reads an escaped path after virtualworkspace.Prefix and returns its target and the "/clusters/..." rest.
+	Parse(escaped string, resolver virtualworkspace.Resolver) (virtualworkspace.Target, string, error)
+}
+
+// WithClusterRouting wraps handler, the generic handler chain, with the workspace routing filter. A path it
+// refuses is not answered here but marked in the request context, so that the answer passes the chain.
+func WithClusterRouting(handler http.Handler, resolver Resolver, virtual VirtualWorkspaces, serializer runtime.NegotiatedSerializer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		// A refused request still passes the whole handler chain (panic recovery, authentication, audit, metrics);
+		// WithUnknownWorkspace answers it, and WithRefusalAuthorizer lets it reach there unchanged.
 		fail := func(err error) {
-			responsewriters.ErrorNegotiated(err, serializer, schema.GroupVersion{}, w, req)
+			handler.ServeHTTP(w, req.WithContext(withRefusal(req.Context(), err)))
 		}
 		escaped := req.URL.EscapedPath()
 		ctx := req.Context()
 		if strings.HasPrefix(escaped, virtualworkspace.Prefix) {
-			export, clusters, err := parseVirtualWorkspace(escaped[len(virtualworkspace.Prefix):], resolver)
+			target, clusters, err := virtual.Parse(escaped[len(virtualworkspace.Prefix):], resolver)
 			if err != nil {
 				fail(err)
 				return
 			}
-			ctx = virtualworkspace.WithExport(ctx, export)
+			ctx = virtualworkspace.WithTarget(ctx, target)
 			escaped = clusters
 		}
 		if !strings.HasPrefix(escaped, ClustersPrefix) {
@@ -108,48 +118,49 @@ func WithClusterRouting(handler http.Handler, resolver Resolver, serializer runt
 	})
 }
 
-// parseVirtualWorkspace reads "<export path>/<export name>/clusters/..." and returns the export and the
-// "/clusters/..." rest. An export path that names no workspace yields an Export without a cluster, which the
-// authorizer refuses like any other export the user may not use.
-func parseVirtualWorkspace(escaped string, resolver Resolver) (virtualworkspace.Export, string, error) {
-	parts := strings.SplitN(escaped, "/", 3)
-	if len(parts) < 3 || !strings.HasPrefix("/"+parts[2], ClustersPrefix) && "/"+parts[2] != "/clusters" {
-		return virtualworkspace.Export{}, "", notFound("a virtual workspace is reached at " + virtualworkspace.Prefix + "<workspace path>/<APIExport>/clusters/<workspace or *>/...")
-	}
-	pathText, err := url.PathUnescape(parts[0])
-	if err != nil {
-		return virtualworkspace.Export{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid APIExport workspace %q: %v", parts[0], err))
-	}
-	path, err := logicalcluster.ParsePath(pathText)
-	if err != nil {
-		return virtualworkspace.Export{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid APIExport workspace: %v", err))
-	}
-	name, err := url.PathUnescape(parts[1])
-	if err != nil || len(validation.IsDNS1123Subdomain(name)) > 0 {
-		return virtualworkspace.Export{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid APIExport name %q", parts[1]))
-	}
-	export := virtualworkspace.Export{Path: path, Name: name}
-	if cluster, ok := resolver.Resolve(logicalcluster.Reference{Path: path}); ok {
-		export.Cluster = cluster
-	}
-	return export, "/" + parts[2], nil
-}
-
 func notFound(message string) error {
 	err := apierrors.NewNotFound(schema.GroupResource{}, "")
 	err.ErrStatus.Message = message
 	return err
 }
 
-// WithUnknownWorkspace answers 404 to requests for a workspace that does not exist. It wraps the API handler, inside
-// authentication and authorization, so that only users allowed past them learn that the workspace is missing.
+// WithUnknownWorkspace answers the requests the routing filter refused (a malformed workspace path: 400 or 404),
+// and 404 to requests for a workspace that does not exist. It wraps the API handler, inside authentication and
+// authorization, so that only users allowed past them learn that a workspace is missing.
 func WithUnknownWorkspace(handler http.Handler, serializer runtime.NegotiatedSerializer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if err := refusalFrom(req.Context()); err != nil {
+			responsewriters.ErrorNegotiated(err, serializer, schema.GroupVersion{}, w, req)
+			return
+		}
 		if logicalcluster.IsUnknown(req.Context()) {
 			err := notFound(fmt.Sprintf("workspace %q not found", logicalcluster.UnknownReference(req.Context())))
 			responsewriters.ErrorNegotiated(err, serializer, schema.GroupVersion{}, w, req)
 			return
 		}
 		handler.ServeHTTP(w, req)
+	})
+}
+
+type refusalKey struct{}
+
+func withRefusal(ctx context.Context, err error) context.Context {
+	return context.WithValue(ctx, refusalKey{}, err)
+}
+
+func refusalFrom(ctx context.Context) error {
+	err, _ := ctx.Value(refusalKey{}).(error)
+	return err
+}
+
+// WithRefusalAuthorizer wraps delegate so that a request the routing filter refused is let through to
+// WithUnknownWorkspace, which answers it with the refusal: the path names no workspace to authorize in, and the
+// answer reveals nothing but the path's own error. Impersonation is still decided by delegate.
+func WithRefusalAuthorizer(delegate authorizer.Authorizer) authorizer.Authorizer {
+	return authorizer.AuthorizerFunc(func(ctx context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+		if refusalFrom(ctx) != nil && a.GetVerb() != "impersonate" {
+			return authorizer.DecisionAllow, "the request is refused by the workspace routing", nil
+		}
+		return delegate.Authorize(ctx, a)
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
 
+	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
@@ -46,10 +47,20 @@ func serve(t *testing.T, target string) (*httptest.ResponseRecorder, *seen) {
 		got = &seen{path: req.URL.Path, cluster: c}
 	})
 	codecs := serializer.NewCodecFactory(scheme).WithoutConversion()
-	h := WithClusterRouting(WithUnknownWorkspace(inner, codecs), fakeResolver{"root": "root", "root:a": "abc123"}, codecs)
+	h := WithClusterRouting(WithUnknownWorkspace(inner, codecs), fakeResolver{"root": "root", "root:a": "abc123"}, virtualWorkspaces, codecs)
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
 	return rec, got
+}
+
+// virtualWorkspaces knows the APIExport virtual workspace.
+var virtualWorkspaces = virtualworkspace.NewRegistry(nil, nil, virtualworkspace.APIExport(crdset.NewSet()))
+
+// export is what a test reads of a virtual workspace target.
+type export struct {
+	Path    logicalcluster.Path
+	Cluster logicalcluster.Name
+	Name    string
 }
 
 func TestRouting(t *testing.T) {
@@ -112,16 +123,16 @@ func TestVirtualWorkspaceRouting(t *testing.T) {
 	type vwSeen struct {
 		path    string
 		cluster logicalcluster.Name
-		export  virtualworkspace.Export
+		export  export
 	}
 	run := func(target string) (*httptest.ResponseRecorder, *vwSeen) {
 		var got *vwSeen
 		inner := http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 			c, _ := logicalcluster.From(req.Context())
-			e, _ := virtualworkspace.ExportFrom(req.Context())
-			got = &vwSeen{req.URL.Path, c, e}
+			e, _ := virtualworkspace.TargetFrom(req.Context())
+			got = &vwSeen{req.URL.Path, c, export{e.Path, e.Cluster, e.Name}}
 		})
-		h := WithClusterRouting(WithUnknownWorkspace(inner, codecs), fakeResolver{"root": "root", "root:a": "abc123"}, codecs)
+		h := WithClusterRouting(WithUnknownWorkspace(inner, codecs), fakeResolver{"root": "root", "root:a": "abc123"}, virtualWorkspaces, codecs)
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, target, nil))
 		return rec, got
@@ -129,7 +140,7 @@ func TestVirtualWorkspaceRouting(t *testing.T) {
 
 	rec, got := run("/services/apiexport/root:a/widgets/clusters/*/apis/example.com/v1/widgets")
 	require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
-	assert.Equal(t, vwSeen{"/apis/example.com/v1/widgets", "*", virtualworkspace.Export{Path: "root:a", Cluster: "abc123", Name: "widgets"}}, *got)
+	assert.Equal(t, vwSeen{"/apis/example.com/v1/widgets", "*", export{Path: "root:a", Cluster: "abc123", Name: "widgets"}}, *got)
 
 	rec, got = run("/services/apiexport/root:nowhere/widgets/clusters/abc123/apis")
 	require.Equal(t, http.StatusOK, rec.Code, "a missing export workspace is left to the authorizer")

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apiserver/pkg/admission"
 )
 
 // Options are the flags of `gantry start`.
@@ -30,6 +31,9 @@ type Options struct {
 	AuditPolicyFile string
 	// TokenAuthFile is a CSV file of static bearer tokens: token,user,uid,"group1,group2".
 	TokenAuthFile string
+	// Admission are admission plugins added to the one chain every resource goes through (built-in, CRDs' and
+	// bound ones), for programs that embed the server and for tests; there is no flag for them.
+	Admission []admission.Interface
 }
 
 // NewOptions returns the defaults.

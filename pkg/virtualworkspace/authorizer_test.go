@@ -5,10 +5,11 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
+	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
@@ -23,10 +24,14 @@ func (c contentHolders) Authorize(ctx context.Context, a authorizer.Attributes) 
 	return authorizer.DecisionDeny, "", nil
 }
 
-type widgetsOnly struct{}
-
-func (widgetsOnly) Exports(_ Export, r schema.GroupResource) bool {
-	return r == schema.GroupResource{Group: "example.com", Resource: "widgets"}
+// widgetsExport is a crdset where the export "widgets" of cluster "provider" offers example.com's widgets.
+func widgetsExport() *crdset.Set {
+	crds := crdset.NewSet()
+	crds.SetExport("provider", "widgets", []*apiextensionsv1.CustomResourceDefinition{{
+		Spec:   apiextensionsv1.CustomResourceDefinitionSpec{Group: "example.com"},
+		Status: apiextensionsv1.CustomResourceDefinitionStatus{AcceptedNames: apiextensionsv1.CustomResourceDefinitionNames{Plural: "widgets"}},
+	}})
+	return crds
 }
 
 func TestAuthorizer(t *testing.T) {
@@ -35,9 +40,11 @@ func TestAuthorizer(t *testing.T) {
 		delegated = true
 		return authorizer.DecisionAllow, "", nil
 	})
-	authz := WithAuthorizer(delegate, authorizer.AuthorizerFunc(contentHolders{"dave": true}.Authorize), widgetsOnly{})
-	export := Export{Path: "root:provider", Cluster: "provider", Name: "widgets"}
-	vw := WithExport(logicalcluster.WithCluster(context.Background(), logicalcluster.Wildcard), export)
+	registry := NewRegistry(nil, nil, APIExport(widgetsExport()))
+	authz := registry.Authorizer(delegate, authorizer.AuthorizerFunc(contentHolders{"dave": true}.Authorize))
+	definition := registry.definitions["apiexport"]
+	export := Target{Definition: definition, Path: "root:provider", Cluster: "provider", Name: "widgets"}
+	vw := WithTarget(logicalcluster.WithCluster(context.Background(), logicalcluster.Wildcard), export)
 	dave, bob := &user.DefaultInfo{Name: "dave"}, &user.DefaultInfo{Name: "bob"}
 	resource := func(u user.Info, verb, group, res, sub string) authorizer.AttributesRecord {
 		return authorizer.AttributesRecord{User: u, Verb: verb, APIGroup: group, Resource: res, Subresource: sub, ResourceRequest: true}
@@ -58,7 +65,7 @@ func TestAuthorizer(t *testing.T) {
 		{"no content", vw, resource(bob, "list", "example.com", "widgets", ""), false},
 		{"discovery", vw, authorizer.AttributesRecord{User: dave, Verb: "get", Path: "/apis"}, true},
 		{"non-resource write", vw, authorizer.AttributesRecord{User: dave, Verb: "post", Path: "/apis"}, false},
-		{"missing export", WithExport(context.Background(), Export{Path: "root:nowhere", Name: "widgets"}), resource(dave, "list", "example.com", "widgets", ""), false},
+		{"missing export", WithTarget(context.Background(), Target{Definition: definition, Path: "root:nowhere", Name: "widgets"}), resource(dave, "list", "example.com", "widgets", ""), false},
 	}
 	for _, c := range cases {
 		decision, _, err := authz.Authorize(c.ctx, c.attrs)

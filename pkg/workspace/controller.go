@@ -95,7 +95,7 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 
 // workspacePath is the URL path of a Workspace object (or a subresource of it) in its parent.
 func workspacePath(key, subresource string) string {
-	parent, name := SplitKey(key)
+	parent, name := logicalcluster.SplitKey(key)
 	p := fmt.Sprintf("/clusters/%s/apis/tenancy.gantry.dev/v1alpha1/workspaces/%s", parent, name)
 	if subresource != "" {
 		p += "/" + subresource

@@ -20,15 +20,6 @@ type child struct {
 	name   string
 }
 
-// Key returns the index key of a workspace object: "<parent cluster>|<name>".
-func Key(parent logicalcluster.Name, name string) string { return string(parent) + "|" + name }
-
-// SplitKey reverses Key.
-func SplitKey(key string) (logicalcluster.Name, string) {
-	parent, name, _ := strings.Cut(key, "|")
-	return logicalcluster.Name(parent), name
-}
-
 // Index maps workspace paths to logical clusters and back. A reflector over a wildcard watch of Workspace objects
 // feeds it (it implements cache.ReflectorStore); it holds one small entry per workspace and nothing per request.
 type Index struct {
@@ -114,7 +105,7 @@ func (x *Index) Parent(cluster logicalcluster.Name) (parent logicalcluster.Name,
 	if !ok {
 		return "", "", false
 	}
-	return c.parent, x.objects[Key(c.parent, c.name)].Spec.Type, true
+	return c.parent, x.objects[logicalcluster.Key(c.parent, c.name)].Spec.Type, true
 }
 
 // Get returns the workspace stored under key, or nil.
@@ -131,7 +122,7 @@ func (x *Index) Children(cluster logicalcluster.Name) []string {
 	var keys []string
 	for c := range x.children {
 		if c.parent == cluster {
-			keys = append(keys, Key(c.parent, c.name))
+			keys = append(keys, logicalcluster.Key(c.parent, c.name))
 		}
 	}
 	sort.Strings(keys)
@@ -157,12 +148,12 @@ func keyOf(obj interface{}) (string, *tenancyv1alpha1.Workspace, error) {
 	if logicalcluster.ValidateName(parent) != nil {
 		return "", nil, fmt.Errorf("workspace %q has no valid %s annotation", ws.Name, logicalcluster.AnnotationKey)
 	}
-	return Key(logicalcluster.Name(parent), ws.Name), ws, nil
+	return logicalcluster.Key(logicalcluster.Name(parent), ws.Name), ws, nil
 }
 
 func (x *Index) putLocked(key string, ws *tenancyv1alpha1.Workspace) {
 	x.objects[key] = ws
-	parent, name := SplitKey(key)
+	parent, name := logicalcluster.SplitKey(key)
 	if cluster := logicalcluster.Name(ws.Spec.Cluster); cluster != "" {
 		x.children[child{parent, name}] = cluster
 		x.parents[cluster] = child{parent, name}
@@ -175,7 +166,7 @@ func (x *Index) removeLocked(key string) {
 		return
 	}
 	delete(x.objects, key)
-	parent, name := SplitKey(key)
+	parent, name := logicalcluster.SplitKey(key)
 	delete(x.children, child{parent, name})
 	delete(x.parents, logicalcluster.Name(ws.Spec.Cluster))
 }

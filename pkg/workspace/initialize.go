@@ -63,7 +63,7 @@ func (c *Controller) bindDefaultAPIs(ctx context.Context, key string, ws *tenanc
 	if c.bindings == nil || ws.Spec.Type == "" {
 		return nil
 	}
-	parent, _ := SplitKey(key)
+	parent, _ := logicalcluster.SplitKey(key)
 	refs, err := c.bindings(ctx, parent, ws.Spec.Type)
 	if err != nil {
 		return fmt.Errorf("the type %q of workspace %s: %w", ws.Spec.Type, ws.Name, err)

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -214,6 +215,34 @@ func TestWorkspaceAccessAndRBAC(t *testing.T) {
 			}
 			return allowed && denied
 		}, 20*time.Second, 200*time.Millisecond, "allowed %v, denied %v", allowed, denied)
+	})
+
+	t.Run("a refused workspace path passes the handler chain: it is audited", func(t *testing.T) {
+		cfg, err := s.RESTConfigAs("root", aliceToken)
+		require.NoError(t, err)
+		client, err := rest.HTTPClientFor(cfg)
+		require.NoError(t, err)
+		resp, err := client.Get(fmt.Sprintf("https://127.0.0.1:%d/clusters/Bad_Name/api/v1/namespaces", s.Port))
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode)
+		require.Eventually(t, func() bool {
+			data, err := os.ReadFile(auditLog)
+			require.NoError(t, err)
+			for _, line := range strings.Split(string(data), "\n") {
+				var ev struct {
+					Stage          string                    `json:"stage"`
+					RequestURI     string                    `json:"requestURI"`
+					User           struct{ Username string } `json:"user"`
+					ResponseStatus struct{ Code int }        `json:"responseStatus"`
+				}
+				if json.Unmarshal([]byte(line), &ev) == nil && ev.RequestURI == "/clusters/Bad_Name/api/v1/namespaces" &&
+					ev.Stage == "ResponseComplete" && ev.User.Username == "alice" && ev.ResponseStatus.Code == http.StatusBadRequest {
+					return true
+				}
+			}
+			return false
+		}, 20*time.Second, 200*time.Millisecond)
 	})
 
 	t.Run("a ServiceAccount token works in its own workspace only", func(t *testing.T) {

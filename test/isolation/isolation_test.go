@@ -19,8 +19,10 @@ import (
 	"k8s.io/apiserver/pkg/storage"
 
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
+	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/routing"
+	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 )
 
 // workspaces is the fixed world of the fuzz test: paths and the logical clusters they name.
@@ -149,7 +151,8 @@ func check(t *testing.T, rawPath string) {
 			_ = store.GetList(ctx, key, storage.ListOptions{Recursive: true}, nil)
 		}
 	})
-	handler := routing.WithClusterRouting(routing.WithUnknownWorkspace(inner, codecs), resolver{}, codecs)
+	virtual := virtualworkspace.NewRegistry(nil, nil, virtualworkspace.APIExport(crdset.NewSet()))
+	handler := routing.WithClusterRouting(routing.WithUnknownWorkspace(inner, codecs), resolver{}, virtual, codecs)
 	handler.ServeHTTP(httptest.NewRecorder(), req)
 
 	target, valid := virtualTarget(req.URL.EscapedPath())

@@ -1,4 +1,4 @@
-package customresources
+package apidiscovery
 
 import (
 	"encoding/json"
@@ -54,7 +54,7 @@ func (c *v2Cache) put(key string, s *v2Spec) {
 
 // serveOpenAPIV2 answers /openapi/v2 for a workspace with CRDs: the built-in document plus the CRDs' definitions
 // and paths, as JSON or protobuf, and reports whether it did.
-func (s *Server) serveOpenAPIV2(w http.ResponseWriter, req *http.Request, cluster logicalcluster.Name, next http.Handler) bool {
+func (s *Discovery) serveOpenAPIV2(w http.ResponseWriter, req *http.Request, cluster logicalcluster.Name, next http.Handler) bool {
 	if req.Method != http.MethodGet || strings.TrimSuffix(req.URL.Path, "/") != openAPIV2Path {
 		return false
 	}
@@ -62,17 +62,24 @@ func (s *Server) serveOpenAPIV2(w http.ResponseWriter, req *http.Request, cluste
 	if len(groups) == 0 {
 		return false
 	}
+	s.writeV2(w, req, "workspace", groups, func() (*v2Spec, error) { return s.buildV2(req, groups, next) })
+	return true
+}
+
+// writeV2 answers with the v2 document of groups (built by build unless cached under kind and the CRDs' hash), as
+// JSON or protobuf.
+func (s *Discovery) writeV2(w http.ResponseWriter, req *http.Request, kind string, groups []crdGroup, build func() (*v2Spec, error)) {
 	var crds []*apiextensionsv1.CustomResourceDefinition
 	for _, g := range groups {
 		crds = append(crds, g.crds...)
 	}
-	key := openAPIHash(crds)
+	key := kind + "/" + openAPIHash(crds)
 	merged := s.v2.get(key)
 	if merged == nil {
 		var err error
-		if merged, err = s.buildV2(req, groups, next); err != nil {
+		if merged, err = build(); err != nil {
 			s.fail(w, req, err)
-			return true
+			return
 		}
 		s.v2.put(key, merged)
 	}
@@ -80,15 +87,14 @@ func (s *Server) serveOpenAPIV2(w http.ResponseWriter, req *http.Request, cluste
 		w.Header().Set("Content-Type", openAPIV2Protobuf)
 		w.WriteHeader(http.StatusOK)
 		_, _ = w.Write(merged.protobuf)
-		return true
+		return
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(merged.json)
-	return true
 }
 
-func (s *Server) buildV2(req *http.Request, groups []crdGroup, next http.Handler) (*v2Spec, error) {
+func (s *Discovery) buildV2(req *http.Request, groups []crdGroup, next http.Handler) (*v2Spec, error) {
 	inner := plainRequest(req)
 	inner.Header.Set("Accept", "application/json")
 	rec := httptest.NewRecorder()
@@ -100,6 +106,11 @@ func (s *Server) buildV2(req *http.Request, groups []crdGroup, next http.Handler
 	if err := json.Unmarshal(rec.Body.Bytes(), static); err != nil {
 		return nil, err
 	}
+	return mergeV2(static, groups)
+}
+
+// mergeV2 adds the CRDs of groups to a base document, in both encodings.
+func mergeV2(static *spec.Swagger, groups []crdGroup) (*v2Spec, error) {
 	// The merge adds the CRDs' group-version-kinds to shared definitions such as DeleteOptions, writing into their
 	// extensions map, which must therefore exist.
 	for name, def := range static.Definitions {

@@ -1,17 +1,8 @@
-// Package customresources serves the custom resources of the CustomResourceDefinitions created in each workspace:
-// a CRD in workspace A is served only in A, and the same CRD name with another schema in B is served independently.
-// It is built from k8s.io/apiextensions-apiserver pieces (structural schemas, the customresource strategy and
-// storage, schema validation and CEL, printer columns, field management); the glue that upstream's CRD handler
-// keeps unexported is written here.
-//
-// One reflector over a wildcard watch feeds an index of every workspace's CRDs; one controller establishes their
-// names; the REST storage of a CRD is built the first time one of its objects is requested.
-package customresources
+package crdset
 
 import (
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -20,7 +11,8 @@ import (
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
-// Index holds every workspace's CustomResourceDefinitions. It implements cache.ReflectorStore.
+// Index holds the CustomResourceDefinitions stored in every workspace (their own, not the bound ones). A reflector
+// over a wildcard watch feeds it: it implements cache.ReflectorStore.
 type Index struct {
 	mu        sync.RWMutex
 	byCluster map[logicalcluster.Name]map[string]*apiextensionsv1.CustomResourceDefinition
@@ -34,15 +26,6 @@ var _ cache.ReflectorStore = &Index{}
 // NewIndex returns an empty index.
 func NewIndex() *Index {
 	return &Index{byCluster: map[logicalcluster.Name]map[string]*apiextensionsv1.CustomResourceDefinition{}}
-}
-
-// Key is the index key of a CRD: "<cluster>|<name>".
-func Key(cluster logicalcluster.Name, name string) string { return string(cluster) + "|" + name }
-
-// SplitKey reverses Key.
-func SplitKey(key string) (logicalcluster.Name, string) {
-	c, n, _ := strings.Cut(key, "|")
-	return logicalcluster.Name(c), n
 }
 
 // Get returns the CRD called name in cluster, or nil.
@@ -124,7 +107,7 @@ func (x *Index) Update(obj interface{}) error {
 	if old != nil && old.UID != crd.UID {
 		replaced = old // deleted and recreated between two events: the old one's objects must go
 	}
-	x.notify(Key(cluster, crd.Name), replaced)
+	x.notify(logicalcluster.Key(cluster, crd.Name), replaced)
 	return nil
 }
 
@@ -140,7 +123,7 @@ func (x *Index) Delete(obj interface{}) error {
 		delete(x.byCluster, cluster)
 	}
 	x.mu.Unlock()
-	x.notify(Key(cluster, crd.Name), crd)
+	x.notify(logicalcluster.Key(cluster, crd.Name), crd)
 	return nil
 }
 
@@ -165,13 +148,13 @@ func (x *Index) Replace(list []interface{}, _ string) error {
 	for cluster, crds := range old {
 		for name, crd := range crds {
 			if now := fresh[cluster][name]; now == nil || now.UID != crd.UID {
-				x.notify(Key(cluster, name), crd)
+				x.notify(logicalcluster.Key(cluster, name), crd)
 			}
 		}
 	}
 	for cluster, crds := range fresh {
 		for name := range crds {
-			x.notify(Key(cluster, name), nil)
+			x.notify(logicalcluster.Key(cluster, name), nil)
 		}
 	}
 	return nil

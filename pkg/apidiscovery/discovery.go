@@ -1,9 +1,10 @@
-package customresources
+package apidiscovery
 
 import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sort"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/version"
 
+	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
@@ -29,15 +31,15 @@ type crdGroup struct {
 }
 
 // groupsOf returns the CRD-served groups of a cluster, sorted by name.
-func (s *Server) groupsOf(cluster logicalcluster.Name) []crdGroup {
-	return s.groupsFrom(s.crdsIn(cluster))
+func (s *Discovery) groupsOf(cluster logicalcluster.Name) []crdGroup {
+	return s.groupsFrom(s.config.CRDs.InCluster(cluster))
 }
 
 // groupsFrom groups servable CRDs by API group, sorted by name.
-func (s *Server) groupsFrom(crds []*apiextensionsv1.CustomResourceDefinition) []crdGroup {
+func (s *Discovery) groupsFrom(crds []*apiextensionsv1.CustomResourceDefinition) []crdGroup {
 	byName := map[string]*crdGroup{}
 	for _, crd := range crds {
-		if !servable(crd) || s.reserved[crd.Spec.Group] {
+		if !crdset.Servable(crd) || s.reserved[crd.Spec.Group] {
 			continue
 		}
 		g := byName[crd.Spec.Group]
@@ -47,7 +49,7 @@ func (s *Server) groupsFrom(crds []*apiextensionsv1.CustomResourceDefinition) []
 		}
 		g.crds = append(g.crds, crd)
 		for _, v := range crd.Spec.Versions {
-			if v.Served && !contains(g.versions, v.Name) {
+			if v.Served && !slices.Contains(g.versions, v.Name) {
 				g.versions = append(g.versions, v.Name)
 			}
 		}
@@ -63,15 +65,6 @@ func (s *Server) groupsFrom(crds []*apiextensionsv1.CustomResourceDefinition) []
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
 	return out
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (g crdGroup) apiGroup() metav1.APIGroup {
@@ -115,8 +108,8 @@ func (g crdGroup) resourcesWith(v string, verbs []string, withScale bool) []meta
 	return out
 }
 
-// aggregated is the group's entry in aggregated discovery.
-func (g crdGroup) aggregated() apidiscoveryv2.APIGroupDiscovery {
+// aggregated is the group's entry in aggregated discovery, each resource with verbs.
+func (g crdGroup) aggregated(verbs []string) apidiscoveryv2.APIGroupDiscovery {
 	out := apidiscoveryv2.APIGroupDiscovery{ObjectMeta: metav1.ObjectMeta{Name: g.name}}
 	for _, v := range g.versions {
 		vd := apidiscoveryv2.APIVersionDiscovery{Version: v, Freshness: apidiscoveryv2.DiscoveryFreshnessCurrent}
@@ -130,7 +123,7 @@ func (g crdGroup) aggregated() apidiscoveryv2.APIGroupDiscovery {
 				scope = apidiscoveryv2.ScopeNamespace
 			}
 			rd := apidiscoveryv2.APIResourceDiscovery{
-				Resource: names.Plural, SingularResource: names.Singular, Scope: scope, Verbs: resourceVerbs,
+				Resource: names.Plural, SingularResource: names.Singular, Scope: scope, Verbs: verbs,
 				ResponseKind: &metav1.GroupVersionKind{Group: g.name, Version: v, Kind: names.Kind},
 				ShortNames:   names.ShortNames, Categories: names.Categories,
 			}
@@ -154,7 +147,7 @@ func (g crdGroup) aggregated() apidiscoveryv2.APIGroupDiscovery {
 // serveDiscovery answers discovery requests that involve the workspace's CRDs and reports whether it did.
 // /apis is the built-in answer with the workspace's CRD groups added; /apis/<crd group>[/<version>] is answered
 // here alone.
-func (s *Server) serveDiscovery(w http.ResponseWriter, req *http.Request, cluster logicalcluster.Name, next http.Handler) bool {
+func (s *Discovery) serveDiscovery(w http.ResponseWriter, req *http.Request, cluster logicalcluster.Name, next http.Handler) bool {
 	if req.Method != http.MethodGet {
 		return false
 	}
@@ -170,7 +163,12 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, req *http.Request, cluste
 		s.mergeGroupList(w, req, groups, next)
 		return true
 	}
-	parts := strings.Split(strings.TrimPrefix(path, "/apis/"), "/")
+	return serveGroup(w, strings.Split(strings.TrimPrefix(path, "/apis/"), "/"), groups, nil)
+}
+
+// serveGroup answers /apis/<group> and /apis/<group>/<version> (parts) when groups serve it, and reports whether it
+// did. Resources offer verbs, or every verb and the scale subresource when verbs is nil.
+func serveGroup(w http.ResponseWriter, parts []string, groups []crdGroup, verbs []string) bool {
 	if len(parts) > 2 {
 		return false
 	}
@@ -184,19 +182,48 @@ func (s *Server) serveDiscovery(w http.ResponseWriter, req *http.Request, cluste
 				Name: group.Name, Versions: group.Versions, PreferredVersion: group.PreferredVersion})
 			return true
 		}
-		if !contains(g.versions, parts[1]) {
+		if !slices.Contains(g.versions, parts[1]) {
 			return false
 		}
+		resources := g.resources(parts[1])
+		if verbs != nil {
+			resources = g.resourcesWith(parts[1], verbs, false)
+		}
 		writeJSON(w, http.StatusOK, "application/json", &metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"},
-			GroupVersion: g.name + "/" + parts[1], APIResources: g.resources(parts[1])})
+			GroupVersion: g.name + "/" + parts[1], APIResources: resources})
 		return true
 	}
 	return false
 }
 
+// writeGroupList answers /api (core, false) or /apis (true) with groups alone, legacy or aggregated.
+func (s *Discovery) writeGroupList(w http.ResponseWriter, apis bool, groups []crdGroup, verbs []string, aggregated bool) {
+	if !apis {
+		groups = nil // custom resources are never in the core group
+	}
+	if aggregated {
+		list := &apidiscoveryv2.APIGroupDiscoveryList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupDiscoveryList", APIVersion: "apidiscovery.k8s.io/v2"},
+			Items: []apidiscoveryv2.APIGroupDiscovery{}}
+		for _, g := range groups {
+			list.Items = append(list.Items, g.aggregated(verbs))
+		}
+		writeJSON(w, http.StatusOK, aggregatedDiscoveryV2, list)
+		return
+	}
+	if !apis {
+		writeJSON(w, http.StatusOK, "application/json", &metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{}})
+		return
+	}
+	list := &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}, Groups: []metav1.APIGroup{}}
+	for _, g := range groups {
+		list.Groups = append(list.Groups, g.apiGroup())
+	}
+	writeJSON(w, http.StatusOK, "application/json", list)
+}
+
 // mergeGroupList asks the built-in handler for /apis, in the form the client wants (aggregated or not), and adds
 // the CRD groups.
-func (s *Server) mergeGroupList(w http.ResponseWriter, req *http.Request, groups []crdGroup, next http.Handler) {
+func (s *Discovery) mergeGroupList(w http.ResponseWriter, req *http.Request, groups []crdGroup, next http.Handler) {
 	inner := plainRequest(req)
 	aggregated := strings.Contains(req.Header.Get("Accept"), "as=APIGroupDiscoveryList")
 	if aggregated {
@@ -218,7 +245,7 @@ func (s *Server) mergeGroupList(w http.ResponseWriter, req *http.Request, groups
 			return
 		}
 		for _, g := range groups {
-			list.Items = append(list.Items, g.aggregated())
+			list.Items = append(list.Items, g.aggregated(resourceVerbs))
 		}
 		writeJSON(w, http.StatusOK, contentType, &list)
 		return

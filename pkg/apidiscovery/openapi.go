@@ -1,4 +1,4 @@
-package customresources
+package apidiscovery
 
 import (
 	"crypto/sha256"
@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 
 	"k8s.io/apiextensions-apiserver/pkg/apihelpers"
@@ -27,7 +28,7 @@ type openAPIPath struct {
 
 // serveOpenAPI answers /openapi/v3 requests that involve the workspace's CRDs and reports whether it did: the
 // index gets an entry per CRD group version, and each such group version's document is built from the CRDs.
-func (s *Server) serveOpenAPI(w http.ResponseWriter, req *http.Request, cluster logicalcluster.Name, next http.Handler) bool {
+func (s *Discovery) serveOpenAPI(w http.ResponseWriter, req *http.Request, cluster logicalcluster.Name, next http.Handler) bool {
 	if req.Method != http.MethodGet {
 		return false
 	}
@@ -48,13 +49,13 @@ func (s *Server) serveOpenAPI(w http.ResponseWriter, req *http.Request, cluster 
 
 // serveOpenAPIDocument answers the OpenAPI v3 document of "<group>/<version>" when groups serve it, and reports
 // whether it did.
-func (s *Server) serveOpenAPIDocument(w http.ResponseWriter, req *http.Request, groups []crdGroup, gv string) bool {
+func (s *Discovery) serveOpenAPIDocument(w http.ResponseWriter, req *http.Request, groups []crdGroup, gv string) bool {
 	group, version, ok := strings.Cut(gv, "/")
 	if !ok {
 		return false
 	}
 	for _, g := range groups {
-		if g.name != group || !contains(g.versions, version) {
+		if g.name != group || !slices.Contains(g.versions, version) {
 			continue
 		}
 		doc, err := s.openAPIDocument(g, version)
@@ -90,7 +91,7 @@ func openAPIHash(crds []*apiextensionsv1.CustomResourceDefinition) string {
 
 // openAPIDocument builds the OpenAPI v3 document of a CRD group version, with the apimachinery definitions its
 // schemas refer to.
-func (s *Server) openAPIDocument(g crdGroup, version string) (*spec3.OpenAPI, error) {
+func (s *Discovery) openAPIDocument(g crdGroup, version string) (*spec3.OpenAPI, error) {
 	var docs []*spec3.OpenAPI
 	for _, crd := range g.crdsAt(version) {
 		doc, err := builder.BuildOpenAPIV3(crd, version, builder.Options{V2: false})
@@ -109,7 +110,7 @@ func (s *Server) openAPIDocument(g crdGroup, version string) (*spec3.OpenAPI, er
 	if merged.Components.Schemas == nil {
 		merged.Components.Schemas = map[string]*spec.Schema{}
 	}
-	for name, schema := range s.StaticSchemas {
+	for name, schema := range s.config.StaticSchemas {
 		if _, ok := merged.Components.Schemas[name]; !ok {
 			merged.Components.Schemas[name] = schema
 		}
@@ -118,7 +119,7 @@ func (s *Server) openAPIDocument(g crdGroup, version string) (*spec3.OpenAPI, er
 }
 
 // mergeOpenAPIIndex adds the workspace's CRD group versions to the built-in /openapi/v3 index.
-func (s *Server) mergeOpenAPIIndex(w http.ResponseWriter, req *http.Request, groups []crdGroup, next http.Handler) {
+func (s *Discovery) mergeOpenAPIIndex(w http.ResponseWriter, req *http.Request, groups []crdGroup, next http.Handler) {
 	inner := plainRequest(req)
 	inner.Header.Set("Accept", "application/json")
 	rec := httptest.NewRecorder()

@@ -1,0 +1,182 @@
+package virtualworkspace
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/endpoints/handlers/responsewriters"
+	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
+
+	"github.com/gantry-dev/gantry/pkg/apidiscovery"
+	"github.com/gantry-dev/gantry/pkg/customresources"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/registry"
+)
+
+// Resolver maps a workspace path to its logical cluster.
+type Resolver interface {
+	Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool)
+}
+
+// Registry holds the virtual workspaces a server offers, and serves them.
+type Registry struct {
+	definitions map[string]*Definition
+	// Resources serves the objects of the served CRDs.
+	Resources *customresources.Server
+	// Discovery serves their discovery and OpenAPI.
+	Discovery *apidiscovery.Discovery
+}
+
+// NewRegistry returns a registry of definitions, served from resources and discovery.
+func NewRegistry(resources *customresources.Server, discovery *apidiscovery.Discovery, definitions ...*Definition) *Registry {
+	r := &Registry{definitions: map[string]*Definition{}, Resources: resources, Discovery: discovery}
+	for _, d := range definitions {
+		r.definitions[d.Name] = d
+	}
+	return r
+}
+
+// Parse reads "<name>/<workspace path>/<object>/clusters/..." (a URL's escaped path after Prefix) and returns its
+// target and the "/clusters/..." rest. A workspace path that names no workspace yields a Target without a cluster,
+// which the authorizer refuses like any other object the user may not use.
+func (r *Registry) Parse(escaped string, resolver Resolver) (Target, string, error) {
+	parts := strings.SplitN(escaped, "/", 4)
+	d := r.definitions[parts[0]]
+	if d == nil || len(parts) < 4 || !strings.HasPrefix("/"+parts[3], "/clusters/") && parts[3] != "clusters" {
+		return Target{}, "", notFound(fmt.Sprintf("a virtual workspace is reached at %s<name>/<workspace path>/<object>/clusters/<workspace or *>/...", Prefix))
+	}
+	pathText, err := url.PathUnescape(parts[1])
+	if err != nil {
+		return Target{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid %s workspace %q: %v", d.Object.Resource, parts[1], err))
+	}
+	path, err := logicalcluster.ParsePath(pathText)
+	if err != nil {
+		return Target{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid %s workspace: %v", d.Object.Resource, err))
+	}
+	name, err := url.PathUnescape(parts[2])
+	if err != nil || len(validation.IsDNS1123Subdomain(name)) > 0 {
+		return Target{}, "", apierrors.NewBadRequest(fmt.Sprintf("invalid %s name %q", d.Object.Resource, parts[2]))
+	}
+	t := Target{Definition: d, Path: path, Name: name}
+	if cluster, ok := resolver.Resolve(logicalcluster.Reference{Path: path}); ok {
+		t.Cluster = cluster
+	}
+	return t, "/" + parts[3], nil
+}
+
+// Authorizer wraps delegate: a virtual workspace request is decided here, by the definition's verb on its object
+// (asked of workspaceAuthorizer in the object's workspace) and the definition's limits; every other request goes
+// to delegate.
+func (r *Registry) Authorizer(delegate, workspaceAuthorizer authorizer.Authorizer) authorizer.Authorizer {
+	return authorizer.AuthorizerFunc(func(ctx context.Context, a authorizer.Attributes) (authorizer.Decision, string, error) {
+		t, ok := TargetFrom(ctx)
+		if !ok {
+			return delegate.Authorize(ctx, a)
+		}
+		d := t.Definition
+		if t.Cluster == "" || a.GetUser() == nil {
+			return authorizer.DecisionDeny, d.accessDenied(), nil
+		}
+		decision, _, err := workspaceAuthorizer.Authorize(logicalcluster.WithCluster(ctx, t.Cluster), authorizer.AttributesRecord{
+			User: a.GetUser(), Verb: d.Verb, ResourceRequest: true,
+			APIGroup: d.Object.Group, APIVersion: d.Object.Version, Resource: d.Object.Resource, Name: t.Name,
+		})
+		if err != nil || decision != authorizer.DecisionAllow {
+			return authorizer.DecisionDeny, d.accessDenied(), err
+		}
+		if reason := d.refusal(t, a); reason != "" {
+			return authorizer.DecisionDeny, reason, nil
+		}
+		return authorizer.DecisionAllow, "", nil
+	})
+}
+
+// refusal says why a request by a user allowed into the virtual workspace is still refused, or "".
+func (d *Definition) refusal(t Target, a authorizer.Attributes) string {
+	if !a.IsResourceRequest() {
+		if a.GetVerb() == "get" {
+			return ""
+		}
+		return "the virtual workspace serves only discovery besides its resources"
+	}
+	if !slices.Contains(d.Verbs, a.GetVerb()) {
+		return fmt.Sprintf("the virtual workspace allows only %s", strings.Join(d.Verbs, ", "))
+	}
+	if a.GetSubresource() != "" && !slices.Contains(d.Subresources, a.GetSubresource()) {
+		return fmt.Sprintf("the virtual workspace serves only the subresources %v", d.Subresources)
+	}
+	if d.resource(t, a.GetAPIGroup(), a.GetResource()) == nil {
+		return fmt.Sprintf("the %s does not offer this resource", d.Object.Resource)
+	}
+	return ""
+}
+
+// resource returns the served CRD of group/resource for a target, or nil.
+func (d *Definition) resource(t Target, group, resource string) *apiextensionsv1.CustomResourceDefinition {
+	if t.Cluster == "" {
+		return nil
+	}
+	for _, crd := range d.Resources(t) {
+		if crd.Spec.Group == group && crd.Status.AcceptedNames.Plural == resource {
+			return crd
+		}
+	}
+	return nil
+}
+
+// Wrap returns next wrapped so that virtual workspace requests are served here: discovery and OpenAPI of the
+// served resources, and their visible objects. It sits where the API handler sits, inside authorization.
+func (r *Registry) Wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		ctx := req.Context()
+		t, virtual := TargetFrom(ctx)
+		cluster, ok := logicalcluster.From(ctx)
+		info, hasInfo := genericapirequest.RequestInfoFrom(ctx)
+		if !virtual || !ok || !hasInfo {
+			next.ServeHTTP(w, req) // not virtual, or an unknown workspace, which WithUnknownWorkspace answers
+			return
+		}
+		d := t.Definition
+		if !info.IsResourceRequest {
+			var crds []*apiextensionsv1.CustomResourceDefinition
+			if t.Cluster != "" {
+				crds = d.Resources(t)
+			}
+			r.Discovery.ServeOnly(w, req, crds, d.Verbs)
+			return
+		}
+		fail := func() {
+			responsewriters.ErrorNegotiated(notFoundResource(info), registry.Codecs, schema.GroupVersion{}, w, req)
+		}
+		crd := d.resource(t, info.APIGroup, info.Resource)
+		if crd == nil || info.APIPrefix != "apis" || cluster != logicalcluster.Wildcard && d.Serves != nil && !d.Serves(t, cluster, crd) {
+			fail()
+			return
+		}
+		var selector labels.Selector
+		if d.Selector != nil {
+			selector = d.Selector(t)
+		}
+		r.Resources.ServeResource(w, req, info, crd, selector, fail)
+	})
+}
+
+func notFound(message string) error {
+	err := apierrors.NewNotFound(schema.GroupResource{}, "")
+	err.ErrStatus.Message = message
+	return err
+}
+
+func notFoundResource(info *genericapirequest.RequestInfo) error {
+	return apierrors.NewNotFound(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Name)
+}

@@ -119,4 +119,3 @@ func resourceOf(obj *unstructured.Unstructured) schema.GroupVersionResource {
 	gv, _ := schema.ParseGroupVersion(obj.GetAPIVersion())
 	return gv.WithResource(strings.ToLower(obj.GetKind()) + "s")
 }
-

@@ -54,7 +54,7 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 		if exportCluster != "" {
 			exports[logicalcluster.Key(exportCluster, b.Spec.Reference.Export.Name)] = true
 		}
-		if !equalJSON(b.Status, status) {
+		if c.leading.Load() && !equalJSON(b.Status, status) {
 			if err := c.putBinding(ctx, cluster, b, func(obj *apisv1alpha1.APIBinding) { obj.Status = status }, "/status"); err != nil {
 				return err
 			}
@@ -62,6 +62,9 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 	}
 	c.config.CRDs.SetBound(cluster, served)
 	c.setConsumer(cluster, exports)
+	if !c.leading.Load() {
+		return nil
+	}
 	for _, b := range deleted {
 		if err := c.finishDeletion(ctx, cluster, b); err != nil {
 			return err

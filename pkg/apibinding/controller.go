@@ -67,6 +67,9 @@ type Controller struct {
 
 	// servedSynced is set once every workspace's bindings have been decided after the start.
 	servedSynced atomic.Bool
+	// leading is set on the elected replica: only it writes (statuses, identities, finalizers, erasures). Every
+	// replica decides what each workspace serves, from the same objects, and so serves the same.
+	leading atomic.Bool
 
 	mu sync.Mutex
 	// consumers maps an export ("<cluster>|<name>") to the workspaces that bind it.
@@ -137,7 +140,22 @@ func (c *Controller) HasSynced() bool {
 // resource may look missing to discovery.
 func (c *Controller) ServedSynced() bool { return c.servedSynced.Load() }
 
-// Run feeds the stores and processes items with the given number of workers until ctx ends.
+// Lead makes this replica the one that writes: from now on decisions are also written, and every export and
+// workspace with bindings is looked at again so that what was decided while following is written.
+func (c *Controller) Lead() {
+	c.leading.Store(true)
+	for _, cluster := range c.bindings.Clusters() {
+		c.queue.Add(item{cluster: cluster})
+	}
+	for _, cluster := range c.exports.Clusters() {
+		for _, e := range c.exports.List(cluster) {
+			c.queue.Add(item{export: true, cluster: cluster, name: e.Name})
+		}
+	}
+}
+
+// Run feeds the stores and processes items with the given number of workers until ctx ends. Every replica runs
+// it; only after Lead does it write.
 func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()

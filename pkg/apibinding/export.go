@@ -33,6 +33,9 @@ func (c *Controller) reconcileExport(ctx context.Context, cluster logicalcluster
 		return nil
 	}
 	c.config.CRDs.SetExport(cluster, name, c.exportCRDs(cluster, e))
+	if !c.leading.Load() {
+		return nil
+	}
 	want := e.DeepCopy()
 	if path, ok := c.config.Workspaces.Path(cluster); ok {
 		want.Status.VirtualWorkspaceURL = fmt.Sprintf("%s/services/apiexport/%s/%s", c.config.ExternalURL, path, name)

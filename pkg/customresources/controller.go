@@ -55,6 +55,8 @@ func NewController(loopback *rest.Config, index *crdset.Index, server *Server, e
 
 func (c *Controller) changed(key string, removed *apiextensionsv1.CustomResourceDefinition) {
 	if removed != nil {
+		// Every replica drops the storage of a CRD that is gone; the elected one also erases its objects.
+		go c.server.Forget(removed)
 		item := cleanupPrefix + string(removed.UID)
 		c.mu.Lock()
 		c.removed[item] = removed
@@ -69,12 +71,17 @@ func (c *Controller) changed(key string, removed *apiextensionsv1.CustomResource
 	c.queue.Add(key)
 }
 
-// Run feeds the index and works until ctx ends.
+// Feed keeps the CRD index following every workspace's CRDs through a wildcard watch until ctx ends. Every
+// replica feeds it: it decides what is served.
+func (c *Controller) Feed(ctx context.Context) {
+	clusterwatch.Feed(ctx, c.client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+		func() runtime.Object { return &apiextensionsv1.CustomResourceDefinitionList{} }, &apiextensionsv1.CustomResourceDefinition{}, c.index, "crd-index")
+}
+
+// Run establishes CRDs and erases the objects of removed ones until ctx ends; only the elected replica runs it.
 func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
-	clusterwatch.Feed(ctx, c.client, "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
-		func() runtime.Object { return &apiextensionsv1.CustomResourceDefinitionList{} }, &apiextensionsv1.CustomResourceDefinition{}, c.index, "crd-index")
 	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
 		return
 	}
@@ -94,8 +101,7 @@ func (c *Controller) cleanup(ctx context.Context, item string) error {
 	if crd == nil {
 		return nil
 	}
-	// Erase every object of the CRD that is gone, in every workspace, and drop its storage.
-	c.server.Forget(crd)
+	// Erase every object of the CRD that is gone, in every workspace.
 	if err := c.eraser.EraseResource(ctx, crdset.StoragePrefix(crd)); err != nil {
 		return err
 	}

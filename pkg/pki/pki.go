@@ -1,5 +1,6 @@
 // Package pki creates, on a server's first start, the files a Gantry server and its admin need: a CA, a serving
-// certificate, an admin client certificate (group system:masters) and admin.kubeconfig. Later starts reuse them.
+// certificate, an admin client certificate (group system:masters), the ServiceAccount signing key and
+// admin.kubeconfig. Later starts reuse them, and so do the other replicas of one Gantry given the same directory.
 package pki
 
 import (
@@ -54,10 +55,14 @@ func FilesIn(dir string) Files {
 	}
 }
 
-// Ensure creates whatever of the files is missing and returns their paths. The serving certificate is renewed when
-// it does not cover host. The kubeconfig is rewritten to point at serverURL.
-func Ensure(dir, host, serverURL string) (Files, error) {
+// Ensure creates whatever of the files is missing in dir and returns their paths. The serving certificate is
+// renewed when it does not cover host. The admin kubeconfig is written to kubeconfig (empty: admin.kubeconfig in
+// dir), pointing at serverURL: replicas sharing dir each write their own.
+func Ensure(dir, kubeconfig, host, serverURL string) (Files, error) {
 	f := FilesIn(dir)
+	if kubeconfig != "" {
+		f.AdminKubeconfig = kubeconfig
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return f, err
 	}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -85,13 +86,17 @@ func newWorkspaceTypes(config *genericapiserver.Config, x *indexes) (*workspacet
 	}, nil
 }
 
-// controllers are the server's controllers; each serves every workspace from wildcard watches.
+// controllers are the server's controllers; each serves every workspace from wildcard watches. Every replica
+// feeds their indexes and decides what bindings serve; only the elected one reconciles.
 type controllers struct {
 	workspaces *workspace.Controller
 	crds       *customresources.Controller
 	namespaces *namespace.Controller
 	collector  *garbagecollector.Collector
 	bindings   *apibinding.Controller
+
+	// leading is set once this replica runs the reconcilers.
+	leading atomic.Bool
 }
 
 // controllerDeps is what the controllers are built from.
@@ -136,11 +141,24 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	return c, nil
 }
 
-// run starts every controller.
-func (c *controllers) run(ctx context.Context, workspaceWorkers int) {
+// follow starts what every replica runs: the watches that feed the workspace and CRD indexes, and the binding
+// controller, which decides what each workspace serves (it writes only once it leads).
+func (c *controllers) follow(ctx context.Context) {
+	c.workspaces.Feed(ctx)
+	c.crds.Feed(ctx)
+	go c.bindings.Run(ctx, 2)
+}
+
+// lead starts the reconcilers, on the elected replica only.
+func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
+	c.leading.Store(true)
+	c.bindings.Lead()
 	go c.workspaces.Run(ctx, workspaceWorkers)
 	go c.crds.Run(ctx, 2)
 	go c.namespaces.Run(ctx, 2)
 	go c.collector.Run(ctx, 2)
-	go c.bindings.Run(ctx, 2)
 }
+
+// collectorSynced reports whether the garbage collector has read the graph once, where it runs; a follower, which
+// does not run it, is never held back by it.
+func (c *controllers) collectorSynced() bool { return !c.leading.Load() || c.collector.HasSynced() }

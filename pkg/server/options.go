@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apiserver/pkg/admission"
@@ -13,8 +14,11 @@ import (
 
 // Options are the flags of `gantry start`.
 type Options struct {
-	// DataDir holds the embedded etcd, the certificates and admin.kubeconfig.
+	// DataDir holds the embedded etcd, admin.kubeconfig, and the certificates unless PKIDir is set.
 	DataDir string
+	// PKIDir holds the CA, the serving and admin certificates and the ServiceAccount signing key; empty is DataDir.
+	// Replicas of one Gantry on one etcd share it, so that each accepts the others' certificates and tokens.
+	PKIDir string
 	// BindAddress is the IP the server listens on.
 	BindAddress string
 	// SecurePort is the HTTPS port.
@@ -31,6 +35,8 @@ type Options struct {
 	AuditPolicyFile string
 	// TokenAuthFile is a CSV file of static bearer tokens: token,user,uid,"group1,group2".
 	TokenAuthFile string
+	// LeaderElection decides which replica runs the controllers; every replica serves requests.
+	LeaderElection LeaderElection
 	// Admission are admission plugins added to the one chain every resource goes through (built-in, CRDs' and
 	// bound ones), for programs that embed the server and for tests; there is no flag for them.
 	Admission []admission.Interface
@@ -44,12 +50,29 @@ func NewOptions() *Options {
 		SecurePort:          6443,
 		Workers:             4,
 		MaxRequestBodyBytes: 3 * 1024 * 1024,
+		LeaderElection: LeaderElection{Enabled: true, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second,
+			RetryPeriod: 2 * time.Second},
 	}
+}
+
+// LeaderElection are the options of the election of the replica that runs the controllers, with the meaning and
+// defaults of kube-controller-manager's --leader-elect flags. The lease is gantry-system/gantry-controllers in the
+// root workspace.
+type LeaderElection struct {
+	// Enabled runs the election; disabled, this replica runs the controllers unconditionally (one replica only).
+	Enabled bool
+	// LeaseDuration is how long followers wait after the last renewal before taking over.
+	LeaseDuration time.Duration
+	// RenewDeadline is how long the leader retries renewing before it gives up leading.
+	RenewDeadline time.Duration
+	// RetryPeriod is the wait between tries to acquire or renew.
+	RetryPeriod time.Duration
 }
 
 // AddFlags registers the options as flags.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
-	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd, certificates and admin.kubeconfig.")
+	fs.StringVar(&o.DataDir, "data-dir", o.DataDir, "Directory for the embedded etcd, admin.kubeconfig, and the certificates unless --pki-dir is given.")
+	fs.StringVar(&o.PKIDir, "pki-dir", o.PKIDir, "Directory for the CA, certificates and ServiceAccount signing key (default: --data-dir). Replicas on one etcd share it.")
 	fs.StringVar(&o.BindAddress, "bind-address", o.BindAddress, "IP address to serve on.")
 	fs.IntVar(&o.SecurePort, "secure-port", o.SecurePort, "HTTPS port to serve on.")
 	fs.StringSliceVar(&o.EtcdServers, "etcd-servers", o.EtcdServers, "External etcd client URLs (comma separated). Empty starts an embedded etcd under --data-dir.")
@@ -58,6 +81,11 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.AuditPolicyFile, "audit-policy-file", o.AuditPolicyFile, "Audit policy (audit.k8s.io/v1 Policy); required with --audit-log-path.")
 	fs.StringVar(&o.TokenAuthFile, "token-auth-file", o.TokenAuthFile, "CSV file of static bearer tokens (token,user,uid,\"group1,group2\").")
 	fs.Int64Var(&o.MaxRequestBodyBytes, "max-request-body-bytes", o.MaxRequestBodyBytes, "Largest request body accepted, in bytes.")
+	le := &o.LeaderElection
+	fs.BoolVar(&le.Enabled, "leader-elect", le.Enabled, "Elect the replica that runs the controllers, so that several replicas can share one etcd. Disable only with a single replica.")
+	fs.DurationVar(&le.LeaseDuration, "leader-elect-lease-duration", le.LeaseDuration, "How long followers wait after the leader's last renewal before taking over.")
+	fs.DurationVar(&le.RenewDeadline, "leader-elect-renew-deadline", le.RenewDeadline, "How long the leader retries renewing its lease before it stops leading.")
+	fs.DurationVar(&le.RetryPeriod, "leader-elect-retry-period", le.RetryPeriod, "Wait between tries to acquire or renew the lease.")
 }
 
 // Validate checks the options.
@@ -77,6 +105,9 @@ func (o *Options) Validate() error {
 	if o.Workers < 1 {
 		return fmt.Errorf("--workspace-workers must be at least 1")
 	}
+	if le := o.LeaderElection; le.Enabled && (le.RetryPeriod <= 0 || le.RenewDeadline <= le.RetryPeriod || le.LeaseDuration <= le.RenewDeadline) {
+		return fmt.Errorf("leader election needs 0 < --leader-elect-retry-period < --leader-elect-renew-deadline < --leader-elect-lease-duration")
+	}
 	return nil
 }
 
@@ -93,3 +124,11 @@ func (o *Options) externalURL() string {
 }
 
 func (o *Options) absDataDir() (string, error) { return filepath.Abs(o.DataDir) }
+
+// absPKIDir is where the certificates live: PKIDir, or DataDir.
+func (o *Options) absPKIDir() (string, error) {
+	if o.PKIDir == "" {
+		return o.absDataDir()
+	}
+	return filepath.Abs(o.PKIDir)
+}

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -81,7 +82,11 @@ func New(o *Options, endpoints []string) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{options: o, externalURL: o.externalURL()}
-	if s.files, err = pki.Ensure(dataDir, o.host(), s.externalURL+"/clusters/root"); err != nil {
+	pkiDir, err := o.absPKIDir()
+	if err != nil {
+		return nil, err
+	}
+	if s.files, err = pki.Ensure(pkiDir, filepath.Join(dataDir, "admin.kubeconfig"), o.host(), s.externalURL+"/clusters/root"); err != nil {
 		return nil, err
 	}
 	signingKey, err := pki.ServiceAccountSigningKey(s.files)
@@ -188,23 +193,36 @@ func newAdmission(config *genericapiserver.Config, x *indexes, types *workspacet
 	return admission.NewChainHandler(append(plugins, extra...)...), nil
 }
 
-// Run starts the generic API server, the index feeds and the controllers, and serves until ctx ends.
+// Run starts the generic API server, the index feeds and the controllers, and serves until ctx ends. Every
+// replica feeds its indexes and serves; the controllers run on the one elected. A replica that loses the election
+// after winning it stops, and Run returns why.
 func (s *Server) Run(ctx context.Context) error {
 	x, c := s.indexes, s.controllers
 	if err := s.generic.AddReadyzChecks(syncedCheck("workspace-index", x.workspaces.HasSynced), syncedCheck("crd-index", x.crds.Local.HasSynced),
 		syncedCheck("rbac-index", x.rbac.Index.HasSynced), syncedCheck("namespace-index", x.namespaces.HasSynced),
 		syncedCheck("serviceaccount-index", x.serviceAccounts.HasSynced), syncedCheck("workspacetype-index", x.workspaceTypes.HasSynced),
-		syncedCheck("garbage-collector", c.collector.HasSynced), syncedCheck("apibindings", c.bindings.ServedSynced)); err != nil {
+		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.ServedSynced)); err != nil {
 		return err
 	}
+	ctx, stop := context.WithCancelCause(ctx)
+	defer stop(nil)
 	s.generic.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
 		if err := x.feed(hook, hook.LoopbackClientConfig); err != nil {
 			return err
 		}
-		c.run(hook, s.options.Workers)
+		c.follow(hook)
+		go func() {
+			if err := s.elect(hook, hook.LoopbackClientConfig, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }); err != nil {
+				stop(err)
+			}
+		}()
 		return s.ready(hook)
 	})
-	return s.generic.PrepareRun().RunWithContext(ctx)
+	err := s.generic.PrepareRun().RunWithContext(ctx)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return err
 }
 
 // ready creates the root workspace's default namespace and says how to reach the server.

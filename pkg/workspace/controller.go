@@ -64,14 +64,18 @@ func NewController(loopback *rest.Config, index *Index, eraser Eraser, externalU
 	return c, nil
 }
 
-// Run feeds the index from a wildcard watch and processes workspaces with the given number of workers until ctx
-// ends.
+// Feed keeps the index following every workspace's Workspaces through a wildcard watch until ctx ends. Every
+// replica feeds it: requests are routed by it.
+func (c *Controller) Feed(ctx context.Context) {
+	clusterwatch.Feed(ctx, c.client, "/apis/tenancy.gantry.dev/v1alpha1/workspaces",
+		func() runtime.Object { return &tenancyv1alpha1.WorkspaceList{} }, &tenancyv1alpha1.Workspace{}, c.index, "workspace-index")
+}
+
+// Run processes workspaces with the given number of workers until ctx ends; only the elected replica runs it.
+// Keys queued while it did not run are all processed once it does: the queue holds each changed workspace once.
 func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
-
-	clusterwatch.Feed(ctx, c.client, "/apis/tenancy.gantry.dev/v1alpha1/workspaces",
-		func() runtime.Object { return &tenancyv1alpha1.WorkspaceList{} }, &tenancyv1alpha1.Workspace{}, c.index, "workspace-index")
 	if !cache.WaitForCacheSync(ctx.Done(), c.index.HasSynced) {
 		return
 	}

@@ -2,9 +2,11 @@ package sdk
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -15,9 +17,12 @@ import (
 // Wildcard names every workspace, in a virtual workspace or (for system:masters) on the server.
 const Wildcard = "*"
 
-// Client makes clients for workspaces of one Gantry server, or of one APIExport's virtual workspace.
+// Client makes clients for workspaces of one Gantry server, or of one APIExport's virtual workspace. Every client
+// it makes shares one HTTP transport (one connection pool), so that a client per workspace, or per call, costs no
+// new connections.
 type Client struct {
 	config *rest.Config
+	http   *http.Client
 	// server is scheme://host[:port], without any path.
 	server string
 	// prefix comes before /clusters/<workspace>: empty, or /services/apiexport/<path>/<export>.
@@ -34,13 +39,17 @@ func New(config *rest.Config) (*Client, error) {
 	if u.Scheme == "" || u.Host == "" {
 		return nil, fmt.Errorf("server URL %q has no scheme or host", config.Host)
 	}
-	return &Client{config: rest.CopyConfig(config), server: u.Scheme + "://" + u.Host}, nil
+	httpClient, err := rest.HTTPClientFor(config)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{config: rest.CopyConfig(config), http: httpClient, server: u.Scheme + "://" + u.Host}, nil
 }
 
 // APIExport returns a Client for the virtual workspace of the APIExport name in the workspace at path: its Cluster
 // clients see the export's bound objects in one consumer workspace, or in all of them with Wildcard.
 func (c *Client) APIExport(path, name string) *Client {
-	return &Client{config: c.config, server: c.server, prefix: "/services/apiexport/" + path + "/" + name}
+	return &Client{config: c.config, http: c.http, server: c.server, prefix: "/services/apiexport/" + path + "/" + name}
 }
 
 // Config returns a copy of the rest.Config for one workspace: a path (root:ml), a logical cluster name, or
@@ -56,28 +65,34 @@ func (c *Client) Config(workspace string) *rest.Config {
 type Clients struct {
 	// Config is the workspace's rest.Config.
 	Config *rest.Config
-	// Kubernetes is the typed client of the Kubernetes APIs.
+	// Kubernetes is the typed client of the Kubernetes APIs (its Discovery() reads the workspace's discovery).
 	Kubernetes kubernetes.Interface
 	// Dynamic reaches any resource, custom and bound ones included.
 	Dynamic dynamic.Interface
 	// Gantry is the typed client of the *.gantry.dev APIs.
 	Gantry versioned.Interface
+	// APIExtensions is the typed client of CustomResourceDefinitions.
+	APIExtensions apiextensionsclient.Interface
 }
 
 // Cluster returns the clients of one workspace (see Config).
 func (c *Client) Cluster(workspace string) (*Clients, error) {
 	cfg := c.Config(workspace)
-	k, err := kubernetes.NewForConfig(cfg)
+	k, err := kubernetes.NewForConfigAndClient(cfg, c.http)
 	if err != nil {
 		return nil, err
 	}
-	d, err := dynamic.NewForConfig(cfg)
+	d, err := dynamic.NewForConfigAndClient(cfg, c.http)
 	if err != nil {
 		return nil, err
 	}
-	g, err := versioned.NewForConfig(cfg)
+	g, err := versioned.NewForConfigAndClient(cfg, c.http)
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Config: cfg, Kubernetes: k, Dynamic: d, Gantry: g}, nil
+	x, err := apiextensionsclient.NewForConfigAndClient(cfg, c.http)
+	if err != nil {
+		return nil, err
+	}
+	return &Clients{Config: cfg, Kubernetes: k, Dynamic: d, Gantry: g, APIExtensions: x}, nil
 }

@@ -7,11 +7,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/admission"
-	"k8s.io/client-go/rest"
 
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // NamespaceExists refuses to create a namespaced object in a namespace that does not exist in the workspace, or
@@ -20,8 +21,8 @@ import (
 type NamespaceExists struct {
 	// Namespaces is the index of every workspace's namespaces.
 	Namespaces *clusterwatch.Store[*corev1.Namespace]
-	// Client is a privileged loopback client without a /clusters prefix, for index misses.
-	Client rest.Interface
+	// Clients makes privileged clients of a workspace, for index misses.
+	Clients *sdk.Client
 }
 
 var _ admission.ValidationInterface = &NamespaceExists{}
@@ -45,9 +46,7 @@ func (n *NamespaceExists) Validate(ctx context.Context, a admission.Attributes, 
 	}
 	ns, found := n.Namespaces.Get(cluster, namespace)
 	if !found {
-		live := &corev1.Namespace{}
-		err := n.Client.Get().AbsPath("/clusters/" + string(cluster) + "/api/v1/namespaces/" + namespace).
-			Do(ctx).Into(live)
+		live, err := n.lookup(ctx, cluster, namespace)
 		switch {
 		case apierrors.IsNotFound(err):
 			return apierrors.NewNotFound(corev1.Resource("namespaces"), namespace)
@@ -61,4 +60,13 @@ func (n *NamespaceExists) Validate(ctx context.Context, a admission.Attributes, 
 			fmt.Errorf("unable to create new content in namespace %s because it is being terminated", namespace))
 	}
 	return nil
+}
+
+// lookup reads a namespace the index has not seen yet from the server itself.
+func (n *NamespaceExists) lookup(ctx context.Context, cluster logicalcluster.Name, namespace string) (*corev1.Namespace, error) {
+	clients, err := n.Clients.Cluster(string(cluster))
+	if err != nil {
+		return nil, err
+	}
+	return clients.Kubernetes.CoreV1().Namespaces().Get(ctx, namespace, metav1.GetOptions{})
 }

@@ -2,7 +2,6 @@ package apibinding
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -253,17 +252,20 @@ func (c *Controller) finishDeletion(ctx context.Context, cluster logicalcluster.
 	}, "")
 }
 
-// putBinding writes a changed copy of a binding (or its status).
+// putBinding writes a changed copy of a binding (or, with subresource "/status", its status).
 func (c *Controller) putBinding(ctx context.Context, cluster logicalcluster.Name, b *apisv1alpha1.APIBinding, change func(*apisv1alpha1.APIBinding), subresource string) error {
 	obj := b.DeepCopy()
 	change(obj)
-	obj.TypeMeta = metav1.TypeMeta{APIVersion: apisv1alpha1.SchemeGroupVersion.String(), Kind: "APIBinding"}
-	body, err := json.Marshal(obj)
+	clients, err := c.config.Clients.Cluster(string(cluster))
 	if err != nil {
 		return err
 	}
-	err = c.client.Put().AbsPath(fmt.Sprintf("/clusters/%s/apis/apis.gantry.dev/v1alpha1/apibindings/%s%s", cluster, b.Name, subresource)).
-		Body(body).Do(ctx).Error()
+	bindings := clients.Gantry.ApisV1alpha1().APIBindings()
+	if subresource == "/status" {
+		_, err = bindings.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
+	} else {
+		_, err = bindings.Update(ctx, obj, metav1.UpdateOptions{})
+	}
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil // a newer version is on its way to the index
 	}

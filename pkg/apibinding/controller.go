@@ -25,6 +25,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/workloop"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // Workspaces resolves workspace paths.
@@ -40,8 +41,10 @@ type Eraser interface {
 
 // Config is what the controller needs.
 type Config struct {
-	// Loopback is a privileged config without a /clusters prefix.
+	// Loopback is a privileged config without a /clusters prefix, for the wildcard watches.
 	Loopback *rest.Config
+	// Clients makes the privileged clients of one workspace, for writes.
+	Clients *sdk.Client
 	// Workspaces resolves the paths bindings name.
 	Workspaces Workspaces
 	// CRDs is the source of served CRDs: bindings must not clash with a workspace's own CRDs, and the controller

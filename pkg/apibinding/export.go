@@ -16,7 +16,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
-	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
@@ -56,13 +55,11 @@ func (c *Controller) reconcileExport(ctx context.Context, cluster logicalcluster
 	if equalJSON(e.Status, want.Status) {
 		return nil
 	}
-	want.TypeMeta = metav1.TypeMeta{APIVersion: apisv1alpha1.SchemeGroupVersion.String(), Kind: "APIExport"}
-	body, err := json.Marshal(want)
+	clients, err := c.config.Clients.Cluster(string(cluster))
 	if err != nil {
 		return err
 	}
-	err = c.client.Put().AbsPath(fmt.Sprintf("/clusters/%s/apis/apis.gantry.dev/v1alpha1/apiexports/%s/status", cluster, name)).
-		Body(body).Do(ctx).Error()
+	_, err = clients.Gantry.ApisV1alpha1().APIExports().UpdateStatus(ctx, want, metav1.UpdateOptions{})
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil // a newer version is on its way to the index
 	}
@@ -71,10 +68,11 @@ func (c *Controller) reconcileExport(ctx context.Context, cluster logicalcluster
 
 // identityHash reads (or, for the default Secret, creates) an export's identity key and returns its SHA-256.
 func (c *Controller) identityHash(ctx context.Context, cluster logicalcluster.Name, e *apisv1alpha1.APIExport) (string, error) {
-	client, err := kubernetes.NewForConfig(clusterwatch.ClusterConfig(c.config.Loopback, cluster))
+	clients, err := c.config.Clients.Cluster(string(cluster))
 	if err != nil {
 		return "", err
 	}
+	client := clients.Kubernetes
 	ref, generated := identitySecret(e)
 	secret, err := client.CoreV1().Secrets(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) && generated {

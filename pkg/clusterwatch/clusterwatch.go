@@ -12,8 +12,6 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
-
-	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
 // ListWatch returns a ListerWatcher for the collection at apiPath (for example
@@ -42,15 +40,9 @@ type listOnly struct{ *cache.ListWatch }
 // IsWatchListSemanticsUnSupported is read by client-go's watchlist package.
 func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
 
-// ClusterConfig returns a copy of loopback (a config without a /clusters prefix) that talks to one workspace.
-func ClusterConfig(loopback *rest.Config, cluster logicalcluster.Name) *rest.Config {
-	cfg := rest.CopyConfig(loopback)
-	cfg.Host += "/clusters/" + string(cluster)
-	return cfg
-}
-
 // LoopbackClient returns a REST client for one group version through the server's privileged loopback config
-// (which has no /clusters prefix: callers put /clusters/<name> or /clusters/* in their paths). Bodies are JSON.
+// (which has no /clusters prefix), for the wildcard watches of Feed. Clients of one workspace come from the one
+// factory, sdk.Client. Bodies are JSON.
 func LoopbackClient(loopback *rest.Config, gv schema.GroupVersion, codecs serializer.CodecFactory) (*rest.RESTClient, error) {
 	cfg := rest.CopyConfig(loopback)
 	cfg.GroupVersion = &gv

@@ -2,11 +2,11 @@ package customresources
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"sync"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
@@ -19,6 +19,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/workloop"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // cleanupPrefix marks queue items that erase the objects of a CRD that is gone.
@@ -31,20 +32,22 @@ type Controller struct {
 	server *Server
 	eraser *clusterstore.Eraser
 	client rest.Interface
-	queue  workqueue.TypedRateLimitingInterface[string]
+	// clients makes the clients of one workspace, for writes.
+	clients *sdk.Client
+	queue   workqueue.TypedRateLimitingInterface[string]
 
 	mu      sync.Mutex
 	removed map[string]*apiextensionsv1.CustomResourceDefinition
 }
 
 // NewController returns a controller talking to the server through loopback (privileged, no /clusters prefix).
-func NewController(loopback *rest.Config, index *crdset.Index, server *Server, eraser *clusterstore.Eraser) (*Controller, error) {
+func NewController(loopback *rest.Config, clients *sdk.Client, index *crdset.Index, server *Server, eraser *clusterstore.Eraser) (*Controller, error) {
 	client, err := clusterwatch.LoopbackClient(loopback, apiextensionsv1.SchemeGroupVersion, registry.APIExtensionsCodecs)
 	if err != nil {
 		return nil, err
 	}
 	c := &Controller{
-		index: index, server: server, eraser: eraser, client: client,
+		index: index, server: server, eraser: eraser, client: client, clients: clients,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[string](),
 			workqueue.TypedRateLimitingQueueConfig[string]{Name: "customresourcedefinitions"}),
 		removed: map[string]*apiextensionsv1.CustomResourceDefinition{},
@@ -111,13 +114,11 @@ func (c *Controller) cleanup(ctx context.Context, item string) error {
 	return nil
 }
 
-func (c *Controller) putStatus(ctx context.Context, cluster, name string, crd *apiextensionsv1.CustomResourceDefinition) error {
-	crd = crd.DeepCopy()
-	crd.TypeMeta.APIVersion, crd.TypeMeta.Kind = apiextensionsv1.SchemeGroupVersion.String(), "CustomResourceDefinition"
-	body, err := json.Marshal(crd)
+func (c *Controller) putStatus(ctx context.Context, cluster string, crd *apiextensionsv1.CustomResourceDefinition) error {
+	clients, err := c.clients.Cluster(cluster)
 	if err != nil {
 		return err
 	}
-	return c.client.Put().AbsPath("/clusters/" + cluster + "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/" + name + "/status").
-		Body(body).Do(ctx).Error()
+	_, err = clients.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().UpdateStatus(ctx, crd, metav1.UpdateOptions{})
+	return err
 }

@@ -47,7 +47,7 @@ func (c *Controller) establish(ctx context.Context, key string) error {
 	if equality.Semantic.DeepEqual(crd.Status, want.Status) {
 		return nil
 	}
-	err := c.putStatus(ctx, string(cluster), name, want)
+	err := c.putStatus(ctx, string(cluster), want)
 	if kerrors.IsNotFound(err) || kerrors.IsConflict(err) {
 		return nil // a newer version of the object is on its way to the index
 	}

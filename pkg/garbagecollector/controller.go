@@ -16,14 +16,13 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 	"k8s.io/klog/v2"
 
-	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/workloop"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // Config is what the collector needs.
@@ -32,8 +31,8 @@ type Config struct {
 	Etcd *clientv3.Client
 	// Prefix is the storage prefix of every object, "/registry/".
 	Prefix string
-	// Loopback is a privileged config without a /clusters prefix; the collector acts through the API with it.
-	Loopback *rest.Config
+	// Clients makes privileged clients of a workspace; the collector acts through the API with them.
+	Clients *sdk.Client
 	// ServingSynced reports whether the server knows every workspace and custom resource: until then a 404 may mean
 	// "not known yet", and the collector must not act on it.
 	ServingSynced cache.InformerSynced
@@ -46,13 +45,9 @@ type Collector struct {
 	graph   *graph
 	queue   workqueue.TypedRateLimitingInterface[uidKey]
 
-	mu      sync.Mutex
-	clients map[logicalcluster.Name]*dynamic.DynamicClient
-	synced  bool
+	mu     sync.Mutex
+	synced bool
 }
-
-// maxClients bounds the cache of per-workspace clients.
-const maxClients = 256
 
 // New returns a collector; Run starts it.
 func New(config Config) *Collector {
@@ -62,7 +57,6 @@ func New(config Config) *Collector {
 		graph:   newGraph(),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[uidKey](),
 			workqueue.TypedRateLimitingQueueConfig[uidKey]{Name: "garbagecollector"}),
-		clients: map[logicalcluster.Name]*dynamic.DynamicClient{},
 	}
 }
 
@@ -178,19 +172,10 @@ func (c *Collector) follow(ctx context.Context, rev int64) error {
 }
 
 // clientFor returns a dynamic client for one workspace.
-func (c *Collector) clientFor(cluster logicalcluster.Name) (*dynamic.DynamicClient, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if client, ok := c.clients[cluster]; ok {
-		return client, nil
-	}
-	client, err := dynamic.NewForConfig(clusterwatch.ClusterConfig(c.config.Loopback, cluster))
+func (c *Collector) clientFor(cluster logicalcluster.Name) (dynamic.Interface, error) {
+	clients, err := c.config.Clients.Cluster(string(cluster))
 	if err != nil {
 		return nil, err
 	}
-	if len(c.clients) >= maxClients {
-		clear(c.clients)
-	}
-	c.clients[cluster] = client
-	return client, nil
+	return clients.Dynamic, nil
 }

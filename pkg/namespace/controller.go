@@ -8,21 +8,21 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/workloop"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // Controller finalizes terminating namespaces in every workspace. It reads the wildcard index of namespaces the
-// server already keeps and talks to each workspace through the privileged loopback config; a workspace costs it
+// server already keeps and talks to each workspace through the server's privileged clients; a workspace costs it
 // nothing until one of its namespaces is deleted.
 type Controller struct {
 	namespaces *clusterwatch.Store[*corev1.Namespace]
-	loopback   *rest.Config
+	clients    *sdk.Client
 	synced     cache.InformerSynced
 	queue      workqueue.TypedRateLimitingInterface[key]
 }
@@ -36,13 +36,13 @@ type key struct {
 // errContentRemains asks for the namespace to be looked at again: something in it is still going away.
 var errContentRemains = workloop.Again(time.Second)
 
-// NewController returns a controller fed by namespaces, which must not be fed yet, acting through loopback (a
-// privileged config without a /clusters prefix). servingSynced reports whether the server knows every workspace
+// NewController returns a controller fed by namespaces, which must not be fed yet, acting through the privileged
+// clients. servingSynced reports whether the server knows every workspace
 // and custom resource; until then discovery could miss resources that must be emptied.
-func NewController(namespaces *clusterwatch.Store[*corev1.Namespace], loopback *rest.Config, servingSynced cache.InformerSynced) *Controller {
+func NewController(namespaces *clusterwatch.Store[*corev1.Namespace], clients *sdk.Client, servingSynced cache.InformerSynced) *Controller {
 	c := &Controller{
 		namespaces: namespaces,
-		loopback:   loopback,
+		clients:    clients,
 		synced:     servingSynced,
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[key](),
 			workqueue.TypedRateLimitingQueueConfig[key]{Name: "namespaces"}),

@@ -11,26 +11,20 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/klog/v2"
 
-	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
 // finalize deletes everything in a terminating namespace, built-in and custom resources alike, and once nothing
 // is left removes the namespace's "kubernetes" finalizer, which deletes it.
 func (c *Controller) finalize(ctx context.Context, cluster logicalcluster.Name, ns *corev1.Namespace) error {
-	cfg := clusterwatch.ClusterConfig(c.loopback, cluster)
-	disco, err := discovery.NewDiscoveryClientForConfig(cfg)
+	clients, err := c.clients.Cluster(string(cluster))
 	if err != nil {
 		return err
 	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	resources, err := namespacedResources(disco)
+	dyn := clients.Dynamic
+	resources, err := namespacedResources(clients.Kubernetes.Discovery())
 	if err != nil {
 		return err
 	}
@@ -46,15 +40,11 @@ func (c *Controller) finalize(ctx context.Context, cluster logicalcluster.Name, 
 		klog.FromContext(ctx).V(2).Info("Waiting for namespace content to go", "workspace", cluster, "namespace", ns.Name, "remaining", remaining)
 		return errContentRemains
 	}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
 	finalized := ns.DeepCopy()
 	finalized.Spec.Finalizers = slices.DeleteFunc(finalized.Spec.Finalizers, func(f corev1.FinalizerName) bool {
 		return f == corev1.FinalizerKubernetes
 	})
-	_, err = client.CoreV1().Namespaces().Finalize(ctx, finalized, metav1.UpdateOptions{})
+	_, err = clients.Kubernetes.CoreV1().Namespaces().Finalize(ctx, finalized, metav1.UpdateOptions{})
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil // gone already, or changed: the index will bring it back if it needs more
 	}

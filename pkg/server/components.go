@@ -6,6 +6,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/rest"
@@ -23,6 +24,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/workspace"
 	"github.com/gantry-dev/gantry/pkg/workspacetype"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // indexes are the in-memory views of etcd that requests are decided by: workspace paths, RBAC, namespaces,
@@ -69,21 +71,20 @@ func (x *indexes) feed(ctx context.Context, loopback *rest.Config) error {
 	return nil
 }
 
-// newWorkspaceTypes resolves the type of a workspace from the WorkspaceType index, reading through loopback what
+// newWorkspaceTypes resolves the type of a workspace from the WorkspaceType index, reading from the server what
 // the index does not hold yet.
-func newWorkspaceTypes(config *genericapiserver.Config, x *indexes) (*workspacetype.Resolver, error) {
-	tenancyClient, err := clusterwatch.LoopbackClient(config.LoopbackClientConfig, tenancyv1alpha1.SchemeGroupVersion, registry.Codecs)
-	if err != nil {
-		return nil, err
-	}
+func newWorkspaceTypes(x *indexes, clients *sdk.Client) *workspacetype.Resolver {
 	return &workspacetype.Resolver{
 		Types:      x.workspaceTypes,
 		Workspaces: x.workspaces,
 		Lookup: func(ctx context.Context, cluster logicalcluster.Name, name string) (*tenancyv1alpha1.WorkspaceType, error) {
-			t := &tenancyv1alpha1.WorkspaceType{}
-			return t, tenancyClient.Get().AbsPath("/clusters/" + string(cluster) + "/apis/tenancy.gantry.dev/v1alpha1/workspacetypes/" + name).Do(ctx).Into(t)
+			c, err := clients.Cluster(string(cluster))
+			if err != nil {
+				return nil, err
+			}
+			return c.Gantry.TenancyV1alpha1().WorkspaceTypes().Get(ctx, name, metav1.GetOptions{})
 		},
-	}, nil
+	}
 }
 
 // controllers are the server's controllers; each serves every workspace from wildcard watches. Every replica
@@ -102,6 +103,7 @@ type controllers struct {
 // controllerDeps is what the controllers are built from.
 type controllerDeps struct {
 	config      *genericapiserver.Config
+	clients     *sdk.Client
 	indexes     *indexes
 	eraser      *clusterstore.Eraser
 	types       *workspacetype.Resolver
@@ -115,11 +117,11 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	x, loopback := d.indexes, d.config.LoopbackClientConfig
 	c := &controllers{}
 	var err error
-	if c.bindings, err = apibinding.NewController(apibinding.Config{Loopback: loopback, Workspaces: x.workspaces,
+	if c.bindings, err = apibinding.NewController(apibinding.Config{Loopback: loopback, Clients: d.clients, Workspaces: x.workspaces,
 		CRDs: x.crds, Eraser: d.eraser, ExternalURL: d.externalURL, ReservedGroups: registry.ServedGroups()}); err != nil {
 		return nil, err
 	}
-	if c.crds, err = customresources.NewController(loopback, x.crds.Local, d.crServer, d.eraser); err != nil {
+	if c.crds, err = customresources.NewController(loopback, d.clients, x.crds.Local, d.crServer, d.eraser); err != nil {
 		return nil, err
 	}
 	defaultBindings := func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.APIExportReference, error) {
@@ -129,14 +131,14 @@ func newControllers(d controllerDeps) (*controllers, error) {
 		}
 		return def.Spec.DefaultAPIBindings, nil
 	}
-	if c.workspaces, err = workspace.NewController(loopback, x.workspaces, d.eraser, d.externalURL, defaultBindings); err != nil {
+	if c.workspaces, err = workspace.NewController(loopback, d.clients, x.workspaces, d.eraser, d.externalURL, defaultBindings); err != nil {
 		return nil, err
 	}
 	// Serving counts as synced once every workspace's paths, CRDs and bindings are known: until then a resource
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.ServedSynced() }
-	c.namespaces = namespace.NewController(x.namespaces, loopback, servingSynced)
-	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Loopback: loopback,
+	c.namespaces = namespace.NewController(x.namespaces, d.clients, servingSynced)
+	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
 	return c, nil
 }

@@ -10,15 +10,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/leaderelection"
 	"k8s.io/client-go/tools/leaderelection/resourcelock"
 	"k8s.io/klog/v2"
 
-	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
@@ -35,16 +32,17 @@ var errLostLeadership = errors.New("lost the controllers' lease: exiting so that
 
 // elect runs lead once this replica holds the controllers' Lease, and returns when ctx ends (nil) or when the
 // Lease is lost (errLostLeadership). Without leader election, lead runs at once.
-func (s *Server) elect(ctx context.Context, loopback *rest.Config, lead func(context.Context)) error {
+func (s *Server) elect(ctx context.Context, lead func(context.Context)) error {
 	le := s.options.LeaderElection
 	if !le.Enabled {
 		lead(ctx)
 		return nil
 	}
-	client, err := kubernetes.NewForConfig(clusterwatch.ClusterConfig(loopback, logicalcluster.Root))
+	root, err := s.clients.Cluster(string(logicalcluster.Root))
 	if err != nil {
 		return err
 	}
+	client := root.Kubernetes
 	if err := ensureNamespace(ctx, client, LeaderNamespace); err != nil {
 		return err
 	}
@@ -81,14 +79,15 @@ func (s *Server) elect(ctx context.Context, loopback *rest.Config, lead func(con
 	return errLostLeadership
 }
 
-// leaderIdentity names this replica in the Lease: host, URL and a random suffix, so that a restarted process is a
-// new holder.
+// leaderIdentity names this replica in the Lease: its host and URL. No two live processes share both (one of them
+// would hold the port), and a restarted process is the same holder, so that it leads again at once instead of
+// waiting out its own lease.
 func (s *Server) leaderIdentity() string {
 	host, err := os.Hostname()
 	if err != nil {
 		host = "unknown"
 	}
-	return fmt.Sprintf("%s_%s_%s", host, s.externalURL, rand.String(6))
+	return host + "_" + s.externalURL
 }
 
 // ensureNamespace creates a namespace unless it exists, retrying while the server settles.

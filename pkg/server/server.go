@@ -10,7 +10,6 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -23,7 +22,6 @@ import (
 	"github.com/gantry-dev/gantry/pkg/apidiscovery"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
-	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/customresources"
 	"github.com/gantry-dev/gantry/pkg/etcd"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -33,6 +31,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/serviceaccount"
 	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
 	"github.com/gantry-dev/gantry/pkg/workspacetype"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // Run starts Gantry and serves until ctx ends, then shuts down cleanly: it starts the embedded etcd unless
@@ -71,6 +70,8 @@ type Server struct {
 	etcd        *clientv3.Client
 	indexes     *indexes
 	controllers *controllers
+	// clients makes the server's privileged clients of any workspace.
+	clients *sdk.Client
 }
 
 // New builds the server on the given etcd endpoints. Components are built in dependency order: the indexes
@@ -115,12 +116,15 @@ func New(o *Options, endpoints []string) (*Server, error) {
 func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RESTOptionsGetter, tokens *serviceaccount.Tokens) error {
 	x := s.indexes
 	eraser := &clusterstore.Eraser{Client: s.etcd, Getter: getter, Extra: x.crds.StoragePrefixes}
-	types, err := newWorkspaceTypes(config, x)
+	// One factory of privileged clients for every workspace, sharing one connection pool, for every component.
+	clients, err := sdk.New(config.LoopbackClientConfig)
 	if err != nil {
 		return err
 	}
+	s.clients = clients
+	types := newWorkspaceTypes(x, clients)
 	workspaceAuthz := config.Authorization.Authorizer
-	admit, err := newAdmission(config, x, types, workspaceAuthz, s.options.Admission)
+	admit := newAdmission(x, clients, types, workspaceAuthz, s.options.Admission)
 	if err != nil {
 		return err
 	}
@@ -145,7 +149,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 		inner := routing.WithUnknownWorkspace(virtual.Wrap(discovery.Wrap(crServer.Wrap(apiHandler))), registry.Codecs)
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), x.workspaces, virtual, registry.Codecs)
 	}
-	if s.controllers, err = newControllers(controllerDeps{config: config, indexes: x, eraser: eraser, types: types, crServer: crServer,
+	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
 		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL}); err != nil {
 		return err
 	}
@@ -180,17 +184,13 @@ func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstor
 }
 
 // newAdmission is the one admission chain every resource goes through: built-in, CRDs' and bound ones.
-func newAdmission(config *genericapiserver.Config, x *indexes, types *workspacetype.Resolver, workspaceAuthz authorizer.Authorizer, extra []admission.Interface) (admission.Interface, error) {
-	coreClient, err := clusterwatch.LoopbackClient(config.LoopbackClientConfig, corev1.SchemeGroupVersion, registry.Codecs)
-	if err != nil {
-		return nil, err
-	}
+func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver, workspaceAuthz authorizer.Authorizer, extra []admission.Interface) admission.Interface {
 	plugins := []admission.Interface{
-		&gantryadmission.NamespaceExists{Namespaces: x.namespaces, Client: coreClient},
+		&gantryadmission.NamespaceExists{Namespaces: x.namespaces, Clients: clients},
 		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: workspaceAuthz},
 		&gantryadmission.APIBindings{Workspaces: x.workspaces, Authorizer: workspaceAuthz},
 	}
-	return admission.NewChainHandler(append(plugins, extra...)...), nil
+	return admission.NewChainHandler(append(plugins, extra...)...)
 }
 
 // Run starts the generic API server, the index feeds and the controllers, and serves until ctx ends. Every
@@ -204,22 +204,34 @@ func (s *Server) Run(ctx context.Context) error {
 		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.ServedSynced)); err != nil {
 		return err
 	}
-	ctx, stop := context.WithCancelCause(ctx)
-	defer stop(nil)
+	// Serving outlives the election: on shutdown the Lease is released first, through this very server, so that
+	// another replica takes over at once instead of after the lease duration.
+	serveCtx, stopServing := context.WithCancelCause(context.WithoutCancel(ctx))
+	defer stopServing(nil)
+	elected := make(chan struct{})
+	go func() {
+		<-ctx.Done()
+		select {
+		case <-elected:
+		case <-time.After(5 * time.Second):
+		}
+		stopServing(nil)
+	}()
 	s.generic.AddPostStartHookOrDie("gantry-workspaces", func(hook genericapiserver.PostStartHookContext) error {
 		if err := x.feed(hook, hook.LoopbackClientConfig); err != nil {
 			return err
 		}
 		c.follow(hook)
 		go func() {
-			if err := s.elect(hook, hook.LoopbackClientConfig, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }); err != nil {
-				stop(err)
+			defer close(elected)
+			if err := s.elect(ctx, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }); err != nil {
+				stopServing(err)
 			}
 		}()
 		return s.ready(hook)
 	})
-	err := s.generic.PrepareRun().RunWithContext(ctx)
-	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+	err := s.generic.PrepareRun().RunWithContext(serveCtx)
+	if cause := context.Cause(serveCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause
 	}
 	return err

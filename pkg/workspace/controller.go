@@ -2,11 +2,8 @@ package workspace
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
@@ -18,6 +15,8 @@ import (
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/workloop"
+	"github.com/gantry-dev/gantry/sdk"
+	tenancyclient "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/tenancy/v1alpha1"
 )
 
 // Eraser removes everything stored in a logical cluster.
@@ -31,6 +30,7 @@ type Eraser interface {
 type Controller struct {
 	index       *Index
 	client      rest.Interface
+	clients     *sdk.Client
 	eraser      Eraser
 	externalURL string
 	bindings    DefaultBindings
@@ -46,7 +46,7 @@ type DefaultBindings func(ctx context.Context, parent logicalcluster.Name, typeN
 // NewController returns a controller that talks to the server through loopback (a privileged config without a
 // /clusters prefix) and feeds index. externalURL is the https://host:port users reach the server at; bindings,
 // when not nil, says which APIs a new workspace gets bound.
-func NewController(loopback *rest.Config, index *Index, eraser Eraser, externalURL string, bindings DefaultBindings) (*Controller, error) {
+func NewController(loopback *rest.Config, clients *sdk.Client, index *Index, eraser Eraser, externalURL string, bindings DefaultBindings) (*Controller, error) {
 	client, err := clusterwatch.LoopbackClient(loopback, tenancyv1alpha1.SchemeGroupVersion, registry.Codecs)
 	if err != nil {
 		return nil, err
@@ -54,6 +54,7 @@ func NewController(loopback *rest.Config, index *Index, eraser Eraser, externalU
 	c := &Controller{
 		index:       index,
 		client:      client,
+		clients:     clients,
 		eraser:      eraser,
 		externalURL: externalURL,
 		bindings:    bindings,
@@ -97,24 +98,20 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 	return nil
 }
 
-// workspacePath is the URL path of a Workspace object (or a subresource of it) in its parent.
-func workspacePath(key, subresource string) string {
+// workspacesOf returns the Workspaces client of the parent of the workspace at key ("<parent>|<name>"), and the
+// workspace's name.
+func (c *Controller) workspacesOf(key string) (tenancyclient.WorkspaceInterface, string, error) {
 	parent, name := logicalcluster.SplitKey(key)
-	p := fmt.Sprintf("/clusters/%s/apis/tenancy.gantry.dev/v1alpha1/workspaces/%s", parent, name)
-	if subresource != "" {
-		p += "/" + subresource
+	clients, err := c.clients.Cluster(string(parent))
+	if err != nil {
+		return nil, "", err
 	}
-	return p
+	return clients.Gantry.TenancyV1alpha1().Workspaces(), name, nil
 }
 
-func (c *Controller) put(ctx context.Context, path string, ws *tenancyv1alpha1.Workspace) error {
-	ws = ws.DeepCopy()
-	ws.TypeMeta = metav1.TypeMeta{APIVersion: tenancyv1alpha1.SchemeGroupVersion.String(), Kind: "Workspace"}
-	body, err := json.Marshal(ws)
-	if err != nil {
-		return err
-	}
-	return c.client.Put().AbsPath(path).Body(body).Do(ctx).Error()
+// clientsOf returns the clients of one workspace.
+func (c *Controller) clientsOf(cluster logicalcluster.Name) (*sdk.Clients, error) {
+	return c.clients.Cluster(string(cluster))
 }
 
 // Erasers erases with each of its members in turn.

@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -17,16 +18,21 @@ func (c *Controller) remove(ctx context.Context, key string, ws *tenancyv1alpha1
 	if !slices.Contains(ws.Finalizers, registry.WorkspaceFinalizer) {
 		return nil
 	}
+	workspaces, _, err := c.workspacesOf(key)
+	if err != nil {
+		return err
+	}
 	if ws.Status.Phase != tenancyv1alpha1.WorkspacePhaseTerminating {
 		terminating := ws.DeepCopy()
 		terminating.Status.Phase = tenancyv1alpha1.WorkspacePhaseTerminating
-		return ignoreNotFound(c.put(ctx, workspacePath(key, "status"), terminating))
+		_, err := workspaces.UpdateStatus(ctx, terminating, metav1.UpdateOptions{})
+		return ignoreNotFound(err)
 	}
 	cluster := logicalcluster.Name(ws.Spec.Cluster)
 	if children := c.index.Children(cluster); len(children) > 0 {
 		for _, childKey := range children {
 			if child := c.index.Get(childKey); child != nil && child.DeletionTimestamp == nil {
-				if err := c.client.Delete().AbsPath(workspacePath(childKey, "")).Do(ctx).Error(); ignoreNotFound(err) != nil {
+				if err := c.deleteWorkspace(ctx, childKey); ignoreNotFound(err) != nil {
 					return err
 				}
 			}
@@ -38,7 +44,17 @@ func (c *Controller) remove(ctx context.Context, key string, ws *tenancyv1alpha1
 	}
 	done := ws.DeepCopy()
 	done.Finalizers = slices.DeleteFunc(done.Finalizers, func(f string) bool { return f == registry.WorkspaceFinalizer })
-	return ignoreNotFound(c.put(ctx, workspacePath(key, ""), done))
+	_, err = workspaces.Update(ctx, done, metav1.UpdateOptions{})
+	return ignoreNotFound(err)
+}
+
+// deleteWorkspace deletes the workspace at key.
+func (c *Controller) deleteWorkspace(ctx context.Context, key string) error {
+	workspaces, name, err := c.workspacesOf(key)
+	if err != nil {
+		return err
+	}
+	return workspaces.Delete(ctx, name, metav1.DeleteOptions{})
 }
 
 func ignoreNotFound(err error) error {

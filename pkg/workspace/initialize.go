@@ -2,7 +2,6 @@ package workspace
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
@@ -38,7 +37,12 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 	ready := ws.DeepCopy()
 	ready.Status.Phase = tenancyv1alpha1.WorkspacePhaseReady
 	ready.Status.URL = c.externalURL + "/clusters/" + string(path)
-	return c.put(ctx, workspacePath(key, "status"), ready)
+	workspaces, _, err := c.workspacesOf(key)
+	if err != nil {
+		return err
+	}
+	_, err = workspaces.UpdateStatus(ctx, ready, metav1.UpdateOptions{})
+	return err
 }
 
 // OwnerBinding is the ClusterRoleBinding that makes a workspace's creator its cluster-admin.
@@ -49,12 +53,16 @@ func (c *Controller) bindOwner(ctx context.Context, cluster logicalcluster.Name,
 	if owner == "" {
 		return nil
 	}
-	return c.create(ctx, "/clusters/"+string(cluster)+"/apis/rbac.authorization.k8s.io/v1/clusterrolebindings", &rbacv1.ClusterRoleBinding{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
+	clients, err := c.clientsOf(cluster)
+	if err != nil {
+		return err
+	}
+	_, err = clients.Kubernetes.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: OwnerBinding},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: owner}},
-	})
+	}, metav1.CreateOptions{})
+	return ignoreAlreadyExists(err)
 }
 
 // bindDefaultAPIs creates the APIBindings the workspace's type asks for, each named after its export. The type's
@@ -68,27 +76,25 @@ func (c *Controller) bindDefaultAPIs(ctx context.Context, key string, ws *tenanc
 	if err != nil {
 		return fmt.Errorf("the type %q of workspace %s: %w", ws.Spec.Type, ws.Name, err)
 	}
+	clients, err := c.clientsOf(logicalcluster.Name(ws.Spec.Cluster))
+	if err != nil {
+		return err
+	}
 	for _, ref := range refs {
 		binding := &apisv1alpha1.APIBinding{
-			TypeMeta:   metav1.TypeMeta{APIVersion: apisv1alpha1.SchemeGroupVersion.String(), Kind: "APIBinding"},
 			ObjectMeta: metav1.ObjectMeta{Name: ref.Export},
 			Spec: apisv1alpha1.APIBindingSpec{Reference: apisv1alpha1.BindingReference{
 				Export: &apisv1alpha1.ExportBindingReference{Path: ref.Path, Name: ref.Export}}},
 		}
-		if err := c.create(ctx, "/clusters/"+ws.Spec.Cluster+"/apis/apis.gantry.dev/v1alpha1/apibindings", binding); err != nil {
+		if _, err := clients.Gantry.ApisV1alpha1().APIBindings().Create(ctx, binding, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// create posts obj to path, accepting that it exists already.
-func (c *Controller) create(ctx context.Context, path string, obj interface{}) error {
-	body, err := json.Marshal(obj)
-	if err != nil {
-		return err
-	}
-	err = c.client.Post().AbsPath(path).Body(body).Do(ctx).Error()
+// ignoreAlreadyExists accepts that an object to create exists already.
+func ignoreAlreadyExists(err error) error {
 	if apierrors.IsAlreadyExists(err) {
 		return nil
 	}
@@ -97,8 +103,11 @@ func (c *Controller) create(ctx context.Context, path string, obj interface{}) e
 
 // EnsureDefaultNamespace creates the default namespace in cluster unless it exists.
 func (c *Controller) EnsureDefaultNamespace(ctx context.Context, cluster logicalcluster.Name) error {
-	return c.create(ctx, "/clusters/"+string(cluster)+"/api/v1/namespaces", &corev1.Namespace{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Namespace"},
-		ObjectMeta: metav1.ObjectMeta{Name: DefaultNamespace},
-	})
+	clients, err := c.clientsOf(cluster)
+	if err != nil {
+		return err
+	}
+	_, err = clients.Kubernetes.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: DefaultNamespace}},
+		metav1.CreateOptions{})
+	return ignoreAlreadyExists(err)
 }

@@ -33,8 +33,8 @@ func TestTwoReplicas(t *testing.T) {
 		}
 		return *lease.Spec.HolderIdentity
 	}
-	portOf := func(s *harness.Server) string { return fmt.Sprintf("127.0.0.1:%d_", s.Port) }
-	require.Eventually(t, func() bool { return strings.Contains(holder(), portOf(a)) }, 30*time.Second, 100*time.Millisecond,
+	portOf := func(s *harness.Server) string { return fmt.Sprintf("127.0.0.1:%d", s.Port) }
+	require.Eventually(t, func() bool { return strings.HasSuffix(holder(), portOf(a)) }, 30*time.Second, 100*time.Millisecond,
 		"the replica started first leads (holder %q)", holder())
 
 	path, _ := a.CreateWorkspace(t, "root", "replicated")
@@ -63,7 +63,7 @@ func TestTwoReplicas(t *testing.T) {
 
 	t.Run("killing the leader makes the other take over", func(t *testing.T) {
 		a.Stop(syscall.SIGKILL)
-		require.Eventually(t, func() bool { return strings.Contains(holder(), portOf(b)) }, 60*time.Second, 200*time.Millisecond,
+		require.Eventually(t, func() bool { return strings.HasSuffix(holder(), portOf(b)) }, 60*time.Second, 200*time.Millisecond,
 			"B takes the lease (holder %q)", holder())
 		// Only the leader's workspace controller makes a workspace Ready: B now does.
 		b.CreateWorkspace(t, "root", "after-failover")

@@ -85,6 +85,7 @@ func runReadmeBlock(t *testing.T, dir, state string, b readmeBlock) {
 		readmeScript(b)
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir = dir
+	cmd.WaitDelay = 10 * time.Second // kubectl children of a killed bash must not hold its output open
 	cmd.Env = []string{
 		"HOME=" + dir, // kubectl's discovery cache is the test's own
 		"PATH=" + filepath.Dir(harness.KubectlPath()) + string(os.PathListSeparator) + os.Getenv("PATH"),

@@ -81,7 +81,7 @@ func readmeRepoRoot(t *testing.T, s *harness.Server) string {
 func runReadmeBlock(t *testing.T, dir, state string, b readmeBlock) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	script := readmePrelude + "source " + shellQuote(state) + "\ntrap 'export -p > " + shellQuote(state) + "' EXIT\n" +
+	script := readmePrelude + "__state=" + shellQuote(state) + "\nsource \"$__state\"\ntrap 'export -p > \"$__state\"' EXIT\n" +
 		readmeScript(b)
 	cmd := exec.CommandContext(ctx, "bash", "-c", script)
 	cmd.Dir = dir

@@ -15,7 +15,7 @@ import (
 
 // workspaceTypesREST shows the built-in WorkspaceTypes in the root workspace, as read-only objects, next to the
 // ones stored there (a stored one of the same name replaces the built-in one, as it does when types are resolved).
-// The built-in types are defined in code and available in every workspace; root is where a user looks for them.
+// The built-in types are defined in config/workspacetypes and available in every workspace; root is where a user looks for them.
 type workspaceTypesREST struct {
 	*typedStore
 }

@@ -1,11 +1,13 @@
-// Package workspacetype resolves WorkspaceTypes: the built-in ones, defined once here for every workspace, and
-// those stored in a workspace, which apply there and in every workspace below it.
+// Package workspacetype resolves WorkspaceTypes: the built-in ones (YAML in config/workspacetypes), the same in
+// every workspace, and those stored in a workspace, which apply there and in every workspace below it.
 package workspacetype
 
 import (
+	"fmt"
 	"slices"
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/config/workspacetypes"
 )
 
 // The built-in WorkspaceTypes.
@@ -20,13 +22,23 @@ const (
 	Universal = "universal"
 )
 
-// Builtin are the built-in WorkspaceTypes. A WorkspaceType of the same name stored in a workspace takes precedence
-// there and below it.
-var Builtin = map[string]tenancyv1alpha1.WorkspaceTypeSpec{
-	Root:         {DefaultChildType: Organization, AllowedChildTypes: []string{Organization, Universal}},
-	Organization: {DefaultChildType: Team, AllowedChildTypes: []string{Team, Universal}},
-	Team:         {DefaultChildType: Universal, AllowedChildTypes: []string{Universal}},
-	Universal:    {DefaultChildType: Universal},
+// Builtin are the built-in WorkspaceTypes, read from the YAML in config/workspacetypes when the program starts. A
+// WorkspaceType of the same name stored in a workspace takes precedence there and below it.
+var Builtin = mustLoadBuiltin()
+
+// mustLoadBuiltin decodes the embedded built-in types. They are compiled in, so an error is a bug of the build
+// (caught by the tests), not something a running server could recover from.
+func mustLoadBuiltin() map[string]tenancyv1alpha1.WorkspaceTypeSpec {
+	specs, err := workspacetypes.Load()
+	if err != nil {
+		panic(err)
+	}
+	for _, name := range []string{Root, Organization, Team, Universal} {
+		if _, ok := specs[name]; !ok {
+			panic(fmt.Sprintf("config/workspacetypes has no built-in WorkspaceType %q", name))
+		}
+	}
+	return specs
 }
 
 // BuiltinNames returns the names of the built-in types, sorted.

@@ -21,30 +21,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 	"sigs.k8s.io/yaml"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/sdk"
 	"github.com/gantry-dev/gantry/sdk/controllerruntime"
 	"github.com/gantry-dev/gantry/test/harness"
 )
-
-const benchSchema = `apiVersion: apis.gantry.dev/v1alpha1
-kind: APIResourceSchema
-metadata: {name: v1.widgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets, singular: widget, listKind: WidgetList}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    subresources: {status: {}}
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec: {type: object, properties: {size: {type: integer}}}
-          status: {type: object, properties: {phase: {type: string}}}
-`
 
 var (
 	widgets  = schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}
@@ -76,7 +57,7 @@ func BenchmarkProviderAcrossWorkspaces(b *testing.B) {
 	ctx := context.Background()
 	s := harness.Start(b)
 	s.CreateWorkspace(b, "root", "provider")
-	s.Kubectl("root:provider").WithStdin(benchSchema+"---\napiVersion: apis.gantry.dev/v1alpha1\nkind: APIExport\nmetadata: {name: widgets}\nspec:\n  latestResourceSchemas: [v1.widgets.example.com]\n").
+	s.Kubectl("root:provider").WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport).
 		MustRun(b, "create", "-f", "-")
 	s.Kubectl("root:provider").MustRun(b, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=60s")
 	_, dyn := s.Clients(b, "root")
@@ -124,7 +105,7 @@ func BenchmarkProviderAcrossWorkspaces(b *testing.B) {
 	each(n, func(i int) {
 		_, d := s.Clients(b, fmt.Sprintf("root:ws-%d", i))
 		w := &unstructured.Unstructured{Object: map[string]interface{}{"apiVersion": "example.com/v1", "kind": "Widget",
-			"metadata": map[string]interface{}{"name": "w", "namespace": "default"}, "spec": map[string]interface{}{"size": int64(i)}}}
+			"metadata": map[string]interface{}{"name": "w", "namespace": "default"}, "spec": map[string]interface{}{"size": int64(i % 100)}}} // the schema allows sizes up to 100
 		if _, err := d.Resource(widgets).Namespace("default").Create(ctx, w, metav1.CreateOptions{}); err != nil {
 			b.Error(err)
 		}

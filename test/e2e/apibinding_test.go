@@ -9,10 +9,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
 )
-
-const widgetsExport = "apiVersion: apis.gantry.dev/v1alpha1\nkind: APIExport\nmetadata: {name: widgets}\nspec:\n  latestResourceSchemas: [v1.widgets.example.com]\n"
 
 // bindingYAML is an APIBinding of the widgets export of a provider workspace.
 func bindingYAML(name, providerPath string) string {
@@ -44,7 +43,7 @@ func TestAPIBindings(t *testing.T) {
 	teamB, _ := s.CreateWorkspace(t, orgPath, "team-b")
 	teamC, _ := s.CreateWorkspace(t, orgPath, "team-c")
 	provider := s.Kubectl(providerPath)
-	provider.WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+mayBind("alice")+"---\n"+mayBind("bob")).MustRun(t, "create", "-f", "-")
+	provider.WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport+"---\n"+mayBind("alice")+"---\n"+mayBind("bob")).MustRun(t, "create", "-f", "-")
 	s.Kubectl(teamA).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=alice", "--user=carol")
 	s.Kubectl(teamB).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=bob")
 	alice, bob := s.KubectlAs(t, teamA, aliceToken), s.KubectlAs(t, teamB, bobToken)
@@ -128,7 +127,7 @@ func TestAPIBindings(t *testing.T) {
 	t.Run("a second provider of the same group and resource stays separate", func(t *testing.T) {
 		provider2Path, _ := s.CreateWorkspace(t, "root", "provider2")
 		p2 := s.Kubectl(provider2Path)
-		p2.WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+widgetsContent).MustRun(t, "create", "-f", "-")
+		p2.WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport+"---\n"+widgetsContent).MustRun(t, "create", "-f", "-")
 		p2.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
 		assert.NotEqual(t, provider.MustRun(t, "get", "apiexport", "widgets", "-o", "jsonpath={.status.identityHash}"),
 			p2.MustRun(t, "get", "apiexport", "widgets", "-o", "jsonpath={.status.identityHash}"))
@@ -160,7 +159,7 @@ func TestAPIBindings(t *testing.T) {
 
 	t.Run("a clash with a local CRD is reported, and nothing is overwritten", func(t *testing.T) {
 		c := s.Kubectl(teamC)
-		c.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+		c.WithStdin(samples.WidgetsCRD).MustRun(t, "apply", "-f", "-")
 		c.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
 		c.WithStdin(widget("local", "{size: 1}")).MustRun(t, "create", "-f", "-")
 		c.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
@@ -178,7 +177,7 @@ func TestAPIBindings(t *testing.T) {
 		}, 20*time.Second, 100*time.Millisecond, "team-c now serves the bound widgets, empty")
 
 		// The other way round: a CRD created after the binding is the one refused.
-		bob.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+		bob.WithStdin(samples.WidgetsCRD).MustRun(t, "apply", "-f", "-")
 		require.Eventually(t, func() bool {
 			out, _, _ := bob.Run("get", "crd", "widgets.example.com", "-o", `jsonpath={.status.conditions[?(@.type=="NamesAccepted")].status}`)
 			return out == "False"
@@ -189,7 +188,7 @@ func TestAPIBindings(t *testing.T) {
 
 	t.Run("a new schema version reaches the bindings, and old objects stay readable", func(t *testing.T) {
 		v2 := strings.NewReplacer("name: v1.widgets.example.com", "name: v2.widgets.example.com",
-			"  - name: v1\n    served: true\n    storage: true\n", "  - name: v1\n    served: true\n    storage: false\n").Replace(widgetSchema)
+			"  - name: v1\n    served: true\n    storage: true\n", "  - name: v1\n    served: true\n    storage: false\n").Replace(samples.WidgetsSchema)
 		v2 += strings.Replace(v2[strings.Index(v2, "  - name: v1"):], "  - name: v1\n    served: true\n    storage: false\n", "  - name: v2\n    served: true\n    storage: true\n", 1)
 		provider.WithStdin(v2).MustRun(t, "create", "-f", "-")
 		provider.MustRun(t, "patch", "apiexport", "widgets", "--type=merge", "-p", `{"spec":{"latestResourceSchemas":["v2.widgets.example.com"]}}`)
@@ -225,10 +224,10 @@ func TestGantryPlugin(t *testing.T) {
 	teamC, _ := s.CreateWorkspace(t, orgPath, "team-c")
 	provider := s.Kubectl(providerPath)
 
-	schema := s.UserShell(t, providerPath, "").WithStdin(widgetsInA).MustRun(t, "gantry", "schema", "from-crd", "-", "--prefix", "v1")
+	schema := s.UserShell(t, providerPath, "").WithStdin(samples.WidgetsCRD).MustRun(t, "gantry", "schema", "from-crd", "-", "--prefix", "v1")
 	assert.Contains(t, schema, "kind: APIResourceSchema")
 	assert.Contains(t, schema, "name: v1.widgets.example.com")
-	provider.WithStdin(schema+"---\n"+widgetsExport+"---\n"+mayBind("alice")).MustRun(t, "create", "-f", "-")
+	provider.WithStdin(schema+"---\n"+samples.WidgetsAPIExport+"---\n"+mayBind("alice")).MustRun(t, "create", "-f", "-")
 	s.Kubectl(teamA).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=alice")
 
 	alice := s.UserShell(t, teamA, aliceToken)
@@ -244,7 +243,7 @@ func TestGantryPlugin(t *testing.T) {
 	assert.Contains(t, errOut, `an APIBinding "widgets" exists already: choose another with --name`)
 
 	c := s.UserShell(t, teamC, "")
-	c.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+	c.WithStdin(samples.WidgetsCRD).MustRun(t, "apply", "-f", "-")
 	c.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
 	_, errOut, err = c.Run("gantry", "bind", "apiexport", providerPath+":widgets", "--name", "w", "--timeout", "20s")
 	require.Error(t, err)
@@ -267,7 +266,7 @@ func TestWorkspaceTypeBindsAPIs(t *testing.T) {
 	s, _ := startWithUsers(t)
 	providerPath, _ := s.CreateWorkspace(t, "root", "provider")
 	orgPath, _ := s.CreateWorkspace(t, "root", "org")
-	s.Kubectl(providerPath).WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+mayBind("alice")).MustRun(t, "create", "-f", "-")
+	s.Kubectl(providerPath).WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport+"---\n"+mayBind("alice")).MustRun(t, "create", "-f", "-")
 	s.Kubectl(orgPath).MustRun(t, "create", "clusterrolebinding", "org-admins", "--clusterrole=admin", "--user=alice", "--user=bob")
 	teamType := func(name string) string {
 		return "apiVersion: tenancy.gantry.dev/v1alpha1\nkind: WorkspaceType\nmetadata: {name: " + name + "}\nspec:\n" +

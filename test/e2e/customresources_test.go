@@ -12,44 +12,9 @@ import (
 	"github.com/stretchr/testify/require"
 	"k8s.io/client-go/discovery"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
 )
-
-// widgetsInA is a CRD with defaulting, a CEL rule, status and scale subresources and printer columns.
-const widgetsInA = `apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  names: {kind: Widget, plural: widgets, singular: widget, shortNames: [wd]}
-  scope: Namespaced
-  versions:
-  - name: v1
-    served: true
-    storage: true
-    subresources:
-      status: {}
-      scale: {specReplicasPath: .spec.replicas, statusReplicasPath: .status.replicas}
-    additionalPrinterColumns:
-    - {name: Size, type: integer, jsonPath: .spec.size}
-    - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
-    schema:
-      openAPIV3Schema:
-        type: object
-        properties:
-          spec:
-            type: object
-            x-kubernetes-validations:
-            - {rule: "self.size <= 100", message: "size must be at most 100"}
-            properties:
-              size: {type: integer, default: 1, description: "How big the widget is."}
-              replicas: {type: integer}
-          status:
-            type: object
-            properties:
-              phase: {type: string}
-              replicas: {type: integer}
-`
 
 func widget(name, spec string) string {
 	return fmt.Sprintf("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: %s, namespace: default}\nspec: %s\n", name, spec)
@@ -62,7 +27,7 @@ func TestCustomResourcesPerWorkspace(t *testing.T) {
 	pathC, _ := s.CreateWorkspace(t, "root", "cr-c")
 	a, b, c := s.Kubectl(pathA), s.Kubectl(pathB), s.Kubectl(pathC)
 
-	a.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+	a.WithStdin(samples.WidgetsCRD).MustRun(t, "apply", "-f", "-")
 	b.WithStdin(widgetCRD("string")).MustRun(t, "apply", "-f", "-")
 	for _, k := range []*harness.Kubectl{a, b} {
 		k.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
@@ -229,7 +194,7 @@ func TestCustomResourcesPerWorkspace(t *testing.T) {
 
 	t.Run("name conflicts and reserved groups are reported", func(t *testing.T) {
 		a.WithStdin(strings.NewReplacer("widgets.example.com", "gizmos.example.com", "plural: widgets", "plural: gizmos",
-			"singular: widget", "singular: gizmo", "shortNames: [wd]", "shortNames: [gz]").Replace(widgetsInA)).MustRun(t, "apply", "-f", "-")
+			"singular: widget", "singular: gizmo", "shortNames: [wd]", "shortNames: [gz]").Replace(samples.WidgetsCRD)).MustRun(t, "apply", "-f", "-")
 		require.Eventually(t, func() bool {
 			out, _, _ := a.Run("get", "crd", "gizmos.example.com", "-o", `jsonpath={.status.conditions[?(@.type=="NamesAccepted")].reason}`)
 			return out == "KindConflict"
@@ -260,7 +225,7 @@ func TestCustomResourcesPerWorkspace(t *testing.T) {
 			_, _, err := a.Run("get", "widgets")
 			return err != nil
 		}, 30*time.Second, 200*time.Millisecond)
-		a.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+		a.WithStdin(samples.WidgetsCRD).MustRun(t, "apply", "-f", "-")
 		a.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
 		require.Eventually(t, func() bool {
 			out, _, err := a.Run("get", "widgets", "-o", "name")

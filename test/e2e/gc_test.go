@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
 )
 
@@ -53,7 +54,7 @@ func TestGarbageCollectionPerWorkspace(t *testing.T) {
 		k.WithStdin(ownedConfigMap("two-owners", false, map[string]string{"shared-1": uid(k, "shared-1"), "shared-2": uid(k, "shared-2")})).MustRun(t, "create", "-f", "-")
 	}
 	// A custom resource owned by a configmap, in team-a only.
-	a.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+	a.WithStdin(samples.WidgetsCRD).MustRun(t, "apply", "-f", "-")
 	a.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
 	a.WithStdin(strings.Replace(widget("bg-widget", "{size: 2}"), "metadata: {", "metadata: {ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: bg, uid: "+uid(a, "bg")+"}], ", 1)).
 		MustRun(t, "create", "-f", "-")

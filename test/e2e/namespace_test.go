@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
 )
 
@@ -30,7 +31,7 @@ func TestNamespaceDeletionEmptiesOneWorkspaceOnly(t *testing.T) {
 	for _, k := range []*harness.Kubectl{a, b} {
 		fillNamespace(t, k, "ml")
 	}
-	a.WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+	a.WithStdin(samples.WidgetsCRD).MustRun(t, "apply", "-f", "-")
 	a.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
 	a.WithStdin(strings.Replace(widget("w", "{size: 3}"), "namespace: default", "namespace: ml", 1)).MustRun(t, "create", "-f", "-")
 	a.MustRun(t, "create", "configmap", "keep", "-n", "default")

@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/sdk"
 	"github.com/gantry-dev/gantry/sdk/controllerruntime"
 )
@@ -50,7 +51,7 @@ func TestProviderControllerWithControllerRuntime(t *testing.T) {
 	teamA, clusterA := s.CreateWorkspace(t, orgPath, "team-a")
 	teamB, clusterB := s.CreateWorkspace(t, orgPath, "team-b")
 	teamC, _ := s.CreateWorkspace(t, orgPath, "team-c")
-	s.Kubectl(providerPath).WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+widgetsContent).MustRun(t, "create", "-f", "-")
+	s.Kubectl(providerPath).WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport+"---\n"+widgetsContent).MustRun(t, "create", "-f", "-")
 	s.Kubectl(providerPath).MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
 	for _, ws := range []string{teamA, teamB} {
 		k := s.Kubectl(ws)
@@ -60,7 +61,7 @@ func TestProviderControllerWithControllerRuntime(t *testing.T) {
 	}
 	s.Kubectl(teamA).WithStdin(widget("w2", "{size: 4}")).MustRun(t, "create", "-f", "-")
 	// team-c has widgets of its own CRD, with the same group and names: the provider must never touch them.
-	s.Kubectl(teamC).WithStdin(widgetsInA).MustRun(t, "apply", "-f", "-")
+	s.Kubectl(teamC).WithStdin(samples.WidgetsCRD).MustRun(t, "apply", "-f", "-")
 	s.Kubectl(teamC).MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=30s")
 	s.Kubectl(teamC).WithStdin(widget("w1", "{size: 2}")).MustRun(t, "create", "-f", "-")
 

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // ListWatch returns a ListerWatcher for the collection at apiPath (for example
@@ -21,7 +22,7 @@ import (
 // serializer that decodes the list type newList returns.
 func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Object) cache.ListerWatcher {
 	path := "/clusters/*" + apiPath
-	return listOnly{&cache.ListWatch{
+	return sdk.ListOnly(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			list := newList()
 			err := client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Do(ctx).Into(list)
@@ -31,16 +32,8 @@ func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Obj
 			opts.Watch = true
 			return client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Watch(ctx)
 		},
-	}}
+	})
 }
-
-// listOnly makes client-go's reflector start with a classic list. With the streaming "watch-list" it collects the
-// initial objects in a temporary store keyed by namespace/name, which collapses same-named objects of different
-// workspaces into one.
-type listOnly struct{ *cache.ListWatch }
-
-// IsWatchListSemanticsUnSupported is read by client-go's watchlist package.
-func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
 
 // ClusterConfig returns a copy of loopback (a config without a /clusters prefix) that talks to one workspace.
 func ClusterConfig(loopback *rest.Config, cluster logicalcluster.Name) *rest.Config {

@@ -39,18 +39,18 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 		return all[i].Name < all[j].Name
 	})
 	claimed := map[string]string{}
-	var served []*apiextensionsv1.CustomResourceDefinition
+	var bound []*apiextensionsv1.CustomResourceDefinition
 	var deleted []*apisv1alpha1.APIBinding
 	exports := map[string]bool{}
-	requeue := false
+	waitingForIdentity := false
 	for _, b := range all {
 		if b.DeletionTimestamp != nil {
 			deleted = append(deleted, b)
 			continue
 		}
 		status, crds, wait, exportCluster := c.decide(cluster, b, claimed)
-		served = append(served, crds...)
-		requeue = requeue || wait
+		bound = append(bound, crds...)
+		waitingForIdentity = waitingForIdentity || wait
 		if exportCluster != "" {
 			exports[logicalcluster.Key(exportCluster, b.Spec.Reference.Export.Name)] = true
 		}
@@ -60,20 +60,20 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 			}
 		}
 	}
-	c.config.CRDs.SetBound(cluster, served)
+	c.config.CRDs.SetBound(cluster, bound)
 	c.setConsumer(cluster, exports)
 	for _, b := range deleted {
 		if err := c.finishDeletion(ctx, cluster, b); err != nil {
 			return err
 		}
 	}
-	if requeue {
-		return errRequeue
+	if waitingForIdentity {
+		return errWaitForIdentity
 	}
 	return nil
 }
 
-// decide returns the status a binding should have, the CRDs it serves, whether to look again soon (waiting for an
+// decide returns the status a binding should have, the CRDs it binds, whether to look again soon (waiting for an
 // identity), and the logical cluster of its export when found.
 func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBinding, claimed map[string]string) (apisv1alpha1.APIBindingStatus, []*apiextensionsv1.CustomResourceDefinition, bool, logicalcluster.Name) {
 	status := *b.Status.DeepCopy()
@@ -114,13 +114,13 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 	}
 
 	var conflicts []string
-	// What the binding serves already, with the storage versions its objects were written in.
-	bound := map[string][]string{}
+	// What the binding has bound already, with the storage versions its objects were written in.
+	boundVersions := map[string][]string{}
 	for _, r := range status.BoundResources {
-		bound[r.Resource+"."+r.Group] = r.StorageVersions
+		boundVersions[r.Resource+"."+r.Group] = r.StorageVersions
 	}
 	wasBound := func(s *apisv1alpha1.APIResourceSchema) bool {
-		_, ok := bound[resourceName(s)]
+		_, ok := boundVersions[resourceName(s)]
 		return ok
 	}
 	var accepted []*apisv1alpha1.APIResourceSchema
@@ -135,13 +135,13 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingNamesAccepted, Status: metav1.ConditionFalse,
 			Reason: "NamingConflict", Message: strings.Join(conflicts, "; "), ObservedGeneration: b.Generation})
 		notReady("NamingConflict", "not every resource of the export can be served here")
-		// Nothing changes: what this binding already served stays served, nothing new is added.
+		// Nothing changes: what this binding has bound already stays bound, nothing new is added.
 		kept := slices.DeleteFunc(accepted, func(s *apisv1alpha1.APIResourceSchema) bool { return !wasBound(s) })
 		return status, c.claim(b, kept, identity, exportCluster, claimed), false, exportCluster
 	}
 	status.BoundResources = nil
 	for _, s := range schemas {
-		versions := slices.Clone(bound[resourceName(s)])
+		versions := slices.Clone(boundVersions[resourceName(s)])
 		for _, v := range s.Spec.Versions {
 			if v.Storage && !slices.Contains(versions, v.Name) {
 				versions = append(versions, v.Name)
@@ -166,9 +166,9 @@ func resourceName(s *apisv1alpha1.APIResourceSchema) string {
 	return s.Spec.Names.Plural + "." + s.Spec.Group
 }
 
-// conflict says why a schema cannot be served in a workspace, or "". A resource the binding already serves keeps
-// being served: a CRD created after it is the one refused (by the CRD controller).
-func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *apisv1alpha1.APIResourceSchema, claimed map[string]string, served bool) string {
+// conflict says why a schema cannot be served in a workspace, or "". A resource the binding has bound already
+// (wasBound) stays bound: a CRD created after it is the one refused (by the CRD controller).
+func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *apisv1alpha1.APIResourceSchema, claimed map[string]string, wasBound bool) string {
 	name := resourceName(s)
 	if c.reserved[s.Spec.Group] {
 		return fmt.Sprintf("group %q is served by Gantry itself", s.Spec.Group)
@@ -176,7 +176,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *ap
 	if other := claimed[name]; other != "" && other != binding {
 		return fmt.Sprintf("%s is already bound by APIBinding %q", name, other)
 	}
-	if served {
+	if wasBound {
 		return ""
 	}
 	for _, crd := range c.config.CRDs.Local.InCluster(cluster) {
@@ -190,7 +190,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *ap
 	return ""
 }
 
-// claim records the schemas as served by the binding and returns their CRDs.
+// claim records the schemas as bound by the binding and returns their CRDs.
 func (c *Controller) claim(b *apisv1alpha1.APIBinding, schemas []*apisv1alpha1.APIResourceSchema, identity string, exportCluster logicalcluster.Name, claimed map[string]string) []*apiextensionsv1.CustomResourceDefinition {
 	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(schemas))
 	for _, s := range schemas {

@@ -70,4 +70,3 @@ func (c *Controller) reconcile(ctx context.Context, k key) error {
 	}
 	return c.finalize(ctx, k.cluster, ns)
 }
-

@@ -1,6 +1,3 @@
-// Package apibinding runs the controller of APIExports and APIBindings for every workspace: it gives each export
-// an identity, decides which bound resources each workspace serves (refusing clashes), and tells the custom
-// resource server about them through the crdset.Set.
 package apibinding
 
 import (

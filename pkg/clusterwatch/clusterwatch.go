@@ -1,5 +1,3 @@
-// Package clusterwatch lists and watches one resource across every workspace through the wildcard endpoint
-// /clusters/*, for the server's own controllers. One such watch serves all workspaces.
 package clusterwatch
 
 import (

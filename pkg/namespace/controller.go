@@ -1,5 +1,3 @@
-// Package namespace runs the namespace controller of every workspace: a namespace deleted in any workspace is
-// emptied of everything in it and then finalized, as Kubernetes' namespace controller does for one cluster.
 package namespace
 
 import (

@@ -1,5 +1,3 @@
-// Package pki creates, on a server's first start, the files a Gantry server and its admin need: a CA, a serving
-// certificate, an admin client certificate (group system:masters) and admin.kubeconfig. Later starts reuse them.
 package pki
 
 import (

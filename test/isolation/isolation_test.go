@@ -1,5 +1,3 @@
-// Package isolation fuzzes the path from a request URL to a storage key: whatever the URL, a request may only ever
-// touch the storage of the one workspace its URL names, and a URL naming no valid workspace touches nothing.
 package isolation
 
 import (

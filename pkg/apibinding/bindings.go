@@ -84,34 +84,12 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingReady, Status: metav1.ConditionFalse,
 			Reason: reason, Message: message, ObservedGeneration: b.Generation})
 	}
-	ref := b.Spec.Reference.Export
-	exportCluster := cluster
-	if ref.Path != "" {
-		var ok bool
-		if exportCluster, ok = c.config.Workspaces.Resolve(logicalcluster.Reference{Path: logicalcluster.Path(ref.Path)}); !ok {
-			notReady("APIExportNotFound", fmt.Sprintf("workspace %s does not exist", ref.Path))
-			return status, nil, false, ""
-		}
+	export, reason, message := c.findExport(cluster, b.Spec.Reference.Export)
+	if reason != "" {
+		notReady(reason, message)
+		return status, nil, reason == reasonWaitingForIdentity, export.cluster
 	}
-	e, ok := c.exports.Get(exportCluster, ref.Name)
-	if !ok {
-		notReady("APIExportNotFound", fmt.Sprintf("no APIExport %q in %s", ref.Name, c.pathOf(exportCluster)))
-		return status, nil, false, exportCluster
-	}
-	identity := e.Status.IdentityHash
-	if identity == "" {
-		notReady("WaitingForIdentity", fmt.Sprintf("APIExport %q has no identity yet", ref.Name))
-		return status, nil, true, exportCluster
-	}
-	var schemas []*apisv1alpha1.APIResourceSchema
-	for _, name := range e.Spec.LatestResourceSchemas {
-		s, ok := c.schemas.Get(exportCluster, name)
-		if !ok {
-			notReady("APIResourceSchemaNotFound", fmt.Sprintf("APIExport %q names APIResourceSchema %q, which does not exist", ref.Name, name))
-			return status, nil, false, exportCluster
-		}
-		schemas = append(schemas, s)
-	}
+	exportCluster, identity, schemas := export.cluster, export.identity, export.schemas
 
 	var conflicts []string
 	// What the binding has bound already, with the storage versions its objects were written in.
@@ -139,19 +117,7 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 		kept := slices.DeleteFunc(accepted, func(s *apisv1alpha1.APIResourceSchema) bool { return !wasBound(s) })
 		return status, c.claim(b, kept, identity, exportCluster, claimed), false, exportCluster
 	}
-	status.BoundResources = nil
-	for _, s := range schemas {
-		versions := slices.Clone(boundVersions[resourceName(s)])
-		for _, v := range s.Spec.Versions {
-			if v.Storage && !slices.Contains(versions, v.Name) {
-				versions = append(versions, v.Name)
-			}
-		}
-		status.BoundResources = append(status.BoundResources, apisv1alpha1.BoundAPIResource{
-			Group: s.Spec.Group, Resource: s.Spec.Names.Plural, StorageVersions: versions,
-			Schema: apisv1alpha1.BoundSchema{Name: s.Name, UID: string(s.UID), IdentityHash: identity},
-		})
-	}
+	status.BoundResources = boundResources(schemas, identity, boundVersions)
 	status.Phase = apisv1alpha1.APIBindingPhaseBound
 	status.APIExportClusterName = string(exportCluster)
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingNamesAccepted, Status: metav1.ConditionTrue,
@@ -159,6 +125,65 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingReady, Status: metav1.ConditionTrue,
 		Reason: "Bound", Message: "every resource of the export is served", ObservedGeneration: b.Generation})
 	return status, c.claim(b, schemas, identity, exportCluster, claimed), false, exportCluster
+}
+
+// reasonWaitingForIdentity is the Ready reason of a binding whose APIExport has no identity yet.
+const reasonWaitingForIdentity = "WaitingForIdentity"
+
+// exportOffer is what the APIExport a binding references offers: the export's logical cluster, its identity and
+// its schemas.
+type exportOffer struct {
+	cluster  logicalcluster.Name
+	identity string
+	schemas  []*apisv1alpha1.APIResourceSchema
+}
+
+// findExport resolves the APIExport a binding of cluster references, with its identity and schemas. When they
+// cannot all be had it returns the reason and message of the binding's Ready condition; the offer's cluster is
+// then set once the export's workspace is found.
+func (c *Controller) findExport(cluster logicalcluster.Name, ref *apisv1alpha1.ExportBindingReference) (offer exportOffer, reason, message string) {
+	offer.cluster = cluster
+	if ref.Path != "" {
+		var ok bool
+		if offer.cluster, ok = c.config.Workspaces.Resolve(logicalcluster.Reference{Path: logicalcluster.Path(ref.Path)}); !ok {
+			return exportOffer{}, "APIExportNotFound", fmt.Sprintf("workspace %s does not exist", ref.Path)
+		}
+	}
+	e, ok := c.exports.Get(offer.cluster, ref.Name)
+	if !ok {
+		return offer, "APIExportNotFound", fmt.Sprintf("no APIExport %q in %s", ref.Name, c.pathOf(offer.cluster))
+	}
+	offer.identity = e.Status.IdentityHash
+	if offer.identity == "" {
+		return offer, reasonWaitingForIdentity, fmt.Sprintf("APIExport %q has no identity yet", ref.Name)
+	}
+	for _, name := range e.Spec.LatestResourceSchemas {
+		s, ok := c.schemas.Get(offer.cluster, name)
+		if !ok {
+			return offer, "APIResourceSchemaNotFound", fmt.Sprintf("APIExport %q names APIResourceSchema %q, which does not exist", ref.Name, name)
+		}
+		offer.schemas = append(offer.schemas, s)
+	}
+	return offer, "", ""
+}
+
+// boundResources returns a binding's status.boundResources for the schemas it binds: each resource keeps the
+// storage versions its objects were written in (boundVersions, by resourceName) and adds its schema's current one.
+func boundResources(schemas []*apisv1alpha1.APIResourceSchema, identity string, boundVersions map[string][]string) []apisv1alpha1.BoundAPIResource {
+	var out []apisv1alpha1.BoundAPIResource
+	for _, s := range schemas {
+		versions := slices.Clone(boundVersions[resourceName(s)])
+		for _, v := range s.Spec.Versions {
+			if v.Storage && !slices.Contains(versions, v.Name) {
+				versions = append(versions, v.Name)
+			}
+		}
+		out = append(out, apisv1alpha1.BoundAPIResource{
+			Group: s.Spec.Group, Resource: s.Spec.Names.Plural, StorageVersions: versions,
+			Schema: apisv1alpha1.BoundSchema{Name: s.Name, UID: string(s.UID), IdentityHash: identity},
+		})
+	}
+	return out
 }
 
 // resourceName is "<plural>.<group>", the name of the CRD a schema stands for.

@@ -2,9 +2,11 @@ package isolation
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -35,10 +37,8 @@ func (resolver) Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool
 		c, ok := workspaces[ref.Path]
 		return c, ok
 	}
-	for _, c := range workspaces {
-		if c == ref.Name {
-			return c, true
-		}
+	if slices.Contains(slices.Collect(maps.Values(workspaces)), ref.Name) {
+		return ref.Name, true
 	}
 	return "", false
 }

@@ -51,3 +51,6 @@ go tool lister-gen --go-header-file "$HEADER" \
 go tool informer-gen --go-header-file "$HEADER" \
   --versioned-clientset-package "$SDK/clientset/versioned" --listers-package "$SDK/listers" \
   --output-dir sdk/generated/informers --output-pkg "$SDK/informers" "${API_PKGS[@]}"
+
+# Package comments for the generated packages whose generators write none.
+./hack/generated-docs.sh

@@ -77,7 +77,7 @@ type WildcardInformer struct {
 // Wildcard), of objects like example.
 func NewWildcardInformer(lw cache.ListerWatcher, example runtime.Object) *WildcardInformer {
 	return &WildcardInformer{
-		lw:      listOnly{lw},
+		lw:      ListOnly(lw),
 		example: example,
 		indexer: cache.NewIndexer(ClusterKey, cache.Indexers{ClusterIndex: func(obj interface{}) ([]string, error) {
 			key, err := ClusterKey(obj)
@@ -102,11 +102,6 @@ func NewDynamicWildcardInformer(client dynamic.Interface, resource schema.GroupV
 		},
 	}, &unstructured.Unstructured{})
 }
-
-// listOnly makes the reflector list instead of using the streaming watch-list.
-type listOnly struct{ cache.ListerWatcher }
-
-func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
 
 // AddHandler registers a handler; it must be called before Run.
 func (i *WildcardInformer) AddHandler(h Handler) {

@@ -1,4 +1,3 @@
-// Command gantry is the Gantry control plane: one Kubernetes-compatible API server hosting many workspaces.
 package main
 
 import (

@@ -1,4 +1,3 @@
-// Package admission holds Gantry's admission checks, which run for built-in and custom resources alike.
 package admission
 
 import (

@@ -38,18 +38,18 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 		return all[i].Name < all[j].Name
 	})
 	claimed := map[string]string{}
-	var served []*apiextensionsv1.CustomResourceDefinition
+	var bound []*apiextensionsv1.CustomResourceDefinition
 	var deleted []*apisv1alpha1.APIBinding
 	exports := map[string]bool{}
-	requeue := false
+	waitingForIdentity := false
 	for _, b := range all {
 		if b.DeletionTimestamp != nil {
 			deleted = append(deleted, b)
 			continue
 		}
 		status, crds, wait, exportCluster := c.decide(cluster, b, claimed)
-		served = append(served, crds...)
-		requeue = requeue || wait
+		bound = append(bound, crds...)
+		waitingForIdentity = waitingForIdentity || wait
 		if exportCluster != "" {
 			exports[logicalcluster.Key(exportCluster, b.Spec.Reference.Export.Name)] = true
 		}
@@ -59,7 +59,7 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 			}
 		}
 	}
-	c.config.CRDs.SetBound(cluster, served)
+	c.config.CRDs.SetBound(cluster, bound)
 	c.setConsumer(cluster, exports)
 	if !c.leading.Load() {
 		return nil
@@ -69,13 +69,13 @@ func (c *Controller) reconcileBindings(ctx context.Context, cluster logicalclust
 			return err
 		}
 	}
-	if requeue {
-		return errRequeue
+	if waitingForIdentity {
+		return errWaitForIdentity
 	}
 	return nil
 }
 
-// decide returns the status a binding should have, the CRDs it serves, whether to look again soon (waiting for an
+// decide returns the status a binding should have, the CRDs it binds, whether to look again soon (waiting for an
 // identity), and the logical cluster of its export when found.
 func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBinding, claimed map[string]string) (apisv1alpha1.APIBindingStatus, []*apiextensionsv1.CustomResourceDefinition, bool, logicalcluster.Name) {
 	status := *b.Status.DeepCopy()
@@ -86,43 +86,21 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingReady, Status: metav1.ConditionFalse,
 			Reason: reason, Message: message, ObservedGeneration: b.Generation})
 	}
-	ref := b.Spec.Reference.Export
-	exportCluster := cluster
-	if ref.Path != "" {
-		var ok bool
-		if exportCluster, ok = c.config.Workspaces.Resolve(logicalcluster.Reference{Path: logicalcluster.Path(ref.Path)}); !ok {
-			notReady("APIExportNotFound", fmt.Sprintf("workspace %s does not exist", ref.Path))
-			return status, nil, false, ""
-		}
+	export, reason, message := c.findExport(cluster, b.Spec.Reference.Export)
+	if reason != "" {
+		notReady(reason, message)
+		return status, nil, reason == reasonWaitingForIdentity, export.cluster
 	}
-	e, ok := c.exports.Get(exportCluster, ref.Name)
-	if !ok {
-		notReady("APIExportNotFound", fmt.Sprintf("no APIExport %q in %s", ref.Name, c.pathOf(exportCluster)))
-		return status, nil, false, exportCluster
-	}
-	identity := e.Status.IdentityHash
-	if identity == "" {
-		notReady("WaitingForIdentity", fmt.Sprintf("APIExport %q has no identity yet", ref.Name))
-		return status, nil, true, exportCluster
-	}
-	var schemas []*apisv1alpha1.APIResourceSchema
-	for _, name := range e.Spec.LatestResourceSchemas {
-		s, ok := c.schemas.Get(exportCluster, name)
-		if !ok {
-			notReady("APIResourceSchemaNotFound", fmt.Sprintf("APIExport %q names APIResourceSchema %q, which does not exist", ref.Name, name))
-			return status, nil, false, exportCluster
-		}
-		schemas = append(schemas, s)
-	}
+	exportCluster, identity, schemas := export.cluster, export.identity, export.schemas
 
 	var conflicts []string
-	// What the binding serves already, with the storage versions its objects were written in.
-	bound := map[string][]string{}
+	// What the binding has bound already, with the storage versions its objects were written in.
+	boundVersions := map[string][]string{}
 	for _, r := range status.BoundResources {
-		bound[r.Resource+"."+r.Group] = r.StorageVersions
+		boundVersions[r.Resource+"."+r.Group] = r.StorageVersions
 	}
 	wasBound := func(s *apisv1alpha1.APIResourceSchema) bool {
-		_, ok := bound[resourceName(s)]
+		_, ok := boundVersions[resourceName(s)]
 		return ok
 	}
 	var accepted []*apisv1alpha1.APIResourceSchema
@@ -137,23 +115,11 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 		meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingNamesAccepted, Status: metav1.ConditionFalse,
 			Reason: "NamingConflict", Message: strings.Join(conflicts, "; "), ObservedGeneration: b.Generation})
 		notReady("NamingConflict", "not every resource of the export can be served here")
-		// Nothing changes: what this binding already served stays served, nothing new is added.
+		// Nothing changes: what this binding has bound already stays bound, nothing new is added.
 		kept := slices.DeleteFunc(accepted, func(s *apisv1alpha1.APIResourceSchema) bool { return !wasBound(s) })
 		return status, c.claim(b, kept, identity, exportCluster, claimed), false, exportCluster
 	}
-	status.BoundResources = nil
-	for _, s := range schemas {
-		versions := slices.Clone(bound[resourceName(s)])
-		for _, v := range s.Spec.Versions {
-			if v.Storage && !slices.Contains(versions, v.Name) {
-				versions = append(versions, v.Name)
-			}
-		}
-		status.BoundResources = append(status.BoundResources, apisv1alpha1.BoundAPIResource{
-			Group: s.Spec.Group, Resource: s.Spec.Names.Plural, StorageVersions: versions,
-			Schema: apisv1alpha1.BoundSchema{Name: s.Name, UID: string(s.UID), IdentityHash: identity},
-		})
-	}
+	status.BoundResources = boundResources(schemas, identity, boundVersions)
 	status.Phase = apisv1alpha1.APIBindingPhaseBound
 	status.APIExportClusterName = string(exportCluster)
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingNamesAccepted, Status: metav1.ConditionTrue,
@@ -163,14 +129,73 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 	return status, c.claim(b, schemas, identity, exportCluster, claimed), false, exportCluster
 }
 
+// reasonWaitingForIdentity is the Ready reason of a binding whose APIExport has no identity yet.
+const reasonWaitingForIdentity = "WaitingForIdentity"
+
+// exportOffer is what the APIExport a binding references offers: the export's logical cluster, its identity and
+// its schemas.
+type exportOffer struct {
+	cluster  logicalcluster.Name
+	identity string
+	schemas  []*apisv1alpha1.APIResourceSchema
+}
+
+// findExport resolves the APIExport a binding of cluster references, with its identity and schemas. When they
+// cannot all be had it returns the reason and message of the binding's Ready condition; the offer's cluster is
+// then set once the export's workspace is found.
+func (c *Controller) findExport(cluster logicalcluster.Name, ref *apisv1alpha1.ExportBindingReference) (offer exportOffer, reason, message string) {
+	offer.cluster = cluster
+	if ref.Path != "" {
+		var ok bool
+		if offer.cluster, ok = c.config.Workspaces.Resolve(logicalcluster.Reference{Path: logicalcluster.Path(ref.Path)}); !ok {
+			return exportOffer{}, "APIExportNotFound", fmt.Sprintf("workspace %s does not exist", ref.Path)
+		}
+	}
+	e, ok := c.exports.Get(offer.cluster, ref.Name)
+	if !ok {
+		return offer, "APIExportNotFound", fmt.Sprintf("no APIExport %q in %s", ref.Name, c.pathOf(offer.cluster))
+	}
+	offer.identity = e.Status.IdentityHash
+	if offer.identity == "" {
+		return offer, reasonWaitingForIdentity, fmt.Sprintf("APIExport %q has no identity yet", ref.Name)
+	}
+	for _, name := range e.Spec.LatestResourceSchemas {
+		s, ok := c.schemas.Get(offer.cluster, name)
+		if !ok {
+			return offer, "APIResourceSchemaNotFound", fmt.Sprintf("APIExport %q names APIResourceSchema %q, which does not exist", ref.Name, name)
+		}
+		offer.schemas = append(offer.schemas, s)
+	}
+	return offer, "", ""
+}
+
+// boundResources returns a binding's status.boundResources for the schemas it binds: each resource keeps the
+// storage versions its objects were written in (boundVersions, by resourceName) and adds its schema's current one.
+func boundResources(schemas []*apisv1alpha1.APIResourceSchema, identity string, boundVersions map[string][]string) []apisv1alpha1.BoundAPIResource {
+	var out []apisv1alpha1.BoundAPIResource
+	for _, s := range schemas {
+		versions := slices.Clone(boundVersions[resourceName(s)])
+		for _, v := range s.Spec.Versions {
+			if v.Storage && !slices.Contains(versions, v.Name) {
+				versions = append(versions, v.Name)
+			}
+		}
+		out = append(out, apisv1alpha1.BoundAPIResource{
+			Group: s.Spec.Group, Resource: s.Spec.Names.Plural, StorageVersions: versions,
+			Schema: apisv1alpha1.BoundSchema{Name: s.Name, UID: string(s.UID), IdentityHash: identity},
+		})
+	}
+	return out
+}
+
 // resourceName is "<plural>.<group>", the name of the CRD a schema stands for.
 func resourceName(s *apisv1alpha1.APIResourceSchema) string {
 	return s.Spec.Names.Plural + "." + s.Spec.Group
 }
 
-// conflict says why a schema cannot be served in a workspace, or "". A resource the binding already serves keeps
-// being served: a CRD created after it is the one refused (by the CRD controller).
-func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *apisv1alpha1.APIResourceSchema, claimed map[string]string, served bool) string {
+// conflict says why a schema cannot be served in a workspace, or "". A resource the binding has bound already
+// (wasBound) stays bound: a CRD created after it is the one refused (by the CRD controller).
+func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *apisv1alpha1.APIResourceSchema, claimed map[string]string, wasBound bool) string {
 	name := resourceName(s)
 	if c.reserved[s.Spec.Group] {
 		return fmt.Sprintf("group %q is served by Gantry itself", s.Spec.Group)
@@ -178,7 +203,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *ap
 	if other := claimed[name]; other != "" && other != binding {
 		return fmt.Sprintf("%s is already bound by APIBinding %q", name, other)
 	}
-	if served {
+	if wasBound {
 		return ""
 	}
 	for _, crd := range c.config.CRDs.Local.InCluster(cluster) {
@@ -192,7 +217,7 @@ func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *ap
 	return ""
 }
 
-// claim records the schemas as served by the binding and returns their CRDs.
+// claim records the schemas as bound by the binding and returns their CRDs.
 func (c *Controller) claim(b *apisv1alpha1.APIBinding, schemas []*apisv1alpha1.APIResourceSchema, identity string, exportCluster logicalcluster.Name, claimed map[string]string) []*apiextensionsv1.CustomResourceDefinition {
 	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(schemas))
 	for _, s := range schemas {

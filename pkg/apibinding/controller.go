@@ -1,6 +1,3 @@
-// Package apibinding runs the controller of APIExports and APIBindings for every workspace: it gives each export
-// an identity, decides which bound resources each workspace serves (refusing clashes), and tells the custom
-// resource server about them through the crdset.Set.
 package apibinding
 
 import (
@@ -68,8 +65,8 @@ type Controller struct {
 	queue    workqueue.TypedRateLimitingInterface[item]
 	reserved map[string]bool
 
-	// servedSynced is set once every workspace's bindings have been decided after the start.
-	servedSynced atomic.Bool
+	// boundSynced is set once every workspace's bindings have been decided after the start.
+	boundSynced atomic.Bool
 	// leading is set on the elected replica: only it writes (statuses, identities, finalizers, erasures). Every
 	// replica decides what each workspace serves, from the same objects, and so serves the same.
 	leading atomic.Bool
@@ -91,8 +88,13 @@ type item struct {
 	name    string
 }
 
-// errRequeue asks for an item to be looked at again soon.
-var errRequeue = workloop.Again(time.Second)
+// identityWaitDelay is how long a workspace's bindings wait before they are decided again when an APIExport they
+// reference has no identity yet.
+const identityWaitDelay = time.Second
+
+// errWaitForIdentity asks for an item to be decided again after identityWaitDelay (1 s), without logging an error:
+// a binding is waiting for its APIExport's identity, not failing.
+var errWaitForIdentity = workloop.Again(identityWaitDelay)
 
 // NewController returns a controller; Run starts it.
 func NewController(config Config) (*Controller, error) {
@@ -139,9 +141,9 @@ func (c *Controller) HasSynced() bool {
 	return c.exports.HasSynced() && c.schemas.HasSynced() && c.bindings.HasSynced()
 }
 
-// ServedSynced reports whether every workspace's bound resources are known to the server: until then a bound
+// BoundSynced reports whether every workspace's bound resources are known to the server: until then a bound
 // resource may look missing to discovery.
-func (c *Controller) ServedSynced() bool { return c.servedSynced.Load() }
+func (c *Controller) BoundSynced() bool { return c.boundSynced.Load() }
 
 // Lead makes this replica the one that writes: from now on decisions are also written, and every export and
 // workspace with bindings is looked at again so that what was decided while following is written.
@@ -175,11 +177,11 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	// Decide every workspace once before serving is called synced; what fails here is retried by the queue,
 	// where the stores' first lists put every workspace already.
 	for _, cluster := range c.bindings.Clusters() {
-		if err := c.reconcileBindings(ctx, cluster); err != nil && !errors.Is(err, errRequeue) {
+		if err := c.reconcileBindings(ctx, cluster); err != nil && !errors.Is(err, errWaitForIdentity) {
 			klog.FromContext(ctx).Info("Deciding bindings at start failed, will retry", "workspace", cluster, "err", err)
 		}
 	}
-	c.servedSynced.Store(true)
+	c.boundSynced.Store(true)
 	workloop.Run(ctx, c.queue, workers, "apibindings", func(ctx context.Context, it item) error {
 		if it.export {
 			return c.reconcileExport(ctx, it.cluster, it.name)

@@ -1,6 +1,3 @@
-// Package apidiscovery serves discovery (legacy and aggregated) and OpenAPI v2 and v3 for what each workspace
-// serves through CRDs, merged with the built-in answers, and for exactly a given set of CRDs in a virtual
-// workspace. It reads which CRDs are served from crdset; it does not serve objects (customresources does).
 package apidiscovery
 
 import (

@@ -1,5 +1,3 @@
-// Package apischema converts between APIResourceSchemas and CustomResourceDefinitions: a schema is validated as
-// the CRD it would be, a bound resource is served as a CRD, and `kubectl gantry schema from-crd` goes the other way.
 package apischema
 
 import (

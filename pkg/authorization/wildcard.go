@@ -1,4 +1,3 @@
-// Package authorization decides what a request may do in the workspace it names.
 package authorization
 
 import (

@@ -1,11 +1,3 @@
-// Package clusterstore makes the storage of every resource workspace-aware.
-//
-// Every genericregistry.Store in Gantry gets its storage from Decorator, through RESTOptionsGetter. The decorated
-// storage inserts the logical cluster of the request (from the context) into every key right after the resource
-// prefix, so /configmaps/ns/name becomes /configmaps/<cluster>/ns/name; it stamps and protects the
-// gantry.dev/cluster annotation on every write; and it builds one watch cache per resource whose key function
-// derives the full key from that annotation, so one cache serves all workspaces and a workspace's list is a
-// key-prefix read of it. A request without a cluster in its context fails closed.
 package clusterstore
 
 import (
@@ -28,6 +20,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // unknownCluster is the cache key segment for an object that somehow lacks the cluster annotation. It is not a
@@ -51,7 +44,7 @@ func Decorator() generic.StorageDecorator {
 			return nil, nil, err
 		}
 		cacher, err := cacherstorage.NewCacherFromConfig(cacherstorage.Config{
-			Storage:             listOnly{raw},
+			Storage:             listOnlyStorage{Interface: raw},
 			Versioner:           storage.APIObjectVersioner{},
 			GroupResource:       config.GroupResource,
 			EventsHistoryWindow: config.EventsHistoryWindow,
@@ -81,13 +74,12 @@ func Decorator() generic.StorageDecorator {
 	}
 }
 
-// listOnly makes the cacher fill itself with a classic list and watch. With the streaming "watch-list", client-go's
-// reflector collects the initial objects in a temporary store keyed by namespace/name before handing them over,
-// which would collapse same-named objects of different workspaces into one.
-type listOnly struct{ storage.Interface }
-
-// IsWatchListSemanticsUnSupported is read by client-go's watchlist package.
-func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
+// listOnlyStorage makes the cacher fill itself with a classic list and watch (see sdk.NoWatchList): one cacher
+// serves every workspace, so its initial list must keep same-named objects of different workspaces apart.
+type listOnlyStorage struct {
+	storage.Interface
+	sdk.NoWatchList
+}
 
 // CacheKeyFunc turns the Store's cluster-unaware key function (resourcePrefix/[namespace/]name) into one that
 // derives the full storage key from the object's gantry.dev/cluster annotation.

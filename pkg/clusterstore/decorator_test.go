@@ -2,6 +2,7 @@ package clusterstore_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apimachinery/pkg/watch"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
@@ -151,75 +153,11 @@ func TestStorageIsolation(t *testing.T) {
 	})
 
 	t.Run("the cluster annotation is stamped and protected", func(t *testing.T) {
-		got, err := store.Get(a, "same", &metav1.GetOptions{})
-		require.NoError(t, err)
-		assert.Equal(t, "clustera", got.(*corev1.ConfigMap).Annotations[logicalcluster.AnnotationKey])
-		_, err = store.Create(a, cm("claims", "x", map[string]string{logicalcluster.AnnotationKey: "clusterb"}), nil, &metav1.CreateOptions{})
-		assert.True(t, apierrors.IsBadRequest(err), "%v", err)
-		assert.False(t, exists("/registry/core/configmaps/clusterb/default/claims"))
-		assert.False(t, exists("/registry/core/configmaps/clustera/default/claims"))
-
-		stolen := got.(*corev1.ConfigMap).DeepCopy()
-		stolen.Annotations[logicalcluster.AnnotationKey] = "clusterb"
-		stolen.Data["v"] = "stolen"
-		_, _, err = store.Update(a, "same", rest.DefaultUpdatedObjectInfo(stolen), nil, nil, false, &metav1.UpdateOptions{})
-		assert.True(t, apierrors.IsBadRequest(err), "%v", err)
-
-		stripped := got.(*corev1.ConfigMap).DeepCopy()
-		stripped.Annotations = nil
-		stripped.Data["v"] = "a2"
-		updated, _, err := store.Update(a, "same", rest.DefaultUpdatedObjectInfo(stripped), nil, nil, false, &metav1.UpdateOptions{})
-		require.NoError(t, err)
-		assert.Equal(t, "clustera", updated.(*corev1.ConfigMap).Annotations[logicalcluster.AnnotationKey], "re-stamped")
-		lastRV = updated.(*corev1.ConfigMap).ResourceVersion
-		fromB, err := store.Get(b, "same", &metav1.GetOptions{})
-		require.NoError(t, err)
-		assert.Equal(t, "b", fromB.(*corev1.ConfigMap).Data["v"])
+		lastRV = checkAnnotationStampedAndProtected(t, store, a, b, exists)
 	})
 
 	t.Run("watch is per workspace, wildcard sees all", func(t *testing.T) {
-		// Watch from the last write: only what follows is delivered.
-		wa, err := store.Watch(a, &metainternalversion.ListOptions{ResourceVersion: lastRV})
-		require.NoError(t, err)
-		defer wa.Stop()
-		wall, err := store.Watch(ctxFor(logicalcluster.Wildcard), &metainternalversion.ListOptions{ResourceVersion: lastRV})
-		require.NoError(t, err)
-		defer wall.Stop()
-		_, err = store.Create(b, cm("later", "b", nil), nil, &metav1.CreateOptions{})
-		require.NoError(t, err)
-		_, err = store.Create(a, cm("later", "a", nil), nil, &metav1.CreateOptions{})
-		require.NoError(t, err)
-		_, err = store.Create(a, cm("last", "a", nil), nil, &metav1.CreateOptions{})
-		require.NoError(t, err)
-
-		var seenA []string
-		deadline := time.After(10 * time.Second)
-		for len(seenA) < 2 {
-			select {
-			case ev := <-wa.ResultChan():
-				c, err := meta.Accessor(ev.Object)
-				require.NoError(t, err)
-				seenA = append(seenA, c.GetAnnotations()[logicalcluster.AnnotationKey]+"/"+c.GetName())
-			case <-deadline:
-				t.Fatalf("watch in A saw %v", seenA)
-			}
-		}
-		assert.Equal(t, []string{"clustera/later", "clustera/last"}, seenA, "A's watch sees A's events only, in order")
-
-		seenAll := map[string]bool{}
-		for len(seenAll) < 3 {
-			select {
-			case ev := <-wall.ResultChan():
-				c, err := meta.Accessor(ev.Object)
-				require.NoError(t, err)
-				seenAll[c.GetAnnotations()[logicalcluster.AnnotationKey]+"/"+c.GetName()] = true
-			case <-deadline:
-				t.Fatalf("wildcard watch saw %v", seenAll)
-			}
-		}
-		assert.Equal(t, map[string]bool{"clusterb/later": true, "clustera/later": true, "clustera/last": true}, seenAll)
-		_, err = store.Get(ctxFor(logicalcluster.Wildcard), "same", &metav1.GetOptions{})
-		assert.True(t, apierrors.IsBadRequest(err), "wildcard get must be refused by storage too: %v", err)
+		checkWatchPerWorkspace(t, store, a, b, lastRV)
 	})
 
 	t.Run("a fresh watch cache keeps every workspace's same-named objects", func(t *testing.T) {
@@ -242,4 +180,82 @@ func TestStorageIsolation(t *testing.T) {
 		require.Error(t, eraser.Erase(context.Background(), "../x"))
 		require.Error(t, eraser.Erase(context.Background(), ""))
 	})
+}
+
+// checkAnnotationStampedAndProtected checks that the gantry.dev/cluster annotation of the object "same" in a is
+// stamped, cannot claim b and is re-stamped when removed; it returns the resource version of its last write.
+func checkAnnotationStampedAndProtected(t *testing.T, store *genericregistry.Store, a, b context.Context, exists func(string) bool) string {
+	t.Helper()
+	got, err := store.Get(a, "same", &metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "clustera", got.(*corev1.ConfigMap).Annotations[logicalcluster.AnnotationKey])
+	_, err = store.Create(a, cm("claims", "x", map[string]string{logicalcluster.AnnotationKey: "clusterb"}), nil, &metav1.CreateOptions{})
+	assert.True(t, apierrors.IsBadRequest(err), "%v", err)
+	assert.False(t, exists("/registry/core/configmaps/clusterb/default/claims"))
+	assert.False(t, exists("/registry/core/configmaps/clustera/default/claims"))
+
+	stolen := got.(*corev1.ConfigMap).DeepCopy()
+	stolen.Annotations[logicalcluster.AnnotationKey] = "clusterb"
+	stolen.Data["v"] = "stolen"
+	_, _, err = store.Update(a, "same", rest.DefaultUpdatedObjectInfo(stolen), nil, nil, false, &metav1.UpdateOptions{})
+	assert.True(t, apierrors.IsBadRequest(err), "%v", err)
+
+	stripped := got.(*corev1.ConfigMap).DeepCopy()
+	stripped.Annotations = nil
+	stripped.Data["v"] = "a2"
+	updated, _, err := store.Update(a, "same", rest.DefaultUpdatedObjectInfo(stripped), nil, nil, false, &metav1.UpdateOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "clustera", updated.(*corev1.ConfigMap).Annotations[logicalcluster.AnnotationKey], "re-stamped")
+	fromB, err := store.Get(b, "same", &metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, "b", fromB.(*corev1.ConfigMap).Data["v"])
+	return updated.(*corev1.ConfigMap).ResourceVersion
+}
+
+// checkWatchPerWorkspace checks that a watch from lastRV in a sees only a's events, in order, and a wildcard watch
+// sees every workspace's.
+func checkWatchPerWorkspace(t *testing.T, store *genericregistry.Store, a, b context.Context, lastRV string) {
+	t.Helper()
+	// Watch from the last write: only what follows is delivered.
+	wa, err := store.Watch(a, &metainternalversion.ListOptions{ResourceVersion: lastRV})
+	require.NoError(t, err)
+	defer wa.Stop()
+	wall, err := store.Watch(ctxFor(logicalcluster.Wildcard), &metainternalversion.ListOptions{ResourceVersion: lastRV})
+	require.NoError(t, err)
+	defer wall.Stop()
+	_, err = store.Create(b, cm("later", "b", nil), nil, &metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = store.Create(a, cm("later", "a", nil), nil, &metav1.CreateOptions{})
+	require.NoError(t, err)
+	_, err = store.Create(a, cm("last", "a", nil), nil, &metav1.CreateOptions{})
+	require.NoError(t, err)
+
+	var seenA []string
+	deadline := time.After(10 * time.Second)
+	for len(seenA) < 2 {
+		seenA = append(seenA, nextWatchKey(t, wa, deadline, fmt.Sprintf("watch in A saw %v", seenA)))
+	}
+	assert.Equal(t, []string{"clustera/later", "clustera/last"}, seenA, "A's watch sees A's events only, in order")
+
+	seenAll := map[string]bool{}
+	for len(seenAll) < 3 {
+		seenAll[nextWatchKey(t, wall, deadline, fmt.Sprintf("wildcard watch saw %v", seenAll))] = true
+	}
+	assert.Equal(t, map[string]bool{"clusterb/later": true, "clustera/later": true, "clustera/last": true}, seenAll)
+	_, err = store.Get(ctxFor(logicalcluster.Wildcard), "same", &metav1.GetOptions{})
+	assert.True(t, apierrors.IsBadRequest(err), "wildcard get must be refused by storage too: %v", err)
+}
+
+// nextWatchKey returns "<cluster>/<name>" of w's next event, failing with seen once deadline passes.
+func nextWatchKey(t *testing.T, w watch.Interface, deadline <-chan time.Time, seen string) string {
+	t.Helper()
+	select {
+	case ev := <-w.ResultChan():
+		c, err := meta.Accessor(ev.Object)
+		require.NoError(t, err)
+		return c.GetAnnotations()[logicalcluster.AnnotationKey] + "/" + c.GetName()
+	case <-deadline:
+		t.Fatal(seen)
+		return ""
+	}
 }

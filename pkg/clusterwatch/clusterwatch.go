@@ -1,5 +1,3 @@
-// Package clusterwatch lists and watches one resource across every workspace through the wildcard endpoint
-// /clusters/*, for the server's own controllers. One such watch serves all workspaces.
 package clusterwatch
 
 import (
@@ -12,6 +10,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 // ListWatch returns a ListerWatcher for the collection at apiPath (for example
@@ -19,7 +19,7 @@ import (
 // serializer that decodes the list type newList returns.
 func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Object) cache.ListerWatcher {
 	path := "/clusters/*" + apiPath
-	return listOnly{&cache.ListWatch{
+	return sdk.ListOnly(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
 			list := newList()
 			err := client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Do(ctx).Into(list)
@@ -29,16 +29,8 @@ func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Obj
 			opts.Watch = true
 			return client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Watch(ctx)
 		},
-	}}
+	})
 }
-
-// listOnly makes client-go's reflector start with a classic list. With the streaming "watch-list" it collects the
-// initial objects in a temporary store keyed by namespace/name, which collapses same-named objects of different
-// workspaces into one.
-type listOnly struct{ *cache.ListWatch }
-
-// IsWatchListSemanticsUnSupported is read by client-go's watchlist package.
-func (listOnly) IsWatchListSemanticsUnSupported() bool { return true }
 
 // LoopbackClient returns a REST client for one group version through the server's privileged loopback config
 // (which has no /clusters prefix), for the wildcard watches of Feed. Clients of one workspace come from the one

@@ -235,30 +235,9 @@ func (s *Server) buildVersion(crd *apiextensionsv1.CustomResourceDefinition, v a
 	t := typer{unstructured: crdserverscheme.NewUnstructuredObjectTyper(), parameters: parameters}
 	d := defaulter{schemas: sch, parameters: parameters}
 
-	validator, _, err := apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema)
+	validation, err := newVersionValidation(crd, v.Name, internal)
 	if err != nil {
 		return nil, err
-	}
-	subresources, err := apihelpers.GetSubresourcesForVersion(crd, v.Name)
-	if err != nil {
-		return nil, err
-	}
-	var statusSpec *apiextensionsinternal.CustomResourceSubresourceStatus
-	var statusValidator apiservervalidation.SchemaValidator
-	var scaleSpec *apiextensionsinternal.CustomResourceSubresourceScale
-	if subresources != nil && subresources.Status != nil {
-		statusSpec = &apiextensionsinternal.CustomResourceSubresourceStatus{}
-		if statusSchema, ok := internal.OpenAPIV3Schema.Properties["status"]; ok {
-			if statusValidator, _, err = apiservervalidation.NewSchemaValidator(&statusSchema); err != nil {
-				return nil, err
-			}
-		}
-	}
-	if subresources != nil && subresources.Scale != nil {
-		scaleSpec = &apiextensionsinternal.CustomResourceSubresourceScale{}
-		if err := apiextensionsv1.Convert_v1_CustomResourceSubresourceScale_To_apiextensions_CustomResourceSubresourceScale(subresources.Scale, scaleSpec, nil); err != nil {
-			return nil, err
-		}
 	}
 	table, err := tableconvertor.New(printerColumns(v))
 	if err != nil {
@@ -268,8 +247,8 @@ func (s *Server) buildVersion(crd *apiextensionsv1.CustomResourceDefinition, v a
 
 	storage, err := customresource.NewStorage(gr, schema.GroupResource{Group: crd.Spec.Group, Resource: names.Singular}, kind,
 		gv.WithKind(names.ListKind),
-		customresource.NewStrategy(t, crd.Spec.Scope == apiextensionsv1.NamespaceScoped, kind, validator, statusValidator,
-			sch.byVersion[v.Name], statusSpec, scaleSpec, v.SelectableFields),
+		customresource.NewStrategy(t, crd.Spec.Scope == apiextensionsv1.NamespaceScoped, kind, validation.object, validation.status,
+			sch.byVersion[v.Name], validation.statusSubresource, validation.scaleSubresource, v.SelectableFields),
 		storageOptions{
 			base:          s.Storage,
 			prefix:        crdset.StoragePrefix(crd),
@@ -301,7 +280,52 @@ func (s *Server) buildVersion(crd *apiextensionsv1.CustomResourceDefinition, v a
 		Authorizer:               s.Authorizer,
 		MaxRequestBodyBytes:      s.MaxRequestBodyBytes,
 	}
-	if scope.FieldManager, err = managedfields.NewDefaultCRDFieldManager(typeConverter, safeConverter, d, creator{}, kind, gv, "",
+	return withFieldManagers(storage, scope, typeConverter, safeConverter, d, kind, gv)
+}
+
+// versionValidation is what the strategy of one CRD version validates with: the schema validators of the object
+// and of its status, and the status and scale subresources when the version has them.
+type versionValidation struct {
+	object            apiservervalidation.SchemaValidator
+	status            apiservervalidation.SchemaValidator
+	statusSubresource *apiextensionsinternal.CustomResourceSubresourceStatus
+	scaleSubresource  *apiextensionsinternal.CustomResourceSubresourceScale
+}
+
+// newVersionValidation builds the validation of a CRD's version from its internal schema.
+func newVersionValidation(crd *apiextensionsv1.CustomResourceDefinition, version string, internal *apiextensionsinternal.CustomResourceValidation) (versionValidation, error) {
+	var out versionValidation
+	var err error
+	if out.object, _, err = apiservervalidation.NewSchemaValidator(internal.OpenAPIV3Schema); err != nil {
+		return versionValidation{}, err
+	}
+	subresources, err := apihelpers.GetSubresourcesForVersion(crd, version)
+	if err != nil {
+		return versionValidation{}, err
+	}
+	if subresources != nil && subresources.Status != nil {
+		out.statusSubresource = &apiextensionsinternal.CustomResourceSubresourceStatus{}
+		if statusSchema, ok := internal.OpenAPIV3Schema.Properties["status"]; ok {
+			if out.status, _, err = apiservervalidation.NewSchemaValidator(&statusSchema); err != nil {
+				return versionValidation{}, err
+			}
+		}
+	}
+	if subresources != nil && subresources.Scale != nil {
+		out.scaleSubresource = &apiextensionsinternal.CustomResourceSubresourceScale{}
+		if err := apiextensionsv1.Convert_v1_CustomResourceSubresourceScale_To_apiextensions_CustomResourceSubresourceScale(subresources.Scale, out.scaleSubresource, nil); err != nil {
+			return versionValidation{}, err
+		}
+	}
+	return out, nil
+}
+
+// withFieldManagers completes a served version from its storage and main request scope: the main scope gets its
+// field manager, and the status and scale subresources, when the storage has them, get scopes of their own.
+func withFieldManagers(storage customresource.CustomResourceStorage, scope *handlers.RequestScope, typeConverter managedfields.TypeConverter,
+	converter runtime.ObjectConvertor, d runtime.ObjectDefaulter, kind schema.GroupVersionKind, gv schema.GroupVersion) (*servedVersion, error) {
+	var err error
+	if scope.FieldManager, err = managedfields.NewDefaultCRDFieldManager(typeConverter, converter, d, creator{}, kind, gv, "",
 		fieldpath.NewExcludeFilterSetMap(storage.CustomResource.GetResetFields())); err != nil {
 		return nil, err
 	}
@@ -309,7 +333,7 @@ func (s *Server) buildVersion(crd *apiextensionsv1.CustomResourceDefinition, v a
 	if storage.Status != nil {
 		status := *scope
 		status.Subresource = "status"
-		if status.FieldManager, err = managedfields.NewDefaultCRDFieldManager(typeConverter, safeConverter, d, creator{}, kind, gv, "status",
+		if status.FieldManager, err = managedfields.NewDefaultCRDFieldManager(typeConverter, converter, d, creator{}, kind, gv, "status",
 			fieldpath.NewExcludeFilterSetMap(storage.Status.GetResetFields())); err != nil {
 			return nil, err
 		}

@@ -1,4 +1,3 @@
-// Package etcd runs the embedded etcd that stores a Gantry server's data when no external etcd is given.
 package etcd
 
 import (

@@ -1,9 +1,8 @@
-// Package namespace runs the namespace controller of every workspace: a namespace deleted in any workspace is
-// emptied of everything in it and then finalized, as Kubernetes' namespace controller does for one cluster.
 package namespace
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -64,17 +63,8 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 
 func (c *Controller) reconcile(ctx context.Context, k key) error {
 	ns, ok := c.namespaces.Get(k.cluster, k.name)
-	if !ok || ns.DeletionTimestamp == nil || !hasFinalizer(ns) {
+	if !ok || ns.DeletionTimestamp == nil || !slices.Contains(ns.Spec.Finalizers, corev1.FinalizerKubernetes) {
 		return nil
 	}
 	return c.finalize(ctx, k.cluster, ns)
-}
-
-func hasFinalizer(ns *corev1.Namespace) bool {
-	for _, f := range ns.Spec.Finalizers {
-		if f == corev1.FinalizerKubernetes {
-			return true
-		}
-	}
-	return false
 }

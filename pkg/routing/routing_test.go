@@ -2,8 +2,10 @@ package routing
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -24,10 +26,8 @@ func (f fakeResolver) Resolve(ref logicalcluster.Reference) (logicalcluster.Name
 		n, ok := f[string(ref.Path)]
 		return n, ok
 	}
-	for _, n := range f {
-		if n == ref.Name {
-			return n, true
-		}
+	if slices.Contains(slices.Collect(maps.Values(f)), ref.Name) {
+		return ref.Name, true
 	}
 	return "", false
 }

@@ -136,7 +136,7 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	}
 	// Serving counts as synced once every workspace's paths, CRDs and bindings are known: until then a resource
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
-	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.ServedSynced() }
+	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }
 	c.namespaces = namespace.NewController(x.namespaces, d.clients, servingSynced)
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})

@@ -1,5 +1,3 @@
-// Package server assembles the Gantry API server: storage in etcd (embedded or external), the workspace routing
-// filter, the typed built-in resources, and the workspace controller, on an unforked k8s.io/apiserver.
 package server
 
 import (

@@ -201,7 +201,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.generic.AddReadyzChecks(syncedCheck("workspace-index", x.workspaces.HasSynced), syncedCheck("crd-index", x.crds.Local.HasSynced),
 		syncedCheck("rbac-index", x.rbac.Index.HasSynced), syncedCheck("namespace-index", x.namespaces.HasSynced),
 		syncedCheck("serviceaccount-index", x.serviceAccounts.HasSynced), syncedCheck("workspacetype-index", x.workspaceTypes.HasSynced),
-		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.ServedSynced)); err != nil {
+		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.BoundSynced)); err != nil {
 		return err
 	}
 	// Serving outlives the election: on shutdown the Lease is released first, through this very server, so that

@@ -1,5 +1,3 @@
-// Package serviceaccount issues and checks ServiceAccount tokens. A token names its workspace (the logical
-// cluster) and is accepted only in that workspace, only while its ServiceAccount (same UID) exists.
 package serviceaccount
 
 import (

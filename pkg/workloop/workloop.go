@@ -1,6 +1,3 @@
-// Package workloop runs the workers of Gantry's controllers: take a key from a rate-limited queue, process it,
-// and put it back when processing asks for it or fails. Every controller of the server serves all workspaces
-// with one such loop.
 package workloop
 
 import (

@@ -37,8 +37,14 @@ type Controller struct {
 	queue       workqueue.TypedRateLimitingInterface[string]
 }
 
-// errRequeue asks for the key to be processed again soon, without logging an error.
-var errRequeue = workloop.Again(200 * time.Millisecond)
+// indexWaitDelay is how long the workspace controller waits before it looks at a workspace again while the
+// workspace index catches up with etcd: a deleting workspace's children are not all gone yet, or a new workspace's
+// path is not known yet.
+const indexWaitDelay = 200 * time.Millisecond
+
+// errWaitForIndex asks for the key to be processed again after indexWaitDelay (200 ms), without logging an error:
+// the controller is waiting for the workspace index, not failing.
+var errWaitForIndex = workloop.Again(indexWaitDelay)
 
 // DefaultBindings returns the APIExports a new workspace of a type, created in parent, gets bound.
 type DefaultBindings func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.APIExportReference, error)

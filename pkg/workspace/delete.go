@@ -37,7 +37,7 @@ func (c *Controller) remove(ctx context.Context, key string, ws *tenancyv1alpha1
 				}
 			}
 		}
-		return errRequeue
+		return errWaitForIndex
 	}
 	if err := c.eraser.Erase(ctx, cluster); err != nil {
 		return err

@@ -1,5 +1,3 @@
-// Package workspace keeps the in-memory index of workspace paths and logical clusters, and runs the one
-// controller that initializes and deletes workspaces across all of them.
 package workspace
 
 import (

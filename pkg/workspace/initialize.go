@@ -32,7 +32,7 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 	}
 	path, ok := c.index.Path(cluster)
 	if !ok {
-		return fmt.Errorf("no path known for logical cluster %s: %w", cluster, errRequeue)
+		return fmt.Errorf("no path known for logical cluster %s: %w", cluster, errWaitForIndex)
 	}
 	ready := ws.DeepCopy()
 	ready.Status.Phase = tenancyv1alpha1.WorkspacePhaseReady

@@ -1,6 +1,3 @@
-// Package controllerruntime connects the sdk's wildcard informer to controller-runtime: a controller whose
-// requests name the workspace of the object, so that same-named objects of different workspaces are reconciled
-// apart. Build it with builder.TypedControllerManagedBy[Request](mgr).WatchesRawSource(Source(informer)).
 package controllerruntime
 
 import (

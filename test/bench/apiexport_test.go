@@ -68,6 +68,66 @@ func BenchmarkProviderAcrossWorkspaces(b *testing.B) {
 		b.Fatal(err)
 	}
 
+	bindEverywhere(ctx, b, s, n)
+	time.Sleep(5 * time.Second)
+	afterBindings, err := s.RSSKiB()
+	if err != nil {
+		b.Fatal(err)
+	}
+	createWidgets(ctx, b, s, n)
+	time.Sleep(5 * time.Second)
+	after, err := s.RSSKiB()
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	// The provider: controller-runtime through the sdk, 16 workers, against the virtual workspace.
+	cfg, err := s.RESTConfig("root")
+	if err != nil {
+		b.Fatal(err)
+	}
+	client, err := sdk.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	vw := client.APIExport("root:provider", "widgets")
+	wildcard := vw.Config(sdk.Wildcard)
+	var done atomic.Int64
+	allDone := make(chan struct{})
+	reconciler := widgetProvisioner(vw, n, &done, allDone)
+
+	b.ResetTimer()
+	start := time.Now()
+	mgr, err := manager.New(wildcard, manager.Options{Metrics: server.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	informer := sdk.NewDynamicWildcardInformer(dynamic.NewForConfigOrDie(wildcard), widgets)
+	if err := builder.TypedControllerManagedBy[controllerruntime.Request](mgr).Named("widgets").
+		WithOptions(controller.TypedOptions[controllerruntime.Request]{MaxConcurrentReconciles: 16}).
+		WatchesRawSource(controllerruntime.Source(informer)).Complete(reconciler); err != nil {
+		b.Fatal(err)
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() { _ = mgr.Start(runCtx) }()
+	select {
+	case <-allDone:
+	case <-time.After(10 * time.Minute):
+		b.Fatalf("only %d of %d widgets reconciled after 10 minutes", done.Load(), n)
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	b.ReportMetric(float64(n)/elapsed.Seconds(), "objects/s")
+	b.ReportMetric(float64(afterBindings-before)/float64(n), "KiB-RSS/binding")
+	b.ReportMetric(float64(after-afterBindings)/float64(n), "KiB-RSS/bound-object")
+	b.ReportMetric(float64(after)/1024, "MiB-RSS-total")
+	b.ReportMetric(0, "ns/op")
+}
+
+// bindEverywhere creates an APIBinding of root:provider's export "widgets" in each of the n workspaces
+// root:ws-<i> and waits (at most 5 minutes) until every one is Bound.
+func bindEverywhere(ctx context.Context, b *testing.B, s *harness.Server, n int) {
 	binding := &unstructured.Unstructured{}
 	if err := yaml.Unmarshal([]byte("apiVersion: apis.gantry.dev/v1alpha1\nkind: APIBinding\nmetadata: {name: widgets}\nspec:\n  reference:\n    export: {path: 'root:provider', name: widgets}\n"), &binding.Object); err != nil {
 		b.Fatal(err)
@@ -97,11 +157,10 @@ func BenchmarkProviderAcrossWorkspaces(b *testing.B) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	time.Sleep(5 * time.Second)
-	afterBindings, err := s.RSSKiB()
-	if err != nil {
-		b.Fatal(err)
-	}
+}
+
+// createWidgets creates one widget, default/w, in each of the n workspaces root:ws-<i>.
+func createWidgets(ctx context.Context, b *testing.B, s *harness.Server, n int) {
 	each(n, func(i int) {
 		_, d := s.Clients(b, fmt.Sprintf("root:ws-%d", i))
 		w := &unstructured.Unstructured{Object: map[string]interface{}{"apiVersion": "example.com/v1", "kind": "Widget",
@@ -110,27 +169,13 @@ func BenchmarkProviderAcrossWorkspaces(b *testing.B) {
 			b.Error(err)
 		}
 	})
-	time.Sleep(5 * time.Second)
-	after, err := s.RSSKiB()
-	if err != nil {
-		b.Fatal(err)
-	}
+}
 
-	// The provider: controller-runtime through the sdk, 16 workers, against the virtual workspace.
-	cfg, err := s.RESTConfig("root")
-	if err != nil {
-		b.Fatal(err)
-	}
-	client, err := sdk.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	vw := client.APIExport("root:provider", "widgets")
-	wildcard := vw.Config(sdk.Wildcard)
+// widgetProvisioner is the provider's reconciler: it sets status.phase Provisioned on each widget through the
+// export's virtual workspace vw, counts the widgets it provisioned in done, and closes allDone at n.
+func widgetProvisioner(vw *sdk.Client, n int, done *atomic.Int64, allDone chan struct{}) reconcile.TypedReconciler[controllerruntime.Request] {
 	clusterClients := sync.Map{}
-	var done atomic.Int64
-	allDone := make(chan struct{})
-	reconciler := reconcile.TypedFunc[controllerruntime.Request](func(ctx context.Context, req controllerruntime.Request) (reconcile.Result, error) {
+	return reconcile.TypedFunc[controllerruntime.Request](func(ctx context.Context, req controllerruntime.Request) (reconcile.Result, error) {
 		d, ok := clusterClients.Load(req.Cluster)
 		if !ok {
 			d = dynamic.NewForConfigOrDie(vw.Config(req.Cluster))
@@ -153,32 +198,4 @@ func BenchmarkProviderAcrossWorkspaces(b *testing.B) {
 		}
 		return reconcile.Result{}, nil
 	})
-
-	b.ResetTimer()
-	start := time.Now()
-	mgr, err := manager.New(wildcard, manager.Options{Metrics: server.Options{BindAddress: "0"}, HealthProbeBindAddress: "0"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	informer := sdk.NewDynamicWildcardInformer(dynamic.NewForConfigOrDie(wildcard), widgets)
-	if err := builder.TypedControllerManagedBy[controllerruntime.Request](mgr).Named("widgets").
-		WithOptions(controller.TypedOptions[controllerruntime.Request]{MaxConcurrentReconciles: 16}).
-		WatchesRawSource(controllerruntime.Source(informer)).Complete(reconciler); err != nil {
-		b.Fatal(err)
-	}
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() { _ = mgr.Start(runCtx) }()
-	select {
-	case <-allDone:
-	case <-time.After(10 * time.Minute):
-		b.Fatalf("only %d of %d widgets reconciled after 10 minutes", done.Load(), n)
-	}
-	elapsed := time.Since(start)
-	b.StopTimer()
-	b.ReportMetric(float64(n)/elapsed.Seconds(), "objects/s")
-	b.ReportMetric(float64(afterBindings-before)/float64(n), "KiB-RSS/binding")
-	b.ReportMetric(float64(after-afterBindings)/float64(n), "KiB-RSS/bound-object")
-	b.ReportMetric(float64(after)/1024, "MiB-RSS-total")
-	b.ReportMetric(0, "ns/op")
 }

@@ -1,5 +1,3 @@
-// Package bench holds Gantry's benchmarks. They start the real server and are run by `make bench`, never by
-// `make test`. Figures and the commands that produced them are recorded in docs/performance.md.
 package bench
 
 import (

@@ -1,5 +1,3 @@
-// Package harness starts real Gantry servers for end-to-end tests and benchmarks and drives them with the real
-// kubectl binary and client-go.
 package harness
 
 import (

@@ -1,12 +1,12 @@
-// Package isolation fuzzes the path from a request URL to a storage key: whatever the URL, a request may only ever
-// touch the storage of the one workspace its URL names, and a URL naming no valid workspace touches nothing.
 package isolation
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -37,10 +37,8 @@ func (resolver) Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool
 		c, ok := workspaces[ref.Path]
 		return c, ok
 	}
-	for _, c := range workspaces {
-		if c == ref.Name {
-			return c, true
-		}
+	if slices.Contains(slices.Collect(maps.Values(workspaces)), ref.Name) {
+		return ref.Name, true
 	}
 	return "", false
 }

@@ -1,0 +1,8 @@
+// Package admission holds Gantry's admission checks, which run for built-in and custom resources alike: an object
+// may only be created in a namespace that exists in its workspace (NamespaceExists), an APIBinding needs the verb
+// "bind" on the APIExport it names (APIBindings), and a Workspace gets its default WorkspaceType and needs the
+// verb "use" on it (WorkspaceTypes).
+//
+// It does not assemble the admission chain (pkg/server does), authorize requests (pkg/authorization), resolve
+// WorkspaceTypes (pkg/workspacetype) or decide whether a binding can be served (pkg/apibinding).
+package admission

@@ -1,0 +1,93 @@
+package apibinding
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
+	"github.com/gantry-dev/gantry/pkg/crdset"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// paths is a fixed set of workspaces: path -> logical cluster.
+type paths map[logicalcluster.Path]logicalcluster.Name
+
+func (p paths) Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool) {
+	n, ok := p[ref.Path]
+	return n, ok
+}
+
+func (p paths) Path(cluster logicalcluster.Name) (logicalcluster.Path, bool) {
+	for path, n := range p {
+		if n == cluster {
+			return path, true
+		}
+	}
+	return "", false
+}
+
+func in(cluster logicalcluster.Name, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, UID: types.UID("uid-" + name), ResourceVersion: "7",
+		Annotations: map[string]string{logicalcluster.AnnotationKey: string(cluster)}}
+}
+
+func TestDecide(t *testing.T) {
+	c := &Controller{
+		config:    Config{Workspaces: paths{"root:provider": "prov"}, CRDs: crdset.NewSet()},
+		exports:   clusterwatch.NewStore[*apisv1alpha1.APIExport](),
+		schemas:   clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
+		reserved:  map[string]bool{},
+		consumers: map[string]map[logicalcluster.Name]bool{},
+		bindsTo:   map[logicalcluster.Name]map[string]bool{},
+		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
+	}
+	add := func(obj any) { require.NoError(t, c.exports.Add(obj)) }
+	add(&apisv1alpha1.APIExport{ObjectMeta: in("prov", "ready"), Spec: apisv1alpha1.APIExportSpec{LatestResourceSchemas: []string{"v1.widgets.example.com"}},
+		Status: apisv1alpha1.APIExportStatus{IdentityHash: "id"}})
+	add(&apisv1alpha1.APIExport{ObjectMeta: in("prov", "new"), Spec: apisv1alpha1.APIExportSpec{LatestResourceSchemas: []string{"v1.widgets.example.com"}}})
+	add(&apisv1alpha1.APIExport{ObjectMeta: in("prov", "broken"), Spec: apisv1alpha1.APIExportSpec{LatestResourceSchemas: []string{"missing"}},
+		Status: apisv1alpha1.APIExportStatus{IdentityHash: "id2"}})
+	require.NoError(t, c.schemas.Add(&apisv1alpha1.APIResourceSchema{ObjectMeta: in("prov", "v1.widgets.example.com"), Spec: apisv1alpha1.APIResourceSchemaSpec{
+		Group: "example.com", Scope: apiextensionsv1.NamespaceScoped,
+		Names:    apiextensionsv1.CustomResourceDefinitionNames{Kind: "Widget", Plural: "widgets"},
+		Versions: []apisv1alpha1.APIResourceVersion{{Name: "v1", Served: true, Storage: true}},
+	}}))
+
+	for _, tc := range []struct {
+		path, export, reason string
+		wait                 bool
+		exportCluster        logicalcluster.Name
+	}{
+		{path: "root:nowhere", export: "ready", reason: "APIExportNotFound"},
+		{path: "root:provider", export: "absent", reason: "APIExportNotFound", exportCluster: "prov"},
+		{path: "root:provider", export: "new", reason: reasonWaitingForIdentity, wait: true, exportCluster: "prov"},
+		{path: "root:provider", export: "broken", reason: "APIResourceSchemaNotFound", exportCluster: "prov"},
+		{path: "root:provider", export: "ready", reason: "Bound", exportCluster: "prov"},
+	} {
+		t.Run(tc.export+" in "+tc.path, func(t *testing.T) {
+			b := &apisv1alpha1.APIBinding{ObjectMeta: in("user", "b"), Spec: apisv1alpha1.APIBindingSpec{Reference: apisv1alpha1.BindingReference{
+				Export: &apisv1alpha1.ExportBindingReference{Path: tc.path, Name: tc.export}}}}
+			status, crds, wait, exportCluster := c.decide("user", b, map[string]string{})
+			assert.Equal(t, tc.reason, meta.FindStatusCondition(status.Conditions, apisv1alpha1.APIBindingReady).Reason)
+			assert.Equal(t, tc.wait, wait)
+			assert.Equal(t, tc.exportCluster, exportCluster)
+			if tc.reason != "Bound" {
+				assert.Empty(t, crds)
+				assert.Equal(t, apisv1alpha1.APIBindingPhaseBinding, status.Phase)
+				return
+			}
+			require.Len(t, crds, 1)
+			assert.Equal(t, "widgets.example.com", crds[0].Name)
+			assert.Equal(t, apisv1alpha1.APIBindingPhaseBound, status.Phase)
+			assert.Equal(t, []apisv1alpha1.BoundAPIResource{{Group: "example.com", Resource: "widgets", StorageVersions: []string{"v1"},
+				Schema: apisv1alpha1.BoundSchema{Name: "v1.widgets.example.com", UID: "uid-v1.widgets.example.com", IdentityHash: "id"}}}, status.BoundResources)
+		})
+	}
+}

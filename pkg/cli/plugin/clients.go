@@ -97,3 +97,12 @@ func (f *Factory) Namespace() (string, error) {
 	ns, _, err := f.ConfigFlags.ToRawKubeConfigLoader().Namespace()
 	return ns, err
 }
+
+// GantryClientFor returns a client of Gantry's APIs in workspace ws of the server the flags point at.
+func (f *Factory) GantryClientFor(ws logicalcluster.Path) (versioned.Interface, error) {
+	cfg, err := f.RESTConfigFor(ws)
+	if err != nil {
+		return nil, err
+	}
+	return versioned.NewForConfig(cfg)
+}

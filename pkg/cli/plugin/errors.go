@@ -24,15 +24,7 @@ func (e usageError) Unwrap() error { return e.err }
 // code: 0, or 1 after an error. main is then `os.Exit(plugin.Execute(root, streams.ErrOut))`.
 func Execute(root *cobra.Command, errOut io.Writer) int {
 	started := false
-	previous := root.PersistentPreRunE
-	// Cobra validates flags and arguments before the persistent pre-run hook; an error before it is a usage error.
-	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		started = true
-		if previous != nil {
-			return previous(cmd, args)
-		}
-		return nil
-	}
+	markStart(root, &started)
 	cmd, err := root.ExecuteC()
 	if err == nil {
 		return 0
@@ -43,6 +35,20 @@ func Execute(root *cobra.Command, errOut io.Writer) int {
 	}
 	fmt.Fprintln(errOut, ErrorMessage(err))
 	return 1
+}
+
+// markStart makes cmd and every command below it set *started when its RunE begins. Cobra checks flags and
+// arguments before that, so an error before it is a usage error.
+func markStart(cmd *cobra.Command, started *bool) {
+	if run := cmd.RunE; run != nil {
+		cmd.RunE = func(c *cobra.Command, args []string) error {
+			*started = true
+			return run(c, args)
+		}
+	}
+	for _, sub := range cmd.Commands() {
+		markStart(sub, started)
+	}
 }
 
 // ErrorMessage formats err as kubectl prints a failed command: "Error from server (Reason): ..." for an error the

@@ -221,3 +221,11 @@ func TestPrintFlagsRefuseUnknownFormats(t *testing.T) {
 	require.Equal(t, 1, Execute(root, streams.ErrOut))
 	assert.Contains(t, streams.ErrOut.(interface{ String() string }).String(), `unable to match a printer suitable for the output format "table"`)
 }
+
+func TestUnknownCommandIsAUsageError(t *testing.T) {
+	root, _, streams := testPlugin(t, func(*Factory, *cobra.Command) error { return nil })
+	root.SetArgs([]string{"bogus"})
+	assert.Equal(t, 1, Execute(root, streams.ErrOut))
+	assert.Equal(t, "error: unknown command \"bogus\" for \"kubectl test\"\nSee 'kubectl test --help' for usage.\n",
+		streams.ErrOut.(interface{ String() string }).String())
+}

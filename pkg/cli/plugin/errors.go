@@ -17,7 +17,10 @@ type usageError struct {
 	err error
 }
 
+// Error returns the message of the wrapped error.
 func (e usageError) Error() string { return e.err.Error() }
+
+// Unwrap returns the wrapped error.
 func (e usageError) Unwrap() error { return e.err }
 
 // Execute runs the plugin whose root is root, prints an error the way kubectl does, and returns the process exit

@@ -1,4 +1,4 @@
-package workspace
+package wsnav
 
 import (
 	"testing"
@@ -29,14 +29,5 @@ func TestResolve(t *testing.T) {
 		assert.Error(t, err, arg)
 	}
 	_, err := Resolve("root", "..")
-	assert.Error(t, err)
-}
-
-func TestSplitServer(t *testing.T) {
-	base, ws, err := splitServer("https://127.0.0.1:6443/clusters/root:a")
-	require.NoError(t, err)
-	assert.Equal(t, "https://127.0.0.1:6443", base)
-	assert.Equal(t, logicalcluster.Path("root:a"), ws)
-	_, _, err = splitServer("https://127.0.0.1:6443")
 	assert.Error(t, err)
 }

@@ -1,6 +1,6 @@
-// Package gantry holds the logic of the `kubectl gantry` plugin: binding an APIExport into the current workspace
-// and turning a CRD into an APIResourceSchema.
-package gantry
+// Package apibind owns `kubectl gantry bind`: it binds an APIExport into the current workspace with an APIBinding
+// and waits until the binding is bound.
+package apibind
 
 import (
 	"context"
@@ -9,17 +9,15 @@ import (
 	"strings"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
-	"sigs.k8s.io/yaml"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
-	"github.com/gantry-dev/gantry/pkg/apischema"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
+	apisclient "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/apis/v1alpha1"
 )
 
 // ParseExportReference splits "<workspace path>:<export>" (or a bare "<export>" of the current workspace).
@@ -39,11 +37,12 @@ func ParseExportReference(ref string) (path, name string, err error) {
 }
 
 // Bind creates an APIBinding named name (default: the export's name) of the export ref in the workspace client
-// talks to, and waits until it is Bound. A naming conflict fails at once, with the server's explanation.
-func Bind(ctx context.Context, client versioned.Interface, ref, name string, timeout time.Duration, out io.Writer) error {
+// talks to, waits until it is Bound and returns it. A naming conflict fails at once, with the server's
+// explanation. It tells its progress on out.
+func Bind(ctx context.Context, client versioned.Interface, ref, name string, timeout time.Duration, out io.Writer) (*apisv1alpha1.APIBinding, error) {
 	path, export, err := ParseExportReference(ref)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if name == "" {
 		name = export
@@ -53,14 +52,28 @@ func Bind(ctx context.Context, client versioned.Interface, ref, name string, tim
 	bindings := client.ApisV1alpha1().APIBindings()
 	if _, err := bindings.Create(ctx, binding, metav1.CreateOptions{}); err != nil {
 		if apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("an APIBinding %q exists already: choose another with --name", name)
+			return nil, fmt.Errorf("an APIBinding %q exists already: choose another with --name", name)
 		}
-		return fmt.Errorf("binding %s: %w", ref, err)
+		return nil, fmt.Errorf("binding %s: %w", ref, err)
 	}
 	fmt.Fprintf(out, "apibinding.apis.gantry.dev/%s created, waiting for it to be bound\n", name)
+	bound, err := waitBound(ctx, bindings, name, timeout)
+	if err != nil {
+		return nil, err
+	}
+	var resources []string
+	for _, r := range bound.Status.BoundResources {
+		resources = append(resources, r.Resource+"."+r.Group)
+	}
+	fmt.Fprintf(out, "apibinding.apis.gantry.dev/%s bound: %s\n", name, strings.Join(resources, ", "))
+	return bound, nil
+}
+
+// waitBound waits until the APIBinding name is Bound, and fails at once when its names conflict.
+func waitBound(ctx context.Context, bindings apisclient.APIBindingInterface, name string, timeout time.Duration) (*apisv1alpha1.APIBinding, error) {
 	var last *apisv1alpha1.APIBinding
 	var conflict error
-	err = wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		b, err := bindings.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, nil
@@ -73,7 +86,7 @@ func Bind(ctx context.Context, client versioned.Interface, ref, name string, tim
 		return b.Status.Phase == apisv1alpha1.APIBindingPhaseBound, nil
 	})
 	if conflict != nil {
-		return conflict
+		return nil, conflict
 	}
 	if err != nil {
 		why := "no status yet"
@@ -82,38 +95,7 @@ func Bind(ctx context.Context, client versioned.Interface, ref, name string, tim
 				why = c.Message
 			}
 		}
-		return fmt.Errorf("APIBinding %q was not bound within %s: %s", name, timeout, why)
+		return nil, fmt.Errorf("APIBinding %q was not bound within %s: %s", name, timeout, why)
 	}
-	var resources []string
-	for _, r := range last.Status.BoundResources {
-		resources = append(resources, r.Resource+"."+r.Group)
-	}
-	fmt.Fprintf(out, "apibinding.apis.gantry.dev/%s bound: %s\n", name, strings.Join(resources, ", "))
-	return nil
-}
-
-// SchemaFromCRD reads a CustomResourceDefinition (YAML or JSON) and writes the APIResourceSchema
-// "<prefix>.<plural>.<group>" as YAML.
-func SchemaFromCRD(in io.Reader, prefix string, out io.Writer) error {
-	data, err := io.ReadAll(in)
-	if err != nil {
-		return err
-	}
-	crd := &apiextensionsv1.CustomResourceDefinition{}
-	if err := yaml.UnmarshalStrict(data, crd); err != nil {
-		return fmt.Errorf("not a CustomResourceDefinition: %w", err)
-	}
-	if crd.Kind != "CustomResourceDefinition" || crd.Spec.Group == "" || crd.Spec.Names.Plural == "" {
-		return fmt.Errorf("not a CustomResourceDefinition (kind %q, group %q, plural %q)", crd.Kind, crd.Spec.Group, crd.Spec.Names.Plural)
-	}
-	schema := apischema.FromCRD(crd, prefix)
-	if errs := apischema.Validate(context.Background(), schema); len(errs) > 0 {
-		return fmt.Errorf("the CRD does not make a valid APIResourceSchema: %v", errs.ToAggregate())
-	}
-	body, err := yaml.Marshal(schema)
-	if err != nil {
-		return err
-	}
-	_, err = out.Write(body)
-	return err
+	return last, nil
 }

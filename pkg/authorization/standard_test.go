@@ -52,7 +52,7 @@ func TestStandardRoles(t *testing.T) {
 	ctx := logicalcluster.WithCluster(context.Background(), "a")
 	cases := []struct {
 		user, verb, group, resource, subresource, namespace, name string
-		want                                                     bool
+		want                                                      bool
 	}{
 		{"alice", "create", "example.com", "widgets", "", "default", "", true},
 		{"alice", "update", "example.com", "widgets", "status", "default", "w", true},

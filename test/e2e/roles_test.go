@@ -109,27 +109,34 @@ func TestStandardRolesWithKubectl(t *testing.T) {
 	})
 
 	t.Run("view reads, and edit writes, every served resource the doc names", func(t *testing.T) {
-		served := strings.Fields(admin.MustRun(t, "api-resources", "-o", "name"))
-		require.Contains(t, served, "widgets.example.com", "the bound resource")
-		require.Contains(t, served, "gadgets.example.org", "the workspace's own CRD")
-		require.Contains(t, served, "apibindings.apis.gantry.dev")
-		for _, resource := range served {
-			group := groupOf(resource)
-			assert.Equal(t, resource != "secrets", canI(t, carol, "list", resource), "view lists %s", resource)
-			assert.Equal(t, selfReviews[resource], canI(t, carol, "create", resource), "view creates %s", resource)
-			writable := group != "rbac.authorization.k8s.io" && resource != "namespaces"
-			assert.Equal(t, writable, canI(t, alice, "create", resource), "edit creates %s", resource)
-			assert.Equal(t, writable, canI(t, alice, "delete", resource), "edit deletes %s", resource)
-		}
-		for _, resource := range strings.Fields(admin.MustRun(t, "api-resources", "--verbs=list", "-o", "name")) {
-			_, errOut, err := carol.Run("get", resource, "--all-namespaces")
-			if resource == "secrets" {
-				require.Error(t, err, "view does not read secrets")
-				assert.Contains(t, errOut, "Forbidden")
-				continue
-			}
-			assert.NoError(t, err, "view lists %s: %s", resource, errOut)
-		}
+		everyServedResource(t, admin, alice, carol)
 		assert.Equal(t, "3", carol.MustRun(t, "get", "widget", "w1", "-o", "jsonpath={.spec.size}"))
 	})
+}
+
+// everyServedResource checks, over every resource the workspace serves (kubectl api-resources), that view
+// (carol) lists all but secrets and creates nothing but self reviews, and that edit (alice) creates and deletes
+// all but RBAC and namespaces; then view lists each listable resource for real.
+func everyServedResource(t *testing.T, admin, alice, carol *harness.Kubectl) {
+	served := strings.Fields(admin.MustRun(t, "api-resources", "-o", "name"))
+	require.Contains(t, served, "widgets.example.com", "the bound resource")
+	require.Contains(t, served, "gadgets.example.org", "the workspace's own CRD")
+	require.Contains(t, served, "apibindings.apis.gantry.dev")
+	for _, resource := range served {
+		group := groupOf(resource)
+		assert.Equal(t, resource != "secrets", canI(t, carol, "list", resource), "view lists %s", resource)
+		assert.Equal(t, selfReviews[resource], canI(t, carol, "create", resource), "view creates %s", resource)
+		writable := group != "rbac.authorization.k8s.io" && resource != "namespaces"
+		assert.Equal(t, writable, canI(t, alice, "create", resource), "edit creates %s", resource)
+		assert.Equal(t, writable, canI(t, alice, "delete", resource), "edit deletes %s", resource)
+	}
+	for _, resource := range strings.Fields(admin.MustRun(t, "api-resources", "--verbs=list", "-o", "name")) {
+		_, errOut, err := carol.Run("get", resource, "--all-namespaces")
+		if resource == "secrets" {
+			require.Error(t, err, "view does not read secrets")
+			assert.Contains(t, errOut, "Forbidden")
+			continue
+		}
+		assert.NoError(t, err, "view lists %s: %s", resource, errOut)
+	}
 }

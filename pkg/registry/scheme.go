@@ -17,6 +17,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -106,7 +107,8 @@ func ServedGroups() []string {
 var subresourceKinds = map[string]bool{"TokenRequest": true}
 
 // ServedResources returns, per API group, the resources Gantry serves natively in every workspace (without their
-// subresources), from the same list as ServedGroups. Groups served without resources of their own are absent.
+// subresources), from the same lists as ServedGroups: the typed kinds, and CustomResourceDefinitions. Groups
+// served without resources of their own are absent.
 func ServedResources() map[string][]string {
 	out := map[string][]string{}
 	for gv, kinds := range servedKinds {
@@ -119,6 +121,7 @@ func ServedResources() map[string][]string {
 			out[gv.Group] = append(out[gv.Group], plural.Resource)
 		}
 	}
+	out[apiextensionsv1.GroupName] = append(out[apiextensionsv1.GroupName], "customresourcedefinitions")
 	for group := range out {
 		sort.Strings(out[group])
 	}

@@ -73,6 +73,10 @@ func TestStandardRolesWithKubectl(t *testing.T) {
 		alice.WithStdin("apiVersion: example.org/v1\nkind: Gadget\nmetadata: {name: g1, namespace: default}\n").MustRun(t, "create", "-f", "-")
 		alice.MustRun(t, "delete", "gadget", "g1")
 		bob.WithStdin(strings.Replace(widget("w2", "{size: 1}"), "namespace: default", "namespace: n1", 1)).MustRun(t, "create", "-f", "-")
+		list := alice.MustRun(t, "auth", "can-i", "--list")
+		for _, groups := range []string{"*.example.com", "*.example.org", "*.apis.gantry.dev", "*.apiextensions.k8s.io"} {
+			assert.Contains(t, list, groups, "the rules review shows what edit reaches")
+		}
 	})
 
 	t.Run("edit writes the built-in resources but RBAC", func(t *testing.T) {

@@ -34,7 +34,8 @@ func (e *Escalation) CanBind(ctx context.Context, ref rbacv1.RoleRef, namespace 
 	resource := "clusterroles"
 	switch ref.Kind {
 	case "ClusterRole":
-		rules = e.RBAC.clusterRole(cluster, ref.Name)
+		plain, served := e.RBAC.clusterRole(cluster, ref.Name)
+		rules = append(append(rules, plain...), e.RBAC.expand(cluster, served)...)
 	case "Role":
 		resource = "roles"
 		if role, ok := e.RBAC.Index.Roles.Get(cluster, namespace+"/"+ref.Name); ok {
@@ -60,8 +61,8 @@ func (e *Escalation) check(ctx context.Context, verb, resource, name, namespace 
 		APIGroup: rbacv1.GroupName, Resource: resource, Name: name, Namespace: namespace}); d == authorizer.DecisionAllow {
 		return nil
 	}
-	owned, _ := e.RBAC.rules(cluster, u, namespace)
-	if covered, missing := validation.Covers(owned, rules); !covered {
+	h, _ := e.RBAC.rules(cluster, u, namespace)
+	if covered, missing := validation.Covers(e.RBAC.plainRules(cluster, &h), rules); !covered {
 		return apierrors.NewForbidden(rbacv1.Resource(resource), name, fmt.Errorf(
 			"user %q is attempting to grant RBAC permissions not currently held in this workspace: %v", u.GetName(), missing))
 	}

@@ -9,6 +9,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
+	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
 
@@ -46,6 +47,42 @@ func (x *RBACIndex) HasSynced() bool {
 // needs the verb "access" on the non-resource URL "/" there, or any binding there that names the user.
 type RBAC struct {
 	Index *RBACIndex
+	// CRDs tells which custom resources (a workspace's CRDs and bound APIs) each workspace serves, which the
+	// standard roles admin, edit and view reach; nil for none.
+	CRDs *crdset.Set
+}
+
+// held is what a user holds in one namespace of a workspace: rules that apply as written, and rules of the
+// standard roles that reach only the resources the workspace serves.
+type held struct {
+	rules  []rbacv1.PolicyRule
+	served []servedRule
+}
+
+// allows reports whether what is held allows a in cluster, the implicit rules included.
+func (r *RBAC) allows(cluster logicalcluster.Name, h *held, a authorizer.Attributes) bool {
+	for i := range h.rules {
+		if ruleAllows(a, h.rules[i]) {
+			return true
+		}
+	}
+	for i := range implicitRules {
+		if ruleAllows(a, implicitRules[i]) {
+			return true
+		}
+	}
+	for i := range h.served {
+		s := &h.served[i]
+		if ruleAllows(a, s.rule) && !s.excludes(a.GetAPIGroup(), a.GetResource()) && r.serves(cluster, a.GetAPIGroup(), a.GetResource()) {
+			return true
+		}
+	}
+	return false
+}
+
+// plainRules returns what is held as plain rules over what cluster serves now.
+func (r *RBAC) plainRules(cluster logicalcluster.Name, h *held) []rbacv1.PolicyRule {
+	return append(append([]rbacv1.PolicyRule{}, h.rules...), r.expand(cluster, h.served)...)
 }
 
 // Authorize decides one request; wrap it in authorizer.AuthorizerFunc to use it as an authorizer.Authorizer.
@@ -67,37 +104,45 @@ func (r *RBAC) Authorize(ctx context.Context, a authorizer.Attributes) (authoriz
 	if cluster == logicalcluster.Wildcard || !r.Index.HasSynced() {
 		return authorizer.DecisionNoOpinion, "", nil
 	}
-	rules, entered := r.rules(cluster, u, a.GetNamespace())
+	h, entered := r.rules(cluster, u, a.GetNamespace())
 	if !entered {
 		return authorizer.DecisionDeny, AccessDenied, nil
 	}
-	for _, rule := range append(rules, implicitRules...) {
-		if ruleAllows(a, rule) {
-			return authorizer.DecisionAllow, "", nil
-		}
+	if r.allows(cluster, &h, a) {
+		return authorizer.DecisionAllow, "", nil
 	}
 	return authorizer.DecisionNoOpinion, "", nil
 }
 
 // clusterRole resolves a ClusterRole by name in a workspace: the workspace's own, else a standard one.
-func (r *RBAC) clusterRole(cluster logicalcluster.Name, name string) []rbacv1.PolicyRule {
+func (r *RBAC) clusterRole(cluster logicalcluster.Name, name string) ([]rbacv1.PolicyRule, []servedRule) {
 	if role, ok := r.Index.ClusterRoles.Get(cluster, name); ok {
-		return role.Rules
+		return role.Rules, nil
 	}
-	return StandardClusterRoles[name]
+	if role := standardRoles[name]; role != nil {
+		return role.rules, role.served
+	}
+	return nil, nil
 }
 
-// rules returns the rules that apply to the user in namespace (cluster-wide ones included), and whether the user
-// may enter the workspace at all.
-func (r *RBAC) rules(cluster logicalcluster.Name, u user.Info, namespace string) ([]rbacv1.PolicyRule, bool) {
-	var rules []rbacv1.PolicyRule
+// addClusterRole adds what a ClusterRole grants to h.
+func (r *RBAC) addClusterRole(h *held, cluster logicalcluster.Name, name string) {
+	rules, served := r.clusterRole(cluster, name)
+	h.rules = append(h.rules, rules...)
+	h.served = append(h.served, served...)
+}
+
+// rules returns what applies to the user in namespace (cluster-wide grants included), and whether the user may
+// enter the workspace at all.
+func (r *RBAC) rules(cluster logicalcluster.Name, u user.Info, namespace string) (held, bool) {
+	var h held
 	bound := false
 	for _, crb := range r.Index.ClusterRoleBindings.List(cluster) {
 		if crb.RoleRef.Kind != "ClusterRole" || !anySubjectMatches(crb.Subjects, u) {
 			continue
 		}
 		bound = true
-		rules = append(rules, r.clusterRole(cluster, crb.RoleRef.Name)...)
+		r.addClusterRole(&h, cluster, crb.RoleRef.Name)
 	}
 	for _, rb := range r.Index.RoleBindings.List(cluster) {
 		if !anySubjectMatches(rb.Subjects, u) {
@@ -109,35 +154,35 @@ func (r *RBAC) rules(cluster logicalcluster.Name, u user.Info, namespace string)
 		}
 		switch rb.RoleRef.Kind {
 		case "ClusterRole":
-			rules = append(rules, r.clusterRole(cluster, rb.RoleRef.Name)...)
+			r.addClusterRole(&h, cluster, rb.RoleRef.Name)
 		case "Role":
 			if role, ok := r.Index.Roles.Get(cluster, rb.Namespace+"/"+rb.RoleRef.Name); ok {
-				rules = append(rules, role.Rules...)
+				h.rules = append(h.rules, role.Rules...)
 			}
 		}
 	}
 	if bound {
-		return rules, true
+		return h, true
 	}
 	// No binding names the user: entering needs an explicit "access" grant, which would itself be a binding, so
 	// the user cannot enter.
-	return nil, false
+	return held{}, false
 }
 
 // RulesFor implements authorizer.RuleResolver for SelfSubjectRulesReview: the rules of the user in the namespace
 // of the request's workspace, the implicit discovery rules included. Privileged users hold every rule.
 func (r *RBAC) RulesFor(ctx context.Context, u user.Info, namespace string) ([]authorizer.ResourceRuleInfo, []authorizer.NonResourceRuleInfo, bool, error) {
-	rules := StandardClusterRoles["cluster-admin"]
+	rules := standardRoles["cluster-admin"].rules
 	if !slices.Contains(u.GetGroups(), PrivilegedGroup) {
 		cluster, ok := logicalcluster.From(ctx)
 		if !ok || cluster == logicalcluster.Wildcard {
 			return nil, nil, false, nil
 		}
-		var entered bool
-		if rules, entered = r.rules(cluster, u, namespace); !entered {
+		h, entered := r.rules(cluster, u, namespace)
+		if !entered {
 			return nil, nil, false, nil
 		}
-		rules = append(rules, implicitRules...)
+		rules = append(r.plainRules(cluster, &h), implicitRules...)
 	}
 	var resourceRules []authorizer.ResourceRuleInfo
 	var nonResourceRules []authorizer.NonResourceRuleInfo

@@ -1,12 +1,18 @@
 package registry
 
 import (
+	"reflect"
+	"sort"
+	"strings"
+
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -89,4 +95,29 @@ func ServedGroups() []string {
 		groups = append(groups, gv.Group)
 	}
 	return groups
+}
+
+// subresourceKinds are served kinds that are no resource of their own but a subresource of another.
+var subresourceKinds = map[string]bool{"TokenRequest": true}
+
+// ServedResources returns, per API group, the resources Gantry serves natively in every workspace (without their
+// subresources), from the same lists as ServedGroups: the typed kinds, and CustomResourceDefinitions. Groups
+// served without resources of their own are absent.
+func ServedResources() map[string][]string {
+	out := map[string][]string{}
+	for gv, kinds := range servedKinds {
+		for _, obj := range kinds {
+			kind := reflect.TypeOf(obj).Elem().Name()
+			if strings.HasSuffix(kind, "List") || subresourceKinds[kind] {
+				continue
+			}
+			plural, _ := meta.UnsafeGuessKindToResource(gv.WithKind(kind))
+			out[gv.Group] = append(out[gv.Group], plural.Resource)
+		}
+	}
+	out[apiextensionsv1.GroupName] = append(out[apiextensionsv1.GroupName], "customresourcedefinitions")
+	for group := range out {
+		sort.Strings(out[group])
+	}
+	return out
 }

@@ -39,13 +39,14 @@ type indexes struct {
 }
 
 func newIndexes() *indexes {
+	crds := crdset.NewSet()
 	return &indexes{
 		workspaces:      workspace.NewIndex(),
-		rbac:            &authorization.RBAC{Index: authorization.NewRBACIndex()},
+		rbac:            &authorization.RBAC{Index: authorization.NewRBACIndex(), CRDs: crds},
 		namespaces:      clusterwatch.NewStore[*corev1.Namespace](),
 		serviceAccounts: clusterwatch.NewStore[*corev1.ServiceAccount](),
 		workspaceTypes:  clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
-		crds:            crdset.NewSet(),
+		crds:            crds,
 	}
 }
 

@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/gantry-dev/gantry/config/samples"
 )
 
 func TestKubectlWorkspacePlugins(t *testing.T) {
@@ -72,8 +74,8 @@ func TestKubectlPluginsTakeKubectlFlags(t *testing.T) {
 	providerPath, _ := s.CreateWorkspace(t, "root", "provider")
 	teamA, _ := s.CreateWorkspace(t, "root", "team-a")
 	teamB, _ := s.CreateWorkspace(t, "root", "team-b")
-	schema := s.UserShell(t, providerPath, "").WithStdin(widgetsInA).MustRun(t, "gantry", "schema", "from-crd", "-", "--prefix", "v1")
-	s.Kubectl(providerPath).WithStdin(schema+"---\n"+widgetsExport+"---\n"+mayBind("alice")).MustRun(t, "create", "-f", "-")
+	schema := s.UserShell(t, providerPath, "").WithStdin(samples.WidgetsCRD).MustRun(t, "gantry", "schema", "from-crd", "-", "--prefix", "v1")
+	s.Kubectl(providerPath).WithStdin(schema+"---\n"+samples.WidgetsAPIExport+"---\n"+mayBind("alice")).MustRun(t, "create", "-f", "-")
 	for _, team := range []string{teamA, teamB} {
 		s.Kubectl(team).MustRun(t, "create", "clusterrolebinding", "team-admin", "--clusterrole=admin", "--user=alice")
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
 )
 
@@ -54,7 +55,7 @@ func TestStandardRolesWithKubectl(t *testing.T) {
 	providerPath, _ := s.CreateWorkspace(t, "root", "provider")
 	team, _ := s.CreateWorkspace(t, "root", "team")
 	provider, admin := s.Kubectl(providerPath), s.Kubectl(team)
-	provider.WithStdin(widgetSchema+"---\n"+widgetsExport+"---\n"+mayBind("alice")+"---\n"+mayBind("bob")).MustRun(t, "create", "-f", "-")
+	provider.WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport+"---\n"+mayBind("alice")+"---\n"+mayBind("bob")).MustRun(t, "create", "-f", "-")
 	provider.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
 	admin.MustRun(t, "create", "namespace", "n1")
 	admin.MustRun(t, "create", "clusterrolebinding", "alice-edit", "--clusterrole=edit", "--user=alice")

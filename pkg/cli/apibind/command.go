@@ -2,7 +2,6 @@ package apibind
 
 import (
 	"context"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -50,10 +49,7 @@ func runAPIExport(ctx context.Context, f *plugin.Factory, ref, name string, time
 	if err != nil {
 		return err
 	}
-	progress := f.IOStreams.Out
-	if printFlags.Requested() {
-		progress = io.Discard // stdout holds only the object
-	}
+	progress := printFlags.Progress(f.IOStreams.Out)
 	binding, err := Bind(ctx, client, ref, name, timeout, progress)
 	if err != nil || !printFlags.Requested() {
 		return err

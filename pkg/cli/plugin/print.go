@@ -43,6 +43,15 @@ func (p *PrintFlags) Requested() bool {
 	return *p.flags.OutputFormat != "" || p.cmd.Flags().Changed("template")
 }
 
+// Progress is where a command writes its progress lines: out, or nowhere when an object is to be printed, so that
+// stdout holds only the object.
+func (p *PrintFlags) Progress(out io.Writer) io.Writer {
+	if p.Requested() {
+		return io.Discard
+	}
+	return out
+}
+
 // Validate fails when the output format is not one of the allowed ones; call it before changing anything.
 func (p *PrintFlags) Validate() error {
 	if !p.Requested() {

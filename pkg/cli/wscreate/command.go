@@ -2,7 +2,6 @@ package wscreate
 
 import (
 	"context"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -51,10 +50,7 @@ func run(ctx context.Context, f *plugin.Factory, o Options, enter bool, printFla
 	if err != nil {
 		return err
 	}
-	progress := f.IOStreams.Out
-	if printFlags.Requested() {
-		progress = io.Discard // stdout holds only the object
-	}
+	progress := printFlags.Progress(f.IOStreams.Out)
 	ws, err := Create(ctx, client, parent, o, progress)
 	if err != nil {
 		return err

@@ -44,3 +44,11 @@ doc $G/listers/apis/v1alpha1 v1alpha1 \
   "Package v1alpha1 holds the listers of the apis.gantry.dev/v1alpha1 kinds."
 doc $G/listers/tenancy/v1alpha1 v1alpha1 \
   "Package v1alpha1 holds the listers of the tenancy.gantry.dev/v1alpha1 kinds."
+doc $G/applyconfigurations/compute/v1alpha1 v1alpha1 \
+  "Package v1alpha1 holds the server-side apply configurations of the compute.gantry.dev/v1alpha1 kinds."
+doc $G/informers/externalversions/compute compute \
+  "Package compute gives access to the informers of each version of the compute.gantry.dev API."
+doc $G/informers/externalversions/compute/v1alpha1 v1alpha1 \
+  "Package v1alpha1 holds the shared informers of the compute.gantry.dev/v1alpha1 kinds."
+doc $G/listers/compute/v1alpha1 v1alpha1 \
+  "Package v1alpha1 holds the listers of the compute.gantry.dev/v1alpha1 kinds."

@@ -23,6 +23,7 @@ OPENAPI_PKGS=(
   k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1
   github.com/gantry-dev/gantry/apis/tenancy/v1alpha1
   github.com/gantry-dev/gantry/apis/apis/v1alpha1
+  github.com/gantry-dev/gantry/apis/compute/v1alpha1
 )
 mkdir -p pkg/generated/openapi
 go tool openapi-gen --go-header-file "$HEADER" \
@@ -38,12 +39,12 @@ go tool openapi-gen --go-header-file "$HEADER" \
 
 # The SDK's typed clients, listers, informers and apply configurations for every *.gantry.dev API.
 SDK=github.com/gantry-dev/gantry/sdk/generated
-API_PKGS=(./apis/apis/v1alpha1 ./apis/tenancy/v1alpha1)
+API_PKGS=(./apis/apis/v1alpha1 ./apis/tenancy/v1alpha1 ./apis/compute/v1alpha1)
 rm -rf sdk/generated
 go tool applyconfiguration-gen --go-header-file "$HEADER" \
   --output-dir sdk/generated/applyconfigurations --output-pkg "$SDK/applyconfigurations" "${API_PKGS[@]}"
 go tool client-gen --go-header-file "$HEADER" --clientset-name versioned \
-  --input-base github.com/gantry-dev/gantry/apis --input apis/v1alpha1 --input tenancy/v1alpha1 \
+  --input-base github.com/gantry-dev/gantry/apis --input apis/v1alpha1 --input tenancy/v1alpha1 --input compute/v1alpha1 \
   --apply-configuration-package "$SDK/applyconfigurations" \
   --output-dir sdk/generated/clientset --output-pkg "$SDK/clientset"
 go tool lister-gen --go-header-file "$HEADER" \

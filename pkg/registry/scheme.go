@@ -20,6 +20,7 @@ import (
 	openapinamer "k8s.io/apiserver/pkg/endpoints/openapi"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 )
 
@@ -55,6 +56,10 @@ var servedKinds = map[schema.GroupVersion][]runtime.Object{
 		&apisv1alpha1.APIResourceSchema{}, &apisv1alpha1.APIResourceSchemaList{},
 		&apisv1alpha1.APIExport{}, &apisv1alpha1.APIExportList{},
 		&apisv1alpha1.APIBinding{}, &apisv1alpha1.APIBindingList{},
+	},
+	computev1alpha1.SchemeGroupVersion: {
+		&computev1alpha1.SyncTarget{}, &computev1alpha1.SyncTargetList{},
+		&computev1alpha1.Placement{}, &computev1alpha1.PlacementList{},
 	},
 	tenancyv1alpha1.SchemeGroupVersion: {&tenancyv1alpha1.Workspace{}, &tenancyv1alpha1.WorkspaceList{},
 		&tenancyv1alpha1.WorkspaceType{}, &tenancyv1alpha1.WorkspaceTypeList{}},

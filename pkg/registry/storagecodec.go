@@ -2,15 +2,13 @@ package registry
 
 import (
 	"fmt"
+	"strings"
 
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	serverstorage "k8s.io/apiserver/pkg/server/storage"
-
-	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
-	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 )
 
 // StorageCodec returns how a resource is written to etcd: the Kubernetes built-ins as protobuf (as Kubernetes
@@ -36,7 +34,7 @@ func StorageCodec(resource schema.GroupResource) (runtime.Codec, runtime.GroupVe
 		return nil, nil, fmt.Errorf("no storage version for %s", resource)
 	}
 	mediaType := runtime.ContentTypeProtobuf
-	if version.Group == tenancyv1alpha1.GroupName || version.Group == apisv1alpha1.GroupName {
+	if strings.HasSuffix(version.Group, ".gantry.dev") {
 		mediaType = runtime.ContentTypeJSON
 	}
 	return serverstorage.NewStorageCodec(serverstorage.StorageCodecConfig{

@@ -23,6 +23,7 @@ package openapi
 
 import (
 	v1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	v1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
@@ -60,6 +61,18 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		v1alpha1.BoundSchema{}.OpenAPIModelName():                              schema_gantry_apis_apis_v1alpha1_BoundSchema(ref),
 		v1alpha1.ExportBindingReference{}.OpenAPIModelName():                   schema_gantry_apis_apis_v1alpha1_ExportBindingReference(ref),
 		v1alpha1.Identity{}.OpenAPIModelName():                                 schema_gantry_apis_apis_v1alpha1_Identity(ref),
+		computev1alpha1.ExportReference{}.OpenAPIModelName():                   schema_gantry_apis_compute_v1alpha1_ExportReference(ref),
+		computev1alpha1.GPUUsage{}.OpenAPIModelName():                          schema_gantry_apis_compute_v1alpha1_GPUUsage(ref),
+		computev1alpha1.Placement{}.OpenAPIModelName():                         schema_gantry_apis_compute_v1alpha1_Placement(ref),
+		computev1alpha1.PlacementList{}.OpenAPIModelName():                     schema_gantry_apis_compute_v1alpha1_PlacementList(ref),
+		computev1alpha1.PlacementSpec{}.OpenAPIModelName():                     schema_gantry_apis_compute_v1alpha1_PlacementSpec(ref),
+		computev1alpha1.PlacementStatus{}.OpenAPIModelName():                   schema_gantry_apis_compute_v1alpha1_PlacementStatus(ref),
+		computev1alpha1.SyncTarget{}.OpenAPIModelName():                        schema_gantry_apis_compute_v1alpha1_SyncTarget(ref),
+		computev1alpha1.SyncTargetList{}.OpenAPIModelName():                    schema_gantry_apis_compute_v1alpha1_SyncTargetList(ref),
+		computev1alpha1.SyncTargetSpec{}.OpenAPIModelName():                    schema_gantry_apis_compute_v1alpha1_SyncTargetSpec(ref),
+		computev1alpha1.SyncTargetStatus{}.OpenAPIModelName():                  schema_gantry_apis_compute_v1alpha1_SyncTargetStatus(ref),
+		computev1alpha1.SyncedResource{}.OpenAPIModelName():                    schema_gantry_apis_compute_v1alpha1_SyncedResource(ref),
+		computev1alpha1.TargetReference{}.OpenAPIModelName():                   schema_gantry_apis_compute_v1alpha1_TargetReference(ref),
 		tenancyv1alpha1.APIExportReference{}.OpenAPIModelName():                schema_gantry_apis_tenancy_v1alpha1_APIExportReference(ref),
 		tenancyv1alpha1.Workspace{}.OpenAPIModelName():                         schema_gantry_apis_tenancy_v1alpha1_Workspace(ref),
 		tenancyv1alpha1.WorkspaceList{}.OpenAPIModelName():                     schema_gantry_apis_tenancy_v1alpha1_WorkspaceList(ref),
@@ -1245,6 +1258,643 @@ func schema_gantry_apis_apis_v1alpha1_Identity(ref common.ReferenceCallback) com
 		},
 		Dependencies: []string{
 			corev1.SecretReference{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_ExportReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "ExportReference names an APIExport by the path of its workspace and its name, written \"<path>:<name>\" in kubectl plugins.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Path is the workspace of the export, such as root:serving.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"export": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Export is the APIExport's name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"path", "export"},
+			},
+		},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_GPUUsage(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "GPUUsage is the GPUs of one product in a cluster.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"product": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Product is the value of the nodes' nvidia.com/gpu.product label.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"capacity": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Capacity is the number of such GPUs on the nodes.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"allocatable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Allocatable is the number of such GPUs pods may request.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+					"requested": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Requested is the number of such GPUs requested by pods that have not terminated.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int64",
+						},
+					},
+				},
+				Required: []string{"product", "capacity", "allocatable", "requested"},
+			},
+		},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_Placement(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "Placement chooses, for the namespaces of a user workspace that it selects, the SyncTarget their objects run on. The user needs the verb \"use\" on the chosen SyncTarget. A workspace may hold several Placements, each for its own namespaces.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Spec is what the user asks for.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(computev1alpha1.PlacementSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is what the placement controller decided.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(computev1alpha1.PlacementStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			computev1alpha1.PlacementSpec{}.OpenAPIModelName(), computev1alpha1.PlacementStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_PlacementList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PlacementList is a list of Placements.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Items are the Placements.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(computev1alpha1.Placement{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			computev1alpha1.Placement{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_PlacementSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PlacementSpec is the desired state of a Placement.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"locationWorkspace": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LocationWorkspace is the path of the compute workspace whose SyncTargets are candidates (root:compute).",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"locationSelector": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LocationSelector selects SyncTargets by label; unset selects every one.",
+							Ref:         ref(metav1.LabelSelector{}.OpenAPIModelName()),
+						},
+					},
+					"namespaceSelector": {
+						SchemaProps: spec.SchemaProps{
+							Description: "NamespaceSelector selects the namespaces of this workspace whose objects are placed; unset selects every one.",
+							Ref:         ref(metav1.LabelSelector{}.OpenAPIModelName()),
+						},
+					},
+				},
+				Required: []string{"locationWorkspace"},
+			},
+		},
+		Dependencies: []string{
+			metav1.LabelSelector{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_PlacementStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PlacementStatus is the decision of the placement controller.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"phase": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Phase is where the Placement stands.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"selectedTarget": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SelectedTarget is the chosen SyncTarget.",
+							Ref:         ref(computev1alpha1.TargetReference{}.OpenAPIModelName()),
+						},
+					},
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions: Ready, and why nothing fits when nothing does.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			computev1alpha1.TargetReference{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_SyncTarget(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SyncTarget stands for one downstream Kubernetes cluster, registered in a compute workspace (such as root:compute). Its labels (region, GPU product, ...) are what Placements select it by; its gantry-syncer reports the cluster's health and GPUs in its status.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ObjectMeta{}.OpenAPIModelName()),
+						},
+					},
+					"spec": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Spec is what the platform owner asks for.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(computev1alpha1.SyncTargetSpec{}.OpenAPIModelName()),
+						},
+					},
+					"status": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Status is what the cluster's syncer reported.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(computev1alpha1.SyncTargetStatus{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			computev1alpha1.SyncTargetSpec{}.OpenAPIModelName(), computev1alpha1.SyncTargetStatus{}.OpenAPIModelName(), metav1.ObjectMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_SyncTargetList(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SyncTargetList is a list of SyncTargets.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"kind": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"apiVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"metadata": {
+						SchemaProps: spec.SchemaProps{
+							Default: map[string]interface{}{},
+							Ref:     ref(metav1.ListMeta{}.OpenAPIModelName()),
+						},
+					},
+					"items": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Items are the SyncTargets.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(computev1alpha1.SyncTarget{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"items"},
+			},
+		},
+		Dependencies: []string{
+			computev1alpha1.SyncTarget{}.OpenAPIModelName(), metav1.ListMeta{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_SyncTargetSpec(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SyncTargetSpec is the desired state of a SyncTarget.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"supportedAPIExports": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "SupportedAPIExports are the APIExports whose bound resources the cluster runs.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(computev1alpha1.ExportReference{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"builtinResources": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "set",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "BuiltinResources are the resources Gantry serves itself that the cluster also carries, by plural name (configmaps, secrets). Default: configmaps and secrets.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"unschedulable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Unschedulable keeps new objects from being placed on the cluster; those placed stay.",
+							Type:        []string{"boolean"},
+							Format:      "",
+						},
+					},
+					"evictAfter": {
+						SchemaProps: spec.SchemaProps{
+							Description: "EvictAfter is how long the cluster may miss heartbeats before its objects are placed elsewhere; unset never evicts.",
+							Ref:         ref(metav1.Duration{}.OpenAPIModelName()),
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			computev1alpha1.ExportReference{}.OpenAPIModelName(), metav1.Duration{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_SyncTargetStatus(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SyncTargetStatus is what the syncer of a SyncTarget reports.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"lastHeartbeatTime": {
+						SchemaProps: spec.SchemaProps{
+							Description: "LastHeartbeatTime is when the syncer last reported in.",
+							Ref:         ref(metav1.Time{}.OpenAPIModelName()),
+						},
+					},
+					"conditions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"type",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Conditions: Ready is True while heartbeats arrive, False (HeartbeatMissed) once they stop for longer than the heartbeat lease.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(metav1.Condition{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"capacity": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Capacity is the sum over the cluster's nodes of cpu, memory and nvidia.com/gpu.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(resource.Quantity{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"allocatable": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Allocatable is the sum over the cluster's nodes of what pods may use.",
+							Type:        []string{"object"},
+							AdditionalProperties: &spec.SchemaOrBool{
+								Allows: true,
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(resource.Quantity{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"gpus": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"product",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "GPUs has one row per GPU product (node label nvidia.com/gpu.product): the cluster's \"fuel\".",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(computev1alpha1.GPUUsage{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"syncedResources": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "SyncedResources are the resources the syncer runs, and whether it can.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(computev1alpha1.SyncedResource{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
+					"virtualWorkspaceURL": {
+						SchemaProps: spec.SchemaProps{
+							Description: "VirtualWorkspaceURL is where the syncer reads the objects placed on this cluster.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"syncerVersion": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SyncerVersion is the version of the syncer that last reported.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+			},
+		},
+		Dependencies: []string{
+			computev1alpha1.GPUUsage{}.OpenAPIModelName(), computev1alpha1.SyncedResource{}.OpenAPIModelName(), resource.Quantity{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_SyncedResource(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "SyncedResource is one resource a SyncTarget runs.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"group": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Group is the resource's API group; empty is the core group.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"resource": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Resource is the plural resource name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"versions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "Versions are the versions served.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+									},
+								},
+							},
+						},
+					},
+					"identityHash": {
+						SchemaProps: spec.SchemaProps{
+							Description: "IdentityHash is the identity of the export the resource comes from; empty for built-ins.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"state": {
+						SchemaProps: spec.SchemaProps{
+							Description: "State says whether it runs.",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"resource"},
+			},
+		},
+	}
+}
+
+func schema_gantry_apis_compute_v1alpha1_TargetReference(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "TargetReference names a SyncTarget by the path of its workspace and its name.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"path": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Path is the SyncTarget's workspace.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name is the SyncTarget's name.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+				},
+				Required: []string{"path", "name"},
+			},
+		},
 	}
 }
 

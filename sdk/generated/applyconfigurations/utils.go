@@ -20,8 +20,10 @@ package applyconfigurations
 
 import (
 	v1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	apisv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/apis/v1alpha1"
+	applyconfigurationscomputev1alpha1 "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/compute/v1alpha1"
 	internal "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/internal"
 	applyconfigurationstenancyv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/tenancy/v1alpha1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
@@ -56,6 +58,28 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &apisv1alpha1.ExportBindingReferenceApplyConfiguration{}
 	case v1alpha1.SchemeGroupVersion.WithKind("Identity"):
 		return &apisv1alpha1.IdentityApplyConfiguration{}
+
+		// Group=compute.gantry.dev, Version=v1alpha1
+	case computev1alpha1.SchemeGroupVersion.WithKind("ExportReference"):
+		return &applyconfigurationscomputev1alpha1.ExportReferenceApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("GPUUsage"):
+		return &applyconfigurationscomputev1alpha1.GPUUsageApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("Placement"):
+		return &applyconfigurationscomputev1alpha1.PlacementApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("PlacementSpec"):
+		return &applyconfigurationscomputev1alpha1.PlacementSpecApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("PlacementStatus"):
+		return &applyconfigurationscomputev1alpha1.PlacementStatusApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("SyncedResource"):
+		return &applyconfigurationscomputev1alpha1.SyncedResourceApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("SyncTarget"):
+		return &applyconfigurationscomputev1alpha1.SyncTargetApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("SyncTargetSpec"):
+		return &applyconfigurationscomputev1alpha1.SyncTargetSpecApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("SyncTargetStatus"):
+		return &applyconfigurationscomputev1alpha1.SyncTargetStatusApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("TargetReference"):
+		return &applyconfigurationscomputev1alpha1.TargetReferenceApplyConfiguration{}
 
 		// Group=tenancy.gantry.dev, Version=v1alpha1
 	case tenancyv1alpha1.SchemeGroupVersion.WithKind("APIExportReference"):

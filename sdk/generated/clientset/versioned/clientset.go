@@ -23,6 +23,7 @@ import (
 	http "net/http"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/apis/v1alpha1"
+	computev1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/tenancy/v1alpha1"
 	discovery "k8s.io/client-go/discovery"
 	rest "k8s.io/client-go/rest"
@@ -32,6 +33,7 @@ import (
 type Interface interface {
 	Discovery() discovery.DiscoveryInterfaces
 	ApisV1alpha1() apisv1alpha1.ApisV1alpha1Interface
+	ComputeV1alpha1() computev1alpha1.ComputeV1alpha1Interface
 	TenancyV1alpha1() tenancyv1alpha1.TenancyV1alpha1Interface
 }
 
@@ -39,12 +41,18 @@ type Interface interface {
 type Clientset struct {
 	*discovery.DiscoveryClient
 	apisV1alpha1    *apisv1alpha1.ApisV1alpha1Client
+	computeV1alpha1 *computev1alpha1.ComputeV1alpha1Client
 	tenancyV1alpha1 *tenancyv1alpha1.TenancyV1alpha1Client
 }
 
 // ApisV1alpha1 retrieves the ApisV1alpha1Client
 func (c *Clientset) ApisV1alpha1() apisv1alpha1.ApisV1alpha1Interface {
 	return c.apisV1alpha1
+}
+
+// ComputeV1alpha1 retrieves the ComputeV1alpha1Client
+func (c *Clientset) ComputeV1alpha1() computev1alpha1.ComputeV1alpha1Interface {
+	return c.computeV1alpha1
 }
 
 // TenancyV1alpha1 retrieves the TenancyV1alpha1Client
@@ -100,6 +108,10 @@ func NewForConfigAndClient(c *rest.Config, httpClient *http.Client) (*Clientset,
 	if err != nil {
 		return nil, err
 	}
+	cs.computeV1alpha1, err = computev1alpha1.NewForConfigAndClient(&configShallowCopy, httpClient)
+	if err != nil {
+		return nil, err
+	}
 	cs.tenancyV1alpha1, err = tenancyv1alpha1.NewForConfigAndClient(&configShallowCopy, httpClient)
 	if err != nil {
 		return nil, err
@@ -126,6 +138,7 @@ func NewForConfigOrDie(c *rest.Config) *Clientset {
 func New(c rest.Interface) *Clientset {
 	var cs Clientset
 	cs.apisV1alpha1 = apisv1alpha1.New(c)
+	cs.computeV1alpha1 = computev1alpha1.New(c)
 	cs.tenancyV1alpha1 = tenancyv1alpha1.New(c)
 
 	cs.DiscoveryClient = discovery.NewDiscoveryClient(c)

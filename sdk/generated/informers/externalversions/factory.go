@@ -26,6 +26,7 @@ import (
 
 	versioned "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
 	apis "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/apis"
+	compute "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/compute"
 	internalinterfaces "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/internalinterfaces"
 	tenancy "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/tenancy"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -327,11 +328,16 @@ type SharedInformerFactory interface {
 	InformerFor(obj runtime.Object, newFunc internalinterfaces.NewInformerFunc) cache.SharedIndexInformer
 
 	Apis() apis.Interface
+	Compute() compute.Interface
 	Tenancy() tenancy.Interface
 }
 
 func (f *sharedInformerFactory) Apis() apis.Interface {
 	return apis.New(f, f.namespace, f.tweakListOptions)
+}
+
+func (f *sharedInformerFactory) Compute() compute.Interface {
+	return compute.New(f, f.namespace, f.tweakListOptions)
 }
 
 func (f *sharedInformerFactory) Tenancy() tenancy.Interface {

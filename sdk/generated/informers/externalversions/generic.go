@@ -22,6 +22,7 @@ import (
 	fmt "fmt"
 
 	v1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	schema "k8s.io/apimachinery/pkg/runtime/schema"
 	cache "k8s.io/client-go/tools/cache"
@@ -60,6 +61,12 @@ func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Apis().V1alpha1().APIExports().Informer()}, nil
 	case v1alpha1.SchemeGroupVersion.WithResource("apiresourceschemas"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Apis().V1alpha1().APIResourceSchemas().Informer()}, nil
+
+		// Group=compute.gantry.dev, Version=v1alpha1
+	case computev1alpha1.SchemeGroupVersion.WithResource("placements"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Compute().V1alpha1().Placements().Informer()}, nil
+	case computev1alpha1.SchemeGroupVersion.WithResource("synctargets"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Compute().V1alpha1().SyncTargets().Informer()}, nil
 
 		// Group=tenancy.gantry.dev, Version=v1alpha1
 	case tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces"):

@@ -38,182 +38,242 @@ func takeSnapshot(t *testing.T, client kubernetes.Interface) snapshot {
 	return snap
 }
 
-func TestKubectlInSiblingWorkspaces(t *testing.T) {
+// siblingFixture holds the server, workspaces and kubectls that the subtests of TestKubectlInSiblingWorkspaces share.
+type siblingFixture struct {
+	s            *harness.Server
+	pathA, pathB string
+	clusterA     string
+	a, b         *harness.Kubectl
+	clientB      kubernetes.Interface
+	before       snapshot // workspace B after setup
+}
+
+// bUnchanged checks that workspace B holds what it held after setup.
+func (f *siblingFixture) bUnchanged(t *testing.T, step string) {
+	t.Helper()
+	assert.Equal(t, f.before, takeSnapshot(t, f.clientB), "workspace B changed during step %q in workspace A", step)
+}
+
+// setupSiblings creates sibling workspaces team-a and team-b, each with a labelled configmap model, and snapshots B.
+func setupSiblings(t *testing.T) *siblingFixture {
 	s := harness.Start(t)
-	pathA, clusterA := s.CreateWorkspace(t, "root", "team-a")
-	pathB, clusterB := s.CreateWorkspace(t, "root", "team-b")
-	require.NotEqual(t, clusterA, clusterB)
-	a, b := s.Kubectl(pathA), s.Kubectl(pathB)
-	clientB, _ := s.Clients(t, pathB)
+	f := &siblingFixture{s: s}
+	var clusterB string
+	f.pathA, f.clusterA = s.CreateWorkspace(t, "root", "team-a")
+	f.pathB, clusterB = s.CreateWorkspace(t, "root", "team-b")
+	require.NotEqual(t, f.clusterA, clusterB)
+	f.a, f.b = s.Kubectl(f.pathA), s.Kubectl(f.pathB)
+	f.clientB, _ = s.Clients(t, f.pathB)
 
-	a.MustRun(t, "create", "configmap", "model", "--from-literal=name=llama")
-	a.MustRun(t, "label", "configmap", "model", "team=a")
-	b.MustRun(t, "create", "configmap", "model", "--from-literal=name=mistral")
-	b.MustRun(t, "label", "configmap", "model", "team=b")
-	before := takeSnapshot(t, clientB)
-	bUnchanged := func(step string) {
-		t.Helper()
-		assert.Equal(t, before, takeSnapshot(t, clientB), "workspace B changed during step %q in workspace A", step)
+	f.a.MustRun(t, "create", "configmap", "model", "--from-literal=name=llama")
+	f.a.MustRun(t, "label", "configmap", "model", "team=a")
+	f.b.MustRun(t, "create", "configmap", "model", "--from-literal=name=mistral")
+	f.b.MustRun(t, "label", "configmap", "model", "team=b")
+	f.before = takeSnapshot(t, f.clientB)
+	return f
+}
+
+func TestKubectlInSiblingWorkspaces(t *testing.T) {
+	f := setupSiblings(t)
+	t.Run("get -o yaml and jsonpath", func(t *testing.T) { testSiblingGet(t, f) })
+	t.Run("label and field selectors", func(t *testing.T) { testSiblingSelectors(t, f) })
+	t.Run("chunked list", func(t *testing.T) { testSiblingChunkedList(t, f) })
+	t.Run("get -w sees only its own workspace", func(t *testing.T) { testSiblingWatch(t, f) })
+	t.Run("client-side apply twice", func(t *testing.T) { testSiblingClientSideApply(t, f) })
+	t.Run("server-side apply with a conflict", func(t *testing.T) { testSiblingServerSideApply(t, f) })
+	t.Run("patch strategic, merge and json", func(t *testing.T) { testSiblingPatch(t, f) })
+	t.Run("patch --subresource=status", func(t *testing.T) { testSiblingPatchStatus(t, f) })
+	t.Run("edit with KUBE_EDITOR", func(t *testing.T) { testSiblingEdit(t, f) })
+	t.Run("label and annotate", func(t *testing.T) { testSiblingLabelAnnotate(t, f) })
+	t.Run("dry-run=server writes nothing", func(t *testing.T) { testSiblingDryRun(t, f) })
+	t.Run("delete", func(t *testing.T) { testSiblingDelete(t, f) })
+	t.Run("explain and api-resources", func(t *testing.T) { testSiblingExplain(t, f) })
+	t.Run("other built-in kinds are isolated", func(t *testing.T) { testSiblingOtherKinds(t, f) })
+}
+
+// testSiblingGet checks that get -o yaml and jsonpath show each workspace's own model, annotated with A's cluster.
+func testSiblingGet(t *testing.T, f *siblingFixture) {
+	out := f.a.MustRun(t, "get", "configmap", "model", "-o", "yaml")
+	assert.Contains(t, out, "name: llama")
+	assert.Contains(t, out, "gantry.dev/cluster: "+f.clusterA)
+	assert.Equal(t, "llama", f.a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+	assert.Equal(t, "mistral", f.b.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+	f.bUnchanged(t, "get")
+}
+
+// testSiblingSelectors checks that label and field selectors in A match A's objects only.
+func testSiblingSelectors(t *testing.T, f *siblingFixture) {
+	a := f.a
+	assert.Equal(t, "configmap/model\n", a.MustRun(t, "get", "configmaps", "-l", "team=a", "-o", "name"))
+	assert.Empty(t, a.MustRun(t, "get", "configmaps", "-l", "team=b", "-o", "name"), "A must not see B's labels")
+	assert.Equal(t, "configmap/model\n", a.MustRun(t, "get", "configmaps", "--field-selector", "metadata.name=model", "-o", "name"))
+	assert.Empty(t, a.MustRun(t, "get", "configmaps", "--field-selector", "metadata.name=nope", "-o", "name"))
+	f.bUnchanged(t, "selectors")
+}
+
+// testSiblingChunkedList checks that chunked lists in A and B return each workspace's configmaps, all of them.
+func testSiblingChunkedList(t *testing.T, f *siblingFixture) {
+	for i := 0; i < 5; i++ {
+		f.a.MustRun(t, "create", "configmap", fmt.Sprintf("chunk-%d", i), "--from-literal=i="+fmt.Sprint(i))
 	}
+	out := f.a.MustRun(t, "get", "configmaps", "--chunk-size=2", "-o", "name")
+	assert.Len(t, strings.Fields(out), 6, out)
+	outB := f.b.MustRun(t, "get", "configmaps", "--chunk-size=1", "-o", "name")
+	assert.Equal(t, "configmap/model\n", outB)
+	f.bUnchanged(t, "chunked list")
+}
 
-	t.Run("get -o yaml and jsonpath", func(t *testing.T) {
-		out := a.MustRun(t, "get", "configmap", "model", "-o", "yaml")
-		assert.Contains(t, out, "name: llama")
-		assert.Contains(t, out, "gantry.dev/cluster: "+clusterA)
-		assert.Equal(t, "llama", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
-		assert.Equal(t, "mistral", b.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
-		bUnchanged("get")
-	})
+// testSiblingWatch checks that kubectl get -w in A sees A's new configmap and not B's.
+func testSiblingWatch(t *testing.T, f *siblingFixture) {
+	a, b := f.a, f.b
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type result struct{ out, errOut string }
+	done := make(chan result, 1)
+	go func() {
+		out, errOut, _ := a.RunContext(ctx, "get", "configmaps", "-w", "--watch-only", "-o", "name")
+		done <- result{out, errOut}
+	}()
+	time.Sleep(1500 * time.Millisecond) // let the watch start
+	b.MustRun(t, "create", "configmap", "watched-in-b")
+	a.MustRun(t, "create", "configmap", "watched-in-a")
+	time.Sleep(1500 * time.Millisecond)
+	cancel()
+	r := <-done
+	assert.Contains(t, r.out, "configmap/watched-in-a", r.errOut)
+	assert.NotContains(t, r.out, "watched-in-b")
+	b.MustRun(t, "delete", "configmap", "watched-in-b")
+	f.bUnchanged(t, "watch")
+}
 
-	t.Run("label and field selectors", func(t *testing.T) {
-		assert.Equal(t, "configmap/model\n", a.MustRun(t, "get", "configmaps", "-l", "team=a", "-o", "name"))
-		assert.Empty(t, a.MustRun(t, "get", "configmaps", "-l", "team=b", "-o", "name"), "A must not see B's labels")
-		assert.Equal(t, "configmap/model\n", a.MustRun(t, "get", "configmaps", "--field-selector", "metadata.name=model", "-o", "name"))
-		assert.Empty(t, a.MustRun(t, "get", "configmaps", "--field-selector", "metadata.name=nope", "-o", "name"))
-		bUnchanged("selectors")
-	})
+// testSiblingClientSideApply checks that applying a manifest twice creates and then configures it.
+func testSiblingClientSideApply(t *testing.T, f *siblingFixture) {
+	a := f.a
+	manifest := func(v string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: default\ndata:\n  version: \"" + v + "\"\n"
+	}
+	assert.Contains(t, a.WithStdin(manifest("1")).MustRun(t, "apply", "-f", "-"), "created")
+	assert.Contains(t, a.WithStdin(manifest("2")).MustRun(t, "apply", "-f", "-"), "configured")
+	assert.Equal(t, "2", a.MustRun(t, "get", "configmap", "applied", "-o", "jsonpath={.data.version}"))
+	f.bUnchanged(t, "apply")
+}
 
-	t.Run("chunked list", func(t *testing.T) {
-		for i := 0; i < 5; i++ {
-			a.MustRun(t, "create", "configmap", fmt.Sprintf("chunk-%d", i), "--from-literal=i="+fmt.Sprint(i))
-		}
-		out := a.MustRun(t, "get", "configmaps", "--chunk-size=2", "-o", "name")
-		assert.Len(t, strings.Fields(out), 6, out)
-		outB := b.MustRun(t, "get", "configmaps", "--chunk-size=1", "-o", "name")
-		assert.Equal(t, "configmap/model\n", outB)
-		bUnchanged("chunked list")
-	})
+// testSiblingServerSideApply checks that a conflicting server-side apply fails until forced, and records its manager.
+func testSiblingServerSideApply(t *testing.T, f *siblingFixture) {
+	a := f.a
+	m := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: default\ndata:\n  owner: \"%s\"\n"
+	a.WithStdin(fmt.Sprintf(m, "first")).MustRun(t, "apply", "--server-side", "--field-manager=first", "-f", "-")
+	_, errOut, err := a.WithStdin(fmt.Sprintf(m, "second")).Run("apply", "--server-side", "--field-manager=second", "-f", "-")
+	require.Error(t, err, "a conflicting server-side apply must fail")
+	assert.Contains(t, strings.ToLower(errOut), "conflict")
+	assert.Equal(t, "first", a.MustRun(t, "get", "configmap", "ssa", "-o", "jsonpath={.data.owner}"))
+	a.WithStdin(fmt.Sprintf(m, "second")).MustRun(t, "apply", "--server-side", "--field-manager=second", "--force-conflicts", "-f", "-")
+	assert.Equal(t, "second", a.MustRun(t, "get", "configmap", "ssa", "-o", "jsonpath={.data.owner}"))
+	managers := a.MustRun(t, "get", "configmap", "ssa", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}")
+	assert.Contains(t, managers, "second")
+	f.bUnchanged(t, "server-side apply")
+}
 
-	t.Run("get -w sees only its own workspace", func(t *testing.T) {
-		ctx, cancel := context.WithCancel(context.Background())
-		defer cancel()
-		type result struct{ out, errOut string }
-		done := make(chan result, 1)
-		go func() {
-			out, errOut, _ := a.RunContext(ctx, "get", "configmaps", "-w", "--watch-only", "-o", "name")
-			done <- result{out, errOut}
-		}()
-		time.Sleep(1500 * time.Millisecond) // let the watch start
-		b.MustRun(t, "create", "configmap", "watched-in-b")
-		a.MustRun(t, "create", "configmap", "watched-in-a")
-		time.Sleep(1500 * time.Millisecond)
-		cancel()
-		r := <-done
-		assert.Contains(t, r.out, "configmap/watched-in-a", r.errOut)
-		assert.NotContains(t, r.out, "watched-in-b")
-		b.MustRun(t, "delete", "configmap", "watched-in-b")
-		bUnchanged("watch")
-	})
+// testSiblingPatch checks strategic merge, merge and JSON patches of A's model.
+func testSiblingPatch(t *testing.T, f *siblingFixture) {
+	a := f.a
+	a.MustRun(t, "patch", "configmap", "model", "-p", `{"data":{"strategic":"yes"}}`)
+	a.MustRun(t, "patch", "configmap", "model", "--type=merge", "-p", `{"data":{"merge":"yes"}}`)
+	a.MustRun(t, "patch", "configmap", "model", "--type=json", "-p", `[{"op":"add","path":"/data/json","value":"yes"}]`)
+	out := a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data}")
+	for _, k := range []string{"strategic", "merge", "json", "name"} {
+		assert.Contains(t, out, `"`+k+`"`)
+	}
+	f.bUnchanged(t, "patch")
+}
 
-	t.Run("client-side apply twice", func(t *testing.T) {
-		manifest := func(v string) string {
-			return "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\n  namespace: default\ndata:\n  version: \"" + v + "\"\n"
-		}
-		assert.Contains(t, a.WithStdin(manifest("1")).MustRun(t, "apply", "-f", "-"), "created")
-		assert.Contains(t, a.WithStdin(manifest("2")).MustRun(t, "apply", "-f", "-"), "configured")
-		assert.Equal(t, "2", a.MustRun(t, "get", "configmap", "applied", "-o", "jsonpath={.data.version}"))
-		bUnchanged("apply")
-	})
+// testSiblingPatchStatus checks that the status subresource of A's child workspace is patched in A only, and that
+// the main resource ignores status.
+func testSiblingPatchStatus(t *testing.T, f *siblingFixture) {
+	a, b := f.a, f.b
+	// Same-named child workspaces in A and B; A's status is patched through the subresource.
+	f.s.CreateWorkspace(t, f.pathA, "child")
+	f.s.CreateWorkspace(t, f.pathB, "child")
+	a.MustRun(t, "patch", "workspace", "child", "--subresource=status", "--type=merge",
+		"-p", `{"status":{"conditions":[{"type":"Checked","status":"True","reason":"E2E","message":"patched","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`)
+	assert.Equal(t, "E2E", a.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.conditions[0].reason}"))
+	assert.Empty(t, b.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.conditions}"))
+	// The main resource ignores status, the status subresource ignores spec.
+	a.MustRun(t, "patch", "workspace", "child", "--type=merge", "-p", `{"status":{"phase":"Scheduling"}}`)
+	assert.Equal(t, "Ready", a.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.phase}"))
+	f.bUnchanged(t, "status patch")
+}
 
-	t.Run("server-side apply with a conflict", func(t *testing.T) {
-		m := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: default\ndata:\n  owner: \"%s\"\n"
-		a.WithStdin(fmt.Sprintf(m, "first")).MustRun(t, "apply", "--server-side", "--field-manager=first", "-f", "-")
-		_, errOut, err := a.WithStdin(fmt.Sprintf(m, "second")).Run("apply", "--server-side", "--field-manager=second", "-f", "-")
-		require.Error(t, err, "a conflicting server-side apply must fail")
-		assert.Contains(t, strings.ToLower(errOut), "conflict")
-		assert.Equal(t, "first", a.MustRun(t, "get", "configmap", "ssa", "-o", "jsonpath={.data.owner}"))
-		a.WithStdin(fmt.Sprintf(m, "second")).MustRun(t, "apply", "--server-side", "--field-manager=second", "--force-conflicts", "-f", "-")
-		assert.Equal(t, "second", a.MustRun(t, "get", "configmap", "ssa", "-o", "jsonpath={.data.owner}"))
-		managers := a.MustRun(t, "get", "configmap", "ssa", "--show-managed-fields", "-o", "jsonpath={.metadata.managedFields[*].manager}")
-		assert.Contains(t, managers, "second")
-		bUnchanged("server-side apply")
-	})
+// testSiblingEdit checks kubectl edit with a scripted KUBE_EDITOR.
+func testSiblingEdit(t *testing.T, f *siblingFixture) {
+	f.a.WithEnv("KUBE_EDITOR=sed -i s/llama/llama-3/").MustRun(t, "edit", "configmap", "model")
+	assert.Equal(t, "llama-3", f.a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+	f.bUnchanged(t, "edit")
+}
 
-	t.Run("patch strategic, merge and json", func(t *testing.T) {
-		a.MustRun(t, "patch", "configmap", "model", "-p", `{"data":{"strategic":"yes"}}`)
-		a.MustRun(t, "patch", "configmap", "model", "--type=merge", "-p", `{"data":{"merge":"yes"}}`)
-		a.MustRun(t, "patch", "configmap", "model", "--type=json", "-p", `[{"op":"add","path":"/data/json","value":"yes"}]`)
-		out := a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data}")
-		for _, k := range []string{"strategic", "merge", "json", "name"} {
-			assert.Contains(t, out, `"`+k+`"`)
-		}
-		bUnchanged("patch")
-	})
+// testSiblingLabelAnnotate checks kubectl label and annotate in A.
+func testSiblingLabelAnnotate(t *testing.T, f *siblingFixture) {
+	a := f.a
+	a.MustRun(t, "label", "configmap", "model", "stage=prod")
+	a.MustRun(t, "annotate", "configmap", "model", "owner=ml-team")
+	assert.Equal(t, "prod", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.metadata.labels.stage}"))
+	assert.Equal(t, "ml-team", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.metadata.annotations.owner}"))
+	f.bUnchanged(t, "label and annotate")
+}
 
-	t.Run("patch --subresource=status", func(t *testing.T) {
-		// Same-named child workspaces in A and B; A's status is patched through the subresource.
-		s.CreateWorkspace(t, pathA, "child")
-		s.CreateWorkspace(t, pathB, "child")
-		a.MustRun(t, "patch", "workspace", "child", "--subresource=status", "--type=merge",
-			"-p", `{"status":{"conditions":[{"type":"Checked","status":"True","reason":"E2E","message":"patched","lastTransitionTime":"2026-01-01T00:00:00Z"}]}}`)
-		assert.Equal(t, "E2E", a.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.conditions[0].reason}"))
-		assert.Empty(t, b.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.conditions}"))
-		// The main resource ignores status, the status subresource ignores spec.
-		a.MustRun(t, "patch", "workspace", "child", "--type=merge", "-p", `{"status":{"phase":"Scheduling"}}`)
-		assert.Equal(t, "Ready", a.MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.phase}"))
-		bUnchanged("status patch")
-	})
+// testSiblingDryRun checks that server-side dry-run creates and deletes write nothing.
+func testSiblingDryRun(t *testing.T, f *siblingFixture) {
+	a := f.a
+	a.MustRun(t, "create", "configmap", "dry", "--from-literal=a=b", "--dry-run=server")
+	_, errOut, err := a.Run("get", "configmap", "dry")
+	require.Error(t, err)
+	assert.Contains(t, errOut, "NotFound")
+	a.MustRun(t, "delete", "configmap", "model", "--dry-run=server")
+	a.MustRun(t, "get", "configmap", "model")
+	f.bUnchanged(t, "dry-run")
+}
 
-	t.Run("edit with KUBE_EDITOR", func(t *testing.T) {
-		a.WithEnv("KUBE_EDITOR=sed -i s/llama/llama-3/").MustRun(t, "edit", "configmap", "model")
-		assert.Equal(t, "llama-3", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
-		bUnchanged("edit")
-	})
+// testSiblingDelete checks that deletes in A remove A's objects and leave B's same-named model.
+func testSiblingDelete(t *testing.T, f *siblingFixture) {
+	a := f.a
+	a.MustRun(t, "delete", "configmap", "chunk-0")
+	_, _, err := a.Run("get", "configmap", "chunk-0")
+	require.Error(t, err)
+	a.MustRun(t, "delete", "configmap", "model")
+	assert.Equal(t, "mistral", f.b.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
+	f.bUnchanged(t, "delete")
+}
 
-	t.Run("label and annotate", func(t *testing.T) {
-		a.MustRun(t, "label", "configmap", "model", "stage=prod")
-		a.MustRun(t, "annotate", "configmap", "model", "owner=ml-team")
-		assert.Equal(t, "prod", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.metadata.labels.stage}"))
-		assert.Equal(t, "ml-team", a.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.metadata.annotations.owner}"))
-		bUnchanged("label and annotate")
-	})
+// testSiblingExplain checks kubectl explain and that api-resources lists the built-in kinds and workspaces.
+func testSiblingExplain(t *testing.T, f *siblingFixture) {
+	a := f.a
+	out := a.MustRun(t, "explain", "configmap.data")
+	assert.Contains(t, out, "FIELD: data")
+	out = a.MustRun(t, "explain", "workspaces.spec")
+	assert.Contains(t, out, "cluster")
+	out = a.MustRun(t, "api-resources")
+	for _, r := range []string{"configmaps", "namespaces", "secrets", "serviceaccounts", "events", "leases",
+		"roles", "rolebindings", "clusterroles", "clusterrolebindings", "workspaces"} {
+		assert.Regexp(t, "(?m)^"+r+" ", out)
+	}
+	f.bUnchanged(t, "explain")
+}
 
-	t.Run("dry-run=server writes nothing", func(t *testing.T) {
-		a.MustRun(t, "create", "configmap", "dry", "--from-literal=a=b", "--dry-run=server")
-		_, errOut, err := a.Run("get", "configmap", "dry")
-		require.Error(t, err)
-		assert.Contains(t, errOut, "NotFound")
-		a.MustRun(t, "delete", "configmap", "model", "--dry-run=server")
-		a.MustRun(t, "get", "configmap", "model")
-		bUnchanged("dry-run")
-	})
-
-	t.Run("delete", func(t *testing.T) {
-		a.MustRun(t, "delete", "configmap", "chunk-0")
-		_, _, err := a.Run("get", "configmap", "chunk-0")
-		require.Error(t, err)
-		a.MustRun(t, "delete", "configmap", "model")
-		assert.Equal(t, "mistral", b.MustRun(t, "get", "configmap", "model", "-o", "jsonpath={.data.name}"))
-		bUnchanged("delete")
-	})
-
-	t.Run("explain and api-resources", func(t *testing.T) {
-		out := a.MustRun(t, "explain", "configmap.data")
-		assert.Contains(t, out, "FIELD: data")
-		out = a.MustRun(t, "explain", "workspaces.spec")
-		assert.Contains(t, out, "cluster")
-		out = a.MustRun(t, "api-resources")
-		for _, r := range []string{"configmaps", "namespaces", "secrets", "serviceaccounts", "events", "leases",
-			"roles", "rolebindings", "clusterroles", "clusterrolebindings", "workspaces"} {
-			assert.Regexp(t, "(?m)^"+r+" ", out)
-		}
-		bUnchanged("explain")
-	})
-
-	t.Run("other built-in kinds are isolated", func(t *testing.T) {
-		for _, w := range []*harness.Kubectl{a, b} {
-			w.MustRun(t, "create", "secret", "generic", "token", "--from-literal=t=1")
-			w.MustRun(t, "create", "serviceaccount", "runner")
-			w.MustRun(t, "create", "namespace", "ml")
-			w.MustRun(t, "create", "role", "reader", "--verb=get", "--resource=configmaps")
-			w.MustRun(t, "create", "rolebinding", "reader", "--role=reader", "--user=alice")
-			w.MustRun(t, "create", "clusterrole", "reader", "--verb=get", "--resource=configmaps")
-		}
-		a.MustRun(t, "delete", "namespace", "ml")
-		b.MustRun(t, "get", "namespace", "ml")
-		a.MustRun(t, "delete", "secret", "token")
-		assert.Equal(t, "Opaque", b.MustRun(t, "get", "secret", "token", "-o", "jsonpath={.type}"))
-	})
+// testSiblingOtherKinds checks that same-named secrets, namespaces and other built-ins are apart in A and B.
+func testSiblingOtherKinds(t *testing.T, f *siblingFixture) {
+	a, b := f.a, f.b
+	for _, w := range []*harness.Kubectl{a, b} {
+		w.MustRun(t, "create", "secret", "generic", "token", "--from-literal=t=1")
+		w.MustRun(t, "create", "serviceaccount", "runner")
+		w.MustRun(t, "create", "namespace", "ml")
+		w.MustRun(t, "create", "role", "reader", "--verb=get", "--resource=configmaps")
+		w.MustRun(t, "create", "rolebinding", "reader", "--role=reader", "--user=alice")
+		w.MustRun(t, "create", "clusterrole", "reader", "--verb=get", "--resource=configmaps")
+	}
+	a.MustRun(t, "delete", "namespace", "ml")
+	b.MustRun(t, "get", "namespace", "ml")
+	a.MustRun(t, "delete", "secret", "token")
+	assert.Equal(t, "Opaque", b.MustRun(t, "get", "secret", "token", "-o", "jsonpath={.type}"))
 }
 
 func TestClientGoIsolation(t *testing.T) {

@@ -30,7 +30,7 @@ FUZZ_TIME ?= 20s
 FUZZ_EXECS ?= 60000x
 
 .PHONY: test
-test: build ## Run every test: unit, isolation (with a short fuzz run), and end-to-end with the real kubectl.
+test: build kube-binaries ## Run every test: unit, isolation (with a short fuzz run), end-to-end with the real kubectl and a real Kubernetes cluster.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(GO_TEST_FLAGS) ./...
 	$(GO) test -run '^$$' -fuzz FuzzIsolation -fuzztime $(FUZZ_EXECS) ./test/isolation
 

@@ -60,6 +60,13 @@ func TestGPUScheduling(t *testing.T) {
 	d, err := cs.AppsV1().Deployments("default").Get(ctx, "too-big", metav1.GetOptions{})
 	require.NoError(t, err)
 	assert.Zero(t, d.Status.AvailableReplicas)
+
+	begin = time.Now()
+	c.RestartAPIServer(t)
+	t.Logf("kube-apiserver restarted in %s", time.Since(begin).Round(10*time.Millisecond))
+	d, err = cs.AppsV1().Deployments("default").Get(ctx, "infer", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(2), d.Status.AvailableReplicas, "state survives an apiserver restart")
 }
 
 func gpuDeployment(name string, replicas int32, gpus int64) *appsv1.Deployment {

@@ -106,7 +106,7 @@ func binDir(override string) (string, error) {
 	}
 	if !kubecache.Complete(dir) {
 		return "", fmt.Errorf("the test cluster's binaries are missing or incomplete in %s: build them with "+
-			"`make kube-binaries` (about 12 minutes the first time)", dir)
+			"`make kube-binaries` (the first build takes 12 minutes or more on 2 cores)", dir)
 	}
 	return kubecache.BinDir(dir), nil
 }

@@ -58,7 +58,8 @@ func (b *builder) kubernetes() error {
 	}
 	sort.Strings(staging)
 	var f strings.Builder
-	fmt.Fprintf(&f, "module gantry.test/kubebin\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n", kubecache.Kubernetes)
+	fmt.Fprintf(&f, "module gantry.test/kubebin\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n",
+		kubecache.Kubernetes)
 	for _, m := range staging {
 		fmt.Fprintf(&f, "\t%s => %s %s\n", m, m, kubecache.Staging)
 	}

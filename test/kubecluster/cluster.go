@@ -60,7 +60,9 @@ type Cluster struct {
 	config     *rest.Config
 	etcd       *process
 	apiserver  *process
-	others     []*process // controller-manager, scheduler, kwok
+	kcm        *process
+	scheduler  *process
+	kwok       *process
 }
 
 // Start starts etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok on local ports, with a fresh
@@ -150,7 +152,7 @@ func (c *Cluster) startAll() error {
 	if err := c.startAPIServer(ctx); err != nil {
 		return err
 	}
-	for _, p := range c.others {
+	for _, p := range []*process{c.kcm, c.scheduler, c.kwok} {
 		if err := p.start(); err != nil {
 			return err
 		}
@@ -199,7 +201,7 @@ func (c *Cluster) RestartAPIServer(t testing.TB) {
 }
 
 func (c *Cluster) all() []*process {
-	return append([]*process{c.etcd, c.apiserver}, c.others...)
+	return []*process{c.etcd, c.apiserver, c.kcm, c.scheduler, c.kwok}
 }
 
 // stopAll stops the processes in the reverse order of their start.

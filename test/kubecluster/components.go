@@ -11,6 +11,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/gantry-dev/gantry/test/kubecluster/internal/kubecache"
 )
 
 // pollInterval is how often Start and the node helpers look again.
@@ -32,19 +34,19 @@ func (c *Cluster) describeProcesses(bin string) {
 		"--service-account-key-file="+p.saPublic, "--service-account-signing-key-file="+p.saPrivateKey,
 		"--service-cluster-ip-range="+serviceCIDR, "--authorization-mode=RBAC",
 		"--endpoint-reconciler-type=none", "--cert-dir="+filepath.Join(c.dir, "apiserver-certs"))
-	kcm := newProcess(bin, logs, "kube-controller-manager", append(componentFlags(c, kc, "kcm", c.ports.ControllerManager),
+	kcmFlags := componentFlags(c, kc, "kcm", c.ports.ControllerManager)
+	c.kcm = newProcess(bin, logs, "kube-controller-manager", append(kcmFlags,
 		"--service-account-private-key-file="+p.saPrivateKey, "--root-ca-file="+p.caCert,
 		"--cluster-signing-cert-file="+p.caCert, "--cluster-signing-key-file="+p.caKey,
 		"--use-service-account-credentials=true")...)
-	sched := newProcess(bin, logs, "kube-scheduler", componentFlags(c, kc, "scheduler", c.ports.Scheduler)...)
+	c.scheduler = newProcess(bin, logs, "kube-scheduler", componentFlags(c, kc, "scheduler", c.ports.Scheduler)...)
 	kwokPort := strconv.Itoa(c.ports.Kwok)
-	kwok := newProcess(bin, logs, "kwok", "--kubeconfig="+kc, "--config="+filepath.Join(bin, "kwok-stages.yaml"),
+	c.kwok = newProcess(bin, logs, "kwok", "--kubeconfig="+kc, "--config="+filepath.Join(bin, kubecache.StagesFile),
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--node-ip=127.0.0.1", "--node-name=kwok-controller", "--node-port="+kwokPort,
 		"--server-address=127.0.0.1:"+kwokPort, "--node-lease-duration-seconds=40", "--cidr=10.244.0.1/16")
 	// kwok keeps state under $HOME; give it a private one.
-	kwok.env = []string{"HOME=" + filepath.Join(c.dir, "kwok-home")}
-	c.others = []*process{kcm, sched, kwok}
+	c.kwok.env = []string{"HOME=" + filepath.Join(c.dir, "kwok-home")}
 }
 
 // componentFlags are the flags kube-controller-manager and kube-scheduler share.
@@ -72,18 +74,17 @@ func (c *Cluster) startAPIServer(ctx context.Context) error {
 // waitControllers waits for the controller-manager's and the scheduler's /healthz and for the default
 // ServiceAccount, which the controller-manager creates.
 func (c *Cluster) waitControllers(ctx context.Context) error {
-	kcm, sched := c.others[0], c.others[1]
-	if err := waitHTTP(ctx, kcm, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.ControllerManager)); err != nil {
+	if err := waitHTTP(ctx, c.kcm, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.ControllerManager)); err != nil {
 		return err
 	}
-	if err := waitHTTP(ctx, sched, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.Scheduler)); err != nil {
+	if err := waitHTTP(ctx, c.scheduler, fmt.Sprintf("https://127.0.0.1:%d/healthz", c.ports.Scheduler)); err != nil {
 		return err
 	}
 	cs, err := kubernetes.NewForConfig(c.RESTConfig())
 	if err != nil {
 		return err
 	}
-	return poll(ctx, kcm, "the default ServiceAccount", func() bool {
+	return poll(ctx, c.kcm, "the default ServiceAccount", func() bool {
 		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err == nil
 	})

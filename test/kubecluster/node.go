@@ -39,8 +39,7 @@ func (c *Cluster) AddGPUNode(t testing.TB, name, product string, gpus int) *core
 			t.Fatalf("kubecluster: set status of node %s: %v", name, err)
 		}
 	}
-	kwok := c.others[2]
-	err = poll(ctx, kwok, "node "+name+" to be Ready", func() bool {
+	err = poll(ctx, c.kwok, "node "+name+" to be Ready", func() bool {
 		node, err = cs.CoreV1().Nodes().Get(ctx, name, metav1.GetOptions{})
 		return err == nil && nodeReady(node)
 	})

@@ -30,9 +30,13 @@ FUZZ_TIME ?= 20s
 FUZZ_EXECS ?= 60000x
 
 .PHONY: test
-test: build ## Run every test: unit, isolation (with a short fuzz run), and end-to-end with the real kubectl.
+test: build kube-binaries ## Run every test: unit, isolation (with a short fuzz run), end-to-end with the real kubectl and a real Kubernetes cluster.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(GO_TEST_FLAGS) ./...
 	$(GO) test -run '^$$' -fuzz FuzzIsolation -fuzztime $(FUZZ_EXECS) ./test/isolation
+
+.PHONY: kube-binaries
+kube-binaries: ## Build the test cluster's etcd, kube-apiserver, controller-manager, scheduler and kwok into a cache (GANTRY_KUBE_CACHE).
+	$(GO) run ./test/kubecluster/build
 
 .PHONY: fuzz
 fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).

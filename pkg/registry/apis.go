@@ -31,51 +31,31 @@ func APIs(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource
 	}
 	out[apisv1alpha1.SchemeGroupVersion.WithResource("apiresourceschemas")] = schemas
 
+	exportRules, exportStatus := specAndStatus(validateAPIExport, func(_ context.Context, obj runtime.Object) {
+		obj.(*apisv1alpha1.APIExport).Status = apisv1alpha1.APIExportStatus{}
+	})
 	exports, err := statusResource(optsGetter, resource{
 		gvr: apisv1alpha1.SchemeGroupVersion.WithResource("apiexports"), kind: "APIExport", singular: "apiexport",
 		newFunc: func() runtime.Object { return &apisv1alpha1.APIExport{} },
 		newList: func() runtime.Object { return &apisv1alpha1.APIExportList{} },
-		rules: kindRules{
-			validate: validateAPIExport,
-			prepareForCreate: func(_ context.Context, obj runtime.Object) {
-				obj.(*apisv1alpha1.APIExport).Status = apisv1alpha1.APIExportStatus{}
-			},
-			prepareForUpdate: func(obj, old runtime.Object) {
-				obj.(*apisv1alpha1.APIExport).Status = old.(*apisv1alpha1.APIExport).Status
-			},
-		},
-	}, kindRules{
-		validate: validateAPIExport,
-		prepareForUpdate: func(obj, old runtime.Object) {
-			obj.(*apisv1alpha1.APIExport).Spec = old.(*apisv1alpha1.APIExport).Spec
-		},
-	})
+		rules:   exportRules,
+	}, exportStatus)
 	if err != nil {
 		return nil, err
 	}
+	bindingRules, bindingStatus := specAndStatus(validateAPIBinding, func(_ context.Context, obj runtime.Object) {
+		b := obj.(*apisv1alpha1.APIBinding)
+		b.Status = apisv1alpha1.APIBindingStatus{Phase: apisv1alpha1.APIBindingPhaseBinding}
+		if !slices.Contains(b.Finalizers, apisv1alpha1.BindingFinalizer) {
+			b.Finalizers = append(b.Finalizers, apisv1alpha1.BindingFinalizer)
+		}
+	})
 	bindings, err := statusResource(optsGetter, resource{
 		gvr: apisv1alpha1.SchemeGroupVersion.WithResource("apibindings"), kind: "APIBinding", singular: "apibinding",
 		newFunc: func() runtime.Object { return &apisv1alpha1.APIBinding{} },
 		newList: func() runtime.Object { return &apisv1alpha1.APIBindingList{} },
-		rules: kindRules{
-			validate: validateAPIBinding,
-			prepareForCreate: func(_ context.Context, obj runtime.Object) {
-				b := obj.(*apisv1alpha1.APIBinding)
-				b.Status = apisv1alpha1.APIBindingStatus{Phase: apisv1alpha1.APIBindingPhaseBinding}
-				if !slices.Contains(b.Finalizers, apisv1alpha1.BindingFinalizer) {
-					b.Finalizers = append(b.Finalizers, apisv1alpha1.BindingFinalizer)
-				}
-			},
-			prepareForUpdate: func(obj, old runtime.Object) {
-				obj.(*apisv1alpha1.APIBinding).Status = old.(*apisv1alpha1.APIBinding).Status
-			},
-		},
-	}, kindRules{
-		validate: validateAPIBinding,
-		prepareForUpdate: func(obj, old runtime.Object) {
-			obj.(*apisv1alpha1.APIBinding).Spec = old.(*apisv1alpha1.APIBinding).Spec
-		},
-	})
+		rules:   bindingRules,
+	}, bindingStatus)
 	if err != nil {
 		return nil, err
 	}

@@ -29,51 +29,31 @@ var (
 
 // Compute is the resourceSet of compute.gantry.dev: synctargets(/status) and placements(/status).
 func Compute(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error) {
+	targetRules, targetStatus := specAndStatus(validateSyncTarget, func(_ context.Context, obj runtime.Object) {
+		t := obj.(*computev1alpha1.SyncTarget)
+		t.Status = computev1alpha1.SyncTargetStatus{}
+		if len(t.Spec.BuiltinResources) == 0 {
+			t.Spec.BuiltinResources = append([]string(nil), DefaultBuiltins...)
+		}
+	})
 	targets, err := statusResource(optsGetter, resource{
 		gvr: computev1alpha1.SchemeGroupVersion.WithResource("synctargets"), kind: "SyncTarget", singular: "synctarget",
 		newFunc: func() runtime.Object { return &computev1alpha1.SyncTarget{} },
 		newList: func() runtime.Object { return &computev1alpha1.SyncTargetList{} },
-		rules: kindRules{
-			validate: validateSyncTarget,
-			prepareForCreate: func(_ context.Context, obj runtime.Object) {
-				t := obj.(*computev1alpha1.SyncTarget)
-				t.Status = computev1alpha1.SyncTargetStatus{}
-				if len(t.Spec.BuiltinResources) == 0 {
-					t.Spec.BuiltinResources = append([]string(nil), DefaultBuiltins...)
-				}
-			},
-			prepareForUpdate: func(obj, old runtime.Object) {
-				obj.(*computev1alpha1.SyncTarget).Status = old.(*computev1alpha1.SyncTarget).Status
-			},
-		},
-	}, kindRules{
-		validate: validateSyncTarget,
-		prepareForUpdate: func(obj, old runtime.Object) {
-			obj.(*computev1alpha1.SyncTarget).Spec = old.(*computev1alpha1.SyncTarget).Spec
-		},
-	})
+		rules:   targetRules,
+	}, targetStatus)
 	if err != nil {
 		return nil, err
 	}
+	placementRules, placementStatus := specAndStatus(validatePlacement, func(_ context.Context, obj runtime.Object) {
+		obj.(*computev1alpha1.Placement).Status = computev1alpha1.PlacementStatus{Phase: computev1alpha1.PlacementPending}
+	})
 	placements, err := statusResource(optsGetter, resource{
 		gvr: computev1alpha1.SchemeGroupVersion.WithResource("placements"), kind: "Placement", singular: "placement",
 		newFunc: func() runtime.Object { return &computev1alpha1.Placement{} },
 		newList: func() runtime.Object { return &computev1alpha1.PlacementList{} },
-		rules: kindRules{
-			validate: validatePlacement,
-			prepareForCreate: func(_ context.Context, obj runtime.Object) {
-				obj.(*computev1alpha1.Placement).Status = computev1alpha1.PlacementStatus{Phase: computev1alpha1.PlacementPending}
-			},
-			prepareForUpdate: func(obj, old runtime.Object) {
-				obj.(*computev1alpha1.Placement).Status = old.(*computev1alpha1.Placement).Status
-			},
-		},
-	}, kindRules{
-		validate: validatePlacement,
-		prepareForUpdate: func(obj, old runtime.Object) {
-			obj.(*computev1alpha1.Placement).Spec = old.(*computev1alpha1.Placement).Spec
-		},
-	})
+		rules:   placementRules,
+	}, placementStatus)
 	if err != nil {
 		return nil, err
 	}

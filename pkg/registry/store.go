@@ -3,11 +3,13 @@ package registry
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"sort"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/generic"
 	genericregistry "k8s.io/apiserver/pkg/registry/generic/registry"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -103,6 +105,21 @@ func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, tokens Tok
 		groups = append(groups, byGroup[g])
 	}
 	return legacy, groups, nil
+}
+
+// specAndStatus returns the rules of a kind's main endpoint, which keeps the stored status, and of its status
+// endpoint, which keeps the stored spec; both validate with validate.
+func specAndStatus(validate func(obj, old runtime.Object) field.ErrorList, prepareForCreate func(context.Context, runtime.Object)) (main, status kindRules) {
+	return kindRules{validate: validate, prepareForCreate: prepareForCreate, prepareForUpdate: keepField("Status")},
+		kindRules{validate: validate, prepareForUpdate: keepField("Spec")}
+}
+
+// keepField returns a prepareForUpdate that carries the named top-level field of old ("Spec" or "Status") into
+// obj: what an endpoint may not change.
+func keepField(name string) func(obj, old runtime.Object) {
+	return func(obj, old runtime.Object) {
+		reflect.ValueOf(obj).Elem().FieldByName(name).Set(reflect.ValueOf(old).Elem().FieldByName(name))
+	}
 }
 
 // statusResource builds the storage of a kind with a status subresource. r.rules serve the main endpoint, whose

@@ -1,12 +1,17 @@
 package e2e
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -51,6 +56,9 @@ type syncerVWFixture struct {
 	clusterA, clusterB string
 	admins             map[string]*harness.Kubectl // by team path
 	syncer, nosync     *harness.Kubectl            // ServiceAccounts of the compute workspace
+	computePath        string
+	syncerToken        string
+	label              string // placed on gpu
 }
 
 // setupSyncerVW creates the widgets export, team-a and team-b binding it with widgets placed (w1) and not placed
@@ -64,14 +72,16 @@ func setupSyncerVW(t *testing.T) *syncerVWFixture {
 	provider.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
 
 	computePath, computeCluster := s.CreateWorkspace(t, "root", "compute")
+	f.computePath = computePath
 	compute := s.Kubectl(computePath)
 	compute.WithStdin(syncTargets+"---\n"+syncGPU).MustRun(t, "create", "-f", "-")
 	compute.MustRun(t, "create", "serviceaccount", "syncer")
 	compute.MustRun(t, "create", "serviceaccount", "nosync")
-	f.syncer = s.KubectlAs(t, computePath, strings.TrimSpace(compute.MustRun(t, "create", "token", "syncer")))
+	f.syncerToken = strings.TrimSpace(compute.MustRun(t, "create", "token", "syncer"))
+	f.syncer = s.KubectlAs(t, computePath, f.syncerToken)
 	f.nosync = s.KubectlAs(t, computePath, strings.TrimSpace(compute.MustRun(t, "create", "token", "nosync")))
 
-	label := virtualworkspace.TargetLabel(logicalcluster.Name(computeCluster), "gpu")
+	f.label = virtualworkspace.TargetLabel(logicalcluster.Name(computeCluster), "gpu")
 	f.teamA, f.clusterA = s.CreateWorkspace(t, "root", "team-a")
 	f.teamB, f.clusterB = s.CreateWorkspace(t, "root", "team-b")
 	for i, team := range []string{f.teamA, f.teamB} {
@@ -80,7 +90,7 @@ func setupSyncerVW(t *testing.T) *syncerVWFixture {
 		k.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
 		k.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
 		k.WithStdin(widget("w1", fmt.Sprintf("{size: %d}", i+1))+"---\n"+widget("w2", "{size: 9}")).MustRun(t, "create", "-f", "-")
-		k.MustRun(t, "label", "widget", "w1", "-n", "default", label+"=Sync")
+		k.MustRun(t, "label", "widget", "w1", "-n", "default", f.label+"=Sync")
 	}
 	return f
 }
@@ -117,6 +127,33 @@ func TestSyncerVirtualWorkspace(t *testing.T) {
 	})
 	t.Run("another target, a missing one, or no sync verb: the same 403", func(t *testing.T) { testSyncerVWRefusals(t, f) })
 	t.Run("the syncer's token reads nothing else", func(t *testing.T) { testSyncerTokenConfined(t, f) })
+	t.Run("a watch sees an object once it is placed, and nothing unplaced", func(t *testing.T) { testSyncerVWWatch(t, f, gpu) })
+}
+
+// testSyncerVWWatch watches every placed widget through client-go while team-a's unplaced w2 changes and team-b's
+// w2 is placed: only the latter arrives.
+func testSyncerVWWatch(t *testing.T, f *syncerVWFixture, gpu string) {
+	cfg, err := f.s.RESTConfigAs(f.computePath, f.syncerToken)
+	require.NoError(t, err)
+	cfg.Host = gpu + "/clusters/*"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w, err := dynamic.NewForConfigOrDie(cfg).Resource(widgetsGVR).Watch(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	defer w.Stop()
+	f.admins[f.teamA].MustRun(t, "annotate", "widget", "w2", "-n", "default", "changed=yes")
+	f.admins[f.teamB].MustRun(t, "label", "widget", "w2", "-n", "default", f.label+"=Sync")
+	var seen []string
+	for ev := range w.ResultChan() {
+		obj, ok := ev.Object.(*unstructured.Unstructured)
+		require.True(t, ok, "event %s: %v", ev.Type, ev.Object)
+		seen = append(seen, obj.GetAnnotations()[logicalcluster.AnnotationKey]+"/"+obj.GetName())
+		if obj.GetAnnotations()[logicalcluster.AnnotationKey] == f.clusterB && obj.GetName() == "w2" {
+			break
+		}
+	}
+	assert.Contains(t, seen, f.clusterB+"/w2", "team-b's w2 arrives once placed")
+	assert.NotContains(t, seen, f.clusterA+"/w2", "team-a's w2 is not placed")
 }
 
 // testSyncerVWRefusals checks that a target without sync, a missing target and a missing workspace are refused

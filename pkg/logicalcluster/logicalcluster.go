@@ -164,6 +164,24 @@ func From(ctx context.Context) (Name, bool) {
 	return n, ok && n != ""
 }
 
+type credentialKey struct{}
+
+// WithCredentialCluster returns a context for a request whose ServiceAccount tokens are those of cluster rather
+// than of the workspace it acts on: a virtual workspace request acts on the workspaces of its view, but its
+// credential belongs to the workspace of the object its path names. An empty cluster accepts no such token.
+func WithCredentialCluster(ctx context.Context, name Name) context.Context {
+	return context.WithValue(ctx, credentialKey{}, name)
+}
+
+// CredentialCluster returns the workspace whose ServiceAccount tokens a request accepts: the one
+// WithCredentialCluster set, else the request's own logical cluster; false when there is none.
+func CredentialCluster(ctx context.Context) (Name, bool) {
+	if n, ok := ctx.Value(credentialKey{}).(Name); ok {
+		return n, n != ""
+	}
+	return From(ctx)
+}
+
 func truncate(s string) string {
 	const max = 70
 	if len(s) > max {

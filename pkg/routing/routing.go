@@ -52,7 +52,8 @@ func WithClusterRouting(handler http.Handler, resolver Resolver, virtual Virtual
 				fail(err)
 				return
 			}
-			ctx = virtualworkspace.WithTarget(ctx, target)
+			// The credential is one of the target's workspace, where its verb is checked.
+			ctx = logicalcluster.WithCredentialCluster(virtualworkspace.WithTarget(ctx, target), target.Cluster)
 			escaped = clusters
 		}
 		if !strings.HasPrefix(escaped, ClustersPrefix) {

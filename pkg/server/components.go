@@ -11,6 +11,7 @@ import (
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/rest"
 
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/apibinding"
 	"github.com/gantry-dev/gantry/pkg/authorization"
@@ -28,13 +29,14 @@ import (
 )
 
 // indexes are the in-memory views of etcd that requests are decided by: workspace paths, RBAC, namespaces,
-// ServiceAccounts, WorkspaceTypes and served CRDs. Each follows one wildcard watch.
+// ServiceAccounts, WorkspaceTypes, SyncTargets and served CRDs. Each follows one wildcard watch.
 type indexes struct {
 	workspaces      *workspace.Index
 	rbac            *authorization.RBAC
 	namespaces      *clusterwatch.Store[*corev1.Namespace]
 	serviceAccounts *clusterwatch.Store[*corev1.ServiceAccount]
 	workspaceTypes  *clusterwatch.Store[*tenancyv1alpha1.WorkspaceType]
+	syncTargets     *clusterwatch.Store[*computev1alpha1.SyncTarget]
 	crds            *crdset.Set
 }
 
@@ -46,6 +48,7 @@ func newIndexes() *indexes {
 		namespaces:      clusterwatch.NewStore[*corev1.Namespace](),
 		serviceAccounts: clusterwatch.NewStore[*corev1.ServiceAccount](),
 		workspaceTypes:  clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
+		syncTargets:     clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
 		crds:            crds,
 	}
 }
@@ -63,12 +66,18 @@ func (x *indexes) feed(ctx context.Context, loopback *rest.Config) error {
 	if err != nil {
 		return err
 	}
+	computeClient, err := clusterwatch.LoopbackClient(loopback, computev1alpha1.SchemeGroupVersion, registry.Codecs)
+	if err != nil {
+		return err
+	}
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} },
 		&corev1.Namespace{}, x.namespaces, "namespace-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} },
 		&corev1.ServiceAccount{}, x.serviceAccounts, "serviceaccount-index")
 	clusterwatch.Feed(ctx, tenancyClient, "/apis/tenancy.gantry.dev/v1alpha1/workspacetypes",
 		func() runtime.Object { return &tenancyv1alpha1.WorkspaceTypeList{} }, &tenancyv1alpha1.WorkspaceType{}, x.workspaceTypes, "workspacetype-index")
+	clusterwatch.Feed(ctx, computeClient, "/apis/compute.gantry.dev/v1alpha1/synctargets",
+		func() runtime.Object { return &computev1alpha1.SyncTargetList{} }, &computev1alpha1.SyncTarget{}, x.syncTargets, "synctarget-index")
 	return nil
 }
 

@@ -139,7 +139,8 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 	}
 	discovery := apidiscovery.New(apidiscovery.Config{CRDs: x.crds, ReservedGroups: registry.ServedGroups(),
 		StaticSchemas: crServer.StaticSchemas, StaticDefinitionsV2: apimachineryDefinitionsV2()})
-	virtual := virtualworkspace.NewRegistry(crServer, discovery, virtualworkspace.APIExport(x.crds))
+	virtual := virtualworkspace.NewRegistry(crServer, discovery, virtualworkspace.APIExport(x.crds),
+		virtualworkspace.Syncer(x.crds, x.syncTargets, x.workspaces))
 	// Requests the routing filter refused reach its answer; virtual workspace requests are decided by their
 	// definition's verb on their object, before the wildcard guard; every decision is recorded with its workspace.
 	config.Authorization.Authorizer = routing.WithRefusalAuthorizer(authorization.WithWorkspaceAudit(
@@ -201,6 +202,7 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.generic.AddReadyzChecks(syncedCheck("workspace-index", x.workspaces.HasSynced), syncedCheck("crd-index", x.crds.Local.HasSynced),
 		syncedCheck("rbac-index", x.rbac.Index.HasSynced), syncedCheck("namespace-index", x.namespaces.HasSynced),
 		syncedCheck("serviceaccount-index", x.serviceAccounts.HasSynced), syncedCheck("workspacetype-index", x.workspaceTypes.HasSynced),
+		syncedCheck("synctarget-index", x.syncTargets.HasSynced),
 		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.BoundSynced)); err != nil {
 		return err
 	}

@@ -77,7 +77,7 @@ func (t *Tokens) AuthenticateToken(ctx context.Context, token string) (*authenti
 	if err != nil {
 		return nil, false, nil
 	}
-	cluster, ok := logicalcluster.From(ctx)
+	cluster, ok := logicalcluster.CredentialCluster(ctx)
 	if !ok || string(cluster) != c.Cluster {
 		// Valid, but for another workspace (or none): the token grants nothing here.
 		return nil, false, fmt.Errorf("the ServiceAccount token is not valid in this workspace")

@@ -47,6 +47,12 @@ func TestTokensAreBoundToTheirWorkspace(t *testing.T) {
 	assert.False(t, ok, "b has a ServiceAccount of the same name, but the token is a's")
 	_, ok, _ = tokens.AuthenticateToken(context.Background(), token)
 	assert.False(t, ok, "no workspace")
+	_, ok, _ = tokens.AuthenticateToken(logicalcluster.WithCredentialCluster(in(logicalcluster.Wildcard), "a"), token)
+	assert.True(t, ok, "a virtual workspace request whose object is in a accepts a's tokens")
+	_, ok, _ = tokens.AuthenticateToken(logicalcluster.WithCredentialCluster(in("a"), "b"), token)
+	assert.False(t, ok, "nor b's in a")
+	_, ok, _ = tokens.AuthenticateToken(logicalcluster.WithCredentialCluster(in("a"), ""), token)
+	assert.False(t, ok, "a virtual workspace request whose object's workspace is missing accepts none")
 
 	require.NoError(t, accounts.Update(sa("a", "uid-a2")))
 	_, ok, _ = tokens.AuthenticateToken(in("a"), token)

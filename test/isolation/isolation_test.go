@@ -18,7 +18,9 @@ import (
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/storage"
 
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/routing"
@@ -72,30 +74,39 @@ func oracle(escapedPath string) (logicalcluster.Name, bool) {
 	return "", false
 }
 
-// virtualTarget strips a virtual workspace prefix, /services/apiexport/<path>/<export>, from an escaped path: a
-// virtual workspace request runs in the workspace its own /clusters/<ref> names. valid is false for a malformed
-// prefix, which must reach nothing.
-func virtualTarget(escapedPath string) (target string, valid bool) {
-	rest, ok := strings.CutPrefix(escapedPath, "/services/apiexport/")
-	if !ok {
-		return escapedPath, true
+// virtualPrefixes are the virtual workspaces of the fuzz test's registry.
+var virtualPrefixes = []string{"/services/apiexport/", "/services/syncer/"}
+
+// virtualTarget strips a virtual workspace prefix, /services/<apiexport|syncer>/<path>/<object>, from an escaped
+// path: a virtual workspace request runs in the workspace its own /clusters/<ref> names, and accepts the
+// ServiceAccount tokens of its object's workspace (objectCluster, empty when that workspace does not exist).
+// virtual is false for a path without such a prefix; valid is false for a malformed prefix, which must reach nothing.
+func virtualTarget(escapedPath string) (target string, objectCluster logicalcluster.Name, virtual, valid bool) {
+	var rest string
+	for _, prefix := range virtualPrefixes {
+		if r, ok := strings.CutPrefix(escapedPath, prefix); ok {
+			rest, virtual = r, true
+		}
+	}
+	if !virtual {
+		return escapedPath, "", false, true
 	}
 	parts := strings.SplitN(rest, "/", 3)
 	if len(parts) < 3 {
-		return "", false
+		return "", "", true, false
 	}
 	path, err := url.PathUnescape(parts[0])
 	if err != nil {
-		return "", false
+		return "", "", true, false
 	}
 	if _, err := logicalcluster.ParsePath(path); err != nil {
-		return "", false
+		return "", "", true, false
 	}
 	name, err := url.PathUnescape(parts[1])
 	if err != nil || len(validation.IsDNS1123Subdomain(name)) > 0 {
-		return "", false
+		return "", "", true, false
 	}
-	return "/" + parts[2], true
+	return "/" + parts[2], workspaces[logicalcluster.Path(path)], true, true
 }
 
 // recorder is a storage.Interface that records the keys it is asked for.
@@ -116,6 +127,13 @@ func (r *recorder) GetList(_ context.Context, key string, _ storage.ListOptions,
 
 var requestInfo = &genericapirequest.RequestInfoFactory{APIPrefixes: sets.NewString("api", "apis"), GrouplessAPIPrefixes: sets.NewString("api")}
 
+// newVirtualWorkspaces returns a registry of every virtual workspace, over no objects.
+func newVirtualWorkspaces() *virtualworkspace.Registry {
+	crds := crdset.NewSet()
+	return virtualworkspace.NewRegistry(nil, nil, virtualworkspace.APIExport(crds),
+		virtualworkspace.Syncer(crds, clusterwatch.NewStore[*computev1alpha1.SyncTarget](), resolver{}))
+}
+
 func check(t *testing.T, rawPath string) {
 	req, err := http.NewRequest(http.MethodGet, "https://gantry.test"+rawPath, nil)
 	if err != nil || req.URL.Host != "gantry.test" || req.URL.RawQuery != "" || req.URL.Fragment != "" {
@@ -128,10 +146,12 @@ func check(t *testing.T, rawPath string) {
 	rec := &recorder{}
 	reached := false
 	var cluster logicalcluster.Name
-	var haveCluster bool
+	var haveCluster, haveCredential bool
+	var credential logicalcluster.Name
 	inner := http.HandlerFunc(func(_ http.ResponseWriter, req *http.Request) {
 		reached = true
 		cluster, haveCluster = logicalcluster.From(req.Context())
+		credential, haveCredential = logicalcluster.CredentialCluster(req.Context())
 		info, err := requestInfo.NewRequestInfo(req)
 		if err != nil || !info.IsResourceRequest || info.APIGroup != "" || info.Resource != "configmaps" {
 			return
@@ -149,11 +169,13 @@ func check(t *testing.T, rawPath string) {
 			_ = store.GetList(ctx, key, storage.ListOptions{Recursive: true}, nil)
 		}
 	})
-	virtual := virtualworkspace.NewRegistry(nil, nil, virtualworkspace.APIExport(crdset.NewSet()))
-	handler := routing.WithClusterRouting(routing.WithUnknownWorkspace(inner, codecs), resolver{}, virtual, codecs)
+	handler := routing.WithClusterRouting(routing.WithUnknownWorkspace(inner, codecs), resolver{}, newVirtualWorkspaces(), codecs)
 	handler.ServeHTTP(httptest.NewRecorder(), req)
 
-	target, valid := virtualTarget(req.URL.EscapedPath())
+	target, objectCluster, isVirtual, valid := virtualTarget(req.URL.EscapedPath())
+	if isVirtual && valid && reached && (haveCredential != (objectCluster != "") || credential != objectCluster) {
+		t.Fatalf("%q accepts the ServiceAccount tokens of %q, not those of its object's workspace %q", rawPath, credential, objectCluster)
+	}
 	if !valid {
 		if haveCluster || len(rec.keys) > 0 {
 			t.Fatalf("%q is a malformed virtual workspace path but reached storage with cluster %q, keys %v", rawPath, cluster, rec.keys)
@@ -220,6 +242,13 @@ func FuzzIsolation(f *testing.F) {
 		"/services/apiexport/root:a/widgets/api/v1/namespaces/default/configmaps/x",
 		"/services/apiexport/root:a/../../clusters/root:b/api/v1/configmaps",
 		"/services/apiexport/root:nowhere/w/clusters/root:a/api/v1/configmaps",
+		"/services/syncer/root:a/gpu/clusters/root:b/apis/example.com/v1/namespaces/default/widgets/x",
+		"/services/syncer/root:a/gpu/clusters/*/api/v1/configmaps",
+		"/services/syncer/root%3Aa/gpu/clusters/clusterb/api/v1/namespaces/default/configmaps/x",
+		"/services/syncer/root:a/gpu/clusters/..%2Fclusters%2Froot:b/api/v1/configmaps",
+		"/services/syncer/root:a/../../clusters/root:b/api/v1/configmaps",
+		"/services/syncer/root:nowhere/gpu/clusters/root:a/api/v1/configmaps",
+		"/services/syncer/root:a/GPU/clusters/root:b/api/v1/configmaps",
 	} {
 		f.Add(seed)
 	}

@@ -1,0 +1,97 @@
+package virtualworkspace
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/crdset"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// SyncVerb is what a syncer needs on its SyncTarget to use the target's virtual workspace.
+const SyncVerb = "sync"
+
+// TargetLabelPrefix starts the label that places an object on a SyncTarget; TargetLabel completes it.
+const TargetLabelPrefix = "state.workload.gantry.dev/"
+
+// TargetKey is a stable, label-safe identifier of the SyncTarget name in the compute workspace cluster: a short
+// hash of its logicalcluster.Key.
+func TargetKey(cluster logicalcluster.Name, name string) string {
+	sum := sha256.Sum256([]byte(logicalcluster.Key(cluster, name)))
+	return hex.EncodeToString(sum[:10])
+}
+
+// TargetLabel is the label an object carries while it is placed on the SyncTarget name of cluster; its value is
+// the object's state there. The placement controller writes it; the syncer's virtual workspace shows only the
+// objects that carry it.
+func TargetLabel(cluster logicalcluster.Name, name string) string {
+	return TargetLabelPrefix + TargetKey(cluster, name)
+}
+
+// SyncTargets reads SyncTargets by workspace and name (a clusterwatch.Store of them).
+type SyncTargets interface {
+	Get(cluster logicalcluster.Name, key string) (*computev1alpha1.SyncTarget, bool)
+}
+
+// Syncer is the virtual workspace of a SyncTarget,
+// /services/syncer/<compute path>/<synctarget>/clusters/*|<one>/...: the target's gantry-syncer sees the objects
+// placed on it (those carrying its TargetLabel) of the resources of its supported APIExports, in every workspace
+// that binds one of them, and may read them and write them and their status.
+func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definition {
+	return &Definition{
+		Name:   "syncer",
+		Object: computev1alpha1.SchemeGroupVersion.WithResource("synctargets"),
+		Verb:   SyncVerb,
+		Resources: func(t Target) []*apiextensionsv1.CustomResourceDefinition {
+			return supportedCRDs(crds, targets, workspaces, t)
+		},
+		// One workspace: only one that binds the very export the resource is served from.
+		Serves: func(_ Target, cluster logicalcluster.Name, crd *apiextensionsv1.CustomResourceDefinition) bool {
+			bound := crds.Bound(cluster, crd.Spec.Group, crd.Status.AcceptedNames.Plural)
+			return bound != nil && bound.UID == crd.UID && bound.Annotations[crdset.BoundAnnotation] == crd.Annotations[crdset.BoundAnnotation]
+		},
+		Selector: func(t Target) labels.Selector {
+			placed, err := labels.NewRequirement(TargetLabel(t.Cluster, t.Name), selection.Exists, nil)
+			if err != nil {
+				return labels.Nothing()
+			}
+			return labels.NewSelector().Add(*placed)
+		},
+		Verbs:        []string{"get", "list", "watch", "update", "patch"},
+		Subresources: []string{"status"},
+	}
+}
+
+// supportedCRDs returns the CRDs of the APIExports a SyncTarget supports, each resolved from its path; a missing
+// target, workspace or export contributes none, and a resource offered twice is served from the first export.
+func supportedCRDs(crds *crdset.Set, targets SyncTargets, workspaces Resolver, t Target) []*apiextensionsv1.CustomResourceDefinition {
+	target, ok := targets.Get(t.Cluster, t.Name)
+	if !ok {
+		return nil
+	}
+	var out []*apiextensionsv1.CustomResourceDefinition
+	seen := map[string]bool{}
+	for _, ref := range target.Spec.SupportedAPIExports {
+		parsed, err := logicalcluster.ParseReference(ref.Path)
+		if err != nil || parsed.Name == logicalcluster.Wildcard {
+			continue
+		}
+		exportCluster, ok := workspaces.Resolve(parsed)
+		if !ok {
+			continue
+		}
+		for _, crd := range crds.Export(exportCluster, ref.Export) {
+			name := crd.Status.AcceptedNames.Plural + "." + crd.Spec.Group
+			if !seen[name] {
+				seen[name] = true
+				out = append(out, crd)
+			}
+		}
+	}
+	return out
+}

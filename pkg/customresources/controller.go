@@ -115,10 +115,10 @@ func (c *Controller) cleanup(ctx context.Context, item string) error {
 }
 
 func (c *Controller) putStatus(ctx context.Context, cluster string, crd *apiextensionsv1.CustomResourceDefinition) error {
-	clients, err := c.clients.Cluster(cluster)
+	client, err := c.clients.APIExtensions(cluster)
 	if err != nil {
 		return err
 	}
-	_, err = clients.APIExtensions.ApiextensionsV1().CustomResourceDefinitions().UpdateStatus(ctx, crd, metav1.UpdateOptions{})
+	_, err = client.ApiextensionsV1().CustomResourceDefinitions().UpdateStatus(ctx, crd, metav1.UpdateOptions{})
 	return err
 }

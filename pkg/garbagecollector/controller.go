@@ -166,9 +166,5 @@ func (c *Collector) follow(ctx context.Context, rev int64) error {
 
 // clientFor returns a dynamic client for one workspace.
 func (c *Collector) clientFor(cluster logicalcluster.Name) (dynamic.Interface, error) {
-	clients, err := c.config.Clients.Cluster(string(cluster))
-	if err != nil {
-		return nil, err
-	}
-	return clients.Dynamic, nil
+	return c.config.Clients.Dynamic(string(cluster))
 }

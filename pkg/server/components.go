@@ -88,11 +88,11 @@ func newWorkspaceTypes(x *indexes, clients *sdk.Client) *workspacetype.Resolver 
 		Types:      x.workspaceTypes,
 		Workspaces: x.workspaces,
 		Lookup: func(ctx context.Context, cluster logicalcluster.Name, name string) (*tenancyv1alpha1.WorkspaceType, error) {
-			c, err := clients.Cluster(string(cluster))
+			c, err := clients.Gantry(string(cluster))
 			if err != nil {
 				return nil, err
 			}
-			return c.Gantry.TenancyV1alpha1().WorkspaceTypes().Get(ctx, name, metav1.GetOptions{})
+			return c.TenancyV1alpha1().WorkspaceTypes().Get(ctx, name, metav1.GetOptions{})
 		},
 	}
 }

@@ -108,16 +108,11 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 // workspace's name.
 func (c *Controller) workspacesOf(key string) (tenancyclient.WorkspaceInterface, string, error) {
 	parent, name := logicalcluster.SplitKey(key)
-	clients, err := c.clients.Cluster(string(parent))
+	client, err := c.clients.Gantry(string(parent))
 	if err != nil {
 		return nil, "", err
 	}
-	return clients.Gantry.TenancyV1alpha1().Workspaces(), name, nil
-}
-
-// clientsOf returns the clients of one workspace.
-func (c *Controller) clientsOf(cluster logicalcluster.Name) (*sdk.Clients, error) {
-	return c.clients.Cluster(string(cluster))
+	return client.TenancyV1alpha1().Workspaces(), name, nil
 }
 
 // Erasers erases with each of its members in turn.

@@ -8,6 +8,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
@@ -21,10 +22,14 @@ const DefaultNamespace = "default"
 // initialize writes a new workspace's initial content and marks it Ready with its URL.
 func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1alpha1.Workspace) error {
 	cluster := logicalcluster.Name(ws.Spec.Cluster)
-	if err := c.EnsureDefaultNamespace(ctx, cluster); err != nil {
+	kube, err := c.clients.Kubernetes(string(cluster))
+	if err != nil {
 		return err
 	}
-	if err := c.bindOwner(ctx, cluster, ws.Annotations[registry.OwnerAnnotation]); err != nil {
+	if err := ensureDefaultNamespace(ctx, kube); err != nil {
+		return err
+	}
+	if err := bindOwner(ctx, kube, ws.Annotations[registry.OwnerAnnotation]); err != nil {
 		return err
 	}
 	if err := c.bindDefaultAPIs(ctx, key, ws); err != nil {
@@ -48,16 +53,12 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 // OwnerBinding is the ClusterRoleBinding that makes a workspace's creator its cluster-admin.
 const OwnerBinding = "gantry:workspace-owner"
 
-// bindOwner makes the creator of a workspace cluster-admin there.
-func (c *Controller) bindOwner(ctx context.Context, cluster logicalcluster.Name, owner string) error {
+// bindOwner makes the creator of a workspace cluster-admin there; kube is the workspace's client.
+func bindOwner(ctx context.Context, kube kubernetes.Interface, owner string) error {
 	if owner == "" {
 		return nil
 	}
-	clients, err := c.clientsOf(cluster)
-	if err != nil {
-		return err
-	}
-	_, err = clients.Kubernetes.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+	_, err := kube.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
 		ObjectMeta: metav1.ObjectMeta{Name: OwnerBinding},
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
 		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: rbacv1.UserKind, Name: owner}},
@@ -76,7 +77,7 @@ func (c *Controller) bindDefaultAPIs(ctx context.Context, key string, ws *tenanc
 	if err != nil {
 		return fmt.Errorf("the type %q of workspace %s: %w", ws.Spec.Type, ws.Name, err)
 	}
-	clients, err := c.clientsOf(logicalcluster.Name(ws.Spec.Cluster))
+	client, err := c.clients.Gantry(ws.Spec.Cluster)
 	if err != nil {
 		return err
 	}
@@ -86,7 +87,7 @@ func (c *Controller) bindDefaultAPIs(ctx context.Context, key string, ws *tenanc
 			Spec: apisv1alpha1.APIBindingSpec{Reference: apisv1alpha1.BindingReference{
 				Export: &apisv1alpha1.ExportBindingReference{Path: ref.Path, Name: ref.Export}}},
 		}
-		if _, err := clients.Gantry.ApisV1alpha1().APIBindings().Create(ctx, binding, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
+		if _, err := client.ApisV1alpha1().APIBindings().Create(ctx, binding, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
 			return err
 		}
 	}
@@ -103,11 +104,16 @@ func ignoreAlreadyExists(err error) error {
 
 // EnsureDefaultNamespace creates the default namespace in cluster unless it exists.
 func (c *Controller) EnsureDefaultNamespace(ctx context.Context, cluster logicalcluster.Name) error {
-	clients, err := c.clientsOf(cluster)
+	kube, err := c.clients.Kubernetes(string(cluster))
 	if err != nil {
 		return err
 	}
-	_, err = clients.Kubernetes.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: DefaultNamespace}},
+	return ensureDefaultNamespace(ctx, kube)
+}
+
+// ensureDefaultNamespace creates the default namespace through kube, a workspace's client, unless it exists.
+func ensureDefaultNamespace(ctx context.Context, kube kubernetes.Interface) error {
+	_, err := kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: DefaultNamespace}},
 		metav1.CreateOptions{})
 	return ignoreAlreadyExists(err)
 }

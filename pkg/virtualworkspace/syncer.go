@@ -1,9 +1,6 @@
 package virtualworkspace
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/selection"
@@ -17,20 +14,12 @@ import (
 const SyncVerb = "sync"
 
 // TargetLabelPrefix starts the label that places an object on a SyncTarget; TargetLabel completes it.
-const TargetLabelPrefix = "state.workload.gantry.dev/"
+const TargetLabelPrefix = computev1alpha1.StateLabelPrefix
 
-// TargetKey is a stable, label-safe identifier of the SyncTarget name in the compute workspace cluster: a short
-// hash of its logicalcluster.Key.
-func TargetKey(cluster logicalcluster.Name, name string) string {
-	sum := sha256.Sum256([]byte(logicalcluster.Key(cluster, name)))
-	return hex.EncodeToString(sum[:10])
-}
-
-// TargetLabel is the label an object carries while it is placed on the SyncTarget name of cluster; its value is
-// the object's state there. The placement controller writes it; the syncer's virtual workspace shows only the
-// objects that carry it.
+// TargetLabel is the label an object carries while it is placed on the SyncTarget name of cluster
+// (computev1alpha1.StateLabel); the syncer's virtual workspace shows only the objects that carry it.
 func TargetLabel(cluster logicalcluster.Name, name string) string {
-	return TargetLabelPrefix + TargetKey(cluster, name)
+	return computev1alpha1.StateLabel(string(cluster), name)
 }
 
 // SyncTargets reads SyncTargets by workspace and name (a clusterwatch.Store of them).

@@ -127,3 +127,10 @@ func TestSyncerAuthorizer(t *testing.T) {
 		assert.Equal(t, want, reason, name)
 	}
 }
+
+// The placement protocol's constants in the API package must agree with the server's own.
+func TestPlacementProtocolAgreesWithServer(t *testing.T) {
+	assert.Equal(t, logicalcluster.AnnotationKey, computev1alpha1.ClusterAnnotation)
+	assert.Equal(t, computev1alpha1.StateLabelPrefix+computev1alpha1.TargetKey("compute", "gpu"), TargetLabel("compute", "gpu"))
+	assert.Len(t, computev1alpha1.TargetKey("compute", "gpu"), 20)
+}

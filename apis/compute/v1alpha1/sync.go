@@ -1,0 +1,40 @@
+package v1alpha1
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+)
+
+// The placement protocol, shared by the server (placement controller, admission, the syncer's virtual workspace)
+// and gantry-syncer. An object is placed on a SyncTarget while it carries the target's state label; the label's
+// value says what the target's syncer does with it.
+const (
+	// StateLabelPrefix starts the label that places an object on a SyncTarget; StateLabel completes it.
+	StateLabelPrefix = "state.workload.gantry.dev/"
+	// ResourceStateSync is the state label's value while the object is to run on the target.
+	ResourceStateSync = "Sync"
+	// ResourceStateDelete is the state label's value once the object is to leave the target: its syncer removes the
+	// downstream copy, then its finalizer and the label, and the object leaves the target's view.
+	ResourceStateDelete = "Delete"
+	// SyncerFinalizerPrefix starts the finalizer a target's syncer holds on an upstream object while a downstream
+	// copy may exist; SyncerFinalizer completes it.
+	SyncerFinalizerPrefix = "workload.gantry.dev/syncer-"
+	// ClusterAnnotation names the logical cluster an object is stored in (as every object read across workspaces
+	// carries it).
+	ClusterAnnotation = "gantry.dev/cluster"
+)
+
+// TargetKey is a stable, label-safe identifier of the SyncTarget name in the logical cluster of its compute
+// workspace: 20 hex digits of the SHA-256 of "<cluster>|<name>".
+func TargetKey(cluster, name string) string {
+	sum := sha256.Sum256([]byte(cluster + "|" + name))
+	return hex.EncodeToString(sum[:10])
+}
+
+// StateLabel is the label an object carries while it is placed on the SyncTarget name of cluster.
+func StateLabel(cluster, name string) string { return StateLabelPrefix + TargetKey(cluster, name) }
+
+// SyncerFinalizer is the finalizer of the syncer of the SyncTarget name of cluster.
+func SyncerFinalizer(cluster, name string) string {
+	return SyncerFinalizerPrefix + TargetKey(cluster, name)
+}

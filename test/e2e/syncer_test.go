@@ -1,0 +1,311 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
+
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	"github.com/gantry-dev/gantry/config/samples"
+	"github.com/gantry-dev/gantry/pkg/syncer"
+	"github.com/gantry-dev/gantry/test/harness"
+	"github.com/gantry-dev/gantry/test/kubecluster"
+)
+
+// syncerRole is what the syncer's ServiceAccount gets on its SyncTarget gpu: the sync verb (its virtual workspace)
+// and get, update and patch of the SyncTarget and its status (the heartbeat). Once the server makes sync imply the
+// latter, the second rule and the extra verbs go.
+const syncerRole = `apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: syncer-gpu}
+rules:
+- {apiGroups: [compute.gantry.dev], resources: [synctargets], resourceNames: [gpu], verbs: [sync, get, update, patch]}
+- {apiGroups: [compute.gantry.dev], resources: [synctargets/status], resourceNames: [gpu], verbs: [get, update, patch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: syncer-gpu}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: syncer-gpu}
+subjects:
+- {kind: ServiceAccount, namespace: default, name: syncer}
+`
+
+const h100 = "NVIDIA-H100-80GB-HBM3"
+
+// syncerFixture is Gantry with two teams binding the widgets export, a downstream cluster, and a gantry-syncer
+// process for the SyncTarget gpu between them.
+type syncerFixture struct {
+	s              *harness.Server
+	kc             *kubecluster.Cluster
+	compute        *harness.Kubectl
+	computeCluster string
+	teams          map[string]*harness.Kubectl // by logical cluster
+	clusterA       string
+	clusterB       string
+	label          string
+	down           dynamic.Interface
+	downCS         kubernetes.Interface
+	syncer         *harness.Process
+}
+
+// placedWidget is a widget in default carrying the state label with value Sync.
+func placedWidget(name string, size int, label string) string {
+	return fmt.Sprintf("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: %s, namespace: default, labels: {%s: Sync}}\nspec: {size: %d}\n", name, label, size)
+}
+
+func setupSyncer(t *testing.T) *syncerFixture {
+	f := &syncerFixture{s: harness.Start(t), teams: map[string]*harness.Kubectl{}}
+	providerPath, _ := f.s.CreateWorkspace(t, "root", "provider")
+	provider := f.s.Kubectl(providerPath)
+	provider.WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport).MustRun(t, "create", "-f", "-")
+	provider.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
+	computePath, computeCluster := f.s.CreateWorkspace(t, "root", "compute")
+	f.computeCluster = computeCluster
+	f.compute = f.s.Kubectl(computePath)
+	f.compute.WithStdin(syncTargets+"---\n"+syncerRole).MustRun(t, "create", "-f", "-")
+	f.compute.MustRun(t, "create", "serviceaccount", "syncer")
+	token := strings.TrimSpace(f.compute.MustRun(t, "create", "token", "syncer", "--duration=2h"))
+	f.label = computev1alpha1.StateLabel(computeCluster, "gpu")
+	for i, name := range []string{"team-a", "team-b"} {
+		path, cluster := f.s.CreateWorkspace(t, "root", name)
+		k := f.s.Kubectl(path)
+		k.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
+		k.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+		k.WithStdin(widget("w1", fmt.Sprintf("{size: %d}", i+1))).MustRun(t, "create", "-f", "-")
+		// The placement controller will set this label; until it exists, the admin does.
+		k.MustRun(t, "label", "widget", "w1", "-n", "default", f.label+"="+computev1alpha1.ResourceStateSync)
+		f.teams[cluster] = k
+		if i == 0 {
+			f.clusterA = cluster
+		} else {
+			f.clusterB = cluster
+		}
+	}
+
+	f.kc = kubecluster.Start(t)
+	f.kc.AddGPUNode(t, "gpu-0", h100, 8)
+	f.down = dynamic.NewForConfigOrDie(f.kc.RESTConfig())
+	f.downCS = kubernetes.NewForConfigOrDie(f.kc.RESTConfig())
+	installWidgetsCRD(t, f.kc)
+
+	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t),
+		"--from-kubeconfig", f.s.KubeconfigAs(t, computePath, token),
+		"--to-kubeconfig", f.kc.Kubeconfig(),
+		"--sync-target", computePath+"/gpu",
+		"--heartbeat-period", "2s",
+		"--metrics-bind-address", fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t)),
+		"--health-probe-bind-address", "0",
+		"-v", "2")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("gantry-syncer log:\n%s", f.syncer.Logs())
+		}
+	})
+	return f
+}
+
+// installWidgetsCRD installs the widgets CRD downstream by hand, as an operator would before the syncer's
+// virtual workspace offers CRDs.
+func installWidgetsCRD(t *testing.T, kc *kubecluster.Cluster) {
+	var crd apiextensionsv1.CustomResourceDefinition
+	require.NoError(t, yaml.Unmarshal([]byte(samples.WidgetsCRD), &crd))
+	client := apiextensionsclient.NewForConfigOrDie(kc.RESTConfig())
+	_, err := client.ApiextensionsV1().CustomResourceDefinitions().Create(context.Background(), &crd, metav1.CreateOptions{})
+	require.NoError(t, err)
+}
+
+// downWidgets lists the downstream widgets the syncer owns, as "<upstream cluster>/<name>=<size>" from their
+// upstream locators, sorted.
+func (f *syncerFixture) downWidgets(t *testing.T) []string {
+	list, err := f.down.Resource(widgetsGVR).List(context.Background(), metav1.ListOptions{LabelSelector: syncer.SyncTargetLabel})
+	require.NoError(t, err)
+	out := []string{}
+	for _, w := range list.Items {
+		loc, err := syncer.ParseObjectLocator(w.GetAnnotations()[syncer.UpstreamAnnotation])
+		require.NoError(t, err)
+		require.Equal(t, syncer.DownstreamNamespace(loc.Cluster, loc.Namespace), w.GetNamespace())
+		size, _, _ := unstructuredInt(w.Object, "spec", "size")
+		out = append(out, fmt.Sprintf("%s/%s=%d", loc.Cluster, loc.Name, size))
+	}
+	sort.Strings(out)
+	return out
+}
+
+// eventually waits (generously: the machine may be busy) until cond holds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	require.Eventually(t, cond, 60*time.Second, 200*time.Millisecond, what)
+}
+
+// TestSyncer runs gantry-syncer as a process between Gantry and a real Kubernetes cluster: placed widgets of two
+// teams land in two namespaces, spec goes down, drift and deletion downstream are repaired, status comes up,
+// deletion and state Delete remove the copy before releasing the object, the GPUs are reported, and a syncer
+// killed while objects change ends, once restarted, with downstream equal to upstream.
+func TestSyncer(t *testing.T) {
+	f := setupSyncer(t)
+	nsA, nsB := syncer.DownstreamNamespace(f.clusterA, "default"), syncer.DownstreamNamespace(f.clusterB, "default")
+	require.NotEqual(t, nsA, nsB)
+	eventually(t, "both teams' w1 downstream", func() bool {
+		return equalStrings(f.downWidgets(t), sorted(f.clusterA+"/w1=1", f.clusterB+"/w1=2"))
+	})
+	for cluster, ns := range map[string]string{f.clusterA: nsA, f.clusterB: nsB} {
+		got, err := f.downCS.CoreV1().Namespaces().Get(context.Background(), ns, metav1.GetOptions{})
+		require.NoError(t, err)
+		loc, err := syncer.ParseNamespaceLocator(got.Annotations[syncer.NamespaceLocatorAnnotation])
+		require.NoError(t, err)
+		require.Equal(t, syncer.NamespaceLocator{Cluster: cluster, Namespace: "default",
+			SyncTarget: syncer.TargetReference{Path: "root:compute", Name: "gpu"}}, loc)
+		fins := f.teams[cluster].MustRun(t, "get", "widget", "w1", "-n", "default", "-o", "jsonpath={.metadata.finalizers}")
+		require.Contains(t, fins, computev1alpha1.SyncerFinalizer(f.computeCluster, "gpu"))
+	}
+	a := f.teams[f.clusterA]
+	t.Run("spec goes down, drift and deletion are repaired", func(t *testing.T) {
+		a.MustRun(t, "patch", "widget", "w1", "-n", "default", "--type=merge", "-p", `{"spec":{"size":5}}`)
+		eventually(t, "size 5 downstream", func() bool { return f.downSize(nsA, "w1") == 5 })
+		_, err := f.down.Resource(widgetsGVR).Namespace(nsA).Patch(context.Background(), "w1", types.MergePatchType,
+			[]byte(`{"spec":{"size":42}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+		eventually(t, "drift reverted", func() bool { return f.downSize(nsA, "w1") == 5 })
+		require.NoError(t, f.down.Resource(widgetsGVR).Namespace(nsA).Delete(context.Background(), "w1", metav1.DeleteOptions{}))
+		eventually(t, "deleted copy recreated", func() bool { return f.downSize(nsA, "w1") == 5 })
+	})
+	t.Run("status comes up", func(t *testing.T) {
+		_, err := f.down.Resource(widgetsGVR).Namespace(nsA).Patch(context.Background(), "w1", types.MergePatchType,
+			[]byte(`{"status":{"phase":"Running"}}`), metav1.PatchOptions{}, "status")
+		require.NoError(t, err)
+		eventually(t, "status upstream", func() bool {
+			out, _, _ := a.Run("get", "widget", "w1", "-n", "default", "-o", "jsonpath={.status.phase}")
+			return out == "Running"
+		})
+	})
+	t.Run("the SyncTarget reports the GPUs", func(t *testing.T) { testSyncerFuel(t, f) })
+	t.Run("deletion and state Delete remove the copy first", func(t *testing.T) { testSyncerLeave(t, f, nsA, nsB) })
+	t.Run("a syncer killed and restarted converges", func(t *testing.T) { testSyncerRestart(t, f) })
+}
+
+// testSyncerFuel checks status.gpus against the node, and requested following a GPU pod.
+func testSyncerFuel(t *testing.T, f *syncerFixture) {
+	gpus := func() []computev1alpha1.GPUUsage {
+		out, _, err := f.compute.Run("get", "synctarget", "gpu", "-o", "json")
+		if err != nil {
+			return nil
+		}
+		var st computev1alpha1.SyncTarget
+		if json.Unmarshal([]byte(out), &st) != nil || st.Status.LastHeartbeatTime == nil || len(st.Status.SyncedResources) == 0 {
+			return nil
+		}
+		return st.Status.GPUs
+	}
+	eventually(t, "gpus reported", func() bool {
+		g := gpus()
+		return len(g) == 1 && g[0] == computev1alpha1.GPUUsage{Product: h100, Capacity: 8, Allocatable: 8}
+	})
+	pod := &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Name: "train", Namespace: "default"},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{Name: "train", Image: "trainer",
+			Resources: corev1.ResourceRequirements{Limits: corev1.ResourceList{"nvidia.com/gpu": resource.MustParse("3")}}}}}}
+	_, err := f.downCS.CoreV1().Pods("default").Create(context.Background(), pod, metav1.CreateOptions{})
+	require.NoError(t, err)
+	eventually(t, "3 GPUs requested", func() bool { g := gpus(); return len(g) == 1 && g[0].Requested == 3 })
+	require.NoError(t, f.downCS.CoreV1().Pods("default").Delete(context.Background(), "train", *metav1.NewDeleteOptions(0)))
+	eventually(t, "none requested once the pod is gone", func() bool { g := gpus(); return len(g) == 1 && g[0].Requested == 0 })
+}
+
+// testSyncerLeave deletes team-b's w1 (the copy goes, then the finalizer, then the object and the namespace) and
+// sets team-a's w1 to state Delete (the copy goes, then the finalizer and the label).
+func testSyncerLeave(t *testing.T, f *syncerFixture, nsA, nsB string) {
+	b := f.teams[f.clusterB]
+	b.MustRun(t, "delete", "widget", "w1", "-n", "default", "--wait=false")
+	eventually(t, "team-b's w1 gone upstream", func() bool {
+		_, errOut, err := b.Run("get", "widget", "w1", "-n", "default")
+		return err != nil && strings.Contains(errOut, "NotFound")
+	})
+	require.Equal(t, 0, f.downSize(nsB, "w1"), "the copy went before the object")
+	eventually(t, "team-b's empty namespace removed", func() bool {
+		_, err := f.downCS.CoreV1().Namespaces().Get(context.Background(), nsB, metav1.GetOptions{})
+		return apierrors.IsNotFound(err)
+	})
+
+	a := f.teams[f.clusterA]
+	a.MustRun(t, "label", "widget", "w1", "-n", "default", "--overwrite", f.label+"="+computev1alpha1.ResourceStateDelete)
+	eventually(t, "label and finalizer removed", func() bool {
+		out, _, err := a.Run("get", "widget", "w1", "-n", "default", "-o", "json")
+		return err == nil && !strings.Contains(out, f.label) && !strings.Contains(out, computev1alpha1.SyncerFinalizerPrefix)
+	})
+	require.Equal(t, 0, f.downSize(nsA, "w1"), "the copy went before the label")
+	require.Empty(t, f.downWidgets(t))
+}
+
+// testSyncerRestart kills the syncer, changes, creates and deletes placed widgets (one of them forcibly, leaving
+// an orphan copy), restarts it and waits until downstream equals upstream.
+func testSyncerRestart(t *testing.T, f *syncerFixture) {
+	a, b := f.teams[f.clusterA], f.teams[f.clusterB]
+	a.WithStdin(placedWidget("w2", 2, f.label)+"---\n"+placedWidget("w3", 3, f.label)+"---\n"+placedWidget("w6", 6, f.label)).MustRun(t, "create", "-f", "-")
+	eventually(t, "w2, w3 and w6 downstream", func() bool {
+		return equalStrings(f.downWidgets(t), sorted(f.clusterA+"/w2=2", f.clusterA+"/w3=3", f.clusterA+"/w6=6"))
+	})
+	f.syncer.Stop(syscall.SIGKILL)
+	a.MustRun(t, "patch", "widget", "w2", "-n", "default", "--type=merge", "-p", `{"spec":{"size":7}}`)
+	a.MustRun(t, "delete", "widget", "w3", "-n", "default", "--wait=false")
+	// Forcibly released: the object goes while its copy stays behind, an orphan the restarted syncer must find.
+	a.MustRun(t, "patch", "widget", "w3", "-n", "default", "--type=merge", "-p", `{"metadata":{"finalizers":null}}`)
+	a.MustRun(t, "label", "widget", "w6", "-n", "default", "--overwrite", f.label+"="+computev1alpha1.ResourceStateDelete)
+	a.WithStdin(placedWidget("w4", 4, f.label)).MustRun(t, "create", "-f", "-")
+	b.WithStdin(placedWidget("w5", 5, f.label)).MustRun(t, "create", "-f", "-")
+	f.syncer.Start()
+	eventually(t, "downstream equals upstream", func() bool {
+		return equalStrings(f.downWidgets(t), sorted(f.clusterA+"/w2=7", f.clusterA+"/w4=4", f.clusterB+"/w5=5"))
+	})
+	eventually(t, "w6 released", func() bool {
+		out, _, err := a.Run("get", "widget", "w6", "-n", "default", "-o", "json")
+		return err == nil && !strings.Contains(out, f.label) && !strings.Contains(out, computev1alpha1.SyncerFinalizerPrefix)
+	})
+}
+
+// downSize is the spec.size of a downstream widget, 0 when it does not exist.
+func (f *syncerFixture) downSize(ns, name string) int {
+	w, err := f.down.Resource(widgetsGVR).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+	if err != nil {
+		return 0
+	}
+	size, _, _ := unstructuredInt(w.Object, "spec", "size")
+	return int(size)
+}
+
+func unstructuredInt(obj map[string]interface{}, fields ...string) (int64, bool, error) {
+	var cur interface{} = obj
+	for _, f := range fields {
+		m, ok := cur.(map[string]interface{})
+		if !ok {
+			return 0, false, nil
+		}
+		cur = m[f]
+	}
+	switch v := cur.(type) {
+	case int64:
+		return v, true, nil
+	case float64:
+		return int64(v), true, nil
+	}
+	return 0, false, nil
+}
+
+func sorted(s ...string) []string { sort.Strings(s); return s }
+
+func equalStrings(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }

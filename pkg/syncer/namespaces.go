@@ -9,9 +9,13 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	corev1ac "k8s.io/client-go/applyconfigurations/core/v1"
 	"k8s.io/klog/v2"
+
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	"github.com/gantry-dev/gantry/sdk"
 )
 
 const (
@@ -97,6 +101,12 @@ func (s *Syncer) ensureNamespace(ctx context.Context, cluster, namespace string)
 	if ns, err := s.namespaces.Get(name); err == nil && ns.DeletionTimestamp == nil {
 		return name, nil
 	}
+	return s.applyNamespace(ctx, cluster, namespace)
+}
+
+// applyNamespace applies the downstream namespace of an upstream one.
+func (s *Syncer) applyNamespace(ctx context.Context, cluster, namespace string) (string, error) {
+	name := DownstreamNamespace(cluster, namespace)
 	locator := NamespaceLocator{Cluster: cluster, Namespace: namespace, SyncTarget: TargetReference{Path: s.path, Name: s.name}}
 	ac := corev1ac.Namespace(name).
 		WithLabels(map[string]string{SyncTargetLabel: s.key}).
@@ -124,6 +134,11 @@ func (s *Syncer) cleanupNamespace(ctx context.Context, name string) error {
 	if s.objectsIn(name) > 0 {
 		return nil
 	}
+	if locator, err := ParseNamespaceLocator(ns.Annotations[NamespaceLocatorAnnotation]); err == nil && s.upstreamWants(locator.Cluster, locator.Namespace) {
+		// An object is about to be synced into it (its copy is not there yet): deleting now would only make its
+		// apply fail while the namespace terminates.
+		return nil
+	}
 	klog.FromContext(ctx).Info("deleting the empty downstream namespace", "namespace", name)
 	err = s.down.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{
 		Preconditions: &metav1.Preconditions{UID: &ns.UID},
@@ -147,4 +162,20 @@ func (s *Syncer) namespaceChanged(obj interface{}) {
 		return
 	}
 	s.enqueueUpstreamNamespace(locator.Cluster, locator.Namespace)
+}
+
+// upstreamWants reports whether any upstream object of a workspace's namespace is to run on the target (state Sync,
+// not being deleted).
+func (s *Syncer) upstreamWants(cluster, namespace string) bool {
+	for _, r := range s.resources() {
+		objs, _ := r.upstream.Indexer().ByIndex(sdk.ClusterIndex, cluster)
+		for _, obj := range objs {
+			m, err := meta.Accessor(obj)
+			if err == nil && m.GetNamespace() == namespace && m.GetDeletionTimestamp() == nil &&
+				m.GetLabels()[s.stateLabel] == computev1alpha1.ResourceStateSync {
+				return true
+			}
+		}
+	}
+	return false
 }

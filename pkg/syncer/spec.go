@@ -66,8 +66,17 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 		return err
 	}
 	desired := DownstreamObject(obj, ns, s.key)
-	applied, err := s.downDynamic.Resource(r.gvr).Namespace(ns).Apply(ctx, obj.GetName(), desired,
-		metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+	apply := func() (*unstructured.Unstructured, error) {
+		return s.downDynamic.Resource(r.gvr).Namespace(ns).Apply(ctx, obj.GetName(), desired,
+			metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
+	}
+	applied, err := apply()
+	if apierrors.IsNotFound(err) {
+		// The namespace cache was behind a deletion: apply the namespace without asking it, then the object again.
+		if _, err = s.applyNamespace(ctx, clusterOf(obj), obj.GetNamespace()); err == nil {
+			applied, err = apply()
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("the downstream cluster refused %s %s/%s (upstream %s|%s/%s): %w", r.gvr.Resource, ns,
 			obj.GetName(), clusterOf(obj), obj.GetNamespace(), obj.GetName(), err)
@@ -81,22 +90,31 @@ func (s *Syncer) leave(ctx context.Context, r *resource, obj *unstructured.Unstr
 	if err := s.removeCopy(ctx, r, downNS, obj.GetName()); err != nil {
 		return err
 	}
-	obj = obj.DeepCopy()
-	changed := false
-	if hasString(obj.GetFinalizers(), s.finalizer) {
-		obj.SetFinalizers(withoutString(obj.GetFinalizers(), s.finalizer))
-		changed = true
-	}
-	if obj.GetLabels()[s.stateLabel] == computev1alpha1.ResourceStateDelete {
-		labels := obj.GetLabels()
+	released := obj.DeepCopy()
+	hadFinalizer := hasString(obj.GetFinalizers(), s.finalizer)
+	released.SetFinalizers(withoutString(obj.GetFinalizers(), s.finalizer))
+	dropLabel := obj.GetLabels()[s.stateLabel] == computev1alpha1.ResourceStateDelete
+	if dropLabel {
+		labels := released.GetLabels()
 		delete(labels, s.stateLabel)
-		obj.SetLabels(labels)
-		changed = true
+		released.SetLabels(labels)
 	}
-	if !changed {
+	if !hadFinalizer && !dropLabel {
 		return nil
 	}
-	_, err := s.updateUpstream(ctx, r, obj)
+	_, err := s.updateUpstream(ctx, r, released)
+	if dropLabel && apierrors.IsForbidden(err) {
+		// The virtual workspace refuses an update that takes the object out of its view, which dropping the state
+		// label does. Until the server allows it for state Delete, release the finalizer alone and leave the label
+		// (the copy is gone, so the object no longer waits on this target).
+		klog.FromContext(ctx).V(2).Info("the virtual workspace refused removing the state label; removing the finalizer only",
+			"cluster", clusterOf(obj), "namespace", obj.GetNamespace(), "name", obj.GetName(), "err", err)
+		if !hadFinalizer {
+			return nil
+		}
+		released.SetLabels(obj.GetLabels())
+		_, err = s.updateUpstream(ctx, r, released)
+	}
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -177,7 +195,9 @@ func runtimeDeepCopy(v interface{}) interface{} {
 	return (&unstructured.Unstructured{Object: map[string]interface{}{"v": v}}).DeepCopy().Object["v"]
 }
 
-func clusterOf(obj metav1.Object) string { return obj.GetAnnotations()[computev1alpha1.ClusterAnnotation] }
+func clusterOf(obj metav1.Object) string {
+	return obj.GetAnnotations()[computev1alpha1.ClusterAnnotation]
+}
 
 func hasAnyPrefix(s string, prefixes []string) bool {
 	for _, p := range prefixes {

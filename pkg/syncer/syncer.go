@@ -65,14 +65,14 @@ type Syncer struct {
 	vwHTTP *http.Client
 	vwAll  dynamic.Interface // the virtual workspace across every workspace
 
-	down          kubernetes.Interface
-	downDynamic   dynamic.Interface
-	downExt       apiextensionsclient.Interface
-	namespaces    corev1listers.NamespaceLister
-	nodes         corev1listers.NodeLister
-	pods          corev1listers.PodLister
-	typedSynced   []cache.InformerSynced
-	typedFactory  informers.SharedInformerFactory
+	down           kubernetes.Interface
+	downDynamic    dynamic.Interface
+	downExt        apiextensionsclient.Interface
+	namespaces     corev1listers.NamespaceLister
+	nodes          corev1listers.NodeLister
+	pods           corev1listers.PodLister
+	typedSynced    []cache.InformerSynced
+	typedFactory   informers.SharedInformerFactory
 	labeledFactory informers.SharedInformerFactory
 
 	queue    workqueue.TypedRateLimitingInterface[key]

@@ -32,6 +32,9 @@ type Definition struct {
 	Verbs []string
 	// Subresources are the subresources allowed besides the resources themselves.
 	Subresources []string
+	// ServesCRDs also serves, read-only (get, list), the CRDs of the served resources as another cluster may
+	// install them (DownstreamCRD), at apiextensions.k8s.io/v1 customresourcedefinitions (CRDResource).
+	ServesCRDs bool
 }
 
 // accessDenied answers every refused request, whether or not the object exists.

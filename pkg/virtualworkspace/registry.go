@@ -109,6 +109,12 @@ func (d *Definition) refusal(t Target, a authorizer.Attributes) string {
 		}
 		return "the virtual workspace serves only discovery besides its resources"
 	}
+	if d.isCRDRequest(a.GetAPIGroup(), a.GetResource()) {
+		if !slices.Contains(crdVerbs, a.GetVerb()) || a.GetSubresource() != "" {
+			return fmt.Sprintf("the virtual workspace allows only %s on %s", strings.Join(crdVerbs, ", "), CRDResource.Resource)
+		}
+		return ""
+	}
 	if !slices.Contains(d.Verbs, a.GetVerb()) {
 		return fmt.Sprintf("the virtual workspace allows only %s", strings.Join(d.Verbs, ", "))
 	}
@@ -155,9 +161,11 @@ func (r *Registry) Wrap(next http.Handler) http.Handler {
 			r.Discovery.ServeOnly(w, req, crds, d.Verbs)
 			return
 		}
-		fail := func() {
-			responsewriters.ErrorNegotiated(notFoundResource(info), registry.Codecs, schema.GroupVersion{}, w, req)
+		if d.isCRDRequest(info.APIGroup, info.Resource) && info.APIPrefix == "apis" && info.APIVersion == CRDResource.Version {
+			d.serveCRDs(w, req, info, t, cluster)
+			return
 		}
+		fail := func() { writeError(w, req, notFoundResource(info)) }
 		crd := d.resource(t, info.APIGroup, info.Resource)
 		if crd == nil || info.APIPrefix != "apis" || cluster != logicalcluster.Wildcard && d.Serves != nil && !d.Serves(t, cluster, crd) {
 			fail()
@@ -169,6 +177,11 @@ func (r *Registry) Wrap(next http.Handler) http.Handler {
 		}
 		r.Resources.ServeResource(w, req, info, crd, selector, fail)
 	})
+}
+
+// writeError answers a request with err as a Kubernetes Status.
+func writeError(w http.ResponseWriter, req *http.Request, err error) {
+	responsewriters.ErrorNegotiated(err, registry.Codecs, schema.GroupVersion{}, w, req)
 }
 
 func notFound(message string) error {

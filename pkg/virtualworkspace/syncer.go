@@ -53,6 +53,8 @@ func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definit
 		},
 		Verbs:        []string{"get", "list", "watch", "update", "patch"},
 		Subresources: []string{"status"},
+		// The syncer installs the CRDs of the resources it syncs on its cluster.
+		ServesCRDs: true,
 	}
 }
 

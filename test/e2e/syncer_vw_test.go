@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,6 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
@@ -128,6 +132,41 @@ func TestSyncerVirtualWorkspace(t *testing.T) {
 	t.Run("another target, a missing one, or no sync verb: the same 403", func(t *testing.T) { testSyncerVWRefusals(t, f) })
 	t.Run("the syncer's token reads nothing else", func(t *testing.T) { testSyncerTokenConfined(t, f) })
 	t.Run("a watch sees an object once it is placed, and nothing unplaced", func(t *testing.T) { testSyncerVWWatch(t, f, gpu) })
+	t.Run("the syncer reads the CRDs it serves, as it may install them", func(t *testing.T) { testSyncerVWCRDs(t, f, gpu) })
+}
+
+// testSyncerVWCRDs lists and gets the CRDs served to gpu: the widgets CRD, with its name and spec alone, and not
+// team-a's own CRD (gadgetsCRD); a token without sync gets the same 403 as for any resource, and nothing may be written.
+func testSyncerVWCRDs(t *testing.T, f *syncerVWFixture, gpu string) {
+	f.admins[f.teamA].WithStdin(gadgetsCRD).MustRun(t, "create", "-f", "-")
+	const crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+	all := strings.TrimPrefix(gpu, f.base) + "/clusters/*" + crds
+	raw := f.syncer.MustRun(t, "get", "--raw", all)
+	var list apiextensionsv1.CustomResourceDefinitionList
+	require.NoError(t, json.Unmarshal([]byte(raw), &list), raw)
+	require.Len(t, list.Items, 1, raw)
+	crd := list.Items[0]
+	assert.Equal(t, metav1.ObjectMeta{Name: "widgets.example.com"}, crd.ObjectMeta, "no UID, resource version or annotations")
+	assert.Equal(t, "Widget", crd.Spec.Names.Kind)
+	require.NotEmpty(t, crd.Spec.Versions)
+	assert.NotNil(t, crd.Spec.Versions[0].Schema, "with its schema")
+	assert.NotContains(t, raw, "gadgets", "team-a's own CRD is supported by no target")
+
+	inA := strings.TrimPrefix(gpu, f.base) + "/clusters/" + f.clusterA + crds
+	assert.Contains(t, f.syncer.MustRun(t, "get", "--raw", inA), `"name":"widgets.example.com"`, "team-a binds widgets")
+	f.syncer.MustRun(t, "get", "--raw", all+"/widgets.example.com")
+	_, errOut, err := f.syncer.Run("get", "--raw", all+"/gadgets.example.org")
+	require.Error(t, err)
+	assert.Contains(t, errOut, "NotFound")
+
+	_, errOut, err = f.nosync.Run("get", "--raw", all)
+	require.Error(t, err, "a token without sync")
+	assert.Contains(t, errOut, `access to the virtual workspace is denied: it needs the verb "sync" on the synctargets object`)
+	cfg, err := f.s.RESTConfigAs(f.computePath, f.syncerToken)
+	require.NoError(t, err)
+	cfg.Host = gpu + "/clusters/" + f.clusterA
+	err = apiextensionsclient.NewForConfigOrDie(cfg).ApiextensionsV1().CustomResourceDefinitions().Delete(context.Background(), "widgets.example.com", metav1.DeleteOptions{})
+	assert.True(t, apierrors.IsForbidden(err), "read-only: %v", err)
 }
 
 // testSyncerVWWatch watches every placed widget through client-go while team-a's unplaced w2 changes and team-b's

@@ -30,7 +30,8 @@ type SyncTargets interface {
 // Syncer is the virtual workspace of a SyncTarget,
 // /services/syncer/<compute path>/<synctarget>/clusters/*|<one>/...: the target's gantry-syncer sees the objects
 // placed on it (those carrying its TargetLabel) of the resources of its supported APIExports, in every workspace
-// that binds one of them, and may read them and write them and their status.
+// that binds one of them, may read them and their CRDs, write their status, and of the objects themselves only
+// what is its own (its finalizer, its annotations, its state label once Delete: validateSyncerUpdate).
 func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definition {
 	return &Definition{
 		Name:   "syncer",
@@ -53,6 +54,10 @@ func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definit
 		},
 		Verbs:        []string{"get", "list", "watch", "update", "patch"},
 		Subresources: []string{"status"},
+		// Of an object itself, the syncer changes only its own finalizer, annotations and state label.
+		ValidateUpdate: validateSyncerUpdate,
+		// The syncer installs the CRDs of the resources it syncs on its cluster.
+		ServesCRDs: true,
 	}
 }
 

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -9,10 +10,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
@@ -128,6 +133,82 @@ func TestSyncerVirtualWorkspace(t *testing.T) {
 	t.Run("another target, a missing one, or no sync verb: the same 403", func(t *testing.T) { testSyncerVWRefusals(t, f) })
 	t.Run("the syncer's token reads nothing else", func(t *testing.T) { testSyncerTokenConfined(t, f) })
 	t.Run("a watch sees an object once it is placed, and nothing unplaced", func(t *testing.T) { testSyncerVWWatch(t, f, gpu) })
+	t.Run("the syncer reads the CRDs it serves, as it may install them", func(t *testing.T) { testSyncerVWCRDs(t, f, gpu) })
+	t.Run("the syncer changes only its finalizer, annotations and label of an object", func(t *testing.T) { testSyncerVWWrites(t, f, gpu) })
+}
+
+// testSyncerVWWrites patches team-a's w1 through gpu's view: its own finalizer and annotation are accepted; spec,
+// a foreign finalizer and its label while Sync are refused with a 403 and not written; once the label is Delete,
+// the syncer removes its finalizer and the label, and w1 leaves the view.
+func testSyncerVWWrites(t *testing.T, f *syncerVWFixture, gpu string) {
+	inA, admin := gpu+"/clusters/"+f.clusterA, f.admins[f.teamA]
+	key := strings.TrimPrefix(f.label, computev1alpha1.StateLabelPrefix) // gpu's TargetKey
+	finalizer := computev1alpha1.SyncerFinalizerPrefix + key
+	patch := func(p string) (string, error) {
+		_, errOut, err := f.syncer.Run("--server", inA, "patch", "widget", "w1", "-n", "default", "--type=merge", "-p", p)
+		return errOut, err
+	}
+	for name, p := range map[string]string{
+		"spec":                 `{"spec":{"size":5}}`,
+		"a foreign finalizer":  `{"metadata":{"finalizers":["example.com/mine"]}}`,
+		"another label":        `{"metadata":{"labels":{"app":"web"}}}`,
+		"another annotation":   `{"metadata":{"annotations":{"note":"x"}}}`,
+		"its label while Sync": `{"metadata":{"labels":{"` + f.label + `":null}}}`,
+	} {
+		errOut, err := patch(p)
+		require.Error(t, err, name)
+		assert.Contains(t, errOut, "Forbidden", name)
+		assert.Contains(t, errOut, "a syncer may only add or remove its finalizer", name)
+	}
+	w1 := admin.MustRun(t, "get", "widget", "w1", "-n", "default", "-o", `jsonpath={.spec.size} {.metadata.finalizers} {.metadata.labels}`)
+	assert.Equal(t, `1  {"`+f.label+`":"Sync"}`, w1, "nothing written")
+
+	_, err := patch(`{"metadata":{"finalizers":["` + finalizer + `"],"annotations":{"status.workload.gantry.dev/` + key + `":"Synced"}}}`)
+	require.NoError(t, err, "its own finalizer and annotation")
+	assert.Equal(t, finalizer+" Synced", admin.MustRun(t, "get", "widget", "w1", "-n", "default", "-o",
+		`jsonpath={.metadata.finalizers[0]} {.metadata.annotations.status\.workload\.gantry\.dev/`+key+`}`))
+
+	admin.MustRun(t, "label", "--overwrite", "widget", "w1", "-n", "default", f.label+"=Delete")
+	_, err = patch(`{"metadata":{"finalizers":null,"labels":{"` + f.label + `":null}}}`)
+	require.NoError(t, err, "its finalizer and its label once Delete")
+	assert.Equal(t, "", admin.MustRun(t, "get", "widget", "w1", "-n", "default", "-o", `jsonpath={.metadata.finalizers}{.metadata.labels}`))
+	_, errOut, err := f.syncer.Run("--server", inA, "get", "widget", "w1", "-n", "default")
+	require.Error(t, err, "w1 left the view")
+	assert.Contains(t, errOut, "NotFound")
+}
+
+// testSyncerVWCRDs lists and gets the CRDs served to gpu: the widgets CRD, with its name and spec alone, and not
+// team-a's own CRD (gadgetsCRD); a token without sync gets the same 403 as for any resource, and nothing may be written.
+func testSyncerVWCRDs(t *testing.T, f *syncerVWFixture, gpu string) {
+	f.admins[f.teamA].WithStdin(gadgetsCRD).MustRun(t, "create", "-f", "-")
+	const crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+	all := strings.TrimPrefix(gpu, f.base) + "/clusters/*" + crds
+	raw := f.syncer.MustRun(t, "get", "--raw", all)
+	var list apiextensionsv1.CustomResourceDefinitionList
+	require.NoError(t, json.Unmarshal([]byte(raw), &list), raw)
+	require.Len(t, list.Items, 1, raw)
+	crd := list.Items[0]
+	assert.Equal(t, metav1.ObjectMeta{Name: "widgets.example.com"}, crd.ObjectMeta, "no UID, resource version or annotations")
+	assert.Equal(t, "Widget", crd.Spec.Names.Kind)
+	require.NotEmpty(t, crd.Spec.Versions)
+	assert.NotNil(t, crd.Spec.Versions[0].Schema, "with its schema")
+	assert.NotContains(t, raw, "gadgets", "team-a's own CRD is supported by no target")
+
+	inA := strings.TrimPrefix(gpu, f.base) + "/clusters/" + f.clusterA + crds
+	assert.Contains(t, f.syncer.MustRun(t, "get", "--raw", inA), `"name":"widgets.example.com"`, "team-a binds widgets")
+	f.syncer.MustRun(t, "get", "--raw", all+"/widgets.example.com")
+	_, errOut, err := f.syncer.Run("get", "--raw", all+"/gadgets.example.org")
+	require.Error(t, err)
+	assert.Contains(t, errOut, "NotFound")
+
+	_, errOut, err = f.nosync.Run("get", "--raw", all)
+	require.Error(t, err, "a token without sync")
+	assert.Contains(t, errOut, `access to the virtual workspace is denied: it needs the verb "sync" on the synctargets object`)
+	cfg, err := f.s.RESTConfigAs(f.computePath, f.syncerToken)
+	require.NoError(t, err)
+	cfg.Host = gpu + "/clusters/" + f.clusterA
+	err = apiextensionsclient.NewForConfigOrDie(cfg).ApiextensionsV1().CustomResourceDefinitions().Delete(context.Background(), "widgets.example.com", metav1.DeleteOptions{})
+	assert.True(t, apierrors.IsForbidden(err), "read-only: %v", err)
 }
 
 // testSyncerVWWatch watches every placed widget through client-go while team-a's unplaced w2 changes and team-b's

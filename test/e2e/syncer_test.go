@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"sort"
 	"strings"
 	"syscall"
@@ -197,9 +198,13 @@ func TestSyncer(t *testing.T) {
 		eventually(t, "drift reverted", func() bool { return f.downSize(nsA, "w1") == 5 })
 		require.NoError(t, f.down.Resource(widgetsGVR).Namespace(nsA).Delete(context.Background(), "w1", metav1.DeleteOptions{}))
 		eventually(t, "deleted copy recreated", func() bool { return f.downSize(nsA, "w1") == 5 })
+		before, err := f.downCS.CoreV1().Namespaces().Get(context.Background(), nsA, metav1.GetOptions{})
+		require.NoError(t, err)
 		require.NoError(t, f.downCS.CoreV1().Namespaces().Delete(context.Background(), nsA, metav1.DeleteOptions{}))
-		eventually(t, "namespace deleted by hand", func() bool { return f.downSize(nsA, "w1") == 0 })
-		eventually(t, "namespace and copy recreated", func() bool { return f.downSize(nsA, "w1") == 5 })
+		eventually(t, "namespace deleted by hand is recreated, with the copy", func() bool {
+			ns, err := f.downCS.CoreV1().Namespaces().Get(context.Background(), nsA, metav1.GetOptions{})
+			return err == nil && ns.UID != before.UID && ns.DeletionTimestamp == nil && f.downSize(nsA, "w1") == 5
+		})
 	})
 	t.Run("status comes up", func(t *testing.T) {
 		_, err := f.down.Resource(widgetsGVR).Namespace(nsA).Patch(context.Background(), "w1", types.MergePatchType,
@@ -213,6 +218,7 @@ func TestSyncer(t *testing.T) {
 	t.Run("the SyncTarget reports the GPUs", func(t *testing.T) { testSyncerFuel(t, f) })
 	t.Run("deletion and state Delete remove the copy first", func(t *testing.T) { testSyncerLeave(t, f, nsA, nsB) })
 	t.Run("a syncer killed and restarted converges", func(t *testing.T) { testSyncerRestart(t, f) })
+	t.Run("an object the downstream cluster refuses holds up no other", func(t *testing.T) { testSyncerRefused(t, f) })
 	t.Run("metrics are served", func(t *testing.T) {
 		resp, err := http.Get("http://" + f.metricsAddr + "/metrics")
 		require.NoError(t, err)
@@ -308,6 +314,54 @@ func (f *syncerFixture) released(t *testing.T, k *harness.Kubectl, name string) 
 	out, _, err := k.Run("get", "widget", name, "-n", "default", "-o", "json")
 	require.NoError(t, err)
 	return !strings.Contains(out, computev1alpha1.SyncerFinalizerPrefix) && !strings.Contains(out, f.label)
+}
+
+// refuseBad is a downstream ValidatingAdmissionPolicy, and its binding, that refuses widgets named bad.
+const refuseBad = `apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: refuse-bad}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [example.com], apiVersions: ["*"], operations: [CREATE, UPDATE], resources: [widgets]}
+  validations:
+  - {expression: "object.metadata.name != 'bad'", message: "no bad widgets here"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: refuse-bad}
+spec:
+  policyName: refuse-bad
+  validationActions: [Deny]
+`
+
+// testSyncerRefused places a widget the downstream cluster refuses next to one it accepts: the second is synced,
+// and the first can still be deleted upstream.
+func testSyncerRefused(t *testing.T, f *syncerFixture) {
+	down := harness.KubectlPath()
+	run := func(stdin string, args ...string) (string, error) {
+		cmd := exec.Command(down, append([]string{"--kubeconfig", f.kc.Kubeconfig()}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	out, err := run(refuseBad, "apply", "-f", "-")
+	require.NoError(t, err, out)
+	eventually(t, "the policy refuses a bad widget downstream", func() bool {
+		out, err := run(widget("bad", "{size: 1}"), "create", "--dry-run=server", "-f", "-")
+		return err != nil && strings.Contains(out, "no bad widgets here")
+	})
+	a := f.teams[f.clusterA]
+	a.WithStdin(placedWidget("bad", 1, f.label)+"---\n"+placedWidget("good", 8, f.label)).MustRun(t, "create", "-f", "-")
+	eventually(t, "good synced", func() bool {
+		return f.downSize(syncer.DownstreamNamespace(f.clusterA, "default"), "good") == 8
+	})
+	require.Equal(t, 0, f.downSize(syncer.DownstreamNamespace(f.clusterA, "default"), "bad"))
+	require.Eventually(t, func() bool { return strings.Contains(f.syncer.Logs(), "no bad widgets here") }, 30*time.Second,
+		200*time.Millisecond, "the refusal is logged")
+	a.MustRun(t, "delete", "widget", "bad", "good", "-n", "default", "--timeout=60s")
+	eventually(t, "good's copy gone", func() bool { return f.downSize(syncer.DownstreamNamespace(f.clusterA, "default"), "good") == 0 })
 }
 
 // downSize is the spec.size of a downstream widget, 0 when it does not exist.

@@ -30,7 +30,7 @@ const establishTimeout = 30 * time.Second
 // returns the state of each resource it found a CRD for: Accepted, or Incompatible when the downstream cluster
 // refused the CRD. A virtual workspace without that endpoint (an older server) yields nothing: the CRDs are then
 // expected to be installed downstream by other means.
-func (s *Syncer) installCRDs(ctx context.Context, todo []served) map[schema.GroupResource]computev1alpha1.SyncedResourceState {
+func (s *Syncer) installCRDs(ctx context.Context, resources []served) map[schema.GroupResource]computev1alpha1.SyncedResourceState {
 	logger := klog.FromContext(ctx)
 	client, err := apiextensionsclient.NewForConfigAndClient(s.clusterConfig(sdk.Wildcard), s.vwHTTP)
 	if err != nil {
@@ -46,7 +46,7 @@ func (s *Syncer) installCRDs(ctx context.Context, todo []served) map[schema.Grou
 		return nil
 	}
 	wanted := map[schema.GroupResource]bool{}
-	for _, r := range todo {
+	for _, r := range resources {
 		wanted[r.gvr.GroupResource()] = true
 	}
 	out := map[schema.GroupResource]computev1alpha1.SyncedResourceState{}

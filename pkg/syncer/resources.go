@@ -103,8 +103,8 @@ func hasVerbs(verbs metav1.Verbs, want ...string) bool {
 	return true
 }
 
-// refreshResources re-reads what the virtual workspace serves and starts syncing each new resource once the
-// downstream cluster serves it too (after installing its CRD when the virtual workspace offers one). A resource
+// refreshResources re-reads what the virtual workspace serves, applies the CRDs it offers downstream, and starts
+// syncing each new resource once the downstream cluster serves it too. A resource
 // the downstream cluster does not serve stays Pending and is tried again on the next refresh. Resources no longer
 // served keep their informers until restart: their objects leave the view, which removes their copies.
 func (s *Syncer) refreshResources(ctx context.Context) error {
@@ -113,16 +113,15 @@ func (s *Syncer) refreshResources(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// Every served resource's CRD is applied again, so that a schema changed upstream reaches the running ones too;
+	// an unchanged apply writes nothing.
+	crds := s.installCRDs(ctx, all)
 	var todo []served
 	for _, r := range all {
 		if s.resource(r.gvr) == nil {
 			todo = append(todo, r)
 		}
 	}
-	if len(todo) == 0 {
-		return nil
-	}
-	crds := s.installCRDs(ctx, todo)
 	pending := map[schema.GroupVersionResource]computev1alpha1.SyncedResource{}
 	for _, r := range todo {
 		row := computev1alpha1.SyncedResource{Group: r.gvr.Group, Resource: r.gvr.Resource, Versions: []string{r.gvr.Version}, State: computev1alpha1.SyncedResourcePending}

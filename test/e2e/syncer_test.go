@@ -67,6 +67,7 @@ type syncerFixture struct {
 	syncer         *harness.Process
 	fromKubeconfig string // the syncer ServiceAccount's
 	metricsAddr    string
+	probeAddr      string
 }
 
 // placedWidget is a widget in default carrying the state label with value Sync.
@@ -110,13 +111,14 @@ func setupSyncer(t *testing.T) *syncerFixture {
 
 	f.fromKubeconfig = f.s.KubeconfigAs(t, computePath, token)
 	f.metricsAddr = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
+	f.probeAddr = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(t))
 	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t),
 		"--from-kubeconfig", f.fromKubeconfig,
 		"--to-kubeconfig", f.kc.Kubeconfig(),
 		"--sync-target", computePath+"/gpu",
 		"--heartbeat-period", "2s",
 		"--metrics-bind-address", f.metricsAddr,
-		"--health-probe-bind-address", "0",
+		"--health-probe-bind-address", f.probeAddr,
 		"-v", "2")
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -219,7 +221,13 @@ func TestSyncer(t *testing.T) {
 	t.Run("deletion and state Delete remove the copy first", func(t *testing.T) { testSyncerLeave(t, f, nsA, nsB) })
 	t.Run("a syncer killed and restarted converges", func(t *testing.T) { testSyncerRestart(t, f) })
 	t.Run("an object the downstream cluster refuses holds up no other", func(t *testing.T) { testSyncerRefused(t, f) })
-	t.Run("metrics are served", func(t *testing.T) {
+	t.Run("metrics and probes are served", func(t *testing.T) {
+		for _, probe := range []string{"/healthz", "/readyz"} {
+			resp, err := http.Get("http://" + f.probeAddr + probe)
+			require.NoError(t, err)
+			resp.Body.Close()
+			require.Equal(t, http.StatusOK, resp.StatusCode, probe)
+		}
 		resp, err := http.Get("http://" + f.metricsAddr + "/metrics")
 		require.NoError(t, err)
 		defer resp.Body.Close()

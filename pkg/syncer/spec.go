@@ -103,18 +103,6 @@ func (s *Syncer) leave(ctx context.Context, r *resource, obj *unstructured.Unstr
 		return nil
 	}
 	_, err := s.updateUpstream(ctx, r, released)
-	if dropLabel && apierrors.IsForbidden(err) {
-		// The virtual workspace refuses an update that takes the object out of its view, which dropping the state
-		// label does. Until the server allows it for state Delete, release the finalizer alone and leave the label
-		// (the copy is gone, so the object no longer waits on this target).
-		klog.FromContext(ctx).V(2).Info("the virtual workspace refused removing the state label; removing the finalizer only",
-			"cluster", clusterOf(obj), "namespace", obj.GetNamespace(), "name", obj.GetName(), "err", err)
-		if !hadFinalizer {
-			return nil
-		}
-		released.SetLabels(obj.GetLabels())
-		_, err = s.updateUpstream(ctx, r, released)
-	}
 	if apierrors.IsNotFound(err) {
 		return nil
 	}

@@ -273,7 +273,8 @@ func (s *Syncer) work(ctx context.Context) {
 		switch {
 		case err == nil:
 			s.queue.Forget(k)
-		case errors.Is(err, errRequeue):
+		case errors.Is(err, errRequeue) || apierrors.IsConflict(err):
+			// A conflict only means a cache was behind a write; the next try reads the newer object.
 			s.queue.AddRateLimited(k)
 		default:
 			klog.FromContext(ctx).Error(err, "sync failed; retrying", "key", k.String())

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -76,6 +77,12 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 		if _, err = s.applyNamespace(ctx, clusterOf(obj), obj.GetNamespace()); err == nil {
 			applied, err = apply()
 		}
+	}
+	if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
+		// The namespace is going (deleted by hand, or emptied a moment ago): once it is gone, the namespace
+		// informer re-enqueues this object, and the next try recreates both.
+		klog.FromContext(ctx).V(2).Info("downstream namespace terminating; waiting", "namespace", ns, "name", obj.GetName())
+		return errRequeue
 	}
 	if err != nil {
 		return fmt.Errorf("the downstream cluster refused %s %s/%s (upstream %s|%s/%s): %w", r.gvr.Resource, ns,

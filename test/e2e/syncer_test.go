@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"os/exec"
 	"sort"
 	"strings"
@@ -121,7 +122,7 @@ func setupSyncer(t *testing.T) *syncerFixture {
 		"--health-probe-bind-address", f.probeAddr,
 		"-v", "2")
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("SYNCER_LOG") != "" {
 			t.Logf("gantry-syncer log:\n%s", f.syncer.Logs())
 		}
 	})

@@ -5,6 +5,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apiresource "k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 )
@@ -15,6 +16,37 @@ const (
 	// GPUProductLabel is the node label (from NVIDIA's GPU feature discovery) naming a node's GPU model.
 	GPUProductLabel = "nvidia.com/gpu.product"
 )
+
+// activePods is the field selector of the pods that may hold GPUs: bound to a node and not terminated.
+const activePods = "spec.nodeName!=,status.phase!=Succeeded,status.phase!=Failed"
+
+// TrimPod keeps of a pod (an informer transform) only what ComputeFuel reads: name, namespace, node, phase and the
+// GPU requests and limits of its containers, so that the syncer's pod cache stays small on a busy cluster.
+func TrimPod(obj interface{}) (interface{}, error) {
+	p, ok := obj.(*corev1.Pod)
+	if !ok {
+		return obj, nil
+	}
+	trim := func(in []corev1.Container) []corev1.Container {
+		out := make([]corev1.Container, 0, len(in))
+		for _, c := range in {
+			r := corev1.ResourceRequirements{}
+			if q, ok := c.Resources.Requests[GPUResource]; ok {
+				r.Requests = corev1.ResourceList{GPUResource: q}
+			}
+			if q, ok := c.Resources.Limits[GPUResource]; ok {
+				r.Limits = corev1.ResourceList{GPUResource: q}
+			}
+			out = append(out, corev1.Container{Name: c.Name, Resources: r})
+		}
+		return out
+	}
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: p.Name, Namespace: p.Namespace, UID: p.UID, ResourceVersion: p.ResourceVersion},
+		Spec:       corev1.PodSpec{NodeName: p.Spec.NodeName, Containers: trim(p.Spec.Containers), InitContainers: trim(p.Spec.InitContainers)},
+		Status:     corev1.PodStatus{Phase: p.Status.Phase},
+	}, nil
+}
 
 // fuelResources are the resources summed into capacity and allocatable.
 var fuelResources = []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory, GPUResource}

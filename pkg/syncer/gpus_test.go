@@ -84,3 +84,22 @@ func TestPodGPUsInitContainers(t *testing.T) {
 	p.Spec.InitContainers[0].Resources.Limits[GPUResource] = apiresource.MustParse("1")
 	assert.Equal(t, int64(2), PodGPUs(p))
 }
+
+func TestTrimPodKeepsTheFuel(t *testing.T) {
+	p := gpuPod("h1", corev1.PodRunning, []int64{2, -1}, []int64{2, 3})
+	p.Name, p.Namespace = "train", "ml"
+	p.Annotations = map[string]string{"big": "annotation"}
+	p.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU] = apiresource.MustParse("4")
+	p.Spec.Containers[0].Image = "trainer"
+	trimmed, err := TrimPod(p)
+	assert.NoError(t, err)
+	tp := trimmed.(*corev1.Pod)
+	assert.Equal(t, PodGPUs(p), PodGPUs(tp))
+	assert.Equal(t, "h1", tp.Spec.NodeName)
+	assert.Equal(t, corev1.PodRunning, tp.Status.Phase)
+	assert.Equal(t, "ml/train", tp.Namespace+"/"+tp.Name)
+	assert.Empty(t, tp.Annotations)
+	assert.Empty(t, tp.Spec.Containers[0].Image)
+	_, hasCPU := tp.Spec.Containers[0].Resources.Requests[corev1.ResourceCPU]
+	assert.False(t, hasCPU)
+}

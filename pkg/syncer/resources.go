@@ -65,6 +65,12 @@ func (s *Syncer) discoverServed() ([]served, error) {
 	if err != nil && len(lists) == 0 {
 		return nil, err
 	}
+	return servedResources(groups, lists), nil
+}
+
+// servedResources picks, from discovery, the resources the syncer runs: namespaced ones that can be listed, watched
+// and updated, in each group's preferred version, each with whether it has a status subresource; sorted.
+func servedResources(groups []*metav1.APIGroup, lists []*metav1.APIResourceList) []served {
 	preferred := map[string]string{}
 	for _, g := range groups {
 		preferred[g.Name] = g.PreferredVersion.GroupVersion
@@ -87,7 +93,7 @@ func (s *Syncer) discoverServed() ([]served, error) {
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].gvr.String() < out[j].gvr.String() })
-	return out, nil
+	return out
 }
 
 func hasVerbs(verbs metav1.Verbs, want ...string) bool {

@@ -10,6 +10,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 )
@@ -103,4 +104,29 @@ func TestDownstreamCRD(t *testing.T) {
 	assert.False(t, hasStatus)
 	group, _, _ := unstructured.NestedString(crd.Object, "spec", "group")
 	assert.Equal(t, "example.com", group)
+}
+
+func TestServedResourcesFromDiscovery(t *testing.T) {
+	groups := []*metav1.APIGroup{
+		{Name: "example.com", PreferredVersion: metav1.GroupVersionForDiscovery{GroupVersion: "example.com/v1"}},
+		{Name: "", PreferredVersion: metav1.GroupVersionForDiscovery{GroupVersion: "v1"}},
+	}
+	all := metav1.Verbs{"get", "list", "watch", "update", "patch"}
+	lists := []*metav1.APIResourceList{
+		{GroupVersion: "example.com/v1", APIResources: []metav1.APIResource{
+			{Name: "widgets", Namespaced: true, Verbs: all},
+			{Name: "widgets/status", Namespaced: true, Verbs: metav1.Verbs{"get", "update", "patch"}},
+			{Name: "gadgets", Namespaced: true, Verbs: all},
+			{Name: "clusterthings", Namespaced: false, Verbs: all},
+			{Name: "readonly", Namespaced: true, Verbs: metav1.Verbs{"get", "list", "watch"}},
+		}},
+		{GroupVersion: "example.com/v1beta1", APIResources: []metav1.APIResource{{Name: "widgets", Namespaced: true, Verbs: all}}},
+		{GroupVersion: "v1", APIResources: []metav1.APIResource{{Name: "configmaps", Namespaced: true, Verbs: all}}},
+	}
+	got := servedResources(groups, lists)
+	assert.Equal(t, []served{
+		{gvr: schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}},
+		{gvr: schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "gadgets"}},
+		{gvr: schema.GroupVersionResource{Group: "example.com", Version: "v1", Resource: "widgets"}, status: true},
+	}, got, "preferred versions only, namespaced and writable, status subresource noted")
 }

@@ -73,6 +73,7 @@ type Syncer struct {
 	pods           corev1listers.PodLister
 	typedSynced    []cache.InformerSynced
 	typedFactory   informers.SharedInformerFactory
+	podFactory     informers.SharedInformerFactory
 	labeledFactory informers.SharedInformerFactory
 
 	queue    workqueue.TypedRateLimitingInterface[key]
@@ -136,7 +137,12 @@ func (s *Syncer) downstreamClients(to *rest.Config) error {
 	}
 	s.typedFactory = informers.NewSharedInformerFactory(s.down, s.cfg.Resync)
 	s.nodes = s.typedFactory.Core().V1().Nodes().Lister()
-	s.pods = s.typedFactory.Core().V1().Pods().Lister()
+	// Only pods that hold GPUs can matter: bound and not terminated (a pod that terminates leaves the watch), and
+	// of those only what ComputeFuel reads is kept.
+	s.podFactory = informers.NewSharedInformerFactoryWithOptions(s.down, s.cfg.Resync,
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = activePods }),
+		informers.WithTransform(TrimPod))
+	s.pods = s.podFactory.Core().V1().Pods().Lister()
 	return nil
 }
 
@@ -237,13 +243,14 @@ func (s *Syncer) startDownstreamInformers(ctx context.Context) {
 		UpdateFunc: func(interface{}, interface{}) { s.fuelChanged() },
 		DeleteFunc: func(interface{}) { s.fuelChanged() },
 	}
-	for _, inf := range []cache.SharedIndexInformer{s.typedFactory.Core().V1().Nodes().Informer(), s.typedFactory.Core().V1().Pods().Informer()} {
+	for _, inf := range []cache.SharedIndexInformer{s.typedFactory.Core().V1().Nodes().Informer(), s.podFactory.Core().V1().Pods().Informer()} {
 		_, _ = inf.AddEventHandler(fuelChanged)
 		s.typedSynced = append(s.typedSynced, inf.HasSynced)
 	}
 	s.typedSynced = append(s.typedSynced, nsInformer.Informer().HasSynced)
 	s.labeledFactory.Start(ctx.Done())
 	s.typedFactory.Start(ctx.Done())
+	s.podFactory.Start(ctx.Done())
 }
 
 // allSynced reports whether every informer has read its first list.

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
@@ -23,6 +24,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/namespace"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/synctarget"
 	"github.com/gantry-dev/gantry/pkg/workspace"
 	"github.com/gantry-dev/gantry/pkg/workspacetype"
 	"github.com/gantry-dev/gantry/sdk"
@@ -105,6 +107,7 @@ type controllers struct {
 	namespaces *namespace.Controller
 	collector  *garbagecollector.Collector
 	bindings   *apibinding.Controller
+	targets    *synctarget.Controller
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
@@ -121,6 +124,8 @@ type controllerDeps struct {
 	etcd        *clientv3.Client
 	storageRoot string
 	externalURL string
+	// syncTargetLease is how long a SyncTarget stays Ready after a heartbeat.
+	syncTargetLease time.Duration
 }
 
 func newControllers(d controllerDeps) (*controllers, error) {
@@ -148,6 +153,8 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }
 	c.namespaces = namespace.NewController(x.namespaces, d.clients, servingSynced)
+	c.targets = synctarget.NewController(synctarget.Config{Targets: x.syncTargets, Clients: d.clients, Paths: x.workspaces,
+		ExternalURL: d.externalURL, Lease: d.syncTargetLease})
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
 	return c, nil
@@ -169,6 +176,7 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.crds.Run(ctx, 2)
 	go c.namespaces.Run(ctx, 2)
 	go c.collector.Run(ctx, 2)
+	go c.targets.Run(ctx, 2)
 }
 
 // collectorSynced reports whether the garbage collector has read the graph once, where it runs; a follower, which

@@ -151,7 +151,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), x.workspaces, virtual, registry.Codecs)
 	}
 	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
-		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL}); err != nil {
+		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL, syncTargetLease: s.options.SyncTargetLease}); err != nil {
 		return err
 	}
 	generic, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())

@@ -11,7 +11,7 @@ import (
 )
 
 // SyncVerb is what a syncer needs on its SyncTarget to use the target's virtual workspace.
-const SyncVerb = "sync"
+const SyncVerb = computev1alpha1.SyncVerb
 
 // TargetLabelPrefix starts the label that places an object on a SyncTarget; TargetLabel completes it.
 const TargetLabelPrefix = computev1alpha1.StateLabelPrefix

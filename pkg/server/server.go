@@ -151,7 +151,8 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), x.workspaces, virtual, registry.Codecs)
 	}
 	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
-		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL, syncTargetLease: s.options.SyncTargetLease}); err != nil {
+		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL, syncTargetLease: s.options.SyncTargetLease,
+		authorizer: workspaceAuthz}); err != nil {
 		return err
 	}
 	generic, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
@@ -190,6 +191,8 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.NamespaceExists{Namespaces: x.namespaces, Clients: clients},
 		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: workspaceAuthz},
 		&gantryadmission.APIBindings{Workspaces: x.workspaces, Authorizer: workspaceAuthz},
+		&gantryadmission.Placements{Workspaces: x.workspaces, Targets: x.syncTargets, Authorizer: workspaceAuthz},
+		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
 	}
 	return admission.NewChainHandler(append(plugins, extra...)...)
 }

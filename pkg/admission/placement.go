@@ -40,12 +40,13 @@ func (p *Placements) Handles(op admission.Operation) bool {
 }
 
 // Admit implements admission.MutationInterface: it records the owner at creation and keeps it afterwards.
-func (p *Placements) Admit(_ context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
+func (p *Placements) Admit(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
 	obj, ok := a.GetObject().(*computev1alpha1.Placement)
-	if !ok || a.GetSubresource() != "" {
+	cluster, inWorkspace := logicalcluster.From(ctx)
+	if !ok || !inWorkspace || a.GetSubresource() != "" {
 		return nil
 	}
-	owner := placement.EncodeOwner(a.GetUserInfo())
+	owner := placement.EncodeOwner(a.GetUserInfo(), cluster)
 	if old, ok := a.GetOldObject().(*computev1alpha1.Placement); ok && a.GetOperation() == admission.Update {
 		owner = old.Annotations[placement.OwnerAnnotation]
 	}
@@ -63,7 +64,8 @@ func (p *Placements) Admit(_ context.Context, a admission.Attributes, _ admissio
 // Validate implements admission.ValidationInterface: at creation the user must be able to use a selected target.
 func (p *Placements) Validate(ctx context.Context, a admission.Attributes, _ admission.ObjectInterfaces) error {
 	obj, ok := a.GetObject().(*computev1alpha1.Placement)
-	if !ok || a.GetSubresource() != "" || a.GetOperation() != admission.Create {
+	cluster, inWorkspace := logicalcluster.From(ctx)
+	if !ok || !inWorkspace || a.GetSubresource() != "" || a.GetOperation() != admission.Create {
 		return nil
 	}
 	denied := apierrors.NewForbidden(a.GetResource().GroupResource(), a.GetName(), fmt.Errorf(
@@ -87,7 +89,7 @@ func (p *Placements) Validate(ctx context.Context, a admission.Attributes, _ adm
 		if !selector.Matches(labels.Set(t.Labels)) {
 			continue
 		}
-		may, err := placement.MayUse(ctx, p.Authorizer, a.GetUserInfo(), location, t.Name)
+		may, err := placement.MayUse(ctx, p.Authorizer, a.GetUserInfo(), cluster, location, t.Name)
 		if err != nil {
 			return apierrors.NewInternalError(err)
 		}

@@ -3,6 +3,7 @@ package placement
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -15,6 +16,9 @@ import (
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
+
+// serviceAccountPrefix starts the user name of every ServiceAccount.
+const serviceAccountPrefix = "system:serviceaccount:"
 
 // ConditionReady is the Placement condition that says whether a target is chosen, and why not.
 const ConditionReady = "Ready"
@@ -79,7 +83,7 @@ func (c *Controller) candidates(ctx context.Context, p *computev1alpha1.Placemen
 		}
 		selector = s
 	}
-	u, hasOwner := ownerOf(p)
+	u, from, hasOwner := ownerOf(p)
 	var out []candidate
 	for _, t := range c.config.Targets.List(location) {
 		if !selector.Matches(labels.Set(t.Labels)) {
@@ -88,7 +92,7 @@ func (c *Controller) candidates(ctx context.Context, p *computev1alpha1.Placemen
 		may := false
 		if hasOwner {
 			var err error
-			if may, err = MayUse(ctx, c.config.Authorizer, u, location, t.Name); err != nil {
+			if may, err = MayUse(ctx, c.config.Authorizer, u, from, location, t.Name); err != nil {
 				return nil, fmt.Errorf("checking %q may use %s: %w", u.GetName(), t.Name, err)
 			}
 		}
@@ -97,8 +101,13 @@ func (c *Controller) candidates(ctx context.Context, p *computev1alpha1.Placemen
 	return out, nil
 }
 
-// MayUse reports whether u holds the verb "use" on the SyncTarget name of the workspace location.
-func MayUse(ctx context.Context, authz authorizer.Authorizer, u user.Info, location logicalcluster.Name, name string) (bool, error) {
+// MayUse reports whether u, acting in the workspace from, holds the verb "use" on the SyncTarget name of the
+// workspace location. A ServiceAccount is someone only in its own workspace: one of another workspace never may,
+// whatever the location's bindings of a ServiceAccount of the same name say.
+func MayUse(ctx context.Context, authz authorizer.Authorizer, u user.Info, from, location logicalcluster.Name, name string) (bool, error) {
+	if strings.HasPrefix(u.GetName(), serviceAccountPrefix) && from != location {
+		return false, nil
+	}
 	decision, _, err := authz.Authorize(logicalcluster.WithCluster(ctx, location), authorizer.AttributesRecord{
 		User: u, Verb: computev1alpha1.UseVerb, ResourceRequest: true,
 		APIGroup: computev1alpha1.GroupName, APIVersion: computev1alpha1.SchemeGroupVersion.Version,

@@ -1,12 +1,15 @@
 package placement
 
 import (
+	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/synctarget"
@@ -93,12 +96,13 @@ func TestLabelPatch(t *testing.T) {
 
 func TestOwnerRoundTrip(t *testing.T) {
 	u := &user.DefaultInfo{Name: "alice", UID: "1", Groups: []string{"team-a", "system:authenticated"}, Extra: map[string][]string{"k": {"v"}}}
-	p := &computev1alpha1.Placement{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{OwnerAnnotation: EncodeOwner(u)}}}
-	got, ok := ownerOf(p)
+	p := &computev1alpha1.Placement{ObjectMeta: metav1.ObjectMeta{Annotations: map[string]string{OwnerAnnotation: EncodeOwner(u, "teama")}}}
+	got, from, ok := ownerOf(p)
 	assert.True(t, ok)
 	assert.Equal(t, u, got)
+	assert.Equal(t, "teama", string(from))
 	p.Annotations[OwnerAnnotation] = "{not json"
-	_, ok = ownerOf(p)
+	_, _, ok = ownerOf(p)
 	assert.False(t, ok, "an unreadable owner may use nothing")
 }
 
@@ -108,4 +112,20 @@ func TestPlaceable(t *testing.T) {
 	assert.False(t, Placeable("secrets", "t", "kubernetes.io/service-account-token"))
 	assert.True(t, Placeable("secrets", "creds", "Opaque"))
 	assert.True(t, Placeable("widgets", "kube-root-ca.crt", ""))
+}
+
+func TestMayUseConfinesServiceAccounts(t *testing.T) {
+	allowAll := authorizer.AuthorizerFunc(func(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {
+		return authorizer.DecisionAllow, "", nil
+	})
+	sa := &user.DefaultInfo{Name: "system:serviceaccount:default:deployer"}
+	may, err := MayUse(context.Background(), allowAll, sa, "teama", "compute", "gpu")
+	require.NoError(t, err)
+	assert.False(t, may, "a ServiceAccount of team-a is not the compute workspace's ServiceAccount of the same name")
+	may, err = MayUse(context.Background(), allowAll, sa, "compute", "compute", "gpu")
+	require.NoError(t, err)
+	assert.True(t, may, "in its own workspace it is")
+	may, err = MayUse(context.Background(), allowAll, &user.DefaultInfo{Name: "alice"}, "teama", "compute", "gpu")
+	require.NoError(t, err)
+	assert.True(t, may)
 }

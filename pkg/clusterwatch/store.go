@@ -30,7 +30,9 @@ func NewStore[T any]() *Store[T] {
 // OnChange adds a function called, outside the store's lock, with every object that was added, changed or
 // removed (after a relist: every object before and after it). Every reader that acts on changes adds its own; all
 // must be added before the store is fed.
-func (s *Store[T]) OnChange(f func(cluster logicalcluster.Name, key string)) { s.notify = append(s.notify, f) }
+func (s *Store[T]) OnChange(f func(cluster logicalcluster.Name, key string)) {
+	s.notify = append(s.notify, f)
+}
 
 func (s *Store[T]) changed(cluster logicalcluster.Name, key string) {
 	for _, f := range s.notify {

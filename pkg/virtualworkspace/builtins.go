@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -16,6 +17,7 @@ import (
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	"github.com/gantry-dev/gantry/pkg/apidiscovery"
 	"github.com/gantry-dev/gantry/pkg/customresources"
 	"github.com/gantry-dev/gantry/pkg/registry"
 )
@@ -122,4 +124,31 @@ func (r *Registry) serveBuiltin(w http.ResponseWriter, req *http.Request, info *
 		return
 	}
 	handler(w, req)
+}
+
+// staticResources are what a target's view serves besides its CRDs' resources, for its discovery: its built-in
+// resources and, with ServesCRDs, CRDResource.
+func (r *Registry) staticResources(t Target) []apidiscovery.StaticResource {
+	d := t.Definition
+	var out []apidiscovery.StaticResource
+	if d.Builtins != nil && t.Cluster != "" {
+		for _, gvr := range d.Builtins(t) {
+			b := r.builtins[gvr]
+			if b == nil {
+				continue
+			}
+			resource := metav1.APIResource{Name: gvr.Resource, SingularName: strings.ToLower(b.scope.Kind.Kind), Namespaced: true,
+				Kind: b.scope.Kind.Kind, Verbs: d.Verbs}
+			if short, ok := b.store.(rest.ShortNamesProvider); ok {
+				resource.ShortNames = short.ShortNames()
+			}
+			out = append(out, apidiscovery.StaticResource{GroupVersion: gvr.GroupVersion(), Resource: resource})
+		}
+	}
+	if d.ServesCRDs {
+		out = append(out, apidiscovery.StaticResource{GroupVersion: CRDResource.GroupVersion(), Resource: metav1.APIResource{
+			Name: CRDResource.Resource, SingularName: "customresourcedefinition", Kind: "CustomResourceDefinition", Verbs: crdVerbs,
+			ShortNames: []string{"crd", "crds"}}})
+	}
+	return out
 }

@@ -168,7 +168,7 @@ func (r *Registry) Wrap(next http.Handler) http.Handler {
 			if t.Cluster != "" {
 				crds = d.Resources(t)
 			}
-			r.Discovery.ServeOnly(w, req, crds, d.Verbs)
+			r.Discovery.ServeOnly(w, req, crds, d.Verbs, r.staticResources(t))
 			return
 		}
 		if d.isCRDRequest(info.APIGroup, info.Resource) && info.APIPrefix == "apis" && info.APIVersion == CRDResource.Version {

@@ -169,6 +169,8 @@ func testSyncerVWBuiltins(t *testing.T, f *syncerVWFixture, gpu string) {
 		}
 		return out
 	}
+	listed := f.syncer.MustRun(t, "--server", gpu+"/clusters/*", "get", "configmaps,secrets", "-A", "-o", "name")
+	assert.Equal(t, []string{"configmap/placed", "secret/placed"}, strings.Fields(listed), "kubectl, through discovery")
 	cms, err := client("*").CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	var metas []metav1.ObjectMeta
@@ -274,8 +276,8 @@ func testSyncerVWCRDs(t *testing.T, f *syncerVWFixture, gpu string) {
 	assert.NotNil(t, crd.Spec.Versions[0].Schema, "with its schema")
 	assert.NotContains(t, raw, "gadgets", "team-a's own CRD is supported by no target")
 
-	inA := strings.TrimPrefix(gpu, f.base) + "/clusters/" + f.clusterA + crds
-	assert.Contains(t, f.syncer.MustRun(t, "get", "--raw", inA), `"name":"widgets.example.com"`, "team-a binds widgets")
+	names := f.syncer.MustRun(t, "--server", gpu+"/clusters/"+f.clusterA, "get", "customresourcedefinitions", "-o", "name")
+	assert.Equal(t, "customresourcedefinition.apiextensions.k8s.io/widgets.example.com", strings.TrimSpace(names), "team-a binds widgets; in discovery")
 	f.syncer.MustRun(t, "get", "--raw", all+"/widgets.example.com")
 	_, errOut, err := f.syncer.Run("get", "--raw", all+"/gadgets.example.org")
 	require.Error(t, err)

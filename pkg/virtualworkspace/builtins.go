@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/endpoints/handlers"
@@ -21,6 +22,10 @@ import (
 	"github.com/gantry-dev/gantry/pkg/customresources"
 	"github.com/gantry-dev/gantry/pkg/registry"
 )
+
+// builtinPatchTypes are the patches built-in resources accept: their Go types carry strategic merge patch tags.
+var builtinPatchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.StrategicMergePatchType),
+	string(types.ApplyYAMLPatchType)}
 
 // builtin is a built-in resource a virtual workspace may serve: the server's own storage of it, and the scope of
 // the endpoint handlers that serve it there.
@@ -118,7 +123,11 @@ func (r *Registry) serveBuiltin(w http.ResponseWriter, req *http.Request, info *
 	if r.Resources != nil && r.Resources.Admission != nil {
 		admit = r.Resources.Admission
 	}
-	handler := customresources.FilteredHandler(info.Verb, customresources.NewFilteredStore(b.store, *view), b.scope, admit, minTimeout)
+	store := customresources.NewFilteredStore(b.store, *view)
+	handler := customresources.FilteredHandler(info.Verb, store, b.scope, admit, minTimeout)
+	if info.Verb == "patch" {
+		handler = handlers.PatchResource(store, b.scope, admit, builtinPatchTypes)
+	}
 	if handler == nil {
 		writeError(w, req, apierrors.NewMethodNotSupported(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Verb))
 		return

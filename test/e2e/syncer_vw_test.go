@@ -204,6 +204,11 @@ func testSyncerVWBuiltins(t *testing.T, f *syncerVWFixture, gpu string) {
 	cm, err := inA.Patch(ctx, "placed", types.MergePatchType, []byte(`{"metadata":{"finalizers":["`+finalizer+`"]}}`), metav1.PatchOptions{})
 	require.NoError(t, err, "its own finalizer")
 	assert.Equal(t, []string{finalizer}, cm.Finalizers)
+	_, errOut, err := f.syncer.Run("--server", gpu+"/clusters/"+f.clusterA, "patch", "configmap", "placed", "-n", "default",
+		"-p", `{"metadata":{"annotations":{"status.workload.gantry.dev/`+strings.TrimPrefix(f.label, computev1alpha1.StateLabelPrefix)+`":"Synced"}}}`)
+	require.NoError(t, err, "a strategic merge patch (kubectl's default) of its own annotation: %s", errOut)
+	cm, err = inA.Get(ctx, "placed", metav1.GetOptions{})
+	require.NoError(t, err)
 	cm.Finalizers = nil
 	_, err = inA.Update(ctx, cm, metav1.UpdateOptions{})
 	require.NoError(t, err, "update: its own finalizer removed")
@@ -212,7 +217,7 @@ func testSyncerVWBuiltins(t *testing.T, f *syncerVWFixture, gpu string) {
 	assert.True(t, apierrors.IsForbidden(inA.Delete(ctx, "placed", metav1.DeleteOptions{})), "delete")
 	assert.Equal(t, "a", a.MustRun(t, "get", "configmap", "placed", "-n", "default", "-o", "jsonpath={.data.k}"))
 
-	_, errOut, err := f.nosync.Run("get", "--raw", "/services/syncer/root:compute/gpu/clusters/*/api/v1/configmaps")
+	_, errOut, err = f.nosync.Run("get", "--raw", "/services/syncer/root:compute/gpu/clusters/*/api/v1/configmaps")
 	require.Error(t, err)
 	assert.Contains(t, errOut, `access to the virtual workspace is denied: it needs the verb "sync" on the synctargets object`)
 	_, err = client("*").CoreV1().ServiceAccounts("").List(ctx, metav1.ListOptions{})

@@ -11,6 +11,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -177,14 +178,19 @@ func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstor
 	if err != nil {
 		return err
 	}
+	if err := generic.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, legacy); err != nil {
+		return err
+	}
+	// Installing built the group's OpenAPI models: the virtual workspaces manage fields with the same types.
+	types, err := managedfields.NewTypeConverter(legacy.StaticOpenAPISpec, false)
+	if err != nil {
+		return err
+	}
 	syncable := map[schema.GroupVersionResource]rest.Storage{}
 	for _, gvr := range virtualworkspace.SyncableBuiltins {
 		syncable[gvr] = legacy.VersionedResourcesStorageMap[gvr.Version][gvr.Resource]
 	}
-	if err := virtual.SetBuiltins(syncable); err != nil {
-		return err
-	}
-	if err := generic.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, legacy); err != nil {
+	if err := virtual.SetBuiltins(syncable, types); err != nil {
 		return err
 	}
 	crds, err := registry.APIExtensionsGroup(getter)

@@ -18,6 +18,8 @@ import (
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
 
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
+
 	"github.com/gantry-dev/gantry/pkg/apidiscovery"
 	"github.com/gantry-dev/gantry/pkg/customresources"
 	"github.com/gantry-dev/gantry/pkg/registry"
@@ -36,15 +38,19 @@ type builtin struct {
 
 // SetBuiltins hands the registry the storage of the built-in resources that definitions may serve (Builtins):
 // each must read, list, watch and update, and be a namespaced kind of registry.Scheme. Resources not handed here
-// are never served, whatever a definition asks.
-func (r *Registry) SetBuiltins(storages map[schema.GroupVersionResource]rest.Storage) error {
+// are never served, whatever a definition asks. Field management uses types, the server's own type converter of
+// those kinds; nil deduces types from the objects.
+func (r *Registry) SetBuiltins(storages map[schema.GroupVersionResource]rest.Storage, types managedfields.TypeConverter) error {
+	if types == nil {
+		types = managedfields.NewDeducedTypeConverter()
+	}
 	r.builtins = map[schema.GroupVersionResource]*builtin{}
 	for gvr, storage := range storages {
 		store, ok := storage.(customresources.ReadUpdateStorage)
 		if !ok {
 			return fmt.Errorf("the storage of %s cannot be served in a virtual workspace: it does not read and update", gvr)
 		}
-		scope, err := builtinScope(gvr, store)
+		scope, err := builtinScope(gvr, store, types)
 		if err != nil {
 			return fmt.Errorf("%s: %w", gvr, err)
 		}
@@ -53,9 +59,9 @@ func (r *Registry) SetBuiltins(storages map[schema.GroupVersionResource]rest.Sto
 	return nil
 }
 
-// builtinScope is the request scope of a namespaced built-in resource of registry.Scheme. Field management deduces
-// types from the objects: the virtual workspace does not carry the server's OpenAPI models.
-func builtinScope(gvr schema.GroupVersionResource, store customresources.ReadUpdateStorage) (*handlers.RequestScope, error) {
+// builtinScope is the request scope of a namespaced built-in resource of registry.Scheme, as the generic API
+// server's installer makes it.
+func builtinScope(gvr schema.GroupVersionResource, store customresources.ReadUpdateStorage, types managedfields.TypeConverter) (*handlers.RequestScope, error) {
 	kinds, _, err := registry.Scheme.ObjectKinds(store.New())
 	if err != nil {
 		return nil, err
@@ -80,8 +86,12 @@ func builtinScope(gvr schema.GroupVersionResource, store customresources.ReadUpd
 	equivalents := runtime.NewEquivalentResourceRegistry()
 	equivalents.RegisterKindFor(gvr, "", kind)
 	scope.EquivalentResourceMapper = equivalents
-	if scope.FieldManager, err = managedfields.NewDefaultFieldManager(managedfields.NewDeducedTypeConverter(), registry.Scheme, registry.Scheme,
-		registry.Scheme, kind, hub, "", nil); err != nil {
+	var resetFields map[fieldpath.APIVersion]*fieldpath.Set
+	if reset, ok := store.(rest.ResetFieldsStrategy); ok {
+		resetFields = reset.GetResetFields()
+	}
+	if scope.FieldManager, err = managedfields.NewDefaultFieldManager(types, scope.UnsafeConvertor, registry.Scheme, registry.Scheme, kind, hub, "",
+		fieldpath.NewExcludeFilterSetMap(resetFields)); err != nil {
 		return nil, err
 	}
 	return scope, nil

@@ -61,7 +61,7 @@ func TestBuiltinAuthorizer(t *testing.T) {
 
 func TestSetBuiltinsRefusesStorageThatCannotUpdate(t *testing.T) {
 	r := NewRegistry(nil, nil, syncerFixture())
-	err := r.SetBuiltins(map[schema.GroupVersionResource]rest.Storage{corev1.SchemeGroupVersion.WithResource("configmaps"): readOnly{}})
+	err := r.SetBuiltins(map[schema.GroupVersionResource]rest.Storage{corev1.SchemeGroupVersion.WithResource("configmaps"): readOnly{}}, nil)
 	assert.Error(t, err)
 }
 

@@ -76,7 +76,7 @@ func newSyncerView(t testing.TB) http.Handler {
 		SupportedAPIExports: []computev1alpha1.ExportReference{{Path: "root:b", Export: "widgets"}}}}
 	syncer := virtualworkspace.Syncer(crds, targets{logicalcluster.Key("clustera", "gpu"): supported, logicalcluster.Key("clustera", "cpu"): supported}, resolver{})
 	r := virtualworkspace.NewRegistry(nil, nil, syncer)
-	if err := r.SetBuiltins(map[schema.GroupVersionResource]rest.Storage{corev1.SchemeGroupVersion.WithResource("configmaps"): newMemoryConfigMaps()}); err != nil {
+	if err := r.SetBuiltins(map[schema.GroupVersionResource]rest.Storage{corev1.SchemeGroupVersion.WithResource("configmaps"): newMemoryConfigMaps()}, nil); err != nil {
 		t.Fatal(err)
 	}
 	authz := r.Authorizer(authorizer.AuthorizerFunc(func(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {

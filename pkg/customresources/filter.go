@@ -16,11 +16,27 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 )
 
-// filteredStore is a view of a custom resource's storage that holds only the objects whose labels match selector:
-// others are not found, lists and watches are narrowed, and an update may not move an object out of the view.
+// filteredStore is a view of a resource's storage that holds only the objects whose labels match selector:
+// others are not found, lists and watches are narrowed, and updates are checked by validate, or else may not move
+// an object out of the view.
 type filteredStore struct {
-	store    readUpdateStorage
+	store    ReadUpdateStorage
 	selector labels.Selector
+	validate func(ctx context.Context, obj, old runtime.Object) error
+}
+
+// NewFilteredStore returns the view of store a View describes, for FilteredHandler: it is how virtual workspaces
+// serve built-in resources as well as custom ones.
+func NewFilteredStore(store ReadUpdateStorage, view View) ReadUpdateStorage {
+	return &filteredStore{store: store, selector: selectorOf(view), validate: view.ValidateUpdate}
+}
+
+// selectorOf is a view's selector, everything when unset.
+func selectorOf(view View) labels.Selector {
+	if view.Selector == nil {
+		return labels.Everything()
+	}
+	return view.Selector
 }
 
 // New implements rest.Storage.
@@ -55,7 +71,7 @@ func (f *filteredStore) Watch(ctx context.Context, options *metainternalversion.
 // Update implements rest.Updater. It never creates: an object that is not in the view is not found.
 func (f *filteredStore) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc,
 	updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
-	return visibleUpdate(ctx, f.store, f.selector, name, objInfo, createValidation, updateValidation, options)
+	return visibleUpdate(ctx, f.store, f.selector, f.validate, name, objInfo, createValidation, updateValidation, options)
 }
 
 // filteredSubresource is the same view of the status subresource.
@@ -78,7 +94,7 @@ func (f *filteredSubresource) Get(ctx context.Context, name string, options *met
 // Update implements rest.Updater.
 func (f *filteredSubresource) Update(ctx context.Context, name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc,
 	updateValidation rest.ValidateObjectUpdateFunc, _ bool, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
-	return visibleUpdate(ctx, f.store, f.selector, name, objInfo, createValidation, updateValidation, options)
+	return visibleUpdate(ctx, f.store, f.selector, nil, name, objInfo, createValidation, updateValidation, options)
 }
 
 // narrowed returns list options that also require selector.
@@ -108,14 +124,20 @@ func visibleGet(ctx context.Context, store rest.Getter, selector labels.Selector
 	return obj, nil
 }
 
-// visibleUpdate updates an object in the view, keeping it there.
-func visibleUpdate(ctx context.Context, store rest.Updater, selector labels.Selector, name string, objInfo rest.UpdatedObjectInfo,
-	createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc, options *metav1.UpdateOptions) (runtime.Object, bool, error) {
+// visibleUpdate updates an object in the view. validate, when set, checks the update; otherwise the update may
+// not take the object out of the view.
+func visibleUpdate(ctx context.Context, store rest.Updater, selector labels.Selector, validate func(ctx context.Context, obj, old runtime.Object) error,
+	name string, objInfo rest.UpdatedObjectInfo, createValidation rest.ValidateObjectFunc, updateValidation rest.ValidateObjectUpdateFunc,
+	options *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	keep := func(ctx context.Context, obj, old runtime.Object) error {
 		if !matches(old, selector) {
 			return notFound(ctx, name)
 		}
-		if !matches(obj, selector) {
+		if validate != nil {
+			if err := validate(ctx, obj, old); err != nil {
+				return err
+			}
+		} else if !matches(obj, selector) {
 			return apierrors.NewForbidden(resourceOf(ctx), name, fmt.Errorf("the update would take the object out of this view (%s)", selector))
 		}
 		if updateValidation != nil {

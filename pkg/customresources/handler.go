@@ -1,6 +1,7 @@
 package customresources
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -8,6 +9,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apiserver/pkg/admission"
@@ -46,11 +48,21 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-// ServeResource serves a request for a CRD's objects from its storage. A non-nil selector narrows the objects
-// the request may see and change to those whose labels it matches, and allows only reading, update and patch.
-// A request of the wrong scope, or for a version the storage lacks, goes to notServed.
+// View narrows what a request may see and change of a resource's objects.
+type View struct {
+	// Selector is what the labels of visible objects match; nil makes every object visible.
+	Selector labels.Selector
+	// ValidateUpdate, when set, checks every update and patch of the resource itself (not of its subresources)
+	// once the object is fully formed, old being the stored object; an error refuses the write. It then also
+	// decides whether an update may take an object out of the view, which is otherwise refused.
+	ValidateUpdate func(ctx context.Context, obj, old runtime.Object) error
+}
+
+// ServeResource serves a request for a CRD's objects from its storage. A non-nil view narrows the objects the
+// request may see and change, and allows only reading, update and patch. A request of the wrong scope, or for a
+// version the storage lacks, goes to notServed.
 func (s *Server) ServeResource(w http.ResponseWriter, req *http.Request, info *genericapirequest.RequestInfo,
-	crd *apiextensionsv1.CustomResourceDefinition, selector labels.Selector, notServed func()) {
+	crd *apiextensionsv1.CustomResourceDefinition, view *View, notServed func()) {
 	namespaced := crd.Spec.Scope == apiextensionsv1.NamespaceScoped
 	if (!namespaced && info.Namespace != "") || (namespaced && info.Namespace == "" && info.Name != "") {
 		notServed()
@@ -66,7 +78,7 @@ func (s *Server) ServeResource(w http.ResponseWriter, req *http.Request, info *g
 		notServed()
 		return
 	}
-	handler := s.handlerFor(info, version, selector)
+	handler := s.handlerFor(info, version, view)
 	if handler == nil {
 		s.fail(w, req, apierrors.NewMethodNotSupported(schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}, info.Verb))
 		return
@@ -75,15 +87,15 @@ func (s *Server) ServeResource(w http.ResponseWriter, req *http.Request, info *g
 }
 
 // handlerFor returns the endpoint handler of a request's verb and subresource, or nil when it is not served.
-func (s *Server) handlerFor(info *genericapirequest.RequestInfo, v *servedVersion, selector labels.Selector) http.HandlerFunc {
+func (s *Server) handlerFor(info *genericapirequest.RequestInfo, v *servedVersion, view *View) http.HandlerFunc {
 	admit := s.Admission
 	if admit == nil {
 		admit = admission.NewChainHandler()
 	}
 	switch info.Subresource {
 	case "":
-		if selector != nil {
-			return filteredHandler(info.Verb, &filteredStore{store: v.storage.CustomResource, selector: selector}, v.scope, admit, s.MinRequestTimeout)
+		if view != nil {
+			return FilteredHandler(info.Verb, NewFilteredStore(v.storage.CustomResource, *view), v.scope, admit, s.MinRequestTimeout)
 		}
 		return resourceHandler(info.Verb, v.storage.CustomResource, v.scope, admit, s.MinRequestTimeout)
 	case "status":
@@ -91,12 +103,12 @@ func (s *Server) handlerFor(info *genericapirequest.RequestInfo, v *servedVersio
 			return nil
 		}
 		var store subresourceStorage = v.storage.Status
-		if selector != nil {
-			store = &filteredSubresource{store: store, selector: selector}
+		if view != nil {
+			store = &filteredSubresource{store: store, selector: selectorOf(*view)}
 		}
 		return subresourceHandler(info.Verb, store, v.statusScope, admit)
 	case "scale":
-		if v.scaleScope == nil || selector != nil {
+		if v.scaleScope == nil || view != nil {
 			return nil
 		}
 		return subresourceHandler(info.Verb, v.storage.Scale, v.scaleScope, admit)
@@ -129,19 +141,20 @@ func resourceHandler(verb string, store mainStorage, scope *handlers.RequestScop
 	case "deletecollection":
 		return handlers.DeleteCollection(store, true, scope, admit)
 	}
-	return filteredHandler(verb, store, scope, admit, minTimeout)
+	return FilteredHandler(verb, store, scope, admit, minTimeout)
 }
 
-// readUpdateStorage is what a narrowed view of a custom resource offers: reading, update and patch.
-type readUpdateStorage interface {
+// ReadUpdateStorage is what a narrowed view of a resource offers: reading, update and patch.
+type ReadUpdateStorage interface {
 	rest.Getter
 	rest.Lister
 	rest.Watcher
 	rest.Updater
 }
 
-// filteredHandler serves the verbs a narrowed view allows, or nil for others.
-func filteredHandler(verb string, store readUpdateStorage, scope *handlers.RequestScope, admit admission.Interface, minTimeout time.Duration) http.HandlerFunc {
+// FilteredHandler serves the verbs a narrowed view allows (get, list, watch, update, patch) with the endpoint
+// handlers, or returns nil for others.
+func FilteredHandler(verb string, store ReadUpdateStorage, scope *handlers.RequestScope, admit admission.Interface, minTimeout time.Duration) http.HandlerFunc {
 	switch verb {
 	case "get":
 		return handlers.GetResource(store, scope)

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -23,6 +24,9 @@ type Definition struct {
 	Verb string
 	// Resources returns the CRDs served for a target: their objects in every workspace are the view's content.
 	Resources func(t Target) []*apiextensionsv1.CustomResourceDefinition
+	// Builtins returns the built-in resources served for a target besides its CRDs, in every workspace; only those
+	// the Registry was handed storage for (SetBuiltins) are served, without subresources.
+	Builtins func(t Target) []schema.GroupVersionResource
 	// Serves reports whether one workspace's objects of a served CRD are visible (a request naming that workspace
 	// rather than "*"); nil makes every workspace visible.
 	Serves func(t Target, cluster logicalcluster.Name, crd *apiextensionsv1.CustomResourceDefinition) bool
@@ -32,6 +36,14 @@ type Definition struct {
 	Verbs []string
 	// Subresources are the subresources allowed besides the resources themselves.
 	Subresources []string
+	// ValidateUpdate, when set, checks every update and patch of a served object itself (not of its status),
+	// old being the stored object and new the object to be stored; an error refuses the write with a Forbidden
+	// naming it. It also decides whether an update may take the object out of the view (Selector), which is
+	// otherwise refused.
+	ValidateUpdate func(t Target, old, new *unstructured.Unstructured) error
+	// ServesCRDs also serves, read-only (get, list), the CRDs of the served resources as another cluster may
+	// install them (DownstreamCRD), at apiextensions.k8s.io/v1 customresourcedefinitions (CRDResource).
+	ServesCRDs bool
 }
 
 // accessDenied answers every refused request, whether or not the object exists.

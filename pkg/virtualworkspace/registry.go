@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
@@ -35,6 +37,8 @@ type Registry struct {
 	Resources *customresources.Server
 	// Discovery serves their discovery and OpenAPI.
 	Discovery *apidiscovery.Discovery
+	// builtins are the built-in resources definitions may serve, by version.
+	builtins map[schema.GroupVersionResource]*builtin
 }
 
 // NewRegistry returns a registry of definitions, served from resources and discovery.
@@ -109,8 +113,20 @@ func (d *Definition) refusal(t Target, a authorizer.Attributes) string {
 		}
 		return "the virtual workspace serves only discovery besides its resources"
 	}
+	if d.isCRDRequest(a.GetAPIGroup(), a.GetResource()) {
+		if !slices.Contains(crdVerbs, a.GetVerb()) || a.GetSubresource() != "" {
+			return fmt.Sprintf("the virtual workspace allows only %s on %s", strings.Join(crdVerbs, ", "), CRDResource.Resource)
+		}
+		return ""
+	}
 	if !slices.Contains(d.Verbs, a.GetVerb()) {
 		return fmt.Sprintf("the virtual workspace allows only %s", strings.Join(d.Verbs, ", "))
+	}
+	if d.servesBuiltin(t, schema.GroupResource{Group: a.GetAPIGroup(), Resource: a.GetResource()}) {
+		if a.GetSubresource() != "" {
+			return fmt.Sprintf("the virtual workspace serves no subresources of %s", a.GetResource())
+		}
+		return ""
 	}
 	if a.GetSubresource() != "" && !slices.Contains(d.Subresources, a.GetSubresource()) {
 		return fmt.Sprintf("the virtual workspace serves only the subresources %v", d.Subresources)
@@ -152,23 +168,84 @@ func (r *Registry) Wrap(next http.Handler) http.Handler {
 			if t.Cluster != "" {
 				crds = d.Resources(t)
 			}
-			r.Discovery.ServeOnly(w, req, crds, d.Verbs)
+			r.Discovery.ServeOnly(w, req, crds, d.Verbs, r.staticResources(t))
 			return
 		}
-		fail := func() {
-			responsewriters.ErrorNegotiated(notFoundResource(info), registry.Codecs, schema.GroupVersion{}, w, req)
+		if d.isCRDRequest(info.APIGroup, info.Resource) && info.APIPrefix == "apis" && info.APIVersion == CRDResource.Version {
+			d.serveCRDs(w, req, info, t, cluster)
+			return
 		}
+		if b := r.builtinFor(t, info); b != nil {
+			r.serveBuiltin(w, req, info, t, b)
+			return
+		}
+		fail := func() { writeError(w, req, notFoundResource(info)) }
 		crd := d.resource(t, info.APIGroup, info.Resource)
 		if crd == nil || info.APIPrefix != "apis" || cluster != logicalcluster.Wildcard && d.Serves != nil && !d.Serves(t, cluster, crd) {
 			fail()
 			return
 		}
-		var selector labels.Selector
-		if d.Selector != nil {
-			selector = d.Selector(t)
-		}
-		r.Resources.ServeResource(w, req, info, crd, selector, fail)
+		r.Resources.ServeResource(w, req, info, crd, d.view(t, info), fail)
 	})
+}
+
+// view is what a target's request may see and change, or nil when the definition narrows nothing.
+func (d *Definition) view(t Target, info *genericapirequest.RequestInfo) *customresources.View {
+	if d.Selector == nil && d.ValidateUpdate == nil {
+		return nil
+	}
+	view := &customresources.View{}
+	if d.Selector != nil {
+		view.Selector = d.Selector(t)
+	}
+	if d.ValidateUpdate != nil {
+		view.ValidateUpdate = func(_ context.Context, obj, old runtime.Object) error {
+			return d.validateUpdate(t, info, obj, old)
+		}
+	}
+	return view
+}
+
+// validateUpdate applies ValidateUpdate to typed or unstructured objects, and refuses with a Forbidden.
+func (d *Definition) validateUpdate(t Target, info *genericapirequest.RequestInfo, obj, old runtime.Object) error {
+	gr := schema.GroupResource{Group: info.APIGroup, Resource: info.Resource}
+	newU, err := toUnstructured(obj)
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	oldU, err := toUnstructured(old)
+	if err != nil {
+		return apierrors.NewInternalError(err)
+	}
+	if err := d.ValidateUpdate(t, oldU, newU); err != nil {
+		return apierrors.NewForbidden(gr, info.Name, err)
+	}
+	return nil
+}
+
+// toUnstructured returns obj as an Unstructured: itself, or a converted copy of a typed object.
+func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		return u, nil
+	}
+	content, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
+	if err != nil {
+		return nil, err
+	}
+	return &unstructured.Unstructured{Object: content}, nil
+}
+
+// minRequestTimeout is the shortest watch timeout, as the custom resource server has it.
+func (r *Registry) minRequestTimeout() time.Duration {
+	if r.Resources == nil {
+		return time.Minute
+	}
+	return r.Resources.MinRequestTimeout
+}
+
+// writeError answers a request with err as a Kubernetes Status.
+func writeError(w http.ResponseWriter, req *http.Request, err error) {
+	responsewriters.ErrorNegotiated(err, registry.Codecs, schema.GroupVersion{}, w, req)
 }
 
 func notFound(message string) error {

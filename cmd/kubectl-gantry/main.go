@@ -1,6 +1,8 @@
 // Command kubectl-gantry is the `kubectl gantry` plugin: `kubectl gantry bind apiexport <path>:<export>` binds an
 // APIExport into the current workspace and waits until it is bound (package apibind); `kubectl gantry schema
-// from-crd FILE` turns a CustomResourceDefinition into an APIResourceSchema (package resourceschema). Every
+// from-crd FILE` turns a CustomResourceDefinition into an APIResourceSchema (package resourceschema); `kubectl
+// gantry sync NAME` registers a downstream cluster and prints the manifests of its syncer (package register);
+// `kubectl gantry import-apis` offers a downstream cluster's workload APIs as an APIExport (package apiimport). Every
 // subcommand takes kubectl's flags (package plugin).
 package main
 
@@ -10,7 +12,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/gantry-dev/gantry/pkg/cli/apibind"
+	"github.com/gantry-dev/gantry/pkg/cli/apiimport"
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
+	"github.com/gantry-dev/gantry/pkg/cli/register"
 	"github.com/gantry-dev/gantry/pkg/cli/resourceschema"
 )
 
@@ -23,10 +27,11 @@ func main() {
 func newCommand(f *plugin.Factory) *cobra.Command {
 	root := plugin.NewRoot(f, "kubectl gantry", &cobra.Command{
 		Use:   "gantry",
-		Short: "Work with Gantry APIs: bind exports, make schemas",
+		Short: "Work with Gantry APIs: bind exports, make schemas, register clusters",
 		Example: `  kubectl gantry bind apiexport root:provider:widgets
-  kubectl gantry schema from-crd widgets-crd.yaml --prefix v1`,
+  kubectl gantry schema from-crd widgets-crd.yaml --prefix v1
+  kubectl gantry sync gpu-eu --supported-api-export root:provider:widgets -o gpu-eu-syncer.yaml`,
 	})
-	root.AddCommand(apibind.NewCommand(f), resourceschema.NewCommand(f))
+	root.AddCommand(apibind.NewCommand(f), resourceschema.NewCommand(f), register.NewCommand(f), apiimport.NewCommand(f))
 	return root
 }

@@ -60,17 +60,24 @@ func (s *Discovery) Wrap(next http.Handler) http.Handler {
 	})
 }
 
-// ServeOnly answers a discovery or OpenAPI request with exactly the given CRDs, each offering verbs: /api, /apis
-// (legacy or aggregated), /apis/<group>[/<version>], /openapi/v3[/apis/<group>/<version>] and /openapi/v2. It is
-// what a virtual workspace serves besides its resources; anything else is a 404.
-func (s *Discovery) ServeOnly(w http.ResponseWriter, req *http.Request, crds []*apiextensionsv1.CustomResourceDefinition, verbs []string) {
+// ServeOnly answers a discovery or OpenAPI request with exactly the given CRDs, each offering verbs, and the
+// static resources: /api, /apis (legacy or aggregated), /api/<version>, /apis/<group>[/<version>],
+// /openapi/v3[/apis/<group>/<version>] and /openapi/v2, the OpenAPI documents describing the CRDs alone. It is what
+// a virtual workspace serves besides its resources; anything else is a 404.
+func (s *Discovery) ServeOnly(w http.ResponseWriter, req *http.Request, crds []*apiextensionsv1.CustomResourceDefinition, verbs []string,
+	static []StaticResource) {
 	path := strings.TrimSuffix(req.URL.Path, "/")
 	groups := s.groupsFrom(crds)
+	discovered := withStatic(groups, static)
 	aggregated := strings.Contains(req.Header.Get("Accept"), "as=APIGroupDiscoveryList")
 	switch {
 	case path == "/api" || path == "/apis":
-		s.writeGroupList(w, path == "/apis", groups, verbs, aggregated)
+		s.writeGroupList(w, path == "/apis", discovered, verbs, aggregated)
 		return
+	case strings.HasPrefix(path, "/api/") && !strings.Contains(strings.TrimPrefix(path, "/api/"), "/"):
+		if serveCoreVersion(w, strings.TrimPrefix(path, "/api/"), discovered) {
+			return
+		}
 	case path == openAPIV3Prefix:
 		index := openAPIIndex{Paths: map[string]openAPIPath{}}
 		index.add(groups)
@@ -87,7 +94,7 @@ func (s *Discovery) ServeOnly(w http.ResponseWriter, req *http.Request, crds []*
 			return
 		}
 	case strings.HasPrefix(path, "/apis/"):
-		if serveGroup(w, strings.Split(strings.TrimPrefix(path, "/apis/"), "/"), groups, verbs) {
+		if serveGroup(w, strings.Split(strings.TrimPrefix(path, "/apis/"), "/"), discovered, verbs) {
 			return
 		}
 	}

@@ -28,6 +28,7 @@ type crdGroup struct {
 	name     string
 	versions []string // by Kubernetes version priority, preferred first
 	crds     []*apiextensionsv1.CustomResourceDefinition
+	static   map[string][]metav1.APIResource // by version: resources served besides CRDs (StaticResource)
 }
 
 // groupsOf returns the CRD-served groups of a cluster, sorted by name.
@@ -81,8 +82,8 @@ func (g crdGroup) resources(v string) []metav1.APIResource {
 	return g.resourcesWith(v, resourceVerbs, true)
 }
 
-// resourcesWith lists what the group serves at version v with the given verbs, and the scale subresource when
-// withScale is set.
+// resourcesWith lists what the group serves at version v: its CRDs' resources with the given verbs, and the scale
+// subresource when withScale is set, then its static resources with their own.
 func (g crdGroup) resourcesWith(v string, verbs []string, withScale bool) []metav1.APIResource {
 	var out []metav1.APIResource
 	for _, crd := range g.crds {
@@ -105,7 +106,7 @@ func (g crdGroup) resourcesWith(v string, verbs []string, withScale bool) []meta
 				Group: autoscalingv1.GroupName, Version: "v1", Verbs: []string{"get", "patch", "update"}})
 		}
 	}
-	return out
+	return append(out, g.static[v]...)
 }
 
 // aggregated is the group's entry in aggregated discovery, each resource with verbs.
@@ -139,6 +140,7 @@ func (g crdGroup) aggregated(verbs []string) apidiscoveryv2.APIGroupDiscovery {
 			}
 			vd.Resources = append(vd.Resources, rd)
 		}
+		vd.Resources = append(vd.Resources, g.staticAggregated(v)...)
 		out.Versions = append(out.Versions, vd)
 	}
 	return out
@@ -196,10 +198,17 @@ func serveGroup(w http.ResponseWriter, parts []string, groups []crdGroup, verbs 
 	return false
 }
 
-// writeGroupList answers /api (core, false) or /apis (true) with groups alone, legacy or aggregated.
+// writeGroupList answers /api (core, false) or /apis (true) with groups alone, legacy or aggregated: /api with
+// the core group (named ""), if any, /apis with the others.
 func (s *Discovery) writeGroupList(w http.ResponseWriter, apis bool, groups []crdGroup, verbs []string, aggregated bool) {
+	core, others := splitCore(groups)
 	if !apis {
-		groups = nil // custom resources are never in the core group
+		groups = nil
+		if core != nil {
+			groups = []crdGroup{*core}
+		}
+	} else {
+		groups = others
 	}
 	if aggregated {
 		list := &apidiscoveryv2.APIGroupDiscoveryList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupDiscoveryList", APIVersion: "apidiscovery.k8s.io/v2"},
@@ -211,7 +220,11 @@ func (s *Discovery) writeGroupList(w http.ResponseWriter, apis bool, groups []cr
 		return
 	}
 	if !apis {
-		writeJSON(w, http.StatusOK, "application/json", &metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: []string{}})
+		versions := []string{}
+		if core != nil {
+			versions = core.versions
+		}
+		writeJSON(w, http.StatusOK, "application/json", &metav1.APIVersions{TypeMeta: metav1.TypeMeta{Kind: "APIVersions"}, Versions: versions})
 		return
 	}
 	list := &metav1.APIGroupList{TypeMeta: metav1.TypeMeta{Kind: "APIGroupList", APIVersion: "v1"}, Groups: []metav1.APIGroup{}}

@@ -62,6 +62,10 @@ func FromCRD(crd *apiextensionsv1.CustomResourceDefinition, prefix string) *apis
 	return s
 }
 
+// kubernetesGroups are the dotless API groups of Kubernetes that a compute workspace may export, as
+// imported from a downstream cluster; CRDs could not name them.
+var kubernetesGroups = map[string]bool{"apps": true, "batch": true, "policy": true}
+
 // Validate checks a schema as Kubernetes checks the CRD it stands for (structural schema, names, versions,
 // subresources, printer columns, CEL rules), and its name, which must be "<prefix>.<plural>.<group>".
 func Validate(ctx context.Context, s *apisv1alpha1.APIResourceSchema) field.ErrorList {
@@ -86,6 +90,9 @@ func Validate(ctx context.Context, s *apisv1alpha1.APIResourceSchema) field.Erro
 	for _, e := range apiextensionsvalidation.ValidateCustomResourceDefinition(ctx, internal) {
 		if strings.HasPrefix(e.Field, "metadata.") || e.Field == "status" || strings.HasPrefix(e.Field, "status.") {
 			continue // the CRD's name and status are ours to choose, not the schema's
+		}
+		if e.Field == "spec.group" && kubernetesGroups[s.Spec.Group] {
+			continue // a Kubernetes group imported from a cluster (CRDFromOpenAPI) keeps its dotless name
 		}
 		if strings.HasPrefix(e.Field, "spec.") {
 			e.Field = hoisted.Replace(e.Field)

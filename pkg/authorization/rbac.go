@@ -111,6 +111,9 @@ func (r *RBAC) Authorize(ctx context.Context, a authorizer.Attributes) (authoriz
 	if r.allows(cluster, &h, a) {
 		return authorizer.DecisionAllow, "", nil
 	}
+	if grant, ok := syncTargetGrant(a); ok && r.allows(cluster, &h, grant) {
+		return authorizer.DecisionAllow, "", nil
+	}
 	return authorizer.DecisionNoOpinion, "", nil
 }
 

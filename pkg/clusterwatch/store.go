@@ -17,7 +17,7 @@ type Store[T any] struct {
 	mu        sync.RWMutex
 	byCluster map[logicalcluster.Name]map[string]T
 	synced    bool
-	notify    func(cluster logicalcluster.Name, key string)
+	notify    []func(cluster logicalcluster.Name, key string)
 }
 
 var _ cache.ReflectorStore = &Store[any]{}
@@ -27,13 +27,16 @@ func NewStore[T any]() *Store[T] {
 	return &Store[T]{byCluster: map[logicalcluster.Name]map[string]T{}}
 }
 
-// OnChange registers the function called, outside the store's lock, with every object that was added, changed or
-// removed (after a relist: every object before and after it). It must be set before the store is fed.
-func (s *Store[T]) OnChange(f func(cluster logicalcluster.Name, key string)) { s.notify = f }
+// OnChange adds a function called, outside the store's lock, with every object that was added, changed or
+// removed (after a relist: every object before and after it). Every reader that acts on changes adds its own; all
+// must be added before the store is fed.
+func (s *Store[T]) OnChange(f func(cluster logicalcluster.Name, key string)) {
+	s.notify = append(s.notify, f)
+}
 
 func (s *Store[T]) changed(cluster logicalcluster.Name, key string) {
-	if s.notify != nil {
-		s.notify(cluster, key)
+	for _, f := range s.notify {
+		f(cluster, key)
 	}
 }
 
@@ -151,11 +154,11 @@ func (s *Store[T]) Replace(list []interface{}, _ string) error {
 	s.byCluster = fresh
 	s.synced = true
 	s.mu.Unlock()
-	if s.notify != nil {
+	if len(s.notify) > 0 {
 		for _, objects := range []map[logicalcluster.Name]map[string]T{old, fresh} {
 			for cluster, byKey := range objects {
 				for key := range byKey {
-					s.notify(cluster, key)
+					s.changed(cluster, key)
 				}
 			}
 		}

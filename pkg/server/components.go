@@ -3,11 +3,13 @@ package server
 import (
 	"context"
 	"sync/atomic"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/client-go/rest"
 
@@ -22,7 +24,9 @@ import (
 	"github.com/gantry-dev/gantry/pkg/garbagecollector"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/namespace"
+	"github.com/gantry-dev/gantry/pkg/placement"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/synctarget"
 	"github.com/gantry-dev/gantry/pkg/workspace"
 	"github.com/gantry-dev/gantry/pkg/workspacetype"
 	"github.com/gantry-dev/gantry/sdk"
@@ -105,6 +109,8 @@ type controllers struct {
 	namespaces *namespace.Controller
 	collector  *garbagecollector.Collector
 	bindings   *apibinding.Controller
+	targets    *synctarget.Controller
+	placements *placement.Controller
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
@@ -121,6 +127,10 @@ type controllerDeps struct {
 	etcd        *clientv3.Client
 	storageRoot string
 	externalURL string
+	// syncTargetLease is how long a SyncTarget stays Ready after a heartbeat.
+	syncTargetLease time.Duration
+	// authorizer decides in a workspace named by the context (RBAC), for "use" checks.
+	authorizer authorizer.Authorizer
 }
 
 func newControllers(d controllerDeps) (*controllers, error) {
@@ -148,6 +158,12 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }
 	c.namespaces = namespace.NewController(x.namespaces, d.clients, servingSynced)
+	c.targets = synctarget.NewController(synctarget.Config{Targets: x.syncTargets, Clients: d.clients, Paths: x.workspaces,
+		ExternalURL: d.externalURL, Lease: d.syncTargetLease})
+	if c.placements, err = placement.NewController(placement.Config{Loopback: loopback, Clients: d.clients, Workspaces: x.workspaces,
+		Targets: x.syncTargets, Namespaces: x.namespaces, CRDs: x.crds, Authorizer: d.authorizer}); err != nil {
+		return nil, err
+	}
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
 	return c, nil
@@ -169,6 +185,8 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.crds.Run(ctx, 2)
 	go c.namespaces.Run(ctx, 2)
 	go c.collector.Run(ctx, 2)
+	go c.targets.Run(ctx, 2)
+	go c.placements.Run(ctx, 2)
 }
 
 // collectorSynced reports whether the garbage collector has read the graph once, where it runs; a follower, which

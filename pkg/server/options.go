@@ -8,6 +8,8 @@ import (
 
 	"github.com/spf13/pflag"
 	"k8s.io/apiserver/pkg/admission"
+
+	"github.com/gantry-dev/gantry/pkg/synctarget"
 )
 
 // Options are the flags of `gantry start`.
@@ -35,6 +37,8 @@ type Options struct {
 	TokenAuthFile string
 	// LeaderElection decides which replica runs the controllers; every replica serves requests.
 	LeaderElection LeaderElection
+	// SyncTargetLease is how long a SyncTarget stays Ready after its syncer's last heartbeat.
+	SyncTargetLease time.Duration
 	// Admission are admission plugins added to the one chain every resource goes through (built-in, CRDs' and
 	// bound ones), for programs that embed the server and for tests; there is no flag for them.
 	Admission []admission.Interface
@@ -50,6 +54,7 @@ func NewOptions() *Options {
 		MaxRequestBodyBytes: 3 * 1024 * 1024,
 		LeaderElection: LeaderElection{Enabled: true, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second,
 			RetryPeriod: 2 * time.Second},
+		SyncTargetLease: synctarget.DefaultLease,
 	}
 }
 
@@ -79,6 +84,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.AuditPolicyFile, "audit-policy-file", o.AuditPolicyFile, "Audit policy (audit.k8s.io/v1 Policy); required with --audit-log-path.")
 	fs.StringVar(&o.TokenAuthFile, "token-auth-file", o.TokenAuthFile, "CSV file of static bearer tokens (token,user,uid,\"group1,group2\").")
 	fs.Int64Var(&o.MaxRequestBodyBytes, "max-request-body-bytes", o.MaxRequestBodyBytes, "Largest request body accepted, in bytes.")
+	fs.DurationVar(&o.SyncTargetLease, "synctarget-lease", o.SyncTargetLease, "How long a SyncTarget stays Ready after its syncer's last heartbeat (gantry-syncer heartbeats every 10s by default).")
 	le := &o.LeaderElection
 	fs.BoolVar(&le.Enabled, "leader-elect", le.Enabled, "Elect the replica that runs the controllers, so that several replicas can share one etcd. Disable only with a single replica.")
 	fs.DurationVar(&le.LeaseDuration, "leader-elect-lease-duration", le.LeaseDuration, "How long followers wait after the leader's last renewal before taking over.")
@@ -102,6 +108,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Workers < 1 {
 		return fmt.Errorf("--workspace-workers must be at least 1")
+	}
+	if o.SyncTargetLease <= 0 {
+		return fmt.Errorf("--synctarget-lease must be positive")
 	}
 	if le := o.LeaderElection; le.Enabled && (le.RetryPeriod <= 0 || le.RenewDeadline <= le.RetryPeriod || le.LeaseDuration <= le.RenewDeadline) {
 		return fmt.Errorf("leader election needs 0 < --leader-elect-retry-period < --leader-elect-renew-deadline < --leader-elect-lease-duration")

@@ -10,9 +10,12 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/managedfields"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
 	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
@@ -151,7 +154,8 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), x.workspaces, virtual, registry.Codecs)
 	}
 	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
-		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL}); err != nil {
+		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL, syncTargetLease: s.options.SyncTargetLease,
+		authorizer: workspaceAuthz}); err != nil {
 		return err
 	}
 	generic, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())
@@ -159,22 +163,35 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 		return err
 	}
 	generic.RegisterDestroyFunc(crServer.Destroy)
-	if err := installAPIs(generic, getter, config, x, tokens); err != nil {
+	if err := installAPIs(generic, getter, config, x, tokens, virtual); err != nil {
 		return err
 	}
 	s.generic = generic
 	return nil
 }
 
-// installAPIs installs the typed built-in and Gantry API groups.
+// installAPIs installs the typed built-in and Gantry API groups, and hands virtual the storage of the built-in
+// resources a SyncTarget may carry (all of the core group).
 func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstore.RESTOptionsGetter, config *genericapiserver.Config,
-	x *indexes, tokens *serviceaccount.Tokens) error {
+	x *indexes, tokens *serviceaccount.Tokens, virtual *virtualworkspace.Registry) error {
 	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: x.rbac}, tokens, registry.Workspaces,
 		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
 	if err != nil {
 		return err
 	}
 	if err := generic.InstallLegacyAPIGroup(genericapiserver.DefaultLegacyAPIPrefix, legacy); err != nil {
+		return err
+	}
+	// Installing built the group's OpenAPI models: the virtual workspaces manage fields with the same types.
+	types, err := managedfields.NewTypeConverter(legacy.StaticOpenAPISpec, false)
+	if err != nil {
+		return err
+	}
+	syncable := map[schema.GroupVersionResource]rest.Storage{}
+	for _, gvr := range virtualworkspace.SyncableBuiltins {
+		syncable[gvr] = legacy.VersionedResourcesStorageMap[gvr.Version][gvr.Resource]
+	}
+	if err := virtual.SetBuiltins(syncable, types); err != nil {
 		return err
 	}
 	crds, err := registry.APIExtensionsGroup(getter)
@@ -190,6 +207,8 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.NamespaceExists{Namespaces: x.namespaces, Clients: clients},
 		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: workspaceAuthz},
 		&gantryadmission.APIBindings{Workspaces: x.workspaces, Authorizer: workspaceAuthz},
+		&gantryadmission.Placements{Workspaces: x.workspaces, Targets: x.syncTargets, Authorizer: workspaceAuthz},
+		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
 	}
 	return admission.NewChainHandler(append(plugins, extra...)...)
 }

@@ -24,6 +24,9 @@ type Definition struct {
 	Verb string
 	// Resources returns the CRDs served for a target: their objects in every workspace are the view's content.
 	Resources func(t Target) []*apiextensionsv1.CustomResourceDefinition
+	// Builtins returns the built-in resources served for a target besides its CRDs, in every workspace; only those
+	// the Registry was handed storage for (SetBuiltins) are served, without subresources.
+	Builtins func(t Target) []schema.GroupVersionResource
 	// Serves reports whether one workspace's objects of a served CRD are visible (a request naming that workspace
 	// rather than "*"); nil makes every workspace visible.
 	Serves func(t Target, cluster logicalcluster.Name, crd *apiextensionsv1.CustomResourceDefinition) bool

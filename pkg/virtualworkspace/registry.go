@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -36,6 +37,8 @@ type Registry struct {
 	Resources *customresources.Server
 	// Discovery serves their discovery and OpenAPI.
 	Discovery *apidiscovery.Discovery
+	// builtins are the built-in resources definitions may serve, by version.
+	builtins map[schema.GroupVersionResource]*builtin
 }
 
 // NewRegistry returns a registry of definitions, served from resources and discovery.
@@ -119,6 +122,12 @@ func (d *Definition) refusal(t Target, a authorizer.Attributes) string {
 	if !slices.Contains(d.Verbs, a.GetVerb()) {
 		return fmt.Sprintf("the virtual workspace allows only %s", strings.Join(d.Verbs, ", "))
 	}
+	if d.servesBuiltin(t, schema.GroupResource{Group: a.GetAPIGroup(), Resource: a.GetResource()}) {
+		if a.GetSubresource() != "" {
+			return fmt.Sprintf("the virtual workspace serves no subresources of %s", a.GetResource())
+		}
+		return ""
+	}
 	if a.GetSubresource() != "" && !slices.Contains(d.Subresources, a.GetSubresource()) {
 		return fmt.Sprintf("the virtual workspace serves only the subresources %v", d.Subresources)
 	}
@@ -159,11 +168,15 @@ func (r *Registry) Wrap(next http.Handler) http.Handler {
 			if t.Cluster != "" {
 				crds = d.Resources(t)
 			}
-			r.Discovery.ServeOnly(w, req, crds, d.Verbs)
+			r.Discovery.ServeOnly(w, req, crds, d.Verbs, r.staticResources(t))
 			return
 		}
 		if d.isCRDRequest(info.APIGroup, info.Resource) && info.APIPrefix == "apis" && info.APIVersion == CRDResource.Version {
 			d.serveCRDs(w, req, info, t, cluster)
+			return
+		}
+		if b := r.builtinFor(t, info); b != nil {
+			r.serveBuiltin(w, req, info, t, b)
 			return
 		}
 		fail := func() { writeError(w, req, notFoundResource(info)) }
@@ -220,6 +233,14 @@ func toUnstructured(obj runtime.Object) (*unstructured.Unstructured, error) {
 		return nil, err
 	}
 	return &unstructured.Unstructured{Object: content}, nil
+}
+
+// minRequestTimeout is the shortest watch timeout, as the custom resource server has it.
+func (r *Registry) minRequestTimeout() time.Duration {
+	if r.Resources == nil {
+		return time.Minute
+	}
+	return r.Resources.MinRequestTimeout
 }
 
 // writeError answers a request with err as a Kubernetes Status.

@@ -1,8 +1,12 @@
 package virtualworkspace
 
 import (
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/selection"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
@@ -11,7 +15,7 @@ import (
 )
 
 // SyncVerb is what a syncer needs on its SyncTarget to use the target's virtual workspace.
-const SyncVerb = "sync"
+const SyncVerb = computev1alpha1.SyncVerb
 
 // TargetLabelPrefix starts the label that places an object on a SyncTarget; TargetLabel completes it.
 const TargetLabelPrefix = computev1alpha1.StateLabelPrefix
@@ -30,7 +34,7 @@ type SyncTargets interface {
 // Syncer is the virtual workspace of a SyncTarget,
 // /services/syncer/<compute path>/<synctarget>/clusters/*|<one>/...: the target's gantry-syncer sees the objects
 // placed on it (those carrying its TargetLabel) of the resources of its supported APIExports, in every workspace
-// that binds one of them, may read them and their CRDs, write their status, and of the objects themselves only
+// that binds one of them, and of its built-in resources (supportedBuiltins) in every workspace, may read them and their CRDs, write their status, and of the objects themselves only
 // what is its own (its finalizer, its annotations, its state label once Delete: validateSyncerUpdate).
 func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definition {
 	return &Definition{
@@ -39,6 +43,9 @@ func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definit
 		Verb:   SyncVerb,
 		Resources: func(t Target) []*apiextensionsv1.CustomResourceDefinition {
 			return supportedCRDs(crds, targets, workspaces, t)
+		},
+		Builtins: func(t Target) []schema.GroupVersionResource {
+			return supportedBuiltins(targets, t)
 		},
 		// One workspace: only one that binds the very export the resource is served from.
 		Serves: func(_ Target, cluster logicalcluster.Name, crd *apiextensionsv1.CustomResourceDefinition) bool {
@@ -59,6 +66,32 @@ func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definit
 		// The syncer installs the CRDs of the resources it syncs on its cluster.
 		ServesCRDs: true,
 	}
+}
+
+// SyncableBuiltins are the built-in resources a SyncTarget may list in spec.builtinResources, and
+// DefaultBuiltins those it carries when it lists none.
+var (
+	SyncableBuiltins = []schema.GroupVersionResource{corev1.SchemeGroupVersion.WithResource("configmaps"), corev1.SchemeGroupVersion.WithResource("secrets")}
+	DefaultBuiltins  = SyncableBuiltins
+)
+
+// supportedBuiltins returns the SyncableBuiltins a SyncTarget lists, DefaultBuiltins when it lists none, or none
+// when it is missing.
+func supportedBuiltins(targets SyncTargets, t Target) []schema.GroupVersionResource {
+	target, ok := targets.Get(t.Cluster, t.Name)
+	if !ok {
+		return nil
+	}
+	if len(target.Spec.BuiltinResources) == 0 {
+		return DefaultBuiltins
+	}
+	var out []schema.GroupVersionResource
+	for _, gvr := range SyncableBuiltins {
+		if slices.Contains(target.Spec.BuiltinResources, gvr.Resource) {
+			out = append(out, gvr)
+		}
+	}
+	return out
 }
 
 // supportedCRDs returns the CRDs of the APIExports a SyncTarget supports, each resolved from its path; a missing

@@ -42,13 +42,15 @@ func validateSyncerUpdate(t Target, old, new *unstructured.Unstructured) error {
 }
 
 // strip returns the content of obj without what the syncer owns, nor what the server sets on every write
-// (resourceVersion, generation, managedFields), nor status; empty labels, annotations and finalizers are dropped.
+// (resourceVersion, generation, managedFields), nor status, apiVersion and kind; empty labels, annotations and finalizers are dropped.
 func (o syncerOwned) strip(obj *unstructured.Unstructured) map[string]interface{} {
 	c := &unstructured.Unstructured{Object: obj.DeepCopy().Object}
 	c.SetResourceVersion("")
 	c.SetGeneration(0)
 	c.SetManagedFields(nil)
 	delete(c.Object, "status")
+	delete(c.Object, "apiVersion") // a typed object's is set on one side only; the resource is the same
+	delete(c.Object, "kind")
 	labels := c.GetLabels()
 	delete(labels, o.label)
 	c.SetLabels(nilIfEmpty(labels))

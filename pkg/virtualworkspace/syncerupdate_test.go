@@ -49,10 +49,14 @@ func TestValidateSyncerUpdate(t *testing.T) {
 			u.SetLabels(map[string]string{otherLabel: "Sync", "app": "web"})
 		}, true},
 		{"spec", "Sync", func(u *unstructured.Unstructured) { u.Object["spec"] = map[string]interface{}{"size": int64(2)} }, false},
-		{"another label", "Sync", func(u *unstructured.Unstructured) { u.SetLabels(map[string]string{label: "Sync", otherLabel: "Sync", "app": "db"}) }, false},
+		{"another label", "Sync", func(u *unstructured.Unstructured) {
+			u.SetLabels(map[string]string{label: "Sync", otherLabel: "Sync", "app": "db"})
+		}, false},
 		{"another target's label", "Sync", func(u *unstructured.Unstructured) { u.SetLabels(map[string]string{label: "Sync", "app": "web"}) }, false},
 		{"remove own label while Sync", "Sync", func(u *unstructured.Unstructured) { u.SetLabels(map[string]string{otherLabel: "Sync", "app": "web"}) }, false},
-		{"change own label", "Delete", func(u *unstructured.Unstructured) { u.SetLabels(map[string]string{label: "Sync", otherLabel: "Sync", "app": "web"}) }, false},
+		{"change own label", "Delete", func(u *unstructured.Unstructured) {
+			u.SetLabels(map[string]string{label: "Sync", otherLabel: "Sync", "app": "web"})
+		}, false},
 		{"another finalizer", "Sync", func(u *unstructured.Unstructured) { u.SetFinalizers(nil) }, false},
 		{"add a foreign finalizer", "Sync", func(u *unstructured.Unstructured) { u.SetFinalizers([]string{otherFinalizer, "example.com/mine"}) }, false},
 		{"another annotation", "Sync", func(u *unstructured.Unstructured) {

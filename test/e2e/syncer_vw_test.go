@@ -10,12 +10,15 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/config/samples"
@@ -135,6 +138,90 @@ func TestSyncerVirtualWorkspace(t *testing.T) {
 	t.Run("a watch sees an object once it is placed, and nothing unplaced", func(t *testing.T) { testSyncerVWWatch(t, f, gpu) })
 	t.Run("the syncer reads the CRDs it serves, as it may install them", func(t *testing.T) { testSyncerVWCRDs(t, f, gpu) })
 	t.Run("the syncer changes only its finalizer, annotations and label of an object", func(t *testing.T) { testSyncerVWWrites(t, f, gpu) })
+	t.Run("the syncer sees placed ConfigMaps and Secrets of every workspace", func(t *testing.T) { testSyncerVWBuiltins(t, f, gpu) })
+}
+
+// testSyncerVWBuiltins places team-a's ConfigMap placed and team-b's Secret placed on gpu, next to unplaced ones
+// and one placed on cpu: gpu's view lists, gets and watches the placed ones only, in every workspace and in each,
+// refuses what the syncer may not change, and never creates or deletes.
+func testSyncerVWBuiltins(t *testing.T, f *syncerVWFixture, gpu string) {
+	cpuLabel := strings.Replace(f.label, strings.TrimPrefix(f.label, computev1alpha1.StateLabelPrefix), "0123456789abcdef0123", 1)
+	a, b := f.admins[f.teamA], f.admins[f.teamB]
+	a.MustRun(t, "create", "configmap", "placed", "-n", "default", "--from-literal=k=a")
+	a.MustRun(t, "create", "configmap", "unplaced", "-n", "default", "--from-literal=k=a")
+	a.MustRun(t, "label", "configmap", "placed", "-n", "default", f.label+"=Sync")
+	b.MustRun(t, "create", "secret", "generic", "placed", "-n", "default", "--from-literal=k=b")
+	b.MustRun(t, "create", "configmap", "on-cpu", "-n", "default", "--from-literal=k=b")
+	b.MustRun(t, "label", "secret", "placed", "-n", "default", f.label+"=Sync")
+	b.MustRun(t, "label", "configmap", "on-cpu", "-n", "default", cpuLabel+"=Sync")
+
+	client := func(cluster string) kubernetes.Interface {
+		cfg, err := f.s.RESTConfigAs(f.computePath, f.syncerToken)
+		require.NoError(t, err)
+		cfg.Host = gpu + "/clusters/" + cluster
+		return kubernetes.NewForConfigOrDie(cfg)
+	}
+	ctx := context.Background()
+	names := func(list []metav1.ObjectMeta) []string {
+		var out []string
+		for _, m := range list {
+			out = append(out, m.Annotations[logicalcluster.AnnotationKey]+"/"+m.Namespace+"/"+m.Name)
+		}
+		return out
+	}
+	listed := f.syncer.MustRun(t, "--server", gpu+"/clusters/*", "get", "configmaps,secrets", "-A", "-o", "name")
+	assert.Equal(t, []string{"configmap/placed", "secret/placed"}, strings.Fields(listed), "kubectl, through discovery")
+	cms, err := client("*").CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	var metas []metav1.ObjectMeta
+	for _, cm := range cms.Items {
+		metas = append(metas, cm.ObjectMeta)
+	}
+	assert.Equal(t, []string{f.clusterA + "/default/placed"}, names(metas), "placed ConfigMaps of every workspace, and no others")
+	secrets, err := client("*").CoreV1().Secrets("default").List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	require.Len(t, secrets.Items, 1)
+	assert.Equal(t, "b", string(secrets.Items[0].Data["k"]))
+	cms, err = client(f.clusterB).CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, cms.Items, "team-b has no ConfigMap placed on gpu")
+	_, err = client(f.clusterA).CoreV1().ConfigMaps("default").Get(ctx, "unplaced", metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "unplaced: %v", err)
+	_, err = client(f.clusterB).CoreV1().ConfigMaps("default").Get(ctx, "on-cpu", metav1.GetOptions{})
+	assert.True(t, apierrors.IsNotFound(err), "placed on cpu: %v", err)
+	w, err := client("*").CoreV1().Secrets("").Watch(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	ev := <-w.ResultChan()
+	w.Stop()
+	secret, ok := ev.Object.(*corev1.Secret)
+	require.True(t, ok, "%v", ev.Object)
+	assert.Equal(t, f.clusterB+"/placed", secret.Annotations[logicalcluster.AnnotationKey]+"/"+secret.Name)
+
+	inA := client(f.clusterA).CoreV1().ConfigMaps("default")
+	_, err = inA.Patch(ctx, "placed", types.MergePatchType, []byte(`{"data":{"k":"changed"}}`), metav1.PatchOptions{})
+	assert.True(t, apierrors.IsForbidden(err), "data: %v", err)
+	finalizer := computev1alpha1.SyncerFinalizerPrefix + strings.TrimPrefix(f.label, computev1alpha1.StateLabelPrefix)
+	cm, err := inA.Patch(ctx, "placed", types.MergePatchType, []byte(`{"metadata":{"finalizers":["`+finalizer+`"]}}`), metav1.PatchOptions{})
+	require.NoError(t, err, "its own finalizer")
+	assert.Equal(t, []string{finalizer}, cm.Finalizers)
+	_, errOut, err := f.syncer.Run("--server", gpu+"/clusters/"+f.clusterA, "patch", "configmap", "placed", "-n", "default",
+		"-p", `{"metadata":{"annotations":{"status.workload.gantry.dev/`+strings.TrimPrefix(f.label, computev1alpha1.StateLabelPrefix)+`":"Synced"}}}`)
+	require.NoError(t, err, "a strategic merge patch (kubectl's default) of its own annotation: %s", errOut)
+	cm, err = inA.Get(ctx, "placed", metav1.GetOptions{})
+	require.NoError(t, err)
+	cm.Finalizers = nil
+	_, err = inA.Update(ctx, cm, metav1.UpdateOptions{})
+	require.NoError(t, err, "update: its own finalizer removed")
+	_, err = inA.Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "new", Labels: map[string]string{f.label: "Sync"}}}, metav1.CreateOptions{})
+	assert.True(t, apierrors.IsForbidden(err), "create: %v", err)
+	assert.True(t, apierrors.IsForbidden(inA.Delete(ctx, "placed", metav1.DeleteOptions{})), "delete")
+	assert.Equal(t, "a", a.MustRun(t, "get", "configmap", "placed", "-n", "default", "-o", "jsonpath={.data.k}"))
+
+	_, errOut, err = f.nosync.Run("get", "--raw", "/services/syncer/root:compute/gpu/clusters/*/api/v1/configmaps")
+	require.Error(t, err)
+	assert.Contains(t, errOut, `access to the virtual workspace is denied: it needs the verb "sync" on the synctargets object`)
+	_, err = client("*").CoreV1().ServiceAccounts("").List(ctx, metav1.ListOptions{})
+	assert.True(t, apierrors.IsForbidden(err), "serviceaccounts are not syncable: %v", err)
 }
 
 // testSyncerVWWrites patches team-a's w1 through gpu's view: its own finalizer and annotation are accepted; spec,
@@ -194,8 +281,8 @@ func testSyncerVWCRDs(t *testing.T, f *syncerVWFixture, gpu string) {
 	assert.NotNil(t, crd.Spec.Versions[0].Schema, "with its schema")
 	assert.NotContains(t, raw, "gadgets", "team-a's own CRD is supported by no target")
 
-	inA := strings.TrimPrefix(gpu, f.base) + "/clusters/" + f.clusterA + crds
-	assert.Contains(t, f.syncer.MustRun(t, "get", "--raw", inA), `"name":"widgets.example.com"`, "team-a binds widgets")
+	names := f.syncer.MustRun(t, "--server", gpu+"/clusters/"+f.clusterA, "get", "customresourcedefinitions", "-o", "name")
+	assert.Equal(t, "customresourcedefinition.apiextensions.k8s.io/widgets.example.com", strings.TrimSpace(names), "team-a binds widgets; in discovery")
 	f.syncer.MustRun(t, "get", "--raw", all+"/widgets.example.com")
 	_, errOut, err := f.syncer.Run("get", "--raw", all+"/gadgets.example.org")
 	require.Error(t, err)

@@ -209,6 +209,11 @@ func (s *Server) Kubectl(workspace string) *Kubectl {
 	return &Kubectl{server: s, workspace: workspace}
 }
 
+// KubectlWith runs kubectl with a kubeconfig of its own as it stands: its current context decides server and user.
+func (s *Server) KubectlWith(kubeconfig string) *Kubectl {
+	return &Kubectl{server: s, kubeconfig: kubeconfig, plain: true}
+}
+
 // Kubectl runs kubectl against one workspace.
 type Kubectl struct {
 	server    *Server

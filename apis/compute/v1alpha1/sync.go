@@ -22,6 +22,11 @@ const (
 	// ClusterAnnotation names the logical cluster an object is stored in (as every object read across workspaces
 	// carries it).
 	ClusterAnnotation = "gantry.dev/cluster"
+	// SyncVerb is what a SyncTarget's syncer holds on it: it opens the target's syncer virtual workspace, and lets
+	// the syncer read that one target and write its status.
+	SyncVerb = "sync"
+	// UseVerb is what a Placement's creator needs on a SyncTarget for the Placement to choose it.
+	UseVerb = "use"
 )
 
 // TargetKey is a stable, label-safe identifier of the SyncTarget name in the logical cluster of its compute

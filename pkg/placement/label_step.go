@@ -1,0 +1,137 @@
+package placement
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/types"
+
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+)
+
+// reconcileNamespace gives a namespace the state labels of the Placement that selects it, and when they change
+// (or a sweep is asked for) brings its objects' state labels in line.
+func (c *Controller) reconcileNamespace(ctx context.Context, it item) error {
+	ns, ok := c.config.Namespaces.Get(it.cluster, it.name)
+	if !ok || ns.DeletionTimestamp != nil {
+		return nil
+	}
+	want := c.namespaceLabels(it.cluster, ns)
+	have := StateLabels(ns.Labels)
+	changed := !equalLabels(want, have)
+	if changed {
+		if err := c.patchNamespace(ctx, it.cluster, ns.Name, want, have); err != nil {
+			return err
+		}
+	}
+	if !changed && !it.sweep {
+		return nil
+	}
+	if err := c.sweep(ctx, it.cluster, ns.Name, want); err != nil {
+		return err
+	}
+	if changed {
+		c.queue.AddAfter(item{namespace: true, sweep: true, cluster: it.cluster, name: it.name}, resweepDelay)
+	}
+	return nil
+}
+
+// namespaceLabels are the state labels a namespace should carry: those of the target chosen by the oldest
+// Placement of the workspace that selects it (one Placement per namespace; a later one that also selects it waits).
+func (c *Controller) namespaceLabels(cluster logicalcluster.Name, ns *corev1.Namespace) map[string]string {
+	placements := c.placements.List(cluster)
+	sort.Slice(placements, func(i, j int) bool {
+		ti, tj := placements[i].CreationTimestamp, placements[j].CreationTimestamp
+		if !ti.Equal(&tj) {
+			return ti.Before(&tj)
+		}
+		return placements[i].Name < placements[j].Name
+	})
+	for _, p := range placements {
+		if p.DeletionTimestamp != nil || !selectsNamespace(p, ns) {
+			continue
+		}
+		target := p.Status.SelectedTarget
+		if p.Status.Phase != computev1alpha1.PlacementBound || target == nil {
+			return map[string]string{}
+		}
+		location := c.locationOf(p)
+		if location == "" {
+			return map[string]string{}
+		}
+		return map[string]string{computev1alpha1.StateLabel(string(location), target.Name): computev1alpha1.ResourceStateSync}
+	}
+	return map[string]string{}
+}
+
+// selectsNamespace reports whether a Placement's namespace selector (unset: all) matches ns.
+func selectsNamespace(p *computev1alpha1.Placement, ns *corev1.Namespace) bool {
+	if p.Spec.NamespaceSelector == nil {
+		return true
+	}
+	s, err := metav1.LabelSelectorAsSelector(p.Spec.NamespaceSelector)
+	return err == nil && s.Matches(labels.Set(ns.Labels))
+}
+
+// patchNamespace sets a namespace's state labels to want, removing the others it has.
+func (c *Controller) patchNamespace(ctx context.Context, cluster logicalcluster.Name, name string, want, have map[string]string) error {
+	patch := map[string]interface{}{}
+	for k := range have {
+		if _, keep := want[k]; !keep {
+			patch[k] = nil
+		}
+	}
+	for k, v := range want {
+		patch[k] = v
+	}
+	body, err := json.Marshal(map[string]interface{}{"metadata": map[string]interface{}{"labels": patch}})
+	if err != nil {
+		return err
+	}
+	client, err := c.config.Clients.Kubernetes(string(cluster))
+	if err != nil {
+		return err
+	}
+	_, err = client.CoreV1().Namespaces().Patch(ctx, name, types.MergePatchType, body, metav1.PatchOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	return err
+}
+
+// StateLabels returns the state labels among labels.
+func StateLabels(l map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range l {
+		if strings.HasPrefix(k, computev1alpha1.StateLabelPrefix) {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// hasStateLabels reports whether a namespace in the index carries any state label.
+func hasStateLabels(namespaces *clusterwatch.Store[*corev1.Namespace], cluster logicalcluster.Name, name string) bool {
+	ns, ok := namespaces.Get(cluster, name)
+	return ok && len(StateLabels(ns.Labels)) > 0
+}
+
+func equalLabels(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,73 @@
+package e2e
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/gantry-dev/gantry/test/harness"
+	"github.com/gantry-dev/gantry/test/kubecluster"
+)
+
+// gpuDeployment is a Deployment asking for one GPU per replica.
+const gpuDeployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: llm, namespace: default, labels: {app: llm}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: llm}}
+  template:
+    metadata: {labels: {app: llm}}
+    spec:
+      containers:
+      - name: server
+        image: vllm/vllm-openai:v0.6.0
+        ports: [{containerPort: 8000}]
+        resources:
+          limits: {nvidia.com/gpu: 1, memory: 16Gi}
+`
+
+// TestImportClusterAPIs: a compute workspace offers a real cluster's Deployments with `kubectl gantry
+// import-apis`; a team binds the export and applies a GPU Deployment with kubectl as it would to the cluster.
+func TestImportClusterAPIs(t *testing.T) {
+	downstream := kubecluster.Start(t)
+	s := harness.Start(t)
+	computePath, _ := s.CreateWorkspace(t, "root", "compute")
+	shell := s.UserShell(t, computePath, "")
+	_, progress, err := shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "deployments.apps")
+	require.NoError(t, err, progress)
+	assert.Contains(t, progress, "apiexport/kubernetes offers deployments.apps")
+	compute := s.Kubectl(computePath)
+	compute.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/kubernetes", "--timeout=30s")
+
+	teamPath, _ := s.CreateWorkspace(t, "root", "team-a")
+	team := s.Kubectl(teamPath)
+	team.WithStdin(strings.ReplaceAll(bindingYAML("kubernetes", computePath), "name: widgets", "name: kubernetes")).MustRun(t, "create", "-f", "-")
+	team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=30s")
+	team.WithStdin(gpuDeployment).MustRun(t, "apply", "-f", "-")
+	assert.Equal(t, "2 1 8000", team.MustRun(t, "get", "deployment", "llm", "-n", "default", "-o",
+		`jsonpath={.spec.replicas} {.spec.template.spec.containers[0].resources.limits.nvidia\.com/gpu} {.spec.template.spec.containers[0].ports[0].containerPort}`))
+	assert.Equal(t, "TCP", team.MustRun(t, "get", "deployment", "llm", "-n", "default", "-o",
+		`jsonpath={.spec.template.spec.containers[0].ports[0].protocol}`), "the list map key's default, as the cluster sets it")
+	team.MustRun(t, "scale", "deployment", "llm", "-n", "default", "--replicas=3")
+	assert.Equal(t, "3", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.spec.replicas}"), "scale subresource and short name")
+	// kubectl patches a Deployment it applies again with a strategic merge patch, which a bound resource does not
+	// take yet: a second apply is server-side.
+	team.WithStdin(strings.Replace(gpuDeployment, "image: vllm/vllm-openai:v0.6.0", "image: vllm/vllm-openai:v0.6.1", 1)).
+		MustRun(t, "apply", "--server-side", "--force-conflicts", "-f", "-")
+	assert.Equal(t, "vllm/vllm-openai:v0.6.1", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.spec.template.spec.containers[0].image}"))
+	_, errOut, err := team.WithStdin(strings.Replace(gpuDeployment, "replicas: 2", "replicas: many", 1)).Run("apply", "--server-side", "-f", "-")
+	require.Error(t, err, "the cluster's schema validates")
+	assert.Contains(t, errOut, "spec.replicas")
+
+	t.Run("bad input", func(t *testing.T) {
+		_, errOut, err := shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "services")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "core-group resources cannot be exported yet")
+		_, errOut, err = shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "gadgets.example.com")
+		require.Error(t, err)
+		assert.Contains(t, errOut, `no API group "example.com"`)
+	})
+}

@@ -211,8 +211,8 @@ func (s *Syncer) readTarget(ctx context.Context) error {
 	case apierrors.IsNotFound(err):
 		return fmt.Errorf("SyncTarget %q does not exist in workspace %s: create it first", s.name, s.path)
 	case apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err):
-		return fmt.Errorf("SyncTarget %q in workspace %s is missing or cannot be read with these credentials "+
-			"(the syncer needs get, update and patch on synctargets and synctargets/status, and sync): %w", s.name, s.path, err)
+		return fmt.Errorf("SyncTarget %[1]q in workspace %[2]s is missing or cannot be read with these credentials "+
+			"(the syncer needs the verb sync on synctargets/%[1]s): %[3]w", s.name, s.path, err)
 	case err != nil:
 		return fmt.Errorf("reading SyncTarget %q in workspace %s: %w", s.name, s.path, err)
 	}

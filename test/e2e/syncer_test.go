@@ -32,15 +32,13 @@ import (
 	"github.com/gantry-dev/gantry/test/kubecluster"
 )
 
-// syncerRole is what the syncer's ServiceAccount gets on its SyncTarget gpu: the sync verb (its virtual workspace)
-// and get, update and patch of the SyncTarget and its status (the heartbeat). Once the server makes sync imply the
-// latter, the second rule and the extra verbs go.
+// syncerRole is all the syncer's ServiceAccount gets: the verb sync on its SyncTarget gpu, which also lets it read
+// that target and write its status (the heartbeat).
 const syncerRole = `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata: {name: syncer-gpu}
 rules:
-- {apiGroups: [compute.gantry.dev], resources: [synctargets], resourceNames: [gpu], verbs: [sync, get, update, patch]}
-- {apiGroups: [compute.gantry.dev], resources: [synctargets/status], resourceNames: [gpu], verbs: [get, update, patch]}
+- {apiGroups: [compute.gantry.dev], resources: [synctargets], resourceNames: [gpu], verbs: [sync]}
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding

@@ -207,6 +207,19 @@ func TestSyncer(t *testing.T) {
 			return err == nil && ns.UID != before.UID && ns.DeletionTimestamp == nil && f.downSize(nsA, "w1") == 5
 		})
 	})
+	t.Run("a built-in resource (a ConfigMap) is synced too", func(t *testing.T) {
+		a.MustRun(t, "create", "configmap", "cfg", "-n", "default", "--from-literal=model=llama")
+		a.MustRun(t, "label", "configmap", "cfg", "-n", "default", f.label+"="+computev1alpha1.ResourceStateSync)
+		eventually(t, "cfg downstream", func() bool {
+			cm, err := f.downCS.CoreV1().ConfigMaps(nsA).Get(context.Background(), "cfg", metav1.GetOptions{})
+			return err == nil && cm.Data["model"] == "llama"
+		})
+		a.MustRun(t, "delete", "configmap", "cfg", "-n", "default", "--timeout=60s")
+		eventually(t, "cfg gone downstream", func() bool {
+			_, err := f.downCS.CoreV1().ConfigMaps(nsA).Get(context.Background(), "cfg", metav1.GetOptions{})
+			return apierrors.IsNotFound(err)
+		})
+	})
 	t.Run("status comes up", func(t *testing.T) {
 		_, err := f.down.Resource(widgetsGVR).Namespace(nsA).Patch(context.Background(), "w1", types.MergePatchType,
 			[]byte(`{"status":{"phase":"Running"}}`), metav1.PatchOptions{}, "status")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync/atomic"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -21,13 +22,19 @@ import (
 // resource is one resource the syncer runs: its informer upstream (through the virtual workspace, across every
 // workspace) and downstream (our copies only).
 type resource struct {
+	stopUpstream, stopAll context.CancelFunc
+	// retired: the virtual workspace no longer serves it; only the downstream informer runs, so that the copies
+	// still count as their namespaces' content.
+	retired    atomic.Bool
 	gvr        schema.GroupVersionResource
 	status     bool // the virtual workspace serves <resource>/status
 	upstream   *sdk.WildcardInformer
 	downstream cache.SharedIndexInformer
 }
 
-func (r *resource) synced() bool { return r.upstream.HasSynced() && r.downstream.HasSynced() }
+func (r *resource) synced() bool {
+	return (r.retired.Load() || r.upstream.HasSynced()) && r.downstream.HasSynced()
+}
 
 // served is a resource the virtual workspace serves, as discovery tells it.
 type served struct {
@@ -56,16 +63,16 @@ func (s *Syncer) resource(gvr schema.GroupVersionResource) *resource {
 // discoverServed reads the virtual workspace's discovery: the namespaced, listable resources in each group's
 // preferred version, and whether each has a status subresource. Cluster-scoped resources are not synced: their
 // names would collide downstream between workspaces.
-func (s *Syncer) discoverServed() ([]served, error) {
+func (s *Syncer) discoverServed() (resources []served, complete bool, err error) {
 	dc, err := discovery.NewDiscoveryClientForConfigAndClient(s.clusterConfig(sdk.Wildcard), s.vwHTTP)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	groups, lists, err := dc.ServerGroupsAndResources()
 	if err != nil && len(lists) == 0 {
-		return nil, err
+		return nil, false, err
 	}
-	return servedResources(groups, lists), nil
+	return servedResources(groups, lists), err == nil, nil
 }
 
 // servedResources picks, from discovery, the resources the syncer runs: namespaced ones that can be listed, watched
@@ -115,16 +122,20 @@ func hasVerbs(verbs metav1.Verbs, want ...string) bool {
 // served keep their informers until restart: their objects leave the view, which removes their copies.
 func (s *Syncer) refreshResources(ctx context.Context) error {
 	logger := klog.FromContext(ctx)
-	all, err := s.discoverServed()
+	all, complete, err := s.discoverServed()
 	if err != nil {
 		return err
+	}
+	if complete {
+		// A group whose discovery failed is not taken for gone.
+		s.retireResources(ctx, all)
 	}
 	// Every served resource's CRD is applied again, so that a schema changed upstream reaches the running ones too;
 	// an unchanged apply writes nothing.
 	crds := s.installCRDs(ctx, all)
 	var todo []served
 	for _, r := range all {
-		if s.resource(r.gvr) == nil {
+		if cur := s.resource(r.gvr); cur == nil || cur.retired.Load() {
 			todo = append(todo, r)
 		}
 	}
@@ -169,7 +180,9 @@ func (s *Syncer) downstreamServes(gvr schema.GroupVersionResource) bool {
 // startResource starts the informers of one resource: upstream through the virtual workspace (a WildcardInformer,
 // since a plain informer would merge same-named objects of different workspaces), downstream of our copies.
 func (s *Syncer) startResource(ctx context.Context, sv served) {
-	r := &resource{gvr: sv.gvr, status: sv.status}
+	ctx, stopAll := context.WithCancel(ctx)
+	upCtx, stopUpstream := context.WithCancel(ctx)
+	r := &resource{gvr: sv.gvr, status: sv.status, stopAll: stopAll, stopUpstream: stopUpstream}
 	r.upstream = sdk.NewDynamicWildcardInformer(s.vwAll, sv.gvr)
 	r.upstream.AddHandler(upstreamHandler{s: s, gvr: sv.gvr})
 	r.downstream = dynamicinformer.NewFilteredDynamicInformer(s.downDynamic, sv.gvr, "", s.cfg.Resync,
@@ -181,10 +194,35 @@ func (s *Syncer) startResource(ctx context.Context, sv served) {
 		DeleteFunc: func(obj interface{}) { s.downstreamDeleted(sv.gvr, unwrap(obj)) },
 	})
 	s.mu.Lock()
+	if old := s.res[sv.gvr]; old != nil {
+		old.stopAll() // a retired resource served again
+	}
 	s.res[sv.gvr] = r
 	s.mu.Unlock()
-	go r.upstream.Run(ctx)
+	go r.upstream.Run(upCtx)
 	go r.downstream.RunWithContext(ctx)
+}
+
+// retireResources stops the upstream informers of running resources the virtual workspace no longer serves (an export
+// removed from the SyncTarget's spec), whose lists would only fail from now on. Their downstream copies are left in
+// place: their upstream objects may still carry this syncer's finalizer, which it can no longer reach, and deleting
+// workloads because of a spec edit is for the placement controller (state Delete) to decide, not the syncer.
+func (s *Syncer) retireResources(ctx context.Context, served []served) {
+	keep := map[schema.GroupVersionResource]bool{}
+	for _, r := range served {
+		keep[r.gvr] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for gvr, r := range s.res {
+		if keep[gvr] || r.retired.Load() {
+			continue
+		}
+		r.retired.Store(true)
+		r.stopUpstream()
+		klog.FromContext(ctx).Info("the virtual workspace no longer serves this resource; stopped syncing it, leaving its downstream copies",
+			"resource", gvr.String(), "copies", len(r.downstream.GetStore().ListKeys()))
+	}
 }
 
 // upstreamHandler enqueues every change of an upstream object.
@@ -239,7 +277,10 @@ func (s *Syncer) syncedResources() []computev1alpha1.SyncedResource {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	out := make([]computev1alpha1.SyncedResource, 0, len(s.res)+len(s.pending))
-	for gvr := range s.res {
+	for gvr, r := range s.res {
+		if r.retired.Load() {
+			continue
+		}
 		out = append(out, computev1alpha1.SyncedResource{Group: gvr.Group, Resource: gvr.Resource,
 			Versions: []string{gvr.Version}, State: computev1alpha1.SyncedResourceAccepted})
 	}

@@ -25,7 +25,7 @@ func (s *Syncer) reconcile(ctx context.Context, k key) error {
 		return s.cleanupNamespace(ctx, k.Namespace)
 	}
 	r := s.resource(k.GVR)
-	if r == nil {
+	if r == nil || r.retired.Load() {
 		return nil
 	}
 	if !r.synced() {

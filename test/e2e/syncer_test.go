@@ -249,6 +249,18 @@ func TestSyncer(t *testing.T) {
 		require.NoError(t, err)
 		require.Contains(t, string(body), `workqueue_adds_total{name="gantry_syncer"}`)
 	})
+	t.Run("a SyncTarget spec change is re-discovered", func(t *testing.T) {
+		synced := func() string {
+			out, _, _ := f.compute.Run("get", "synctarget", "gpu", "-o", "jsonpath={.status.syncedResources[*].resource}")
+			return out
+		}
+		require.Contains(t, synced(), "secrets")
+		f.compute.MustRun(t, "patch", "synctarget", "gpu", "--type=merge", "-p", `{"spec":{"builtinResources":["configmaps"]}}`)
+		eventually(t, "secrets no longer synced", func() bool {
+			out := synced()
+			return strings.Contains(out, "widgets") && strings.Contains(out, "configmaps") && !strings.Contains(out, "secrets")
+		})
+	})
 	t.Run("a syncer of a missing SyncTarget exits with a clear error", func(t *testing.T) {
 		p := harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", f.fromKubeconfig,
 			"--to-kubeconfig", f.kc.Kubeconfig(), "--sync-target", "root:compute/missing",

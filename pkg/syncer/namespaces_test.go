@@ -3,10 +3,12 @@ package syncer
 import (
 	"regexp"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/rest"
 )
 
 func TestDownstreamNamespace(t *testing.T) {
@@ -49,5 +51,29 @@ func TestParseSyncTarget(t *testing.T) {
 	for _, bad := range []string{"", "gpu", "root:compute/", "/gpu", "root:compute/gpu/x", "*/gpu", "root:Bad_Path/gpu"} {
 		_, _, err := ParseSyncTarget(bad)
 		assert.Error(t, err, bad)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	good := func() Config {
+		return Config{From: &rest.Config{Host: "https://gantry.example.com:6443/clusters/root:compute"}, To: &rest.Config{Host: "https://k8s"},
+			SyncTargetPath: "root:compute", SyncTargetName: "gpu", HeartbeatPeriod: time.Second}
+	}
+	c := good()
+	require.NoError(t, c.Validate())
+	base, err := serverBase(c.From.Host)
+	require.NoError(t, err)
+	assert.Equal(t, "https://gantry.example.com:6443", base, "the workspace path of a Gantry kubeconfig is dropped")
+	for name, breakIt := range map[string]func(*Config){
+		"no from":      func(c *Config) { c.From = nil },
+		"no to":        func(c *Config) { c.To = nil },
+		"no target":    func(c *Config) { c.SyncTargetName = "" },
+		"no heartbeat": func(c *Config) { c.HeartbeatPeriod = 0 },
+		"bad resync":   func(c *Config) { c.Resync = -time.Second },
+		"no host":      func(c *Config) { c.From.Host = "gantry" },
+	} {
+		c := good()
+		breakIt(&c)
+		assert.Error(t, c.Validate(), name)
 	}
 }

@@ -1,0 +1,90 @@
+// Command gantry-syncer runs next to one downstream Kubernetes cluster and syncs the objects Gantry places on its
+// SyncTarget (see pkg/syncer and docs/compute.md).
+package main
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+	genericapiserver "k8s.io/apiserver/pkg/server"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/component-base/cli"
+	"k8s.io/component-base/version"
+
+	"github.com/gantry-dev/gantry/pkg/syncer"
+)
+
+func main() {
+	os.Exit(cli.Run(newCommand()))
+}
+
+// options are the command's flags.
+type options struct {
+	from, to, target       string
+	resync, heartbeat      time.Duration
+	metricsAddr, probeAddr string
+	workers                int
+}
+
+func newCommand() *cobra.Command {
+	o := &options{resync: 10 * time.Minute, heartbeat: 10 * time.Second, metricsAddr: ":8080", probeAddr: ":8081", workers: 4}
+	cmd := &cobra.Command{
+		Use:   "gantry-syncer --from-kubeconfig FILE --sync-target <workspace path>/<name>",
+		Short: "Sync the objects Gantry places on a SyncTarget to this Kubernetes cluster, and report the cluster's GPUs",
+		Long: "gantry-syncer reads the objects placed on its SyncTarget through the target's virtual workspace, applies " +
+			"them to the downstream cluster, copies their status back and reports the cluster's capacity and GPUs in the " +
+			"SyncTarget's status. It exits with an error when the SyncTarget cannot be read at start.",
+		Args:         cobra.NoArgs,
+		SilenceUsage: true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := o.config()
+			if err != nil {
+				return err
+			}
+			s, err := syncer.New(cfg)
+			if err != nil {
+				return err
+			}
+			return s.Run(genericapiserver.SetupSignalContext())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.from, "from-kubeconfig", "", "kubeconfig of Gantry with the syncer ServiceAccount's token (the server URL's path is ignored)")
+	f.StringVar(&o.to, "to-kubeconfig", "", "kubeconfig of the downstream cluster; empty uses the in-cluster config")
+	f.StringVar(&o.target, "sync-target", "", "the SyncTarget, as <workspace path>/<name>, such as root:compute/gpu")
+	f.DurationVar(&o.resync, "resync", o.resync, "how often every object is reconciled again and the served resources re-read")
+	f.DurationVar(&o.heartbeat, "heartbeat-period", o.heartbeat, "how often the SyncTarget's status is reported")
+	f.StringVar(&o.metricsAddr, "metrics-bind-address", o.metricsAddr, "address of /metrics; 0 disables it")
+	f.StringVar(&o.probeAddr, "health-probe-bind-address", o.probeAddr, "address of /healthz and /readyz; 0 disables them")
+	f.IntVar(&o.workers, "workers", o.workers, "how many objects are synced at once")
+	_ = cmd.MarkFlagRequired("from-kubeconfig")
+	_ = cmd.MarkFlagRequired("sync-target")
+	return cmd
+}
+
+// config turns the flags into a syncer.Config.
+func (o *options) config() (syncer.Config, error) {
+	path, name, err := syncer.ParseSyncTarget(o.target)
+	if err != nil {
+		return syncer.Config{}, fmt.Errorf("--sync-target: %w", err)
+	}
+	from, err := clientcmd.BuildConfigFromFlags("", o.from)
+	if err != nil {
+		return syncer.Config{}, fmt.Errorf("--from-kubeconfig: %w", err)
+	}
+	var to *rest.Config
+	if o.to == "" {
+		to, err = rest.InClusterConfig()
+	} else {
+		to, err = clientcmd.BuildConfigFromFlags("", o.to)
+	}
+	if err != nil {
+		return syncer.Config{}, fmt.Errorf("--to-kubeconfig: %w", err)
+	}
+	return syncer.Config{From: from, To: to, SyncTargetPath: path, SyncTargetName: name, Resync: o.resync,
+		HeartbeatPeriod: o.heartbeat, Workers: o.workers, MetricsBindAddress: o.metricsAddr,
+		HealthProbeBindAddress: o.probeAddr, Version: version.Get().GitVersion}, nil
+}

@@ -1,0 +1,156 @@
+package harness
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+var (
+	syncerOnce sync.Once
+	syncerBin  string
+	syncerErr  error
+)
+
+// SyncerBinary returns the gantry-syncer binary to test: gantry-syncer next to $GANTRY_BIN (make build puts it
+// there), or one built once into a temporary directory.
+func SyncerBinary(t testing.TB) string {
+	t.Helper()
+	if bin := os.Getenv("GANTRY_BIN"); bin != "" {
+		if p := filepath.Join(filepath.Dir(bin), "gantry-syncer"); fileExists(p) {
+			return p
+		}
+	}
+	syncerOnce.Do(func() {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir, err := os.MkdirTemp("", "gantry-syncer-bin-")
+		if err != nil {
+			syncerErr = err
+			return
+		}
+		syncerBin = filepath.Join(dir, "gantry-syncer")
+		cmd := exec.Command("go", "build", "-o", syncerBin, "./cmd/gantry-syncer")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			syncerErr = fmt.Errorf("go build gantry-syncer: %v\n%s", err, out)
+		}
+	})
+	if syncerErr != nil {
+		t.Fatal(syncerErr)
+	}
+	return syncerBin
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// KubeconfigAs writes a kubeconfig of the server for the user of a bearer token, pointed at workspace, and returns
+// its path; it holds no admin certificate.
+func (s *Server) KubeconfigAs(t testing.TB, workspace, token string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(s.Kubeconfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, auth := range cfg.AuthInfos {
+		auth.ClientCertificateData, auth.ClientKeyData = nil, nil
+		auth.ClientCertificate, auth.ClientKey = "", ""
+		auth.Token = token
+	}
+	for _, cluster := range cfg.Clusters {
+		cluster.Server = s.URL(workspace)
+	}
+	path := filepath.Join(t.TempDir(), "token.kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Process is a command under test (such as gantry-syncer) that can be killed and started again with the same
+// arguments, logging to one file across restarts.
+type Process struct {
+	t       testing.TB
+	bin     string
+	args    []string
+	logPath string
+	cmd     *exec.Cmd
+	exited  chan struct{}
+}
+
+// StartProcess starts bin with args; it is stopped (SIGTERM) when the test ends.
+func StartProcess(t testing.TB, bin string, args ...string) *Process {
+	t.Helper()
+	p := &Process{t: t, bin: bin, args: args, logPath: filepath.Join(t.TempDir(), filepath.Base(bin)+".log")}
+	p.Start()
+	t.Cleanup(func() { p.Stop(syscall.SIGTERM) })
+	return p
+}
+
+// Start starts the process (again).
+func (p *Process) Start() {
+	p.t.Helper()
+	log, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	p.cmd = exec.Command(p.bin, p.args...)
+	p.cmd.Stdout, p.cmd.Stderr = log, log
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.exited = make(chan struct{})
+	go func(cmd *exec.Cmd, exited chan struct{}) { _ = cmd.Wait(); log.Close(); close(exited) }(p.cmd, p.exited)
+}
+
+// Exited reports whether the process has exited.
+func (p *Process) Exited() bool {
+	select {
+	case <-p.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// ExitCode is the exit status once the process has exited, else -1.
+func (p *Process) ExitCode() int {
+	if !p.Exited() {
+		return -1
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// Stop sends sig and waits (30 s at most, then SIGKILL) for the process to exit.
+func (p *Process) Stop(sig syscall.Signal) {
+	if p.cmd == nil || p.cmd.Process == nil || p.Exited() {
+		return
+	}
+	_ = p.cmd.Process.Signal(sig)
+	select {
+	case <-p.exited:
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+	}
+}
+
+// Logs returns the last 20000 bytes the process logged.
+func (p *Process) Logs() string {
+	b, _ := os.ReadFile(p.logPath)
+	if len(b) > 20000 {
+		b = b[len(b)-20000:]
+	}
+	return string(b)
+}

@@ -171,6 +171,7 @@ func testSyncerVWBuiltins(t *testing.T, f *syncerVWFixture, gpu string) {
 	}
 	listed := f.syncer.MustRun(t, "--server", gpu+"/clusters/*", "get", "configmaps,secrets", "-A", "-o", "name")
 	assert.Equal(t, []string{"configmap/placed", "secret/placed"}, strings.Fields(listed), "kubectl, through discovery")
+	assert.Contains(t, f.syncer.MustRun(t, "--server", gpu+"/clusters/*", "get", "configmaps", "-A"), "placed", "kubectl's table")
 	cms, err := client("*").CoreV1().ConfigMaps("").List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
 	var metas []metav1.ObjectMeta
@@ -287,6 +288,7 @@ func testSyncerVWCRDs(t *testing.T, f *syncerVWFixture, gpu string) {
 
 	names := f.syncer.MustRun(t, "--server", gpu+"/clusters/"+f.clusterA, "get", "customresourcedefinitions", "-o", "name")
 	assert.Equal(t, "customresourcedefinition.apiextensions.k8s.io/widgets.example.com", strings.TrimSpace(names), "team-a binds widgets; in discovery")
+	assert.Contains(t, f.syncer.MustRun(t, "--server", gpu+"/clusters/*", "get", "crds"), "widgets.example.com", "kubectl's table")
 	f.syncer.MustRun(t, "get", "--raw", all+"/widgets.example.com")
 	_, errOut, err := f.syncer.Run("get", "--raw", all+"/gadgets.example.org")
 	require.Error(t, err)

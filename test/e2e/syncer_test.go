@@ -93,7 +93,8 @@ func setupSyncer(t *testing.T) *syncerFixture {
 		k.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
 		k.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
 		k.WithStdin(widget("w1", fmt.Sprintf("{size: %d}", i+1))).MustRun(t, "create", "-f", "-")
-		// The placement controller will set this label; until it exists, the admin does.
+		// The admin (system:masters may write state labels) places w1 directly, so that these checks do not depend on
+		// the placement controller's choices; testSyncerPlacement covers that path.
 		k.MustRun(t, "label", "widget", "w1", "-n", "default", f.label+"="+computev1alpha1.ResourceStateSync)
 		f.teams[cluster] = k
 		if i == 0 {
@@ -169,8 +170,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 // TestSyncer runs gantry-syncer as a process between Gantry and a real Kubernetes cluster: placed widgets of two
 // teams land in two namespaces, spec goes down, drift and deletion downstream are repaired, status comes up,
-// deletion and state Delete remove the copy before releasing the object, the GPUs are reported, and a syncer
-// killed while objects change ends, once restarted, with downstream equal to upstream.
+// deletion and state Delete remove the copy before releasing the object, the GPUs are reported, a syncer killed
+// while objects change ends, once restarted, with downstream equal to upstream, and a Placement's objects run.
 func TestSyncer(t *testing.T) {
 	f := setupSyncer(t)
 	nsA, nsB := syncer.DownstreamNamespace(f.clusterA, "default"), syncer.DownstreamNamespace(f.clusterB, "default")
@@ -207,6 +208,19 @@ func TestSyncer(t *testing.T) {
 			return err == nil && ns.UID != before.UID && ns.DeletionTimestamp == nil && f.downSize(nsA, "w1") == 5
 		})
 	})
+	t.Run("a built-in resource (a ConfigMap) is synced too", func(t *testing.T) {
+		a.MustRun(t, "create", "configmap", "cfg", "-n", "default", "--from-literal=model=llama")
+		a.MustRun(t, "label", "configmap", "cfg", "-n", "default", f.label+"="+computev1alpha1.ResourceStateSync)
+		eventually(t, "cfg downstream", func() bool {
+			cm, err := f.downCS.CoreV1().ConfigMaps(nsA).Get(context.Background(), "cfg", metav1.GetOptions{})
+			return err == nil && cm.Data["model"] == "llama"
+		})
+		a.MustRun(t, "delete", "configmap", "cfg", "-n", "default", "--timeout=60s")
+		eventually(t, "cfg gone downstream", func() bool {
+			_, err := f.downCS.CoreV1().ConfigMaps(nsA).Get(context.Background(), "cfg", metav1.GetOptions{})
+			return apierrors.IsNotFound(err)
+		})
+	})
 	t.Run("status comes up", func(t *testing.T) {
 		_, err := f.down.Resource(widgetsGVR).Namespace(nsA).Patch(context.Background(), "w1", types.MergePatchType,
 			[]byte(`{"status":{"phase":"Running"}}`), metav1.PatchOptions{}, "status")
@@ -219,6 +233,7 @@ func TestSyncer(t *testing.T) {
 	t.Run("the SyncTarget reports the GPUs", func(t *testing.T) { testSyncerFuel(t, f) })
 	t.Run("deletion and state Delete remove the copy first", func(t *testing.T) { testSyncerLeave(t, f, nsA, nsB) })
 	t.Run("a syncer killed and restarted converges", func(t *testing.T) { testSyncerRestart(t, f) })
+	t.Run("a Placement's objects run downstream and leave when unselected", func(t *testing.T) { testSyncerPlacement(t, f) })
 	t.Run("an object the downstream cluster refuses holds up no other", func(t *testing.T) { testSyncerRefused(t, f) })
 	t.Run("metrics and probes are served", func(t *testing.T) {
 		for _, probe := range []string{"/healthz", "/readyz"} {
@@ -321,6 +336,31 @@ func (f *syncerFixture) released(t *testing.T, k *harness.Kubectl, name string) 
 	out, _, err := k.Run("get", "widget", name, "-n", "default", "-o", "json")
 	require.NoError(t, err)
 	return !strings.Contains(out, computev1alpha1.SyncerFinalizerPrefix) && !strings.Contains(out, f.label)
+}
+
+// testSyncerPlacement lets the placement controller, not the admin, label: team-b's namespace ml is selected by a
+// Placement (which chooses gpu, the Ready target), its widget runs downstream; once ml is no longer selected the
+// label turns Delete and the syncer removes the copy, then the label.
+func testSyncerPlacement(t *testing.T, f *syncerFixture) {
+	b := f.teams[f.clusterB]
+	b.MustRun(t, "create", "namespace", "ml")
+	b.MustRun(t, "label", "namespace", "ml", "placed=yes")
+	b.WithStdin(placementYAML("ml", "root:compute", "{}")).MustRun(t, "create", "-f", "-")
+	b.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/ml", "--timeout=60s")
+	require.Equal(t, "gpu", b.MustRun(t, "get", "placement", "ml", "-o", "jsonpath={.status.selectedTarget.name}"))
+	eventually(t, "ml placed on gpu", func() bool {
+		out, _, _ := b.Run("get", "namespace", "ml", "-o", "jsonpath={.metadata.labels}")
+		return strings.Contains(out, f.label)
+	})
+	b.WithStdin(strings.Replace(widget("pw", "{size: 11}"), "namespace: default", "namespace: ml", 1)).MustRun(t, "create", "-f", "-")
+	ns := syncer.DownstreamNamespace(f.clusterB, "ml")
+	eventually(t, "pw downstream", func() bool { return f.downSize(ns, "pw") == 11 })
+	b.MustRun(t, "label", "namespace", "ml", "placed-")
+	eventually(t, "pw removed downstream and released", func() bool {
+		out, _, err := b.Run("get", "widget", "pw", "-n", "ml", "-o", "json")
+		return err == nil && f.downSize(ns, "pw") == 0 && !strings.Contains(out, f.label) &&
+			!strings.Contains(out, computev1alpha1.SyncerFinalizerPrefix)
+	})
 }
 
 // refuseBad is a downstream ValidatingAdmissionPolicy, and its binding, that refuses widgets named bad.

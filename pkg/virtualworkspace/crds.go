@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/apiserver/pkg/endpoints/handlers"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -92,7 +93,7 @@ func (d *Definition) serveCRDs(w http.ResponseWriter, req *http.Request, info *g
 	case info.Verb == "get":
 		handlers.GetResource(storage, crdScope)(w, req)
 	case info.Verb == "list":
-		handlers.ListResource(storage, nil, crdScope, false, 0)(w, req)
+		handlers.ListResource(storage, storage, crdScope, false, 0)(w, req)
 	default:
 		writeError(w, req, apierrors.NewMethodNotSupported(CRDResource.GroupResource(), info.Verb))
 	}
@@ -106,6 +107,7 @@ type crdStorage struct {
 var _ interface {
 	rest.Getter
 	rest.Lister
+	rest.Watcher
 } = &crdStorage{}
 
 // New implements rest.Storage.
@@ -148,4 +150,9 @@ func (s *crdStorage) List(_ context.Context, options *metainternalversion.ListOp
 		out.Items = append(out.Items, *crd)
 	}
 	return out, nil
+}
+
+// Watch implements rest.Watcher, refusing: the served CRDs are read with get and list alone.
+func (s *crdStorage) Watch(context.Context, *metainternalversion.ListOptions) (watch.Interface, error) {
+	return nil, apierrors.NewMethodNotSupported(CRDResource.GroupResource(), "watch")
 }

@@ -30,16 +30,17 @@ func (s *Syncer) fuelChanged() {
 func (s *Syncer) heartbeat(ctx context.Context) {
 	ticker := time.NewTicker(s.cfg.HeartbeatPeriod)
 	defer ticker.Stop()
-	var lastSpec *computev1alpha1.SyncTargetSpec
+	// The spec the served resources were first discovered for: a change from it triggers a new discovery.
+	lastSpec := s.spec
 	for {
 		target, err := s.reportStatus(ctx)
 		if err != nil {
 			klog.FromContext(ctx).Error(err, "heartbeat failed; the SyncTarget will turn not Ready if this persists")
-		} else if lastSpec != nil && !equality.Semantic.DeepEqual(*lastSpec, target.Spec) || s.hasPending() {
+		} else if !equality.Semantic.DeepEqual(lastSpec, target.Spec) || s.hasPending() {
 			s.rediscover()
 		}
 		if err == nil {
-			lastSpec = target.Spec.DeepCopy()
+			lastSpec = *target.Spec.DeepCopy()
 		}
 		select {
 		case <-ctx.Done():

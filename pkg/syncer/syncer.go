@@ -59,6 +59,7 @@ type Syncer struct {
 	computeCluster string // the compute workspace's logical cluster
 	stateLabel     string
 	finalizer      string
+	spec           computev1alpha1.SyncTargetSpec // as read at start
 
 	gantry versioned.Interface // the compute workspace
 	vw     *rest.Config        // the target's virtual workspace, Host without /clusters/...
@@ -220,6 +221,7 @@ func (s *Syncer) readTarget(ctx context.Context) error {
 	if s.computeCluster == "" {
 		return fmt.Errorf("SyncTarget %s/%s carries no %s annotation", s.path, s.name, computev1alpha1.ClusterAnnotation)
 	}
+	s.spec = target.Spec
 	s.key = computev1alpha1.TargetKey(s.computeCluster, s.name)
 	s.stateLabel = computev1alpha1.StateLabel(s.computeCluster, s.name)
 	s.finalizer = computev1alpha1.SyncerFinalizer(s.computeCluster, s.name)

@@ -231,9 +231,14 @@ type upstreamHandler struct {
 	gvr schema.GroupVersionResource
 }
 
-func (h upstreamHandler) OnAdd(k string, _ interface{})       { h.s.enqueueUpstream(h.gvr, k) }
+// OnAdd enqueues a new (or newly placed) object.
+func (h upstreamHandler) OnAdd(k string, _ interface{}) { h.s.enqueueUpstream(h.gvr, k) }
+
+// OnUpdate enqueues a changed object.
 func (h upstreamHandler) OnUpdate(k string, _, _ interface{}) { h.s.enqueueUpstream(h.gvr, k) }
-func (h upstreamHandler) OnDelete(k string, _ interface{})    { h.s.enqueueUpstream(h.gvr, k) }
+
+// OnDelete enqueues an object deleted or no longer placed, so that its copy goes.
+func (h upstreamHandler) OnDelete(k string, _ interface{}) { h.s.enqueueUpstream(h.gvr, k) }
 
 // downstreamChanged enqueues the upstream object a downstream copy was made from: reapplying it reverts drift, and
 // finding no upstream object removes an orphan.

@@ -39,6 +39,7 @@ type key struct {
 	namespaceOnly bool
 }
 
+// String names the key in logs.
 func (k key) String() string {
 	if k.namespaceOnly {
 		return "namespace " + k.Namespace

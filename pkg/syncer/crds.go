@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -9,9 +10,12 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/tools/cache"
+	watchtools "k8s.io/client-go/tools/watch"
 	"k8s.io/klog/v2"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
@@ -95,16 +99,46 @@ func (s *Syncer) applyCRD(ctx context.Context, upstream *apiextensionsv1.CustomR
 	if err != nil {
 		return err
 	}
-	return wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, establishTimeout, true, func(ctx context.Context) (bool, error) {
-		crd, err := s.downExt.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, desired.GetName(), metav1.GetOptions{})
-		if err != nil {
-			return false, nil
+	return s.waitEstablished(ctx, desired.GetName())
+}
+
+// waitEstablished watches one downstream CRD until its Established condition is True, or establishTimeout passes.
+func (s *Syncer) waitEstablished(ctx context.Context, name string) error {
+	ctx, cancel := context.WithTimeout(ctx, establishTimeout)
+	defer cancel()
+	client := s.downExt.ApiextensionsV1().CustomResourceDefinitions()
+	byName := fields.OneTermEqualSelector("metadata.name", name).String()
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = byName
+			return client.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = byName
+			return client.Watch(ctx, o)
+		},
+	}
+	isEstablished := func(obj interface{}) bool {
+		crd, ok := obj.(*apiextensionsv1.CustomResourceDefinition)
+		return ok && established(crd)
+	}
+	_, err := watchtools.UntilWithSync(ctx, lw, &apiextensionsv1.CustomResourceDefinition{},
+		func(store cache.Store) (bool, error) {
+			obj, exists, err := store.GetByKey(name)
+			return exists && isEstablished(obj), err
+		},
+		func(ev watch.Event) (bool, error) { return isEstablished(ev.Object), nil })
+	if err != nil {
+		return fmt.Errorf("CRD %s not established downstream: %w", name, err)
+	}
+	return nil
+}
+
+func established(crd *apiextensionsv1.CustomResourceDefinition) bool {
+	for _, c := range crd.Status.Conditions {
+		if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
+			return true
 		}
-		for _, c := range crd.Status.Conditions {
-			if c.Type == apiextensionsv1.Established && c.Status == apiextensionsv1.ConditionTrue {
-				return true, nil
-			}
-		}
-		return false, nil
-	})
+	}
+	return false
 }

@@ -16,7 +16,7 @@ func (s *Syncer) syncStatus(ctx context.Context, r *resource, upstream, downstre
 	if !r.status {
 		return nil
 	}
-	status, changed := StatusToCopy(upstream, downstream)
+	status, changed := StatusToCopy(upstream, s.withSchedulingCondition(r.gvr.Group, downstream))
 	if !changed {
 		return nil
 	}

@@ -73,6 +73,7 @@ type Syncer struct {
 	namespaces     corev1listers.NamespaceLister
 	nodes          corev1listers.NodeLister
 	pods           corev1listers.PodLister
+	pendingPods    corev1listers.PodLister // unscheduled pods, for the reason upstream
 	typedSynced    []cache.InformerSynced
 	typedFactory   informers.SharedInformerFactory
 	podFactory     informers.SharedInformerFactory
@@ -251,6 +252,7 @@ func (s *Syncer) startDownstreamInformers(ctx context.Context) {
 		s.typedSynced = append(s.typedSynced, inf.HasSynced)
 	}
 	s.typedSynced = append(s.typedSynced, nsInformer.Informer().HasSynced)
+	s.watchPendingPods(ctx.Done())
 	s.labeledFactory.Start(ctx.Done())
 	s.typedFactory.Start(ctx.Done())
 	s.podFactory.Start(ctx.Done())

@@ -114,4 +114,3 @@ func UnschedulableReason(pods []*corev1.Pod) string {
 	sort.Strings(messages)
 	return strings.Join(messages, "; ")
 }
-

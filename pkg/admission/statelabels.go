@@ -22,7 +22,8 @@ import (
 // and bound resources) in the hands of placement: a new object gets its namespace's labels, whatever it asked for,
 // and an update keeps the object's labels, except that a target's Delete label may be dropped (by that target's
 // syncer, once its copy is gone). Users thus cannot run objects on a SyncTarget they were not placed on, nor
-// hide them from the one they were. The privileged group (the placement controller, the admin) writes them as given.
+// hide them from the one they were. The privileged group (the placement controller, the admin) writes them as given; a new object of
+// theirs that names no target is placed like any other.
 type StateLabels struct {
 	// Namespaces is the index of every workspace's namespaces, whose state labels new objects inherit.
 	Namespaces *clusterwatch.Store[*corev1.Namespace]
@@ -46,15 +47,18 @@ func (s *StateLabels) Admit(ctx context.Context, a admission.Attributes, _ admis
 	if !ok || cluster == logicalcluster.Wildcard || !s.placed(cluster, a) {
 		return nil
 	}
-	if u := a.GetUserInfo(); u != nil && slices.Contains(u.GetGroups(), authorization.PrivilegedGroup) {
-		return nil
-	}
-	if t, viewed := virtualworkspace.TargetFrom(ctx); viewed && t.Definition != nil && t.Definition.ValidateUpdate != nil {
-		return nil // a virtual workspace that checks its writes (the syncer's) refuses what this would quietly undo
-	}
 	obj, err := meta.Accessor(a.GetObject())
 	if err != nil {
 		return nil
+	}
+	if u := a.GetUserInfo(); u != nil && slices.Contains(u.GetGroups(), authorization.PrivilegedGroup) {
+		// As given, except that a new object naming no target is placed like any other.
+		if a.GetOperation() != admission.Create || len(placement.StateLabels(obj.GetLabels())) > 0 {
+			return nil
+		}
+	}
+	if t, viewed := virtualworkspace.TargetFrom(ctx); viewed && t.Definition != nil && t.Definition.ValidateUpdate != nil {
+		return nil // a virtual workspace that checks its writes (the syncer's) refuses what this would quietly undo
 	}
 	want := map[string]string{}
 	if a.GetOperation() == admission.Create {

@@ -56,6 +56,10 @@ func TestStateLabelsFollowPlacementOnly(t *testing.T) {
 	admin := &user.DefaultInfo{Name: "admin", Groups: []string{"system:masters"}}
 	got = admit(admission.Update, cm("settings", map[string]string{cpu: "Sync"}), old, admin)
 	assert.Equal(t, map[string]string{cpu: "Sync"}, got, "the placement controller writes them as given")
+	got = admit(admission.Create, cm("by-admin", map[string]string{"app": "x"}), nil, admin)
+	assert.Equal(t, map[string]string{"app": "x", gpu: "Sync"}, got, "an admin's new object naming no target is placed like any other")
+	got = admit(admission.Create, cm("by-admin", map[string]string{cpu: "Sync"}), nil, admin)
+	assert.Equal(t, map[string]string{cpu: "Sync"}, got, "one naming a target keeps it")
 
 	other := logicalcluster.WithCluster(context.Background(), "teamb")
 	obj := cm("settings", nil)

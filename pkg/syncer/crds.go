@@ -60,6 +60,11 @@ func (s *Syncer) installCRDs(ctx context.Context, resources []served) map[schema
 		if !wanted[gr] {
 			continue
 		}
+		if s.servesNatively(ctx, crd) {
+			// Deployments and the like, offered from this cluster's own APIs: nothing to install.
+			out[gr] = computev1alpha1.SyncedResourceAccepted
+			continue
+		}
 		if err := s.applyCRD(ctx, crd); err != nil {
 			logger.Error(err, "the downstream cluster refused the CRD", "crd", gr.String())
 			out[gr] = computev1alpha1.SyncedResourceIncompatible
@@ -68,6 +73,29 @@ func (s *Syncer) installCRDs(ctx context.Context, resources []served) map[schema
 		out[gr] = computev1alpha1.SyncedResourceAccepted
 	}
 	return out
+}
+
+// servesNatively reports whether the downstream cluster serves a CRD's resource (at its first version) without a
+// CRD of that name: a built-in resource, such as deployments.apps.
+func (s *Syncer) servesNatively(ctx context.Context, crd *apiextensionsv1.CustomResourceDefinition) bool {
+	if len(crd.Spec.Versions) == 0 {
+		return false
+	}
+	name := crd.Spec.Names.Plural + "." + crd.Spec.Group
+	if _, err := s.downExt.ApiextensionsV1().CustomResourceDefinitions().Get(ctx, name, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		return false // ours (or a cluster's own CRD): applied and checked as usual
+	}
+	gv := schema.GroupVersion{Group: crd.Spec.Group, Version: crd.Spec.Versions[0].Name}
+	list, err := s.down.Discovery().ServerResourcesForGroupVersion(gv.String())
+	if err != nil {
+		return false
+	}
+	for _, r := range list.APIResources {
+		if r.Name == crd.Spec.Names.Plural {
+			return true
+		}
+	}
+	return false
 }
 
 // DownstreamCRD is the CRD to apply downstream for one served upstream: its spec under the name the API server

@@ -68,8 +68,8 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	f.team = f.s.Kubectl(teamPath)
 	f.team.WithStdin(strings.ReplaceAll(bindingYAML("kubernetes", computePath), "name: widgets", "name: kubernetes")).MustRun(t, "create", "-f", "-")
 	f.team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=30s")
-	f.team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: eu}\nspec: {locationWorkspace: \"" +
-		computePath + "\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
+	f.team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: eu}\nspec: {locationWorkspace: \""+
+		computePath+"\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
 	f.team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=30s")
 	f.teamNS = syncer.DownstreamNamespace(string(logicalcluster.Name(teamCluster)), "default")
 	return f

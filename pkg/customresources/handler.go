@@ -23,7 +23,8 @@ import (
 	"github.com/gantry-dev/gantry/pkg/registry"
 )
 
-// patchTypes are the patches custom resources accept; strategic merge patch needs Go struct tags they lack.
+// patchTypes are the patches custom resources accept; strategic merge patch needs Go struct tags they lack, which
+// only resources of Kubernetes built-in kinds have (PatchHandler).
 var patchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.ApplyYAMLPatchType)}
 
 // Wrap returns next wrapped so that the objects of each workspace's custom resources (its own CRDs and its bound
@@ -165,7 +166,7 @@ func FilteredHandler(verb string, store ReadUpdateStorage, scope *handlers.Reque
 	case "update":
 		return handlers.UpdateResource(store, scope, admit)
 	case "patch":
-		return handlers.PatchResource(store, scope, admit, patchTypes)
+		return PatchHandler(store, scope, admit)
 	}
 	return nil
 }
@@ -185,7 +186,7 @@ func subresourceHandler(verb string, store subresourceStorage, scope *handlers.R
 	case "update":
 		return handlers.UpdateResource(store, scope, admit)
 	case "patch":
-		return handlers.PatchResource(store, scope, admit, patchTypes)
+		return PatchHandler(store, scope, admit)
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
 	"github.com/gantry-dev/gantry/test/kubecluster"
 )
@@ -27,6 +28,11 @@ spec:
         ports: [{containerPort: 8000}]
         resources:
           limits: {nvidia.com/gpu: 1, memory: 16Gi}
+`
+
+// sidecar is a second container for gpuDeployment, appended to its containers.
+const sidecar = `      - name: sidecar
+        image: busybox:1
 `
 
 // TestImportClusterAPIs: a compute workspace offers a real cluster's Deployments with `kubectl gantry
@@ -53,14 +59,34 @@ func TestImportClusterAPIs(t *testing.T) {
 		`jsonpath={.spec.template.spec.containers[0].ports[0].protocol}`), "the list map key's default, as the cluster sets it")
 	team.MustRun(t, "scale", "deployment", "llm", "-n", "default", "--replicas=3")
 	assert.Equal(t, "3", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.spec.replicas}"), "scale subresource and short name")
-	// kubectl patches a Deployment it applies again with a strategic merge patch, which a bound resource does not
-	// take yet: a second apply is server-side.
-	team.WithStdin(strings.Replace(gpuDeployment, "image: vllm/vllm-openai:v0.6.0", "image: vllm/vllm-openai:v0.6.1", 1)).
+	// kubectl knows apps/v1 Deployment as a built-in kind: a second client-side apply, like kubectl patch by default,
+	// sends a strategic merge patch, which merges the containers by name as kube-apiserver does.
+	team.WithStdin(strings.Replace(gpuDeployment, "image: vllm/vllm-openai:v0.6.0", "image: vllm/vllm-openai:v0.6.1", 1)+sidecar).
+		MustRun(t, "apply", "-f", "-")
+	assert.Equal(t, "server=vllm/vllm-openai:v0.6.1 sidecar=busybox:1 8000/TCP 1", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o",
+		`jsonpath={range .spec.template.spec.containers[*]}{.name}={.image} {end}{.spec.template.spec.containers[0].ports[0].containerPort}/{.spec.template.spec.containers[0].ports[0].protocol} {.spec.template.spec.containers[0].resources.limits.nvidia\.com/gpu}`))
+	team.MustRun(t, "patch", "deploy", "llm", "-n", "default", "-p", `{"spec":{"template":{"spec":{"containers":[{"name":"server","image":"x:2"}]}}}}`)
+	assert.Equal(t, "server=x:2 sidecar=busybox:1 ", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o",
+		`jsonpath={range .spec.template.spec.containers[*]}{.name}={.image} {end}`), "only the server container changes")
+	team.MustRun(t, "label", "deploy", "llm", "-n", "default", "tier=gpu")
+	assert.Equal(t, "gpu llm", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.metadata.labels.tier} {.metadata.labels.app}"))
+	team.WithStdin(strings.Replace(gpuDeployment, "image: vllm/vllm-openai:v0.6.0", "image: vllm/vllm-openai:v0.6.2", 1)).
 		MustRun(t, "apply", "--server-side", "--force-conflicts", "-f", "-")
-	assert.Equal(t, "vllm/vllm-openai:v0.6.1", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.spec.template.spec.containers[0].image}"))
+	assert.Equal(t, "vllm/vllm-openai:v0.6.2", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.spec.template.spec.containers[0].image}"))
 	_, errOut, err := team.WithStdin(strings.Replace(gpuDeployment, "replicas: 2", "replicas: many", 1)).Run("apply", "--server-side", "-f", "-")
 	require.Error(t, err, "the cluster's schema validates")
 	assert.Contains(t, errOut, "spec.replicas")
+
+	t.Run("other custom resources refuse strategic merge patches", func(t *testing.T) {
+		compute.WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport).MustRun(t, "create", "-f", "-")
+		team.WithStdin(bindingYAML("widgets", computePath)).MustRun(t, "create", "-f", "-")
+		team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+		team.WithStdin("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: my-widget}\nspec: {size: 2}\n").MustRun(t, "create", "-n", "default", "-f", "-")
+		_, errOut, err := team.Run("patch", "widget", "my-widget", "-n", "default", "--type=strategic", "-p", `{"spec":{"size":3}}`)
+		require.Error(t, err)
+		assert.Contains(t, errOut, "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml")
+		team.MustRun(t, "patch", "widget", "my-widget", "-n", "default", "--type=merge", "-p", `{"spec":{"size":3}}`)
+	})
 
 	t.Run("bad input", func(t *testing.T) {
 		_, errOut, err := shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "services")

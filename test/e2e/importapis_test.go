@@ -30,6 +30,16 @@ spec:
           limits: {nvidia.com/gpu: 1, memory: 16Gi}
 `
 
+// llmService is a Service in front of gpuDeployment.
+const llmService = `apiVersion: v1
+kind: Service
+metadata: {name: llm, namespace: default}
+spec:
+  selector: {app: llm}
+  ports:
+  - {name: http, port: 80, targetPort: 8000}
+`
+
 // sidecar is a second container for gpuDeployment, appended to its containers.
 const sidecar = `      - name: sidecar
         image: busybox:1
@@ -42,9 +52,9 @@ func TestImportClusterAPIs(t *testing.T) {
 	s := harness.Start(t)
 	computePath, _ := s.CreateWorkspace(t, "root", "compute")
 	shell := s.UserShell(t, computePath, "")
-	_, progress, err := shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "deployments.apps")
+	_, progress, err := shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "deployments.apps", "services")
 	require.NoError(t, err, progress)
-	assert.Contains(t, progress, "apiexport/kubernetes offers deployments.apps")
+	assert.Contains(t, progress, "apiexport/kubernetes offers deployments.apps, services")
 	compute := s.Kubectl(computePath)
 	compute.MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/kubernetes", "--timeout=30s")
 
@@ -88,11 +98,36 @@ func TestImportClusterAPIs(t *testing.T) {
 		team.MustRun(t, "patch", "widget", "my-widget", "-n", "default", "--type=merge", "-p", `{"spec":{"size":3}}`)
 	})
 
-	t.Run("bad input", func(t *testing.T) {
-		_, errOut, err := shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "services")
+	t.Run("services of the core group, in the binding workspace only", func(t *testing.T) {
+		team.WithStdin(llmService).MustRun(t, "apply", "-f", "-")
+		assert.Contains(t, team.MustRun(t, "get", "svc", "-n", "default"), "llm")
+		// A second client-side apply and kubectl patch merge the ports by port, with core/v1 Service's patch metadata.
+		team.WithStdin(strings.Replace(llmService, "targetPort: 8000}", "targetPort: 8001}\n  - {name: metrics, port: 9090, targetPort: 9090}", 1)).
+			MustRun(t, "apply", "-f", "-")
+		team.MustRun(t, "patch", "service", "llm", "-n", "default", "-p", `{"spec":{"ports":[{"port":9090,"targetPort":9091}]}}`)
+		assert.Equal(t, "http:80>8001/TCP metrics:9090>9091/TCP ", team.MustRun(t, "get", "services", "llm", "-n", "default", "-o",
+			`jsonpath={range .spec.ports[*]}{.name}:{.port}>{.targetPort}/{.protocol} {end}`))
+		assert.Contains(t, team.MustRun(t, "api-resources", "--api-group="), "services")
+		assert.Contains(t, team.MustRun(t, "get", "--raw", "/clusters/"+teamPath+"/api/v1"), `"name":"services"`)
+		team.MustRun(t, "create", "configmap", "plain", "-n", "default")
+		assert.Equal(t, "configmap/plain", strings.TrimSpace(team.MustRun(t, "get", "configmap", "plain", "-n", "default", "-o", "name")), "Gantry's own core resources are served as before")
+
+		otherPath, _ := s.CreateWorkspace(t, "root", "team-b")
+		other := s.Kubectl(otherPath)
+		_, errOut, err := other.Run("get", "--raw", "/clusters/"+otherPath+"/api/v1/namespaces/default/services/llm")
 		require.Error(t, err)
-		assert.Contains(t, errOut, "core-group resources cannot be exported yet")
-		_, errOut, err = shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "gadgets.example.com")
+		assert.Contains(t, errOut, "NotFound")
+		_, errOut, err = other.Run("get", "svc", "-n", "default")
+		require.Error(t, err)
+		assert.Contains(t, errOut, `the server doesn't have a resource type "svc"`)
+		assert.NotContains(t, other.MustRun(t, "get", "--raw", "/clusters/"+otherPath+"/api/v1"), `"name":"services"`)
+		_, _, err = other.WithStdin(llmService).Run("apply", "-f", "-")
+		require.Error(t, err, "workspace B cannot create services")
+		assert.Equal(t, "8001", team.MustRun(t, "get", "svc", "llm", "-n", "default", "-o", "jsonpath={.spec.ports[0].targetPort}"))
+	})
+
+	t.Run("bad input", func(t *testing.T) {
+		_, errOut, err := shell.Run("gantry", "import-apis", "--from-kubeconfig", downstream.Kubeconfig(), "gadgets.example.com")
 		require.Error(t, err)
 		assert.Contains(t, errOut, `no API group "example.com"`)
 	})

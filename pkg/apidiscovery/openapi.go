@@ -98,6 +98,7 @@ func (s *Discovery) openAPIDocument(g crdGroup, version string) (*spec3.OpenAPI,
 		if err != nil {
 			return nil, fmt.Errorf("OpenAPI of %s: %w", crd.Name, err)
 		}
+		withPatchMetadata(doc, crd, version)
 		docs = append(docs, doc)
 	}
 	merged, err := builder.MergeSpecsV3(docs...)

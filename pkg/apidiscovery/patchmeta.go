@@ -14,9 +14,9 @@ import (
 
 // withPatchMetadata adds to the OpenAPI v3 document of a CRD's version, when its kind is a Kubernetes built-in kind
 // (customresources.BuiltinKind), the strategic merge patch metadata of that kind's Go struct
-// (x-kubernetes-patch-strategy, x-kubernetes-patch-merge-key), as kube-apiserver publishes it. kubectl computes the
-// patch of a client-side apply from it: without it, lists the server merges by key (containers by name) would be
-// sent whole, and an item removed from the manifest would stay.
+// (x-kubernetes-patch-strategy, x-kubernetes-patch-merge-key), as kube-apiserver publishes it, for clients that
+// compute strategic merge patches from the OpenAPI rather than from compiled-in types: without it, lists the server
+// merges by key (containers by name) would look atomic to them, and an item removed from a manifest would stay.
 func withPatchMetadata(doc *spec3.OpenAPI, crd *apiextensionsv1.CustomResourceDefinition, version string) {
 	gvk := schema.GroupVersionKind{Group: crd.Spec.Group, Version: version, Kind: crd.Status.AcceptedNames.Kind}
 	typed := customresources.BuiltinKind(gvk)

@@ -80,8 +80,7 @@ func TestImportClusterAPIs(t *testing.T) {
 		`jsonpath={range .spec.template.spec.containers[*]}{.name}={.image} {end}`), "only the server container changes")
 	team.MustRun(t, "label", "deploy", "llm", "-n", "default", "tier=gpu")
 	assert.Equal(t, "gpu llm", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.metadata.labels.tier} {.metadata.labels.app}"))
-	// The workspace's OpenAPI carries the kind's patch metadata, so kubectl's three-way patch removes a container
-	// the manifest no longer has, as against a cluster.
+	// kubectl's three-way patch removes a container the manifest no longer has, as against a cluster.
 	team.WithStdin(strings.Replace(gpuDeployment, "image: vllm/vllm-openai:v0.6.0", "image: vllm/vllm-openai:v0.6.1", 1)).MustRun(t, "apply", "-f", "-")
 	assert.Equal(t, "server=vllm/vllm-openai:v0.6.1 ", team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o",
 		`jsonpath={range .spec.template.spec.containers[*]}{.name}={.image} {end}`), "the sidecar is gone")

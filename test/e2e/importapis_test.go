@@ -128,6 +128,22 @@ func TestImportClusterAPIs(t *testing.T) {
 		_, _, err = other.WithStdin(llmService).Run("apply", "-f", "-")
 		require.Error(t, err, "workspace B cannot create services")
 		assert.Equal(t, "8001", team.MustRun(t, "get", "svc", "llm", "-n", "default", "-o", "jsonpath={.spec.ports[0].targetPort}"))
+
+		// Update, the status subresource and delete, through the core-group strategies; namespace deletion too.
+		team.WithStdin(strings.Replace(llmService, "selector: {app: llm}", "selector: {app: llm2}", 1)).MustRun(t, "replace", "-f", "-")
+		team.MustRun(t, "patch", "svc", "llm", "-n", "default", "--subresource=status", "--type=merge", "-p",
+			`{"status":{"loadBalancer":{"ingress":[{"ip":"10.0.0.1"}]}}}`)
+		assert.Equal(t, "llm2 10.0.0.1", team.MustRun(t, "get", "svc", "llm", "-n", "default", "-o",
+			"jsonpath={.spec.selector.app} {.status.loadBalancer.ingress[0].ip}"))
+		team.MustRun(t, "delete", "svc", "llm", "-n", "default")
+		_, errOut, err = team.Run("get", "svc", "llm", "-n", "default")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "NotFound")
+		team.MustRun(t, "create", "namespace", "short")
+		team.WithStdin(strings.Replace(llmService, "namespace: default", "namespace: short", 1)).MustRun(t, "apply", "-f", "-")
+		team.MustRun(t, "delete", "namespace", "short", "--timeout=60s")
+		assert.NotContains(t, team.MustRun(t, "get", "--raw", "/clusters/"+teamPath+"/api/v1/services"), `"name":"llm"`,
+			"deleting the namespace deleted its service")
 	})
 
 	t.Run("bad input", func(t *testing.T) {

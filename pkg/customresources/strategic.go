@@ -4,7 +4,9 @@ import (
 	"net/http"
 	"strings"
 
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
@@ -54,6 +56,9 @@ func PatchHandler(store rest.Patcher, scope *handlers.RequestScope, admit admiss
 	}
 	strategicScope := *scope
 	strategicScope.UnsafeConvertor = typedPassThrough{ObjectConvertor: scope.UnsafeConvertor}
+	if d, ok := scope.Defaulter.(defaulter); ok {
+		strategicScope.Defaulter = pruningDefaulter{d}
+	}
 	strategic := handlers.PatchResource(typedReference{Patcher: store, reference: reference}, &strategicScope, admit, strategicPatchTypes)
 	return func(w http.ResponseWriter, req *http.Request) {
 		contentType, _, _ := strings.Cut(req.Header.Get("Content-Type"), ";")
@@ -89,4 +94,22 @@ func (c typedPassThrough) ConvertToVersion(in runtime.Object, gv runtime.GroupVe
 		return in, nil
 	}
 	return c.ObjectConvertor.ConvertToVersion(in, gv)
+}
+
+// pruningDefaulter prunes the fields the schema does not know from the result of a strategic merge patch, then
+// defaults it, as decoding does for the other patches: the patch handler builds that result from maps, without
+// decoding it.
+type pruningDefaulter struct {
+	defaulter
+}
+
+// Default prunes, then defaults, obj.
+func (d pruningDefaulter) Default(obj runtime.Object) {
+	_ = each(obj, func(u *unstructured.Unstructured) error {
+		if s := d.schemas.of(u); s != nil {
+			pruning.Prune(u.Object, s, true)
+		}
+		return nil
+	})
+	d.defaulter.Default(obj)
 }

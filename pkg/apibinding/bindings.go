@@ -97,7 +97,7 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 	// What the binding has bound already, with the storage versions its objects were written in.
 	boundVersions := map[string][]string{}
 	for _, r := range status.BoundResources {
-		boundVersions[r.Resource+"."+r.Group] = r.StorageVersions
+		boundVersions[crdset.Name(r.Group, r.Resource)] = r.StorageVersions
 	}
 	wasBound := func(s *apisv1alpha1.APIResourceSchema) bool {
 		_, ok := boundVersions[resourceName(s)]
@@ -188,16 +188,19 @@ func boundResources(schemas []*apisv1alpha1.APIResourceSchema, identity string, 
 	return out
 }
 
-// resourceName is "<plural>.<group>", the name of the CRD a schema stands for.
+// resourceName is "<plural>.<group>" ("<plural>.core" for the core group), the name of the CRD a schema stands for.
 func resourceName(s *apisv1alpha1.APIResourceSchema) string {
-	return s.Spec.Names.Plural + "." + s.Spec.Group
+	return crdset.Name(s.Spec.Group, s.Spec.Names.Plural)
 }
 
 // conflict says why a schema cannot be served in a workspace, or "". A resource the binding has bound already
 // (wasBound) stays bound: a CRD created after it is the one refused (by the CRD controller).
 func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *apisv1alpha1.APIResourceSchema, claimed map[string]string, wasBound bool) string {
 	name := resourceName(s)
-	if c.reserved[s.Spec.Group] {
+	if s.Spec.Group == "" && c.reserved.Resource("", s.Spec.Names.Plural) {
+		return fmt.Sprintf("core resource %q is served by Gantry itself", s.Spec.Names.Plural)
+	}
+	if c.reserved.Resource(s.Spec.Group, s.Spec.Names.Plural) {
 		return fmt.Sprintf("group %q is served by Gantry itself", s.Spec.Group)
 	}
 	if other := claimed[name]; other != "" && other != binding {

@@ -14,6 +14,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/registry"
 )
 
 // paths is a fixed set of workspaces: path -> logical cluster.
@@ -43,7 +44,7 @@ func TestDecide(t *testing.T) {
 		config:    Config{Workspaces: paths{"root:provider": "prov"}, CRDs: crdset.NewSet()},
 		exports:   clusterwatch.NewStore[*apisv1alpha1.APIExport](),
 		schemas:   clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
-		reserved:  map[string]bool{},
+		reserved:  registry.NewReserved(registry.ServedGroups()),
 		consumers: map[string]map[logicalcluster.Name]bool{},
 		bindsTo:   map[logicalcluster.Name]map[string]bool{},
 		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
@@ -90,4 +91,44 @@ func TestDecide(t *testing.T) {
 				Schema: apisv1alpha1.BoundSchema{Name: "v1.widgets.example.com", UID: "uid-v1.widgets.example.com", IdentityHash: "id"}}}, status.BoundResources)
 		})
 	}
+}
+
+func TestCoreResources(t *testing.T) {
+	c := &Controller{
+		config:    Config{Workspaces: paths{"root:compute": "comp"}, CRDs: crdset.NewSet()},
+		exports:   clusterwatch.NewStore[*apisv1alpha1.APIExport](),
+		schemas:   clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
+		reserved:  registry.NewReserved(registry.ServedGroups()),
+		consumers: map[string]map[logicalcluster.Name]bool{},
+		bindsTo:   map[logicalcluster.Name]map[string]bool{},
+		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
+	}
+	for _, r := range []struct{ kind, plural string }{{"Service", "services"}, {"ConfigMap", "configmaps"}} {
+		name := "k1." + r.plural + ".core"
+		require.NoError(t, c.schemas.Add(&apisv1alpha1.APIResourceSchema{ObjectMeta: in("comp", name), Spec: apisv1alpha1.APIResourceSchemaSpec{
+			Scope: apiextensionsv1.NamespaceScoped, Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: r.kind, Plural: r.plural},
+			Versions: []apisv1alpha1.APIResourceVersion{{Name: "v1", Served: true, Storage: true}},
+		}}))
+		require.NoError(t, c.exports.Add(&apisv1alpha1.APIExport{ObjectMeta: in("comp", r.plural),
+			Spec: apisv1alpha1.APIExportSpec{LatestResourceSchemas: []string{name}}, Status: apisv1alpha1.APIExportStatus{IdentityHash: "id-" + r.plural}}))
+	}
+	bind := func(export string) (apisv1alpha1.APIBindingStatus, []*apiextensionsv1.CustomResourceDefinition) {
+		b := &apisv1alpha1.APIBinding{ObjectMeta: in("team", "b"), Spec: apisv1alpha1.APIBindingSpec{Reference: apisv1alpha1.BindingReference{
+			Export: &apisv1alpha1.ExportBindingReference{Path: "root:compute", Name: export}}}}
+		status, crds, _, _ := c.decide("team", b, map[string]string{})
+		return status, crds
+	}
+
+	status, crds := bind("services")
+	assert.Equal(t, apisv1alpha1.APIBindingPhaseBound, status.Phase, "Gantry does not serve services itself")
+	require.Len(t, crds, 1)
+	assert.Equal(t, "services.core", crds[0].Name)
+	assert.Equal(t, "", crds[0].Spec.Group)
+
+	status, crds = bind("configmaps")
+	assert.Empty(t, crds)
+	names := meta.FindStatusCondition(status.Conditions, apisv1alpha1.APIBindingNamesAccepted)
+	require.NotNil(t, names)
+	assert.Equal(t, "NamingConflict", names.Reason)
+	assert.Equal(t, `core resource "configmaps" is served by Gantry itself`, names.Message)
 }

@@ -51,7 +51,8 @@ type Config struct {
 	Eraser Eraser
 	// ExternalURL is https://host:port, for the exports' virtual workspace URLs.
 	ExternalURL string
-	// ReservedGroups are served by Gantry itself and cannot be bound.
+	// ReservedGroups are served by Gantry itself and cannot be bound, except core-group resources Gantry does not
+	// serve (services, persistentvolumeclaims, ...: registry.Reserved).
 	ReservedGroups []string
 }
 
@@ -63,7 +64,7 @@ type Controller struct {
 	schemas  *clusterwatch.Store[*apisv1alpha1.APIResourceSchema]
 	bindings *clusterwatch.Store[*apisv1alpha1.APIBinding]
 	queue    workqueue.TypedRateLimitingInterface[item]
-	reserved map[string]bool
+	reserved registry.Reserved
 
 	// boundSynced is set once every workspace's bindings have been decided after the start.
 	boundSynced atomic.Bool
@@ -110,13 +111,10 @@ func NewController(config Config) (*Controller, error) {
 		bindings: clusterwatch.NewStore[*apisv1alpha1.APIBinding](),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[item](),
 			workqueue.TypedRateLimitingQueueConfig[item]{Name: "apibindings"}),
-		reserved:  map[string]bool{},
+		reserved:  registry.NewReserved(config.ReservedGroups),
 		consumers: map[string]map[logicalcluster.Name]bool{},
 		bindsTo:   map[logicalcluster.Name]map[string]bool{},
 		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
-	}
-	for _, g := range config.ReservedGroups {
-		c.reserved[g] = true
 	}
 	c.exports.OnChange(func(cluster logicalcluster.Name, name string) {
 		c.queue.Add(item{export: true, cluster: cluster, name: name})

@@ -2,6 +2,7 @@ package apidiscovery
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -31,16 +32,13 @@ type Config struct {
 // Discovery answers discovery and OpenAPI requests.
 type Discovery struct {
 	config   Config
-	reserved map[string]bool
+	reserved registry.Reserved
 	v2       v2Cache
 }
 
 // New returns a Discovery.
 func New(c Config) *Discovery {
-	d := &Discovery{config: c, reserved: map[string]bool{}}
-	for _, g := range c.ReservedGroups {
-		d.reserved[g] = true
-	}
+	d := &Discovery{config: c, reserved: registry.NewReserved(c.ReservedGroups)}
 	return d
 }
 
@@ -67,6 +65,8 @@ func (s *Discovery) Wrap(next http.Handler) http.Handler {
 func (s *Discovery) ServeOnly(w http.ResponseWriter, req *http.Request, crds []*apiextensionsv1.CustomResourceDefinition, verbs []string,
 	static []StaticResource) {
 	path := strings.TrimSuffix(req.URL.Path, "/")
+	// Virtual workspaces serve CRDs under /apis alone: a bound core-group resource (services) is not theirs yet.
+	crds = slices.DeleteFunc(slices.Clone(crds), func(crd *apiextensionsv1.CustomResourceDefinition) bool { return crd.Spec.Group == "" })
 	groups := s.groupsFrom(crds)
 	discovered := withStatic(groups, static)
 	aggregated := strings.Contains(req.Header.Get("Accept"), "as=APIGroupDiscoveryList")

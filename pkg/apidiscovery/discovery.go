@@ -40,7 +40,7 @@ func (s *Discovery) groupsOf(cluster logicalcluster.Name) []crdGroup {
 func (s *Discovery) groupsFrom(crds []*apiextensionsv1.CustomResourceDefinition) []crdGroup {
 	byName := map[string]*crdGroup{}
 	for _, crd := range crds {
-		if !crdset.Servable(crd) || s.reserved[crd.Spec.Group] {
+		if !crdset.Servable(crd) || s.reserved.Resource(crd.Spec.Group, crd.Spec.Names.Plural) {
 			continue
 		}
 		g := byName[crd.Spec.Group]
@@ -148,16 +148,20 @@ func (g crdGroup) aggregated(verbs []string) apidiscoveryv2.APIGroupDiscovery {
 
 // serveDiscovery answers discovery requests that involve the workspace's CRDs and reports whether it did.
 // /apis is the built-in answer with the workspace's CRD groups added; /apis/<crd group>[/<version>] is answered
-// here alone.
+// here alone; /api (aggregated) and /api/<version> are the built-in answers with the core-group resources the
+// workspace binds added.
 func (s *Discovery) serveDiscovery(w http.ResponseWriter, req *http.Request, cluster logicalcluster.Name, next http.Handler) bool {
 	if req.Method != http.MethodGet {
 		return false
 	}
 	path := strings.TrimSuffix(req.URL.Path, "/")
+	core, groups := splitCore(s.groupsOf(cluster))
+	if core != nil && (path == "/api" || strings.HasPrefix(path, "/api/")) {
+		return s.serveCore(w, req, path, *core, next)
+	}
 	if path != "/apis" && !strings.HasPrefix(path, "/apis/") {
 		return false
 	}
-	groups := s.groupsOf(cluster)
 	if len(groups) == 0 {
 		return false
 	}

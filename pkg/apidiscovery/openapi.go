@@ -36,7 +36,7 @@ func (s *Discovery) serveOpenAPI(w http.ResponseWriter, req *http.Request, clust
 	if path != openAPIV3Prefix && !strings.HasPrefix(path, openAPIV3Prefix+"/apis/") {
 		return false
 	}
-	groups := s.groupsOf(cluster)
+	_, groups := splitCore(s.groupsOf(cluster)) // bound core-group resources are not in the OpenAPI yet
 	if len(groups) == 0 {
 		return false
 	}
@@ -98,6 +98,7 @@ func (s *Discovery) openAPIDocument(g crdGroup, version string) (*spec3.OpenAPI,
 		if err != nil {
 			return nil, fmt.Errorf("OpenAPI of %s: %w", crd.Name, err)
 		}
+		withPatchMetadata(doc, crd, version)
 		docs = append(docs, doc)
 	}
 	merged, err := builder.MergeSpecsV3(docs...)

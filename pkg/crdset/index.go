@@ -38,7 +38,7 @@ func (x *Index) Get(cluster logicalcluster.Name, name string) *apiextensionsv1.C
 // ForResource returns the CRD serving group/resource in cluster, or nil. A CRD's name is always
 // "<plural>.<group>", so this is a direct lookup.
 func (x *Index) ForResource(cluster logicalcluster.Name, group, resource string) *apiextensionsv1.CustomResourceDefinition {
-	return x.Get(cluster, resource+"."+group)
+	return matching(x.Get(cluster, Name(group, resource)), group)
 }
 
 // InCluster returns the CRDs of a cluster, sorted by name.

@@ -65,7 +65,25 @@ func (s *Set) ForResource(cluster logicalcluster.Name, group, resource string) *
 func (s *Set) Bound(cluster logicalcluster.Name, group, resource string) *apiextensionsv1.CustomResourceDefinition {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.bound[cluster][resource+"."+group]
+	return matching(s.bound[cluster][Name(group, resource)], group)
+}
+
+// Name is the name of the CRD serving group/resource: "<plural>.<group>", or "<plural>.core" for the core group
+// (""), whose resources only bindings serve (apischema.GroupSuffix).
+func Name(group, resource string) string {
+	if group == "" {
+		return resource + ".core"
+	}
+	return resource + "." + group
+}
+
+// matching returns crd when it is of group, else nil: "services.core" serves the core group's services, never a
+// group named "core".
+func matching(crd *apiextensionsv1.CustomResourceDefinition, group string) *apiextensionsv1.CustomResourceDefinition {
+	if crd == nil || crd.Spec.Group != group {
+		return nil
+	}
+	return crd
 }
 
 // InCluster returns every CRD of cluster, bound ones included, sorted by name; a bound CRD hides a local one of

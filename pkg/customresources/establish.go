@@ -57,7 +57,7 @@ func (c *Controller) establish(ctx context.Context, key string) error {
 // conflict returns a reason and message when names clash with a reserved group or with the accepted names of
 // another CRD of the same group in the workspace.
 func (c *Controller) conflict(cluster logicalcluster.Name, crd *apiextensionsv1.CustomResourceDefinition, names apiextensionsv1.CustomResourceDefinitionNames) (string, string) {
-	if c.server.reserved[crd.Spec.Group] {
+	if crd.Spec.Group == "" || c.server.reserved.Group(crd.Spec.Group) {
 		return "ReservedGroup", fmt.Sprintf("group %q is served by Gantry itself", crd.Spec.Group)
 	}
 	for _, other := range c.server.CRDs.InCluster(cluster) {

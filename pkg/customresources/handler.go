@@ -23,7 +23,8 @@ import (
 	"github.com/gantry-dev/gantry/pkg/registry"
 )
 
-// patchTypes are the patches custom resources accept; strategic merge patch needs Go struct tags they lack.
+// patchTypes are the patches custom resources accept; strategic merge patch needs Go struct tags they lack, which
+// only resources of Kubernetes built-in kinds have (PatchHandler).
 var patchTypes = []string{string(types.JSONPatchType), string(types.MergePatchType), string(types.ApplyYAMLPatchType)}
 
 // Wrap returns next wrapped so that the objects of each workspace's custom resources (its own CRDs and its bound
@@ -34,7 +35,7 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 		ctx := req.Context()
 		cluster, ok := logicalcluster.From(ctx)
 		info, hasInfo := genericapirequest.RequestInfoFrom(ctx)
-		if !ok || !hasInfo || cluster == logicalcluster.Wildcard || !info.IsResourceRequest || info.APIPrefix != "apis" || s.reserved[info.APIGroup] {
+		if !ok || !hasInfo || cluster == logicalcluster.Wildcard || !info.IsResourceRequest || !s.mayServe(info) {
 			next.ServeHTTP(w, req)
 			return
 		}
@@ -46,6 +47,19 @@ func (s *Server) Wrap(next http.Handler) http.Handler {
 		// A request of the wrong scope gets a 404 from the regular mux, as in Kubernetes.
 		s.ServeResource(w, req, info, crd, nil, func() { next.ServeHTTP(w, req) })
 	})
+}
+
+// mayServe reports whether a resource request may be for a workspace's custom resource: one of a group Gantry does
+// not serve (under /apis), or a core-group resource Gantry does not serve itself (under /api), such as the services
+// a workspace binds.
+func (s *Server) mayServe(info *genericapirequest.RequestInfo) bool {
+	switch info.APIPrefix {
+	case "apis":
+		return info.APIGroup != "" && !s.reserved.Resource(info.APIGroup, info.Resource)
+	case "api":
+		return info.APIGroup == "" && !s.reserved.Resource("", info.Resource)
+	}
+	return false
 }
 
 // View narrows what a request may see and change of a resource's objects.
@@ -102,7 +116,7 @@ func (s *Server) handlerFor(info *genericapirequest.RequestInfo, v *servedVersio
 		if v.statusScope == nil {
 			return nil
 		}
-		var store subresourceStorage = v.storage.Status
+		var store subresourceStorage = v.status
 		if view != nil {
 			store = &filteredSubresource{store: store, selector: selectorOf(*view)}
 		}
@@ -165,7 +179,7 @@ func FilteredHandler(verb string, store ReadUpdateStorage, scope *handlers.Reque
 	case "update":
 		return handlers.UpdateResource(store, scope, admit)
 	case "patch":
-		return handlers.PatchResource(store, scope, admit, patchTypes)
+		return PatchHandler(store, scope, admit)
 	}
 	return nil
 }
@@ -185,7 +199,7 @@ func subresourceHandler(verb string, store subresourceStorage, scope *handlers.R
 	case "update":
 		return handlers.UpdateResource(store, scope, admit)
 	case "patch":
-		return handlers.PatchResource(store, scope, admit, patchTypes)
+		return PatchHandler(store, scope, admit)
 	}
 	return nil
 }

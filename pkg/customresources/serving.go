@@ -34,6 +34,7 @@ import (
 
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
 	"github.com/gantry-dev/gantry/pkg/crdset"
+	"github.com/gantry-dev/gantry/pkg/registry"
 )
 
 // Config is what the custom resource server needs from the rest of Gantry.
@@ -46,7 +47,8 @@ type Config struct {
 	Authorizer authorizer.Authorizer
 	// Admission is the server's one admission chain, the same that built-in resources go through; nil runs none.
 	Admission admission.Interface
-	// ReservedGroups are served natively; a CRD may not claim them.
+	// ReservedGroups are served natively; a CRD may not claim them, nor a binding a resource of them, except
+	// core-group resources Gantry does not serve itself (registry.Reserved).
 	ReservedGroups []string
 	// StaticSchemas are the OpenAPI definitions custom resource schemas refer to (ObjectMeta and friends).
 	StaticSchemas map[string]*spec.Schema
@@ -62,7 +64,7 @@ type Config struct {
 type Server struct {
 	Config
 	converters *conversion.CRConverterFactory
-	reserved   map[string]bool
+	reserved   registry.Reserved
 
 	mu     sync.Mutex
 	served map[servedKey]*servedCRD
@@ -80,10 +82,7 @@ func NewServer(c Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{Config: c, converters: converters, reserved: map[string]bool{}, served: map[servedKey]*servedCRD{}}
-	for _, g := range c.ReservedGroups {
-		s.reserved[g] = true
-	}
+	s := &Server{Config: c, converters: converters, reserved: registry.NewReserved(c.ReservedGroups), served: map[servedKey]*servedCRD{}}
 	return s, nil
 }
 
@@ -96,6 +95,7 @@ type servedCRD struct {
 
 type servedVersion struct {
 	storage     customresource.CustomResourceStorage
+	status      statusStorage // the status subresource's, or nil
 	scope       *handlers.RequestScope
 	statusScope *handlers.RequestScope
 	scaleScope  *handlers.RequestScope
@@ -245,10 +245,10 @@ func (s *Server) buildVersion(crd *apiextensionsv1.CustomResourceDefinition, v a
 		table, _ = tableconvertor.New(nil)
 	}
 
+	strategy := customresource.NewStrategy(t, crd.Spec.Scope == apiextensionsv1.NamespaceScoped, kind, validation.object, validation.status,
+		sch.byVersion[v.Name], validation.statusSubresource, validation.scaleSubresource, v.SelectableFields)
 	storage, err := customresource.NewStorage(gr, schema.GroupResource{Group: crd.Spec.Group, Resource: names.Singular}, kind,
-		gv.WithKind(names.ListKind),
-		customresource.NewStrategy(t, crd.Spec.Scope == apiextensionsv1.NamespaceScoped, kind, validation.object, validation.status,
-			sch.byVersion[v.Name], validation.statusSubresource, validation.scaleSubresource, v.SelectableFields),
+		gv.WithKind(names.ListKind), strategy,
 		storageOptions{
 			base:          s.Storage,
 			prefix:        crdset.StoragePrefix(crd),
@@ -258,6 +258,17 @@ func (s *Server) buildVersion(crd *apiextensionsv1.CustomResourceDefinition, v a
 		names.Categories, table, replicasPaths)
 	if err != nil {
 		return nil, err
+	}
+	var status statusStorage
+	if storage.Status != nil {
+		status = storage.Status
+	}
+	if crd.Spec.Group == "" {
+		coreKind := schema.GroupVersionKind{Group: "core", Version: kind.Version, Kind: kind.Kind}
+		validating := customresource.NewStrategy(t, crd.Spec.Scope == apiextensionsv1.NamespaceScoped, coreKind, validation.object, validation.status,
+			sch.byVersion[v.Name], validation.statusSubresource, validation.scaleSubresource, v.SelectableFields)
+		status = forCoreGroup(storage, coreValidation{object: validating, status: customresource.NewStatusStrategy(validating)},
+			customresource.NewStatusStrategy(strategy))
 	}
 
 	serializer := newNegotiatedSerializer(t, safeConverter, d, sch)
@@ -280,7 +291,7 @@ func (s *Server) buildVersion(crd *apiextensionsv1.CustomResourceDefinition, v a
 		Authorizer:               s.Authorizer,
 		MaxRequestBodyBytes:      s.MaxRequestBodyBytes,
 	}
-	return withFieldManagers(storage, scope, typeConverter, safeConverter, d, kind, gv)
+	return withFieldManagers(storage, status, scope, typeConverter, safeConverter, d, kind, gv)
 }
 
 // versionValidation is what the strategy of one CRD version validates with: the schema validators of the object
@@ -320,21 +331,21 @@ func newVersionValidation(crd *apiextensionsv1.CustomResourceDefinition, version
 	return out, nil
 }
 
-// withFieldManagers completes a served version from its storage and main request scope: the main scope gets its
+// withFieldManagers completes a served version from its storage (statusStore its status subresource's, or nil) and main request scope: the main scope gets its
 // field manager, and the status and scale subresources, when the storage has them, get scopes of their own.
-func withFieldManagers(storage customresource.CustomResourceStorage, scope *handlers.RequestScope, typeConverter managedfields.TypeConverter,
+func withFieldManagers(storage customresource.CustomResourceStorage, statusStore statusStorage, scope *handlers.RequestScope, typeConverter managedfields.TypeConverter,
 	converter runtime.ObjectConvertor, d runtime.ObjectDefaulter, kind schema.GroupVersionKind, gv schema.GroupVersion) (*servedVersion, error) {
 	var err error
 	if scope.FieldManager, err = managedfields.NewDefaultCRDFieldManager(typeConverter, converter, d, creator{}, kind, gv, "",
 		fieldpath.NewExcludeFilterSetMap(storage.CustomResource.GetResetFields())); err != nil {
 		return nil, err
 	}
-	out := &servedVersion{storage: storage, scope: scope}
-	if storage.Status != nil {
+	out := &servedVersion{storage: storage, status: statusStore, scope: scope}
+	if statusStore != nil {
 		status := *scope
 		status.Subresource = "status"
 		if status.FieldManager, err = managedfields.NewDefaultCRDFieldManager(typeConverter, converter, d, creator{}, kind, gv, "status",
-			fieldpath.NewExcludeFilterSetMap(storage.Status.GetResetFields())); err != nil {
+			fieldpath.NewExcludeFilterSetMap(statusStore.GetResetFields())); err != nil {
 			return nil, err
 		}
 		out.statusScope = &status

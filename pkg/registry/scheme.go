@@ -126,3 +126,38 @@ func ServedResources() map[string][]string {
 	}
 	return out
 }
+
+// Reserved says which resources no CRD or binding may serve because Gantry serves them itself: every resource of
+// a reserved group, except in the core group (""), where only the resources Gantry serves (namespaces, configmaps,
+// secrets, serviceaccounts, events) are reserved. A core-group resource Gantry does not serve (services,
+// persistentvolumeclaims, ...) may thus be served from a binding, in the workspaces that bind it.
+type Reserved struct {
+	groups map[string]bool
+	core   map[string]bool
+}
+
+// NewReserved returns the reservation of groups (ServedGroups), with the core group's own resources from
+// ServedResources.
+func NewReserved(groups []string) Reserved {
+	r := Reserved{groups: map[string]bool{}, core: map[string]bool{}}
+	for _, g := range groups {
+		r.groups[g] = true
+	}
+	for _, resource := range ServedResources()[""] {
+		r.core[resource] = true
+	}
+	return r
+}
+
+// Resource reports whether a resource of group is Gantry's own.
+func (r Reserved) Resource(group, resource string) bool {
+	if group == "" {
+		return r.groups[""] && r.core[resource]
+	}
+	return r.groups[group]
+}
+
+// Group reports whether every resource of group is Gantry's own, which is never so for the core group.
+func (r Reserved) Group(group string) bool {
+	return group != "" && r.groups[group]
+}

@@ -17,3 +17,17 @@ func TestServedResources(t *testing.T) {
 		assert.Contains(t, ServedGroups(), group)
 	}
 }
+
+func TestReserved(t *testing.T) {
+	r := NewReserved(ServedGroups())
+	for _, resource := range []string{"configmaps", "secrets", "namespaces", "serviceaccounts", "events"} {
+		assert.True(t, r.Resource("", resource), "Gantry serves %s itself", resource)
+	}
+	assert.False(t, r.Resource("", "services"), "a binding may serve services")
+	assert.False(t, r.Resource("", "persistentvolumeclaims"))
+	assert.True(t, r.Resource("rbac.authorization.k8s.io", "anything"), "a served group is reserved whole")
+	assert.False(t, r.Resource("apps", "deployments"))
+	assert.False(t, r.Group(""), "the core group is never reserved whole")
+	assert.True(t, r.Group("apis.gantry.dev"))
+	assert.False(t, NewReserved(nil).Resource("", "configmaps"), "nothing reserved without the core group")
+}

@@ -47,9 +47,6 @@ func Import(ctx context.Context, downstream discovery.DiscoveryInterface, gantry
 // named "<hash of its spec>.<plural>.<group>" so that a changed schema is a new one.
 func Schema(downstream discovery.DiscoveryInterface, groupResource string) (*apisv1alpha1.APIResourceSchema, error) {
 	gr := schema.ParseGroupResource(groupResource)
-	if gr.Group == "" {
-		return nil, fmt.Errorf("%q: core-group resources cannot be exported yet (Gantry serves the core group itself); name a resource of a group, such as deployments.apps", groupResource)
-	}
 	r, err := describe(downstream, gr)
 	if err != nil {
 		return nil, err
@@ -126,7 +123,11 @@ func openAPI(downstream discovery.DiscoveryInterface, gv schema.GroupVersion) ([
 	if err != nil {
 		return nil, fmt.Errorf("reading the downstream cluster's OpenAPI: %w", err)
 	}
-	gvPath, ok := paths["apis/"+gv.Group+"/"+gv.Version]
+	key := "apis/" + gv.Group + "/" + gv.Version
+	if gv.Group == "" {
+		key = "api/" + gv.Version
+	}
+	gvPath, ok := paths[key]
 	if !ok {
 		return nil, fmt.Errorf("the downstream cluster publishes no OpenAPI v3 of %s", gv)
 	}

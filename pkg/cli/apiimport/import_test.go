@@ -36,7 +36,16 @@ func TestFromDiscovery(t *testing.T) {
 	assert.ErrorContains(t, err, `no resource "daemonsets"`)
 }
 
-func TestCoreGroupIsRefusedClearly(t *testing.T) {
-	_, err := Schema(nil, "services")
-	assert.ErrorContains(t, err, "core-group resources cannot be exported yet")
+func TestFromDiscoveryCoreGroup(t *testing.T) {
+	resources := []metav1.APIResource{
+		{Name: "services", SingularName: "service", Kind: "Service", Namespaced: true, ShortNames: []string{"svc"}},
+		{Name: "services/status", Kind: "Service"},
+		{Name: "services/proxy", Kind: "ServiceProxyOptions"},
+	}
+	r, err := fromDiscovery(resources, "v1", schema.GroupResource{Resource: "services"})
+	require.NoError(t, err)
+	assert.Equal(t, schema.GroupVersionKind{Version: "v1", Kind: "Service"}, r.GroupVersionKind)
+	assert.True(t, r.Status)
+	assert.False(t, r.Scale)
+	assert.Equal(t, []string{"svc"}, r.ShortNames)
 }

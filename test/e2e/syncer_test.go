@@ -21,9 +21,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/yaml"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/config/samples"
@@ -233,6 +235,7 @@ func TestSyncer(t *testing.T) {
 	t.Run("the SyncTarget reports the GPUs", func(t *testing.T) { testSyncerFuel(t, f) })
 	t.Run("deletion and state Delete remove the copy first", func(t *testing.T) { testSyncerLeave(t, f, nsA, nsB) })
 	t.Run("a syncer killed and restarted converges", func(t *testing.T) { testSyncerRestart(t, f) })
+	t.Run("a syncer killed while 200 objects change converges exactly", func(t *testing.T) { testSyncerChurn(t, f) })
 	t.Run("a Placement's objects run downstream and leave when unselected", func(t *testing.T) { testSyncerPlacement(t, f) })
 	t.Run("an object the downstream cluster refuses holds up no other", func(t *testing.T) { testSyncerRefused(t, f) })
 	t.Run("metrics and probes are served", func(t *testing.T) {
@@ -454,3 +457,74 @@ func unstructuredInt(obj map[string]interface{}, fields ...string) (int64, bool,
 func sorted(s ...string) []string { sort.Strings(s); return s }
 
 func equalStrings(a, b []string) bool { return strings.Join(a, ",") == strings.Join(b, ",") }
+
+// testSyncerChurn kills the syncer (kill -9) while 200 placed widgets are being created, updates 50 and deletes
+// 50 while it is down, restarts it, and checks that downstream then equals upstream exactly, and that the deleted
+// ones are released.
+func testSyncerChurn(t *testing.T, f *syncerFixture) {
+	ctx := context.Background()
+	_, dyn := f.s.Clients(t, "root:team-b")
+	widgets := dyn.Resource(widgetsGVR).Namespace("default")
+	const n = 200
+	name := func(i int) string { return fmt.Sprintf("c%03d", i) }
+	created := make(chan int, n)
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; i < n; i++ {
+			obj := &unstructured.Unstructured{}
+			if err := yaml.Unmarshal([]byte(placedWidget(name(i), i%50+1, f.label)), &obj.Object); err != nil {
+				done <- err
+				return
+			}
+			if _, err := widgets.Create(ctx, obj, metav1.CreateOptions{}); err != nil {
+				done <- err
+				return
+			}
+			created <- i
+		}
+		done <- nil
+	}()
+	for i := 0; i < 20; i++ {
+		<-created
+	}
+	f.syncer.Stop(syscall.SIGKILL)
+	require.NoError(t, <-done)
+	for i := 0; i < 50; i++ {
+		_, err := widgets.Patch(ctx, name(i), types.MergePatchType, []byte(`{"spec":{"size":99}}`), metav1.PatchOptions{})
+		require.NoError(t, err)
+	}
+	for i := n - 50; i < n; i++ {
+		require.NoError(t, widgets.Delete(ctx, name(i), metav1.DeleteOptions{}))
+	}
+	f.syncer.Start()
+	want := []string{}
+	for i := 0; i < n-50; i++ {
+		size := i%50 + 1
+		if i < 50 {
+			size = 99
+		}
+		want = append(want, fmt.Sprintf("%s/%s=%d", f.clusterB, name(i), size))
+	}
+	sort.Strings(want)
+	churned := func() []string {
+		out := []string{}
+		for _, w := range f.downWidgets(t) {
+			if strings.HasPrefix(w, f.clusterB+"/c") {
+				out = append(out, w)
+			}
+		}
+		return out
+	}
+	eventually(t, "downstream equals upstream after the churn", func() bool { return equalStrings(churned(), want) })
+	eventually(t, "the deleted widgets released upstream", func() bool {
+		list, err := widgets.List(ctx, metav1.ListOptions{})
+		require.NoError(t, err)
+		count := 0
+		for _, w := range list.Items {
+			if strings.HasPrefix(w.GetName(), "c") {
+				count++
+			}
+		}
+		return count == n-50
+	})
+}

@@ -43,7 +43,7 @@ fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).
 	$(GO) test -run '^$$' -fuzz FuzzIsolation -fuzztime $(FUZZ_TIME) ./test/isolation
 
 .PHONY: bench
-bench: build ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.
+bench: build kube-binaries ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(BENCH_FLAGS) ./test/bench/...
 
 .PHONY: codegen

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -85,12 +86,21 @@ func setupSyncerBench(b *testing.B) *syncerBench {
 }
 
 // startSyncer starts the gantry-syncer binary for gpu, with its default flags otherwise; it is stopped when the
-// benchmark ends.
+// benchmark ends. With GANTRY_BENCH_SYNCER_V set, it runs at that log verbosity and its log's tail is printed at
+// the end.
 func (f *syncerBench) startSyncer(b *testing.B) *harness.Process {
 	b.Helper()
-	return harness.StartProcess(b, harness.SyncerBinary(b), "--from-kubeconfig", f.fromKubeconfig,
-		"--to-kubeconfig", f.downKubeconfig, "--sync-target", f.computePath+"/gpu",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	args := []string{"--from-kubeconfig", f.fromKubeconfig, "--to-kubeconfig", f.downKubeconfig,
+		"--sync-target", f.computePath + "/gpu", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"}
+	v := os.Getenv("GANTRY_BENCH_SYNCER_V")
+	if v != "" {
+		args = append(args, "-v", v)
+	}
+	p := harness.StartProcess(b, harness.SyncerBinary(b), args...)
+	if v != "" {
+		b.Cleanup(func() { b.Logf("gantry-syncer log:\n%s", p.Logs()) })
+	}
+	return p
 }
 
 // team creates the workspace root:<name> binding the widgets export and returns its logical cluster and an admin

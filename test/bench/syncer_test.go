@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"os"
 	"sort"
 	"strings"
@@ -59,6 +61,7 @@ type syncerBench struct {
 	fromKubeconfig string
 	computePath    string
 	label          string // gpu's state label
+	metricsAddr    string // the syncer's /metrics
 }
 
 // setupSyncerBench starts Gantry and the downstream cluster and prepares everything the syncer needs.
@@ -77,6 +80,7 @@ func setupSyncerBench(b *testing.B) *syncerBench {
 	token := strings.TrimSpace(compute.MustRun(b, "create", "token", "syncer", "--duration=24h"))
 	f.fromKubeconfig = f.s.KubeconfigAs(b, computePath, token)
 	f.label = computev1alpha1.StateLabel(computeCluster, "gpu")
+	f.metricsAddr = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(b))
 
 	kc := kubecluster.Start(b)
 	f.down = dynamic.NewForConfigOrDie(kc.RESTConfig())
@@ -91,7 +95,7 @@ func setupSyncerBench(b *testing.B) *syncerBench {
 func (f *syncerBench) startSyncer(b *testing.B) *harness.Process {
 	b.Helper()
 	args := []string{"--from-kubeconfig", f.fromKubeconfig, "--to-kubeconfig", f.downKubeconfig,
-		"--sync-target", f.computePath + "/gpu", "--metrics-bind-address", "0", "--health-probe-bind-address", "0"}
+		"--sync-target", f.computePath + "/gpu", "--metrics-bind-address", f.metricsAddr, "--health-probe-bind-address", "0"}
 	v := os.Getenv("GANTRY_BENCH_SYNCER_V")
 	if v != "" {
 		args = append(args, "-v", v)
@@ -101,6 +105,33 @@ func (f *syncerBench) startSyncer(b *testing.B) *harness.Process {
 		b.Cleanup(func() { b.Logf("gantry-syncer log:\n%s", p.Logs()) })
 	}
 	return p
+}
+
+// waitSyncerIdle waits (at most timeout) until the syncer's work queue has been empty for a second, read from its
+// metric workqueue_depth, so that a measurement does not queue behind the echoes of the setup's writes.
+func (f *syncerBench) waitSyncerIdle(b *testing.B, timeout time.Duration) {
+	b.Helper()
+	idleSince := time.Time{}
+	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		resp, err := http.Get("http://" + f.metricsAddr + "/metrics")
+		if err != nil {
+			b.Fatal(err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+		switch {
+		case !strings.Contains(string(body), "\n"+`workqueue_depth{name="gantry_syncer"} 0`+"\n"):
+			idleSince = time.Time{}
+		case idleSince.IsZero():
+			idleSince = time.Now()
+		case time.Since(idleSince) >= time.Second:
+			return
+		}
+	}
+	b.Fatalf("the syncer's work queue was not idle within %s", timeout)
 }
 
 // team creates the workspace root:<name> binding the widgets export and returns its logical cluster and an admin
@@ -276,6 +307,7 @@ func BenchmarkSyncerCreateToDownstream(b *testing.B) {
 	f.waitDownstreamCRD(b, 2*time.Minute)
 	down := watchWidgets(b, f.down, syncer.DownstreamNamespace(cluster, "default"), syncer.SyncTargetLabel, upstreamName)
 	f.createOneByOne(b, up, cluster, "warmup", 3, down) // the downstream namespace, connections, caches
+	f.waitSyncerIdle(b, 5*time.Minute)
 	b.ResetTimer()
 	latencies := f.createOneByOne(b, up, cluster, "w", n, down)
 	b.StopTimer()
@@ -325,6 +357,7 @@ func BenchmarkSyncerStatusToUpstream(b *testing.B) {
 			b.Fatalf("only %d of %d copies downstream after 10 minutes", down.count(), n)
 		}
 	}
+	f.waitSyncerIdle(b, 10*time.Minute)
 	running := watchWidgets(b, up, "default", "", func(u *unstructured.Unstructured) string {
 		if phase, _, _ := unstructured.NestedString(u.Object, "status", "phase"); phase == "Running" {
 			return u.GetName()

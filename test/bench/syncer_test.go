@@ -180,6 +180,7 @@ type arrivals struct {
 	waiters map[string]chan struct{}
 }
 
+// newArrivals returns an empty arrivals.
 func newArrivals() *arrivals {
 	return &arrivals{at: map[string]time.Time{}, waiters: map[string]chan struct{}{}}
 }

@@ -62,6 +62,7 @@ type syncerBench struct {
 	computePath    string
 	label          string // gpu's state label
 	metricsAddr    string // the syncer's /metrics
+	downHost       string // host:port of the downstream API server
 }
 
 // setupSyncerBench starts Gantry and the downstream cluster and prepares everything the syncer needs.
@@ -86,6 +87,7 @@ func setupSyncerBench(b *testing.B) *syncerBench {
 	f.down = dynamic.NewForConfigOrDie(kc.RESTConfig())
 	f.downExt = apiextensionsclient.NewForConfigOrDie(kc.RESTConfig())
 	f.downKubeconfig = kc.Kubeconfig()
+	f.downHost = strings.TrimPrefix(kc.RESTConfig().Host, "https://")
 	return f
 }
 
@@ -108,22 +110,13 @@ func (f *syncerBench) startSyncer(b *testing.B) *harness.Process {
 }
 
 // waitSyncerIdle waits (at most timeout) until the syncer's work queue has been empty for a second, read from its
-// metric workqueue_depth, so that a measurement does not queue behind the echoes of the setup's writes.
+// metric workqueue_depth, so that a measurement does not queue behind the echoes of earlier writes.
 func (f *syncerBench) waitSyncerIdle(b *testing.B, timeout time.Duration) {
 	b.Helper()
 	idleSince := time.Time{}
 	for deadline := time.Now().Add(timeout); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		resp, err := http.Get("http://" + f.metricsAddr + "/metrics")
-		if err != nil {
-			b.Fatal(err)
-		}
-		body, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil {
-			b.Fatal(err)
-		}
 		switch {
-		case !strings.Contains(string(body), "\n"+`workqueue_depth{name="gantry_syncer"} 0`+"\n"):
+		case f.syncerMetric(b, "workqueue_depth", `name="gantry_syncer"`) != 0:
 			idleSince = time.Time{}
 		case idleSince.IsZero():
 			idleSince = time.Now()
@@ -132,6 +125,52 @@ func (f *syncerBench) waitSyncerIdle(b *testing.B, timeout time.Duration) {
 		}
 	}
 	b.Fatalf("the syncer's work queue was not idle within %s", timeout)
+}
+
+// syncerMetric is the sum of the samples of the metric name on the syncer's /metrics whose labels contain each of
+// labels.
+func (f *syncerBench) syncerMetric(b *testing.B, name string, labels ...string) float64 {
+	b.Helper()
+	resp, err := http.Get("http://" + f.metricsAddr + "/metrics")
+	if err != nil {
+		b.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sum := 0.0
+lines:
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		for _, l := range labels {
+			if !strings.Contains(line, l) {
+				continue lines
+			}
+		}
+		var v float64
+		if _, err := fmt.Sscanf(line[strings.LastIndex(line, " ")+1:], "%g", &v); err == nil {
+			sum += v
+		}
+	}
+	return sum
+}
+
+// reportSyncerWork reports, per object, how many times the syncer queued work (workqueue_adds_total) and how many
+// PATCH requests (server-side applies) it sent downstream since the counts before, once its queue is idle again.
+func (f *syncerBench) reportSyncerWork(b *testing.B, adds, patches float64, n int, unit string) {
+	b.Helper()
+	f.waitSyncerIdle(b, 10*time.Minute)
+	b.ReportMetric((f.syncerMetric(b, "workqueue_adds_total", `name="gantry_syncer"`)-adds)/float64(n), "queued/"+unit)
+	b.ReportMetric((f.downPatches(b)-patches)/float64(n), "down-PATCH/"+unit)
+}
+
+// downPatches is how many PATCH requests the syncer has sent the downstream cluster.
+func (f *syncerBench) downPatches(b *testing.B) float64 {
+	return f.syncerMetric(b, "rest_client_requests_total", `host="`+f.downHost+`"`, `method="PATCH"`)
 }
 
 // team creates the workspace root:<name> binding the widgets export and returns its logical cluster and an admin
@@ -309,10 +348,12 @@ func BenchmarkSyncerCreateToDownstream(b *testing.B) {
 	down := watchWidgets(b, f.down, syncer.DownstreamNamespace(cluster, "default"), syncer.SyncTargetLabel, upstreamName)
 	f.createOneByOne(b, up, cluster, "warmup", 3, down) // the downstream namespace, connections, caches
 	f.waitSyncerIdle(b, 5*time.Minute)
+	adds, patches := f.syncerMetric(b, "workqueue_adds_total", `name="gantry_syncer"`), f.downPatches(b)
 	b.ResetTimer()
 	latencies := f.createOneByOne(b, up, cluster, "w", n, down)
 	b.StopTimer()
 	reportLatencies(b, latencies)
+	f.reportSyncerWork(b, adds, patches, n, "object")
 }
 
 // createOneByOne creates the placed widgets default/<prefix>-<i>, i < n, each once the previous one arrived in down,
@@ -365,6 +406,7 @@ func BenchmarkSyncerStatusToUpstream(b *testing.B) {
 		}
 		return ""
 	})
+	adds, patches := f.syncerMetric(b, "workqueue_adds_total", `name="gantry_syncer"`), f.downPatches(b)
 	b.ResetTimer()
 	latencies := make([]time.Duration, 0, n)
 	for i := 0; i < n; i++ {
@@ -382,6 +424,7 @@ func BenchmarkSyncerStatusToUpstream(b *testing.B) {
 	}
 	b.StopTimer()
 	reportLatencies(b, latencies)
+	f.reportSyncerWork(b, adds, patches, n, "status-change")
 }
 
 // BenchmarkSyncerColdStart places GANTRY_BENCH_SYNCER_OBJECTS_PER_WORKSPACE (default 10) widgets in each of
@@ -429,5 +472,8 @@ func BenchmarkSyncerColdStart(b *testing.B) {
 	b.ReportMetric(float64(total)/elapsed.Seconds(), "copies/s")
 	b.ReportMetric(crd.Seconds(), "s-to-crd")
 	b.ReportMetric(float64(rss)/1024, "MiB-RSS-syncer")
+	// The work done until then, per copy (more follows: the echoes of the syncer's own writes).
+	b.ReportMetric(f.syncerMetric(b, "workqueue_adds_total", `name="gantry_syncer"`)/float64(total), "queued/copy")
+	b.ReportMetric(f.downPatches(b)/float64(total), "down-PATCH/copy")
 	b.ReportMetric(0, "ns/op")
 }

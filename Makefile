@@ -8,7 +8,7 @@ GO_TEST_FLAGS ?= -timeout 25m
 VERSION_PKG := k8s.io/component-base/version
 LDFLAGS := -X $(VERSION_PKG).gitVersion=v1.37.0+gantry -X $(VERSION_PKG).gitMajor=1 -X $(VERSION_PKG).gitMinor=37 \
 	-X $(VERSION_PKG).gitTreeState=clean
-BENCH_FLAGS ?= -run '^$$' -bench . -benchtime 1x -timeout 60m
+BENCH_FLAGS ?= -run '^$$' -bench . -benchtime 1x -timeout 120m
 
 .DEFAULT_GOAL := help
 
@@ -43,7 +43,7 @@ fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).
 	$(GO) test -run '^$$' -fuzz FuzzIsolation -fuzztime $(FUZZ_TIME) ./test/isolation
 
 .PHONY: bench
-bench: build ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.
+bench: build kube-binaries ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(BENCH_FLAGS) ./test/bench/...
 
 .PHONY: codegen

@@ -161,8 +161,11 @@ func (s *Server) Stop(sig syscall.Signal) {
 }
 
 // RSSKiB returns the resident set size of the server process, in KiB, from /proc.
-func (s *Server) RSSKiB() (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+func (s *Server) RSSKiB() (int64, error) { return rssKiB(s.cmd.Process.Pid) }
+
+// rssKiB reads the resident set size of the process pid, in KiB, from /proc/<pid>/status.
+func rssKiB(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0, err
 	}
@@ -173,7 +176,7 @@ func (s *Server) RSSKiB() (int64, error) {
 			return kib, err
 		}
 	}
-	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", s.cmd.Process.Pid)
+	return 0, fmt.Errorf("no VmRSS in /proc/%d/status", pid)
 }
 
 // Logs returns the server's log so far.

@@ -146,6 +146,14 @@ func (p *Process) Stop(sig syscall.Signal) {
 	}
 }
 
+// RSSKiB returns the resident set size of the running process, in KiB, from /proc.
+func (p *Process) RSSKiB() (int64, error) {
+	if p.cmd == nil || p.cmd.Process == nil || p.Exited() {
+		return 0, fmt.Errorf("%s is not running", filepath.Base(p.bin))
+	}
+	return rssKiB(p.cmd.Process.Pid)
+}
+
 // Logs returns the last 20000 bytes the process logged.
 func (p *Process) Logs() string {
 	b, _ := os.ReadFile(p.logPath)

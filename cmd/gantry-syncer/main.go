@@ -27,10 +27,13 @@ type options struct {
 	resync, heartbeat      time.Duration
 	metricsAddr, probeAddr string
 	workers                int
+	qps                    float32
+	burst                  int
 }
 
 func newCommand() *cobra.Command {
-	o := &options{resync: 10 * time.Minute, heartbeat: 10 * time.Second, metricsAddr: ":8080", probeAddr: ":8081", workers: 4}
+	o := &options{resync: 10 * time.Minute, heartbeat: 10 * time.Second, metricsAddr: ":8080", probeAddr: ":8081", workers: 4,
+		qps: 50, burst: 100}
 	cmd := &cobra.Command{
 		Use:   "gantry-syncer --from-kubeconfig FILE --sync-target <workspace path>/<name>",
 		Short: "Sync the objects Gantry places on a SyncTarget to this Kubernetes cluster, and report the cluster's GPUs",
@@ -60,6 +63,8 @@ func newCommand() *cobra.Command {
 	f.StringVar(&o.metricsAddr, "metrics-bind-address", o.metricsAddr, "address of /metrics; 0 disables it")
 	f.StringVar(&o.probeAddr, "health-probe-bind-address", o.probeAddr, "address of /healthz and /readyz; 0 disables them")
 	f.IntVar(&o.workers, "workers", o.workers, "how many objects are synced at once")
+	f.Float32Var(&o.qps, "qps", o.qps, "requests per second to each of Gantry and the downstream cluster (client-go's default, 5, would pace a cold start at 5 objects/s)")
+	f.IntVar(&o.burst, "burst", o.burst, "requests allowed at once above --qps")
 	_ = cmd.MarkFlagRequired("from-kubeconfig")
 	_ = cmd.MarkFlagRequired("sync-target")
 	return cmd
@@ -83,6 +88,9 @@ func (o *options) config() (syncer.Config, error) {
 	}
 	if err != nil {
 		return syncer.Config{}, fmt.Errorf("--to-kubeconfig: %w", err)
+	}
+	for _, c := range []*rest.Config{from, to} {
+		c.QPS, c.Burst = o.qps, o.burst
 	}
 	return syncer.Config{From: from, To: to, SyncTargetPath: path, SyncTargetName: name, Resync: o.resync,
 		HeartbeatPeriod: o.heartbeat, Workers: o.workers, MetricsBindAddress: o.metricsAddr,

@@ -36,3 +36,8 @@ var WidgetsSchema string
 //
 //go:embed widgets-apiexport.yaml
 var WidgetsAPIExport string
+
+// GPUDeployment is gpu-deployment.yaml: the Deployment llm, two replicas of one GPU each.
+//
+//go:embed gpu-deployment.yaml
+var GPUDeployment string

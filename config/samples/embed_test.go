@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	appsv1 "k8s.io/api/apps/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
@@ -21,6 +22,7 @@ func TestSamplesDecodeStrictly(t *testing.T) {
 		WidgetsCRD:       &apiextensionsv1.CustomResourceDefinition{},
 		WidgetsSchema:    &apisv1alpha1.APIResourceSchema{},
 		WidgetsAPIExport: &apisv1alpha1.APIExport{},
+		GPUDeployment:    &appsv1.Deployment{},
 	} {
 		require.NoError(t, yaml.UnmarshalStrict([]byte(sample), into))
 	}
@@ -34,10 +36,10 @@ func TestSamplesDecodeStrictly(t *testing.T) {
 func TestEveryFileIsExposed(t *testing.T) {
 	names, err := fs.Glob(Files, "*.yaml")
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"my-crd.yaml", "my-widget.yaml", "widgets-apiexport.yaml", "widgets-crd.yaml", "widgets-schema.yaml"}, names)
+	assert.ElementsMatch(t, []string{"gpu-deployment.yaml", "my-crd.yaml", "my-widget.yaml", "widgets-apiexport.yaml", "widgets-crd.yaml", "widgets-schema.yaml"}, names)
 	for _, name := range names {
 		data, err := Files.ReadFile(name)
 		require.NoError(t, err)
-		assert.Contains(t, []string{MyCRD, MyWidget, WidgetsAPIExport, WidgetsCRD, WidgetsSchema}, string(data), name)
+		assert.Contains(t, []string{GPUDeployment, MyCRD, MyWidget, WidgetsAPIExport, WidgetsCRD, WidgetsSchema}, string(data), name)
 	}
 }

@@ -12,23 +12,8 @@ import (
 	"github.com/gantry-dev/gantry/test/kubecluster"
 )
 
-// gpuDeployment is a Deployment asking for one GPU per replica.
-const gpuDeployment = `apiVersion: apps/v1
-kind: Deployment
-metadata: {name: llm, namespace: default, labels: {app: llm}}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: llm}}
-  template:
-    metadata: {labels: {app: llm}}
-    spec:
-      containers:
-      - name: server
-        image: vllm/vllm-openai:v0.6.0
-        ports: [{containerPort: 8000}]
-        resources:
-          limits: {nvidia.com/gpu: 1, memory: 16Gi}
-`
+// gpuDeployment is config/samples/gpu-deployment.yaml, the README's GPU Deployment.
+var gpuDeployment = samples.GPUDeployment
 
 // llmService is a Service in front of gpuDeployment.
 const llmService = `apiVersion: v1

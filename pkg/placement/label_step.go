@@ -3,6 +3,7 @@ package placement
 import (
 	"context"
 	"encoding/json"
+	"maps"
 	"sort"
 	"strings"
 
@@ -26,7 +27,7 @@ func (c *Controller) reconcileNamespace(ctx context.Context, it item) error {
 	}
 	want := c.namespaceLabels(it.cluster, ns)
 	have := StateLabels(ns.Labels)
-	changed := !equalLabels(want, have)
+	changed := !maps.Equal(want, have)
 	if changed {
 		if err := c.patchNamespace(ctx, it.cluster, ns.Name, want, have); err != nil {
 			return err
@@ -122,16 +123,4 @@ func StateLabels(l map[string]string) map[string]string {
 func hasStateLabels(namespaces *clusterwatch.Store[*corev1.Namespace], cluster logicalcluster.Name, name string) bool {
 	ns, ok := namespaces.Get(cluster, name)
 	return ok && len(StateLabels(ns.Labels)) > 0
-}
-
-func equalLabels(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }

@@ -56,7 +56,8 @@ verify-codegen: codegen ## Fail if generated code is out of date.
 	@test -z "$$(git status --porcelain -- apis pkg/generated sdk/generated)" || { git status --short -- apis pkg/generated sdk/generated; echo "generated files are new or missing: run make codegen"; exit 1; }
 
 .PHONY: vet
-vet: ## gofmt and go vet.
+vet: ## gofmt, go vet, and no tracked file over 2 MiB.
+	./hack/check-file-sizes.sh
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
 

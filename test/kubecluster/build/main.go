@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gantry-dev/gantry/test/kubecluster/internal/kubecache"
@@ -30,6 +31,13 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// Concurrent builds (two checkouts' make test at once) would compile the same thing twice in the same source
+	// directory; the second waits for the first and then finds the cache complete.
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if kubecache.Complete(dir) {
 		fmt.Printf("kube-binaries: %s is up to date\n", kubecache.BinDir(dir))
 		return nil
@@ -65,6 +73,25 @@ func run() error {
 	}
 	fmt.Printf("kube-binaries: all built in %s\n", time.Since(start).Round(time.Second))
 	return nil
+}
+
+// lockDir takes an exclusive lock on dir's lock file, waiting for another build to finish, and returns its release.
+func lockDir(dir string) (func(), error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fmt.Printf("kube-binaries: another build holds %s; waiting for it\n", f.Name())
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", f.Name(), err)
+		}
+	}
+	return func() { f.Close() }, nil
 }
 
 // refuseInsideRepo keeps generated modules out of Gantry's tree, where they would become nested modules.

@@ -102,3 +102,10 @@ func walk(c *Component, depth int, fn func(*Component, int)) {
 		walk(&c.Children[i], depth+1, fn)
 	}
 }
+
+// NotReported is the component of a service in a cluster that has sent no data about it yet, for Aggregate:
+// Unknown, NoData.
+func NotReported(cluster, deploymentName string) Component {
+	return Component{Kind: KindDeployment, Name: deploymentName, Cluster: cluster, Result: Result{State: Unknown,
+		Reason: ReasonNoData, Message: "the cluster has not reported"}}
+}

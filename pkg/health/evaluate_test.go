@@ -95,8 +95,7 @@ func TestAggregate(t *testing.T) {
 			ReasonCrashLoopBackOff, "back-off 10s"))}, Options{Cluster: cluster})
 		return root
 	}
-	noData := Component{Kind: KindDeployment, Name: "infer", Cluster: "gpu-west",
-		Result: Result{State: Unknown, Reason: ReasonNoData, Message: "the cluster has not reported"}}
+	noData := NotReported("gpu-west", "infer")
 	missing, _ := Evaluate(nil, nil, Options{Cluster: "gpu-north", DeploymentName: "infer"})
 	single, _ := Evaluate(deployment(1, 1, 1), []corev1.Pod{pod("a", true, running("server", true))}, Options{})
 

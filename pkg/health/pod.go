@@ -21,7 +21,8 @@ import (
 //  7. Ready=True: Healthy, Ready;
 //  8. not ready for longer than the startup budget, counted from the pod's start or from when it last lost
 //     readiness: Degraded, StartupTimeout;
-//  9. otherwise: Progressing, with the reason of the container that is furthest from ready (Pending when none).
+//  9. otherwise: Progressing, with the reason of the container that is furthest from ready; Starting when every
+//     container is ready but the pod is not (readiness gates); Pending when no container has a status yet.
 func PodHealth(pod *corev1.Pod, opts Options) Component {
 	opts = opts.withDefaults()
 	since := notReadySince(pod)
@@ -88,6 +89,10 @@ func podResult(pod *corev1.Pod, containers []Component, since time.Time, opts Op
 	}
 	if pod.Spec.NodeName == "" {
 		return Result{State: Progressing, Reason: ReasonPending, Message: "waiting to be scheduled"}
+	}
+	if len(containers) > 0 {
+		return Result{State: Progressing, Reason: ReasonStarting,
+			Message: "the containers are ready, the pod is not yet (readiness gates)"}
 	}
 	return Result{State: Progressing, Reason: ReasonPending, Message: "waiting for the containers to start"}
 }

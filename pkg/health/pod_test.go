@@ -54,6 +54,8 @@ func TestPodHealth(t *testing.T) {
 		{"not scheduled yet", unscheduledYet, time.Second, Progressing, ReasonPending, "scheduled"},
 		{"never scheduled within the budget", unscheduledYet, 6 * time.Minute, Degraded, ReasonStartupTimeout,
 			"not ready after 6m0s; the startup budget is 5m0s"},
+		{"containers ready, pod not ready yet", pod("p", false, running("server", true)), time.Minute, Progressing,
+			ReasonStarting, "readiness gates"},
 		{"scheduled, no container status yet", noStatuses, time.Second, Progressing, ReasonPending, "containers"},
 		{"crash loop", pod("p", false, lastTerminated(waiting("server", ReasonCrashLoopBackOff,
 			"back-off 10s restarting failed container=server"), "Error", 1, 3)), time.Minute, Degraded,

@@ -76,9 +76,12 @@ type Result struct {
 
 // Kinds of Component.
 const (
+	// KindDeployment is the component of the Deployment that serves the model.
 	KindDeployment = "Deployment"
-	KindPod        = "Pod"
-	KindContainer  = "Container"
+	// KindPod is the component of one of its pods.
+	KindPod = "Pod"
+	// KindContainer is the component of one container, init containers included, of a pod.
+	KindContainer = "Container"
 )
 
 // Component is the health of one object and of the objects below it: a Deployment holds its pods, a pod its

@@ -47,13 +47,13 @@ bench: build kube-binaries ## Run the benchmarks (long; not part of `make test`)
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(BENCH_FLAGS) ./test/bench/...
 
 .PHONY: codegen
-codegen: ## Regenerate deepcopy and OpenAPI code.
+codegen: ## Regenerate deepcopy and OpenAPI code, the sdk clients and the serving CRDs.
 	./hack/update-codegen.sh
 
 .PHONY: verify-codegen
 verify-codegen: codegen ## Fail if generated code is out of date.
-	git diff --exit-code -- apis pkg/generated sdk/generated
-	@test -z "$$(git status --porcelain -- apis pkg/generated sdk/generated)" || { git status --short -- apis pkg/generated sdk/generated; echo "generated files are new or missing: run make codegen"; exit 1; }
+	git diff --exit-code -- apis pkg/generated sdk/generated config/serving/crds
+	@test -z "$$(git status --porcelain -- apis pkg/generated sdk/generated config/serving/crds)" || { git status --short -- apis pkg/generated sdk/generated config/serving/crds; echo "generated files are new or missing: run make codegen"; exit 1; }
 
 .PHONY: vet
 vet: ## gofmt, go vet, and no tracked file over 2 MiB.

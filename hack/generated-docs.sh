@@ -52,3 +52,11 @@ doc $G/informers/externalversions/compute/v1alpha1 v1alpha1 \
   "Package v1alpha1 holds the shared informers of the compute.gantry.dev/v1alpha1 kinds."
 doc $G/listers/compute/v1alpha1 v1alpha1 \
   "Package v1alpha1 holds the listers of the compute.gantry.dev/v1alpha1 kinds."
+doc $G/applyconfigurations/serving/v1alpha1 v1alpha1 \
+  "Package v1alpha1 holds the server-side apply configurations of the serving.gantry.dev/v1alpha1 kinds."
+doc $G/informers/externalversions/serving serving \
+  "Package serving gives access to the informers of each version of the serving.gantry.dev API."
+doc $G/informers/externalversions/serving/v1alpha1 v1alpha1 \
+  "Package v1alpha1 holds the shared informers of the serving.gantry.dev/v1alpha1 kinds."
+doc $G/listers/serving/v1alpha1 v1alpha1 \
+  "Package v1alpha1 holds the listers of the serving.gantry.dev/v1alpha1 kinds."

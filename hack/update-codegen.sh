@@ -39,12 +39,12 @@ go tool openapi-gen --go-header-file "$HEADER" \
 
 # The SDK's typed clients, listers, informers and apply configurations for every *.gantry.dev API.
 SDK=github.com/gantry-dev/gantry/sdk/generated
-API_PKGS=(./apis/apis/v1alpha1 ./apis/tenancy/v1alpha1 ./apis/compute/v1alpha1)
+API_PKGS=(./apis/apis/v1alpha1 ./apis/tenancy/v1alpha1 ./apis/compute/v1alpha1 ./apis/serving/v1alpha1)
 rm -rf sdk/generated
 go tool applyconfiguration-gen --go-header-file "$HEADER" \
   --output-dir sdk/generated/applyconfigurations --output-pkg "$SDK/applyconfigurations" "${API_PKGS[@]}"
 go tool client-gen --go-header-file "$HEADER" --clientset-name versioned \
-  --input-base github.com/gantry-dev/gantry/apis --input apis/v1alpha1 --input tenancy/v1alpha1 --input compute/v1alpha1 \
+  --input-base github.com/gantry-dev/gantry/apis --input apis/v1alpha1 --input tenancy/v1alpha1 --input compute/v1alpha1 --input serving/v1alpha1 \
   --apply-configuration-package "$SDK/applyconfigurations" \
   --output-dir sdk/generated/clientset --output-pkg "$SDK/clientset"
 go tool lister-gen --go-header-file "$HEADER" \
@@ -52,6 +52,11 @@ go tool lister-gen --go-header-file "$HEADER" \
 go tool informer-gen --go-header-file "$HEADER" \
   --versioned-clientset-package "$SDK/clientset/versioned" --listers-package "$SDK/listers" \
   --output-dir sdk/generated/informers --output-pkg "$SDK/informers" "${API_PKGS[@]}"
+
+# The CustomResourceDefinitions of the serving API, which the provider workspace root:serving publishes
+# (pkg/servingprovider). The serving types are bound custom resources, not built-ins, so they get no OpenAPI Go code.
+rm -f config/serving/crds/*.yaml
+go tool controller-gen crd:crdVersions=v1 paths=./apis/serving/... output:crd:artifacts:config=config/serving/crds
 
 # Package comments for the generated packages whose generators write none.
 ./hack/generated-docs.sh

@@ -135,6 +135,9 @@ func (c *Cluster) setup(bin string) error {
 	if err := os.MkdirAll(c.LogDir(), 0o755); err != nil {
 		return err
 	}
+	if err := writeFaultStages(c.faultStagesPath()); err != nil {
+		return fmt.Errorf("kwok fault stages: %w", err)
+	}
 	c.describeProcesses(bin)
 	return nil
 }

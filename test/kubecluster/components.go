@@ -42,6 +42,7 @@ func (c *Cluster) describeProcesses(bin string) {
 	c.scheduler = newProcess(bin, logs, "kube-scheduler", componentFlags(c, kc, "scheduler", c.ports.Scheduler)...)
 	kwokPort := strconv.Itoa(c.ports.Kwok)
 	c.kwok = newProcess(bin, logs, "kwok", "--kubeconfig="+kc, "--config="+filepath.Join(bin, kubecache.StagesFile),
+		"--config="+c.faultStagesPath(),
 		"--manage-all-nodes=false", "--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake",
 		"--node-ip=127.0.0.1", "--node-name=kwok-controller", "--node-port="+kwokPort,
 		"--server-address=127.0.0.1:"+kwokPort, "--node-lease-duration-seconds=40", "--cidr=10.244.0.1/16")

@@ -21,10 +21,12 @@ package applyconfigurations
 import (
 	v1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	apisv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/apis/v1alpha1"
 	applyconfigurationscomputev1alpha1 "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/compute/v1alpha1"
 	internal "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/internal"
+	applyconfigurationsservingv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/serving/v1alpha1"
 	applyconfigurationstenancyv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/applyconfigurations/tenancy/v1alpha1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
 	schema "k8s.io/apimachinery/pkg/runtime/schema"
@@ -80,6 +82,54 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &applyconfigurationscomputev1alpha1.SyncTargetStatusApplyConfiguration{}
 	case computev1alpha1.SchemeGroupVersion.WithKind("TargetReference"):
 		return &applyconfigurationscomputev1alpha1.TargetReferenceApplyConfiguration{}
+
+		// Group=serving.gantry.dev, Version=v1alpha1
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ChildHealth"):
+		return &applyconfigurationsservingv1alpha1.ChildHealthApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ClusterHealth"):
+		return &applyconfigurationsservingv1alpha1.ClusterHealthApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ComponentHealth"):
+		return &applyconfigurationsservingv1alpha1.ComponentHealthApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("FailureInfo"):
+		return &applyconfigurationsservingv1alpha1.FailureInfoApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("Health"):
+		return &applyconfigurationsservingv1alpha1.HealthApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("InferenceService"):
+		return &applyconfigurationsservingv1alpha1.InferenceServiceApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("InferenceServiceRevision"):
+		return &applyconfigurationsservingv1alpha1.InferenceServiceRevisionApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("InferenceServiceRevisionSpec"):
+		return &applyconfigurationsservingv1alpha1.InferenceServiceRevisionSpecApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("InferenceServiceSpec"):
+		return &applyconfigurationsservingv1alpha1.InferenceServiceSpecApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("InferenceServiceStatus"):
+		return &applyconfigurationsservingv1alpha1.InferenceServiceStatusApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("LeafHealth"):
+		return &applyconfigurationsservingv1alpha1.LeafHealthApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("Model"):
+		return &applyconfigurationsservingv1alpha1.ModelApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ModelFormat"):
+		return &applyconfigurationsservingv1alpha1.ModelFormatApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ModelReference"):
+		return &applyconfigurationsservingv1alpha1.ModelReferenceApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ModelSpec"):
+		return &applyconfigurationsservingv1alpha1.ModelSpecApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ModelStatus"):
+		return &applyconfigurationsservingv1alpha1.ModelStatusApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ModelVersion"):
+		return &applyconfigurationsservingv1alpha1.ModelVersionApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("PredictorModel"):
+		return &applyconfigurationsservingv1alpha1.PredictorModelApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("PredictorSpec"):
+		return &applyconfigurationsservingv1alpha1.PredictorSpecApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ResolvedModel"):
+		return &applyconfigurationsservingv1alpha1.ResolvedModelApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ServingRuntime"):
+		return &applyconfigurationsservingv1alpha1.ServingRuntimeApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("ServingRuntimeSpec"):
+		return &applyconfigurationsservingv1alpha1.ServingRuntimeSpecApplyConfiguration{}
+	case servingv1alpha1.SchemeGroupVersion.WithKind("SupportedModelFormat"):
+		return &applyconfigurationsservingv1alpha1.SupportedModelFormatApplyConfiguration{}
 
 		// Group=tenancy.gantry.dev, Version=v1alpha1
 	case tenancyv1alpha1.SchemeGroupVersion.WithKind("APIExportReference"):

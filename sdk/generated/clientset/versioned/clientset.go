@@ -24,6 +24,7 @@ import (
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/apis/v1alpha1"
 	computev1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/compute/v1alpha1"
+	servingv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/serving/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/tenancy/v1alpha1"
 	discovery "k8s.io/client-go/discovery"
 	rest "k8s.io/client-go/rest"
@@ -34,6 +35,7 @@ type Interface interface {
 	Discovery() discovery.DiscoveryInterfaces
 	ApisV1alpha1() apisv1alpha1.ApisV1alpha1Interface
 	ComputeV1alpha1() computev1alpha1.ComputeV1alpha1Interface
+	ServingV1alpha1() servingv1alpha1.ServingV1alpha1Interface
 	TenancyV1alpha1() tenancyv1alpha1.TenancyV1alpha1Interface
 }
 
@@ -42,6 +44,7 @@ type Clientset struct {
 	*discovery.DiscoveryClient
 	apisV1alpha1    *apisv1alpha1.ApisV1alpha1Client
 	computeV1alpha1 *computev1alpha1.ComputeV1alpha1Client
+	servingV1alpha1 *servingv1alpha1.ServingV1alpha1Client
 	tenancyV1alpha1 *tenancyv1alpha1.TenancyV1alpha1Client
 }
 
@@ -53,6 +56,11 @@ func (c *Clientset) ApisV1alpha1() apisv1alpha1.ApisV1alpha1Interface {
 // ComputeV1alpha1 retrieves the ComputeV1alpha1Client
 func (c *Clientset) ComputeV1alpha1() computev1alpha1.ComputeV1alpha1Interface {
 	return c.computeV1alpha1
+}
+
+// ServingV1alpha1 retrieves the ServingV1alpha1Client
+func (c *Clientset) ServingV1alpha1() servingv1alpha1.ServingV1alpha1Interface {
+	return c.servingV1alpha1
 }
 
 // TenancyV1alpha1 retrieves the TenancyV1alpha1Client
@@ -112,6 +120,10 @@ func NewForConfigAndClient(c *rest.Config, httpClient *http.Client) (*Clientset,
 	if err != nil {
 		return nil, err
 	}
+	cs.servingV1alpha1, err = servingv1alpha1.NewForConfigAndClient(&configShallowCopy, httpClient)
+	if err != nil {
+		return nil, err
+	}
 	cs.tenancyV1alpha1, err = tenancyv1alpha1.NewForConfigAndClient(&configShallowCopy, httpClient)
 	if err != nil {
 		return nil, err
@@ -139,6 +151,7 @@ func New(c rest.Interface) *Clientset {
 	var cs Clientset
 	cs.apisV1alpha1 = apisv1alpha1.New(c)
 	cs.computeV1alpha1 = computev1alpha1.New(c)
+	cs.servingV1alpha1 = servingv1alpha1.New(c)
 	cs.tenancyV1alpha1 = tenancyv1alpha1.New(c)
 
 	cs.DiscoveryClient = discovery.NewDiscoveryClient(c)

@@ -28,6 +28,7 @@ import (
 	apis "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/apis"
 	compute "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/compute"
 	internalinterfaces "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/internalinterfaces"
+	serving "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/serving"
 	tenancy "github.com/gantry-dev/gantry/sdk/generated/informers/externalversions/tenancy"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
@@ -329,6 +330,7 @@ type SharedInformerFactory interface {
 
 	Apis() apis.Interface
 	Compute() compute.Interface
+	Serving() serving.Interface
 	Tenancy() tenancy.Interface
 }
 
@@ -338,6 +340,10 @@ func (f *sharedInformerFactory) Apis() apis.Interface {
 
 func (f *sharedInformerFactory) Compute() compute.Interface {
 	return compute.New(f, f.namespace, f.tweakListOptions)
+}
+
+func (f *sharedInformerFactory) Serving() serving.Interface {
+	return serving.New(f, f.namespace, f.tweakListOptions)
 }
 
 func (f *sharedInformerFactory) Tenancy() tenancy.Interface {

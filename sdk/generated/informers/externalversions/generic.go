@@ -23,6 +23,7 @@ import (
 
 	v1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	schema "k8s.io/apimachinery/pkg/runtime/schema"
 	cache "k8s.io/client-go/tools/cache"
@@ -67,6 +68,16 @@ func (f *sharedInformerFactory) ForResource(resource schema.GroupVersionResource
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Compute().V1alpha1().Placements().Informer()}, nil
 	case computev1alpha1.SchemeGroupVersion.WithResource("synctargets"):
 		return &genericInformer{resource: resource.GroupResource(), informer: f.Compute().V1alpha1().SyncTargets().Informer()}, nil
+
+		// Group=serving.gantry.dev, Version=v1alpha1
+	case servingv1alpha1.SchemeGroupVersion.WithResource("inferenceservices"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Serving().V1alpha1().InferenceServices().Informer()}, nil
+	case servingv1alpha1.SchemeGroupVersion.WithResource("inferenceservicerevisions"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Serving().V1alpha1().InferenceServiceRevisions().Informer()}, nil
+	case servingv1alpha1.SchemeGroupVersion.WithResource("models"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Serving().V1alpha1().Models().Informer()}, nil
+	case servingv1alpha1.SchemeGroupVersion.WithResource("servingruntimes"):
+		return &genericInformer{resource: resource.GroupResource(), informer: f.Serving().V1alpha1().ServingRuntimes().Informer()}, nil
 
 		// Group=tenancy.gantry.dev, Version=v1alpha1
 	case tenancyv1alpha1.SchemeGroupVersion.WithResource("workspaces"):

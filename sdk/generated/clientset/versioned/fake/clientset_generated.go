@@ -25,6 +25,8 @@ import (
 	fakeapisv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/apis/v1alpha1/fake"
 	computev1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/compute/v1alpha1"
 	fakecomputev1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/compute/v1alpha1/fake"
+	servingv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/serving/v1alpha1"
+	fakeservingv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/serving/v1alpha1/fake"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/tenancy/v1alpha1"
 	faketenancyv1alpha1 "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/tenancy/v1alpha1/fake"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -148,6 +150,11 @@ func (c *Clientset) ApisV1alpha1() apisv1alpha1.ApisV1alpha1Interface {
 // ComputeV1alpha1 retrieves the ComputeV1alpha1Client
 func (c *Clientset) ComputeV1alpha1() computev1alpha1.ComputeV1alpha1Interface {
 	return &fakecomputev1alpha1.FakeComputeV1alpha1{Fake: &c.Fake}
+}
+
+// ServingV1alpha1 retrieves the ServingV1alpha1Client
+func (c *Clientset) ServingV1alpha1() servingv1alpha1.ServingV1alpha1Interface {
+	return &fakeservingv1alpha1.FakeServingV1alpha1{Fake: &c.Fake}
 }
 
 // TenancyV1alpha1 retrieves the TenancyV1alpha1Client

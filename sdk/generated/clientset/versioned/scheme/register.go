@@ -21,6 +21,7 @@ package scheme
 import (
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 	v1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	runtime "k8s.io/apimachinery/pkg/runtime"
@@ -35,6 +36,7 @@ var ParameterCodec = runtime.NewParameterCodec(Scheme)
 var localSchemeBuilder = runtime.SchemeBuilder{
 	apisv1alpha1.AddToScheme,
 	computev1alpha1.AddToScheme,
+	servingv1alpha1.AddToScheme,
 	tenancyv1alpha1.AddToScheme,
 }
 

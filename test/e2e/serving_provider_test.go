@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -9,8 +11,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/servingprovider"
 	"github.com/gantry-dev/gantry/test/harness"
 )
@@ -61,7 +65,7 @@ func TestServingProvider(t *testing.T) {
 	t.Run("each validation rule refuses bad input with its message", func(t *testing.T) { testServingRulesRefuse(t, f) })
 	t.Run("team-b never sees team-a's objects", func(t *testing.T) { testServingIsolation(t, f) })
 	t.Run("an ordinary user binds the export in a plain workspace", func(t *testing.T) { testServingBindByUser(t, f) })
-	t.Run("a restart puts back edited and deleted runtimes", func(t *testing.T) { testServingRestart(t, f) })
+	t.Run("a restart puts back edited and deleted runtimes and the export; bindings follow", func(t *testing.T) { testServingRestart(t, f) })
 }
 
 func testServingPublished(t *testing.T, f *servingFixture) {
@@ -211,6 +215,9 @@ func testServingBindByUser(t *testing.T, f *servingFixture) {
 	assert.Regexp(t, `llama\s+safetensors\s+v2\s+v1\s`, carol.MustRun(t, "get", "models"))
 }
 
+// testServingRestart edits root:serving as a hand (or an older binary) would: a built-in runtime deleted, another
+// edited, and the export pointed at an older Model schema, which lacks the Production column. Every binding follows
+// the export; a restart puts everything back, and the bindings follow again.
 func testServingRestart(t *testing.T, f *servingFixture) {
 	serving := f.s.Kubectl(servingprovider.Path)
 	ns := servingprovider.RuntimesNamespace
@@ -218,13 +225,50 @@ func testServingRestart(t *testing.T, f *servingFixture) {
 	serving.MustRun(t, "patch", "servingruntime", "vllm", "-n", ns, "--type=merge", "-p", `{"spec": {"image": "example.com/edited:1"}}`)
 	require.Equal(t, "example.com/edited:1", serving.MustRun(t, "get", "servingruntime", "vllm", "-n", ns, "-o", "jsonpath={.spec.image}"))
 
+	schemas, err := servingprovider.Schemas()
+	require.NoError(t, err)
+	var current []string
+	var old *apisv1alpha1.APIResourceSchema
+	for _, s := range schemas {
+		current = append(current, s.Name)
+		if s.Spec.Names.Plural == "models" {
+			old = s.DeepCopy()
+		}
+	}
+	require.NotNil(t, old)
+	old.Name = "old.models.serving.gantry.dev"
+	columns := old.Spec.Versions[0].AdditionalPrinterColumns
+	old.Spec.Versions[0].AdditionalPrinterColumns = slices.DeleteFunc(columns, func(c apiextensionsv1.CustomResourceColumnDefinition) bool {
+		return c.Name == "Production"
+	})
+	data, err := json.Marshal(old)
+	require.NoError(t, err)
+	serving.WithStdin(string(data)).MustRun(t, "create", "-f", "-")
+	var older []string
+	for _, name := range current {
+		if strings.HasSuffix(name, ".models.serving.gantry.dev") {
+			name = old.Name
+		}
+		older = append(older, name)
+	}
+	patch, err := json.Marshal(map[string]any{"spec": map[string]any{"latestResourceSchemas": older}})
+	require.NoError(t, err)
+	serving.MustRun(t, "patch", "apiexport", servingprovider.ExportName, "--type=merge", "-p", string(patch))
+	alice := f.s.KubectlAs(t, f.teamA, aliceToken)
+	require.Eventually(t, func() bool {
+		out, _, err := alice.Run("get", "models")
+		return err == nil && strings.HasPrefix(out, "NAME") && !strings.Contains(out, "PRODUCTION")
+	}, 90*time.Second, 200*time.Millisecond, "team-a follows the export to the older schema")
+
 	f.s.Stop(syscall.SIGTERM)
 	f.s.Restart()
 	kubectlUntil(t, serving, "oip", "get", "servingruntime", "oip", "-n", ns, "-o", "name")
 	kubectlUntil(t, serving, "docker.io/vllm/vllm-openai", "get", "servingruntime", "vllm", "-n", ns, "-o", "jsonpath={.spec.image}")
-	alice := f.s.KubectlAs(t, f.teamA, aliceToken)
-	assert.Equal(t, "llama", alice.MustRun(t, "get", "isvc", "chat", "-o", "jsonpath={.spec.predictor.model.modelRef.name}"),
-		"the teams' objects are served after the restart")
+	kubectlUntil(t, serving, strings.Join(current, " "), "get", "apiexport", servingprovider.ExportName,
+		"-o", `jsonpath={range .spec.latestResourceSchemas[*]}{@}{" "}{end}`)
+	kubectlUntil(t, alice, "PRODUCTION", "get", "models")
+	assert.Regexp(t, `llama\s+safetensors\s+v2\s+v1\s`, alice.MustRun(t, "get", "models"), "team-a's objects are served by the new schema")
+	assert.Equal(t, "llama", alice.MustRun(t, "get", "isvc", "chat", "-o", "jsonpath={.spec.predictor.model.modelRef.name}"))
 }
 
 // TestServingProviderOff checks that the flag turns the provider off: no root:serving.

@@ -33,7 +33,7 @@ const (
 	// ModelDir is where the model's files are, in both containers.
 	ModelDir = "/mnt/models"
 	// ConfigDir is where the runtime ConfigMap is mounted in the server container.
-	ConfigDir = "/etc/gantry/serving"
+	ConfigDir    = "/etc/gantry/serving"
 	modelVolume  = "model-dir"
 	configVolume = "runtime-config"
 	httpPortName = "http"

@@ -72,6 +72,12 @@ func TestOperator(t *testing.T) {
 		s.Annotations = map[string]string{kubecluster.FaultAnnotation: fault}
 		services = append(services, s)
 	}
+	// A namespace's own runtime with a short startup budget, for a pod that never becomes ready.
+	require.NoError(t, cl.Create(ctx, slowRuntime("team-a")))
+	slow := sklearnService("team-a", "never-ready")
+	slow.Spec.Predictor.Model.Runtime = "slow"
+	slow.Annotations = map[string]string{kubecluster.FaultAnnotation: kubecluster.FaultNotReady}
+	services = append(services, slow)
 	for _, s := range services {
 		require.NoError(t, cl.Create(ctx, s), s.Name)
 	}
@@ -120,7 +126,7 @@ func TestOperator(t *testing.T) {
 		assertCondition(t, st, servingv1alpha1.ConditionReady, metav1.ConditionFalse)
 	})
 
-	for _, s := range services[4:] {
+	for _, s := range services[4:7] {
 		want := s.Annotations[kubecluster.FaultAnnotation]
 		t.Run("a pod faking "+want+" is Degraded "+want, func(t *testing.T) {
 			st := waitForHealth(t, cl, s, servingv1alpha1.HealthDegraded)
@@ -130,6 +136,14 @@ func TestOperator(t *testing.T) {
 				"the oip runtime speaks v2")
 		})
 	}
+
+	t.Run("a pod not ready within its runtime's startup budget is Degraded StartupTimeout", func(t *testing.T) {
+		st := waitForHealth(t, cl, slow, servingv1alpha1.HealthDegraded)
+		assert.Equal(t, "StartupTimeout", st.Health.Reason, st.Health.Message)
+		assert.Contains(t, st.Health.Message, "the startup budget is 3s")
+		assert.Equal(t, "registry.team-a/mlserver:slow", onlyPod(t, cl, slow).Spec.Containers[0].Image,
+			"the namespace's runtime serves it")
+	})
 
 	t.Run("a missing model version is InvalidSpec, with no Deployment", func(t *testing.T) {
 		st := waitForHealth(t, cl, missing, servingv1alpha1.HealthDegraded)
@@ -144,6 +158,7 @@ func TestOperator(t *testing.T) {
 
 	t.Run("a reconcile with nothing to change applies nothing and copies the revision", func(t *testing.T) {
 		before := appliesTotal(t, metricsAddr)
+		assert.Positive(t, before, "the services so far were applied")
 		require.NoError(t, cl.Get(ctx, client.ObjectKeyFromObject(chat), chat))
 		patch := client.MergeFrom(chat.DeepCopy())
 		chat.Annotations = map[string]string{servingoperator.RevisionAnnotation: "7"}
@@ -174,7 +189,30 @@ func TestOperator(t *testing.T) {
 		assert.Equal(t, deploymentB.Generation, after.Generation, "team-b's Deployment is untouched")
 		assert.Equal(t, []string{"s3://team-b/llama/v1", servingoperator.ModelDir}, after.Spec.Template.Spec.InitContainers[0].Args)
 	})
+
+	t.Run("a new runtime in one namespace rolls that namespace's services only", func(t *testing.T) {
+		patched := slowRuntime("team-b")
+		patched.Name, patched.Spec.Image = "vllm", "registry.team-b/vllm:patched"
+		patched.Spec.GPU = true
+		patched.Spec.SupportedModelFormats = []servingv1alpha1.SupportedModelFormat{{Name: servingv1alpha1.FormatSafetensors}}
+		require.NoError(t, cl.Create(ctx, patched))
+		waitFor(t, "team-b/chat to run the namespace's vllm", func() bool {
+			return deploymentOf(t, cl, chatB).Spec.Template.Spec.Containers[0].Image == patched.Spec.Image
+		})
+		assert.Equal(t, "docker.io/vllm/vllm-openai:v0.10.1", deploymentOf(t, cl, chat).Spec.Template.Spec.Containers[0].Image,
+			"team-a keeps the built-in vllm")
+	})
 }
+
+// slowRuntime is an oip-like runtime of a namespace whose replicas must be ready within 3 seconds.
+func slowRuntime(namespace string) *servingv1alpha1.ServingRuntime {
+	return &servingv1alpha1.ServingRuntime{ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: "slow"},
+		Spec: servingv1alpha1.ServingRuntimeSpec{Image: "registry." + namespace + "/mlserver:slow",
+			Protocol: servingv1alpha1.ProtocolV2, StartupBudgetSeconds: ptr(int32(3)),
+			SupportedModelFormats: []servingv1alpha1.SupportedModelFormat{{Name: servingv1alpha1.FormatSKLearn}}}}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // installCRDs creates the serving CRDs and waits until they are established.
 func installCRDs(t *testing.T, cfg *rest.Config) {
@@ -210,7 +248,9 @@ func startOperator(t *testing.T, admin *rest.Config, cl client.Client) string {
 	var sa client.Object
 	for _, o := range objects {
 		if o.GetKind() == "Deployment" {
-			continue // the operator runs in this process, not in a (fake) pod
+			// The operator runs in this process, not in a (fake) pod; the API server still validates the manifest.
+			require.NoError(t, cl.Create(t.Context(), o, client.DryRunAll), "the operator's Deployment")
+			continue
 		}
 		require.NoError(t, cl.Create(t.Context(), o), "%s %s", o.GetKind(), o.GetName())
 		if o.GetKind() == "ServiceAccount" {

@@ -16,8 +16,9 @@ import (
 	"github.com/gantry-dev/gantry/pkg/servingresolve"
 )
 
-// progressingRecheck is how soon a Progressing service is looked at again without an event, so that a pod that
-// never becomes ready turns Degraded (StartupTimeout) when its budget runs out.
+// progressingRecheck is how soon, at most, a Progressing service is looked at again without an event, so that a
+// pod that never becomes ready turns Degraded (StartupTimeout) soon after its budget runs out; a runtime with a
+// shorter budget is looked at after its budget.
 const progressingRecheck = 30 * time.Second
 
 // Reconcile resolves the service, applies its objects, judges their health and writes the status. A spec that
@@ -54,7 +55,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		return ctrl.Result{}, err
 	}
 	if obs.result.State == health.Progressing {
-		return ctrl.Result{RequeueAfter: progressingRecheck}, nil
+		return ctrl.Result{RequeueAfter: min(progressingRecheck, startupBudget(resolution.Runtime))}, nil
 	}
 	return ctrl.Result{}, nil
 }

@@ -26,7 +26,7 @@ type applyTarget struct {
 	extract func(client.Object) (runtime.ApplyConfiguration, error)
 }
 
-// deploymentTarget, serviceTarget and configMapTarget describe how to apply each kind.
+// deploymentTarget describes how to apply a Deployment.
 func deploymentTarget(d *appsv1ac.DeploymentApplyConfiguration) applyTarget {
 	return applyTarget{desired: d, key: client.ObjectKey{Namespace: *d.Namespace, Name: *d.Name},
 		current: &appsv1.Deployment{}, extract: func(o client.Object) (runtime.ApplyConfiguration, error) {
@@ -34,6 +34,7 @@ func deploymentTarget(d *appsv1ac.DeploymentApplyConfiguration) applyTarget {
 		}}
 }
 
+// serviceTarget describes how to apply a Service.
 func serviceTarget(s *corev1ac.ServiceApplyConfiguration) applyTarget {
 	return applyTarget{desired: s, key: client.ObjectKey{Namespace: *s.Namespace, Name: *s.Name},
 		current: &corev1.Service{}, extract: func(o client.Object) (runtime.ApplyConfiguration, error) {
@@ -41,6 +42,7 @@ func serviceTarget(s *corev1ac.ServiceApplyConfiguration) applyTarget {
 		}}
 }
 
+// configMapTarget describes how to apply a ConfigMap.
 func configMapTarget(c *corev1ac.ConfigMapApplyConfiguration) applyTarget {
 	return applyTarget{desired: c, key: client.ObjectKey{Namespace: *c.Namespace, Name: *c.Name},
 		current: &corev1.ConfigMap{}, extract: func(o client.Object) (runtime.ApplyConfiguration, error) {

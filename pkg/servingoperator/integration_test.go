@@ -25,6 +25,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/klog/v2"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
@@ -124,6 +126,8 @@ func TestOperator(t *testing.T) {
 		assert.Equal(t, "InsufficientGPU", st.ModelStatus.LastFailureInfo.Reason)
 		assert.Equal(t, "0/1", st.Ready)
 		assertCondition(t, st, servingv1alpha1.ConditionReady, metav1.ConditionFalse)
+		// Deleted now and checked last: the garbage collector may take half a minute to notice a new CRD.
+		require.NoError(t, cl.Delete(ctx, big))
 	})
 
 	for _, s := range services[4:7] {
@@ -190,6 +194,15 @@ func TestOperator(t *testing.T) {
 		assert.Equal(t, []string{"s3://team-b/llama/v1", servingoperator.ModelDir}, after.Spec.Template.Spec.InitContainers[0].Args)
 	})
 
+	t.Run("a Deployment changed by hand is put back", func(t *testing.T) {
+		d := deploymentOf(t, cl, chat)
+		d.Spec.Replicas = ptr(int32(3))
+		require.NoError(t, cl.Update(ctx, d))
+		waitFor(t, "the Deployment's replicas to be 1 again", func() bool {
+			return *deploymentOf(t, cl, chat).Spec.Replicas == 1
+		})
+	})
+
 	t.Run("a new runtime in one namespace rolls that namespace's services only", func(t *testing.T) {
 		patched := slowRuntime("team-b")
 		patched.Name, patched.Spec.Image = "vllm", "registry.team-b/vllm:patched"
@@ -201,6 +214,18 @@ func TestOperator(t *testing.T) {
 		})
 		assert.Equal(t, "docker.io/vllm/vllm-openai:v0.10.1", deploymentOf(t, cl, chat).Spec.Template.Spec.Containers[0].Image,
 			"team-a keeps the built-in vllm")
+	})
+
+	t.Run("deleting a service deletes what it owns", func(t *testing.T) {
+		for _, obj := range []client.Object{&appsv1.Deployment{}, &corev1.Service{}, &corev1.ConfigMap{}} {
+			name := "big-predictor"
+			if _, ok := obj.(*corev1.ConfigMap); ok {
+				name = "big-runtime-config"
+			}
+			waitFor(t, fmt.Sprintf("%T %s to be deleted", obj, name), func() bool {
+				return apierrors.IsNotFound(cl.Get(ctx, client.ObjectKey{Namespace: "team-a", Name: name}, obj))
+			})
+		}
 	})
 }
 
@@ -269,6 +294,7 @@ func startOperator(t *testing.T, admin *rest.Config, cl client.Client) string {
 	cfg := rest.AnonymousClientConfig(admin)
 	cfg.BearerToken = token.Status.Token
 
+	ctrl.SetLogger(klog.NewKlogr())
 	addr := freeAddress(t)
 	mgr, err := servingoperator.New(cfg, servingoperator.Options{MetricsBindAddress: addr, HealthProbeBindAddress: "0",
 		StorageInitializerImage: "registry.test/storage-initializer:1"})

@@ -28,10 +28,17 @@ type options struct {
 	operator   servingoperator.Options
 }
 
-func newCommand() *cobra.Command {
-	o := &options{qps: 50, burst: 100, operator: servingoperator.Options{
+// defaultOptions are the flags' defaults.
+func defaultOptions() *options {
+	return &options{qps: 50, burst: 100, operator: servingoperator.Options{
 		StorageInitializerImage: servingoperator.DefaultStorageInitializerImage, ClusterDomain: "cluster.local",
 		MetricsBindAddress: ":8080", HealthProbeBindAddress: ":8081", Workers: 4}}
+}
+
+func newCommand() *cobra.Command { return newCommandFor(defaultOptions()) }
+
+// newCommandFor returns the command with its flags bound to o.
+func newCommandFor(o *options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gantry-serving",
 		Short: "Run the serving operator: InferenceServices become Deployments and Services, with their health in status",

@@ -41,7 +41,7 @@ type Options struct {
 	ClusterDomain string
 	// Cluster names the compute cluster in status.components; empty leaves it out (the control plane knows).
 	Cluster string
-	// MetricsBindAddress serves /metrics; "0" serves nothing.
+	// MetricsBindAddress serves /metrics; "0" serves nothing, empty means :8080.
 	MetricsBindAddress string
 	// HealthProbeBindAddress serves /healthz and /readyz; "" or "0" serves nothing.
 	HealthProbeBindAddress string

@@ -2107,7 +2107,7 @@ func schema_gantry_apis_tenancy_v1alpha1_WorkspaceType(ref common.ReferenceCallb
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
 			SchemaProps: spec.SchemaProps{
-				Description: "WorkspaceType says what a workspace of that type may contain: which types its child workspaces may have and which type they get when they name none. A WorkspaceType stored in a workspace can be used there and in every workspace below it; the nearest definition of a name wins. The types root, organization, team and universal are built in and available everywhere.",
+				Description: "WorkspaceType says what a workspace of that type may contain: which types its child workspaces may have and which type they get when they name none. A WorkspaceType stored in a workspace can be used there and in every workspace below it; the nearest definition of a name wins. The types root, organization, team, ml-team and universal are built in and available everywhere.",
 				Type:        []string{"object"},
 				Properties: map[string]spec.Schema{
 					"kind": {

@@ -29,8 +29,8 @@ import (
 //
 // WorkspaceType says what a workspace of that type may contain: which types its child workspaces may have and
 // which type they get when they name none. A WorkspaceType stored in a workspace can be used there and in every
-// workspace below it; the nearest definition of a name wins. The types root, organization, team and universal are
-// built in and available everywhere.
+// workspace below it; the nearest definition of a name wins. The types root, organization, team, ml-team and
+// universal are built in and available everywhere.
 type WorkspaceTypeApplyConfiguration struct {
 	v1.TypeMetaApplyConfiguration    `json:""`
 	*v1.ObjectMetaApplyConfiguration `json:"metadata,omitempty"`

@@ -145,6 +145,9 @@ func TestSpecChanged(t *testing.T) {
 	assert.False(t, specChanged(attributes(admission.Update, "inferenceservices", sameSpec, a, "", "u")), "metadata only")
 	assert.True(t, specChanged(attributes(admission.Update, "inferenceservices", otherSpec, a, "", "u")), "another version")
 	assert.False(t, specChanged(attributes(admission.Update, "inferenceservices", typed, a, "", "u")), "typed and unstructured alike")
+	spelled := unstructuredService(t, ref("llama", "v1"), nil)
+	require.NoError(t, unstructured.SetNestedMap(spelled.Object, map[string]interface{}{}, "spec", "predictor", "model", "resources"))
+	assert.False(t, specChanged(attributes(admission.Update, "inferenceservices", spelled, a, "", "u")), "an empty resources: {} as a typed client writes it")
 	assert.False(t, specChanged(attributes(admission.Delete, "inferenceservices", nil, a, "", "u")), "a deletion")
 }
 

@@ -114,32 +114,53 @@ func toInferenceService(obj runtime.Object) (*servingv1alpha1.InferenceService, 
 }
 
 // specChanged reports whether the request creates the object or changes its spec: the writes that are judged
-// again and that record who made them and why.
+// again and that record who made them and why. Specs are compared as their Go types when the resource is one of the
+// serving ones, so that a client's different spelling of the same spec (an empty resources: {} that a typed client
+// writes) is no change.
 func specChanged(a admission.Attributes) bool {
 	switch a.GetOperation() {
 	case admission.Create:
 		return true
 	case admission.Update:
-		return !equality.Semantic.DeepEqual(specOf(a.GetOldObject()), specOf(a.GetObject()))
+		gr := a.GetResource().GroupResource()
+		return !equality.Semantic.DeepEqual(specOf(gr, a.GetOldObject()), specOf(gr, a.GetObject()))
 	default:
 		return false
 	}
 }
 
-// specOf returns an object's spec as plain JSON values, so that typed and unstructured objects compare alike.
-func specOf(obj runtime.Object) interface{} {
+// specOf returns an object's spec: typed for InferenceServices and Models, else as plain JSON values.
+func specOf(gr schema.GroupResource, obj runtime.Object) interface{} {
 	if obj == nil {
 		return nil
 	}
-	content, ok := obj.(runtime.Unstructured)
-	if !ok {
+	var content map[string]interface{}
+	if u, ok := obj.(runtime.Unstructured); ok {
+		content = u.UnstructuredContent()
+	} else {
 		converted, err := runtime.DefaultUnstructuredConverter.ToUnstructured(obj)
 		if err != nil {
 			return nil
 		}
-		return converted["spec"]
+		content = converted
 	}
-	return content.UnstructuredContent()["spec"]
+	raw, _ := content["spec"].(map[string]interface{})
+	var typed interface{}
+	switch gr {
+	case inferenceServices:
+		typed = &servingv1alpha1.InferenceServiceSpec{}
+	case models:
+		typed = &servingv1alpha1.ModelSpec{}
+	default:
+		return content["spec"]
+	}
+	if raw == nil {
+		return typed
+	}
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, typed); err != nil {
+		return content["spec"] // what does not decode compares as written
+	}
+	return typed
 }
 
 // ClientServingReader reads through privileged clients of one workspace at a time: the request's.

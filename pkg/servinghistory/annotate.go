@@ -2,15 +2,18 @@ package servinghistory
 
 import (
 	"context"
+	"encoding/json"
 	"strconv"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 )
 
 // annotate writes the number of the service's latest revision into servingv1alpha1.RevisionAnnotation; the serving
-// operator copies it into status.revision. A conflict retries the whole pass.
+// operator copies it into status.revision. It patches the annotation alone, so that it neither conflicts with nor
+// rewrites a concurrent change of the spec.
 func (s *step) annotate(ctx context.Context) (bool, error) {
 	if len(s.revisions) == 0 {
 		return true, nil
@@ -19,12 +22,12 @@ func (s *step) annotate(ctx context.Context) (bool, error) {
 	if s.service.Annotations[servingv1alpha1.RevisionAnnotation] == want {
 		return true, nil
 	}
-	isvc := s.service.DeepCopy()
-	if isvc.Annotations == nil {
-		isvc.Annotations = map[string]string{}
+	patch, err := json.Marshal(map[string]interface{}{"metadata": map[string]interface{}{
+		"annotations": map[string]string{servingv1alpha1.RevisionAnnotation: want}}})
+	if err != nil {
+		return false, err
 	}
-	isvc.Annotations[servingv1alpha1.RevisionAnnotation] = want
-	updated, err := s.client.InferenceServices(s.namespace).Update(ctx, isvc, metav1.UpdateOptions{})
+	updated, err := s.client.InferenceServices(s.namespace).Patch(ctx, s.name, types.MergePatchType, patch, metav1.PatchOptions{})
 	if err != nil {
 		return false, err
 	}

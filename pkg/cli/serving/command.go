@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/client-go/dynamic"
 
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
@@ -152,11 +153,19 @@ func NewPromoteCommand(f *plugin.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			target, err := f.GantryClientFor(targetPath)
+			source, err := f.DynamicClient()
 			if err != nil {
 				return err
 			}
-			return PromoteService(cmd.Context(), client, target, string(sourcePath), string(targetPath), namespace, name, f.IOStreams.Out)
+			targetConfig, err := f.RESTConfigFor(targetPath)
+			if err != nil {
+				return err
+			}
+			target, err := dynamic.NewForConfig(targetConfig)
+			if err != nil {
+				return err
+			}
+			return PromoteService(cmd.Context(), source, target, string(sourcePath), string(targetPath), namespace, name, f.IOStreams.Out)
 		},
 	}
 	cmd.Flags().StringVar(&version, "version", "", "The model version to promote (model/NAME).")

@@ -7,6 +7,9 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/util/retry"
 
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
@@ -66,37 +69,46 @@ func PromoteModel(ctx context.Context, client versioned.Interface, namespace, na
 	return err
 }
 
-// PromoteService copies a service's exact spec to the same namespace of another workspace (target, reached through
-// its own client with the user's credentials), creating or updating it there with the change-cause "promoted from
-// <source path>".
-func PromoteService(ctx context.Context, source, target versioned.Interface, sourcePath, targetPath, namespace, name string, out io.Writer) error {
-	isvc, err := source.ServingV1alpha1().InferenceServices(namespace).Get(ctx, name, metav1.GetOptions{})
+// inferenceServicesResource is the resource PromoteService copies, read and written as the server stores it.
+var inferenceServicesResource = servingv1alpha1.SchemeGroupVersion.WithResource("inferenceservices")
+
+// PromoteService copies a service's exact spec, as stored, to the same namespace of another workspace (target,
+// reached through its own client with the user's credentials), creating or updating it there with the change-cause
+// "promoted from <source path>".
+func PromoteService(ctx context.Context, source, target dynamic.Interface, sourcePath, targetPath, namespace, name string, out io.Writer) error {
+	isvc, err := source.Resource(inferenceServicesResource).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return err
 	}
-	services := target.ServingV1alpha1().InferenceServices(namespace)
+	spec, found, err := unstructured.NestedFieldCopy(isvc.Object, "spec")
+	if err != nil || !found {
+		return fmt.Errorf("inferenceservice/%s has no spec to promote", name)
+	}
+	services := target.Resource(inferenceServicesResource).Namespace(namespace)
 	action := "created"
 	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
 		existing, err := services.Get(ctx, name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
-			copied := &servingv1alpha1.InferenceService{
-				ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name,
-					Annotations: map[string]string{servingv1alpha1.ChangeCauseAnnotation: PromotedCause(sourcePath)}},
-				Spec: *isvc.Spec.DeepCopy(),
-			}
+			copied := &unstructured.Unstructured{Object: map[string]interface{}{
+				"apiVersion": servingv1alpha1.SchemeGroupVersion.String(), "kind": "InferenceService",
+				"metadata": map[string]interface{}{"namespace": namespace, "name": name,
+					"annotations": map[string]interface{}{servingv1alpha1.ChangeCauseAnnotation: PromotedCause(sourcePath)}},
+				"spec": spec,
+			}}
 			_, err = services.Create(ctx, copied, metav1.CreateOptions{})
 			return err
 		case err != nil:
 			return err
 		}
 		action = "updated"
-		existing = existing.DeepCopy()
-		existing.Spec = *isvc.Spec.DeepCopy()
-		if existing.Annotations == nil {
-			existing.Annotations = map[string]string{}
+		existing.Object["spec"] = runtime.DeepCopyJSONValue(spec)
+		annotations := existing.GetAnnotations()
+		if annotations == nil {
+			annotations = map[string]string{}
 		}
-		existing.Annotations[servingv1alpha1.ChangeCauseAnnotation] = PromotedCause(sourcePath)
+		annotations[servingv1alpha1.ChangeCauseAnnotation] = PromotedCause(sourcePath)
+		existing.SetAnnotations(annotations)
 		_, err = services.Update(ctx, existing, metav1.UpdateOptions{})
 		return err
 	})

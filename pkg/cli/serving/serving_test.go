@@ -9,7 +9,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	clienttesting "k8s.io/client-go/testing"
 
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
@@ -121,29 +124,39 @@ func stages(m *servingv1alpha1.Model) []servingv1alpha1.ModelStage {
 
 func TestPromoteService(t *testing.T) {
 	ctx := context.Background()
-	limit := int32(3)
-	source := chat("v2", "4")
-	source.Spec.RevisionHistoryLimit = &limit
-	staging := fake.NewSimpleClientset(source)
-	prod := fake.NewSimpleClientset()
+	source := &unstructured.Unstructured{Object: map[string]interface{}{
+		"apiVersion": "serving.gantry.dev/v1alpha1", "kind": "InferenceService",
+		"metadata": map[string]interface{}{"namespace": "default", "name": "chat",
+			"annotations": map[string]interface{}{servingv1alpha1.RevisionAnnotation: "4"}},
+		"spec": map[string]interface{}{"revisionHistoryLimit": int64(3), "predictor": map[string]interface{}{
+			"model": map[string]interface{}{"modelRef": map[string]interface{}{"name": "llama", "version": "v2"}}}},
+	}}
+	scheme := runtime.NewScheme()
+	lists := map[schema.GroupVersionResource]string{inferenceServicesResource: "InferenceServiceList"}
+	staging := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, lists, source)
+	prod := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, lists)
 	var out bytes.Buffer
 
 	require.NoError(t, PromoteService(ctx, staging, prod, "root:staging", "root:prod", "default", "chat", &out))
-	got, err := prod.ServingV1alpha1().InferenceServices("default").Get(ctx, "chat", metav1.GetOptions{})
+	got, err := prod.Resource(inferenceServicesResource).Namespace("default").Get(ctx, "chat", metav1.GetOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, source.Spec, got.Spec, "the exact spec")
-	assert.Equal(t, map[string]string{servingv1alpha1.ChangeCauseAnnotation: "promoted from root:staging"}, got.Annotations,
+	assert.Equal(t, source.Object["spec"], got.Object["spec"], "the exact spec")
+	assert.Equal(t, map[string]string{servingv1alpha1.ChangeCauseAnnotation: "promoted from root:staging"}, got.GetAnnotations(),
 		"the source's revision is not carried over")
 
-	source.Spec.Predictor = predictor("v3")
-	_, err = staging.ServingV1alpha1().InferenceServices("default").Update(ctx, source, metav1.UpdateOptions{})
+	require.NoError(t, unstructured.SetNestedField(source.Object, "v3", "spec", "predictor", "model", "modelRef", "version"))
+	_, err = staging.Resource(inferenceServicesResource).Namespace("default").Update(ctx, source, metav1.UpdateOptions{})
 	require.NoError(t, err)
 	require.NoError(t, PromoteService(ctx, staging, prod, "root:staging", "root:prod", "default", "chat", &out))
-	got, err = prod.ServingV1alpha1().InferenceServices("default").Get(ctx, "chat", metav1.GetOptions{})
+	got, err = prod.Resource(inferenceServicesResource).Namespace("default").Get(ctx, "chat", metav1.GetOptions{})
 	require.NoError(t, err)
-	assert.Equal(t, predictor("v3"), got.Spec.Predictor)
+	version, _, _ := unstructured.NestedString(got.Object, "spec", "predictor", "model", "modelRef", "version")
+	assert.Equal(t, "v3", version)
 	assert.Equal(t, "inferenceservice.serving.gantry.dev/chat created in root:prod (promoted from root:staging)\n"+
 		"inferenceservice.serving.gantry.dev/chat updated in root:prod (promoted from root:staging)\n", out.String())
+
+	err = PromoteService(ctx, staging, prod, "root:staging", "root:prod", "default", "missing", &out)
+	assert.ErrorContains(t, err, `"missing" not found`)
 }
 
 // healthSequence makes each read of the service answer with the next health, the last one repeated.

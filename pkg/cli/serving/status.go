@@ -2,7 +2,6 @@ package serving
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"time"
@@ -43,9 +42,12 @@ func settled(isvc *servingv1alpha1.InferenceService) bool {
 func WaitHealthy(ctx context.Context, client versioned.Interface, namespace, name string, timeout time.Duration, out io.Writer) error {
 	services := client.ServingV1alpha1().InferenceServices(namespace)
 	var last servingv1alpha1.Health
-	printed := false
+	printed, timedOut := false, false
 	var degraded error
-	err := wait.PollUntilContextTimeout(ctx, statusPoll, timeout, true, func(ctx context.Context) (bool, error) {
+	// The deadline is checked here rather than put on the context: reads keep the caller's context, so that the
+	// client's rate limiter never fails a read for the deadline instead of the wait ending on it.
+	deadline := time.Now().Add(timeout)
+	err := wait.PollUntilContextCancel(ctx, statusPoll, true, func(context.Context) (bool, error) {
 		isvc, err := services.Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err // NotFound and Forbidden end the wait at once, as kubectl's does
@@ -66,12 +68,13 @@ func WaitHealthy(ctx context.Context, client versioned.Interface, namespace, nam
 			degraded = fmt.Errorf("inferenceservice/%s is Degraded (%s): %s", name, h.Reason, h.Message)
 			return true, nil
 		}
-		return false, nil
+		timedOut = !time.Now().Before(deadline)
+		return timedOut, nil
 	})
 	switch {
 	case degraded != nil:
 		return degraded
-	case errors.Is(err, context.DeadlineExceeded) || wait.Interrupted(err):
+	case timedOut:
 		return fmt.Errorf("inferenceservice/%s did not become Healthy within %s: it is %s", name, timeout, DescribeHealth(last))
 	default:
 		return err

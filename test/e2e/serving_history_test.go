@@ -98,6 +98,11 @@ func TestServingHistory(t *testing.T) {
 	t.Run("revisionHistoryLimit prunes the oldest revisions", func(t *testing.T) { testRevisionPruning(t, f) })
 	t.Run("promote isvc copies the exact spec to another workspace", func(t *testing.T) { testPromoteService(t, f) })
 	t.Run("rollout status follows the health to Healthy or Degraded", func(t *testing.T) { testRolloutStatus(t, f) })
+	t.Run("deleting a service deletes its revisions", func(t *testing.T) {
+		f.alice.MustRun(t, "delete", "isvc", "pinned", "--wait=true")
+		require.Eventually(t, func() bool { return revisionsOf(t, f.alice, "pinned") == "" }, 60*time.Second, 200*time.Millisecond,
+			"the garbage collector deletes the revisions the service owned")
+	})
 
 	t.Run("team-b's same-named service and its history are untouched", func(t *testing.T) {
 		assert.Equal(t, bobSpec, f.bob.MustRun(t, "get", "isvc", "chat", "-o", "jsonpath={.spec}"))

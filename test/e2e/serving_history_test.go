@@ -170,6 +170,12 @@ func testRevisionsAndAuthors(t *testing.T, f *servingHistoryFixture) {
 	f.alice.MustRun(t, "annotate", "isvc", "chat", "--overwrite", "serving.gantry.dev/changed-by=mallory")
 	assert.Equal(t, "carol", f.alice.MustRun(t, "get", "isvc", "chat", "-o", `jsonpath={.metadata.annotations.serving\.gantry\.dev/changed-by}`))
 
+	// A rewritten revision number is put back.
+	f.alice.MustRun(t, "annotate", "isvc", "chat", "--overwrite", "serving.gantry.dev/revision=99")
+	require.Eventually(t, func() bool {
+		return f.alice.MustRun(t, "get", "isvc", "chat", "-o", `jsonpath={.metadata.annotations.serving\.gantry\.dev/revision}`) == "3"
+	}, 30*time.Second, 200*time.Millisecond, "the history puts its revision back")
+
 	// Revisions are immutable.
 	_, errOut, err := f.alice.Run("patch", "inferenceservicerevision", "chat-1", "--type=merge", "-p", `{"spec":{"author":"mallory"}}`)
 	require.Error(t, err)

@@ -2,7 +2,8 @@
 // APIExport into the current workspace and waits until it is bound (package apibind); `kubectl gantry schema
 // from-crd FILE` turns a CustomResourceDefinition into an APIResourceSchema (package resourceschema); `kubectl
 // gantry sync NAME` registers a downstream cluster and prints the manifests of its syncer (package register);
-// `kubectl gantry import-apis` offers a downstream cluster's workload APIs as an APIExport (package apiimport). Every
+// `kubectl gantry import-apis` offers a downstream cluster's workload APIs as an APIExport (package apiimport); `kubectl gantry rollout history|undo|status isvc/NAME` and `kubectl gantry promote
+// model/NAME|isvc/NAME` work with the serving history (package serving). Every
 // subcommand takes kubectl's flags (package plugin).
 package main
 
@@ -16,6 +17,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
 	"github.com/gantry-dev/gantry/pkg/cli/register"
 	"github.com/gantry-dev/gantry/pkg/cli/resourceschema"
+	"github.com/gantry-dev/gantry/pkg/cli/serving"
 )
 
 func main() {
@@ -32,6 +34,7 @@ func newCommand(f *plugin.Factory) *cobra.Command {
   kubectl gantry schema from-crd widgets-crd.yaml --prefix v1
   kubectl gantry sync gpu-eu --supported-api-export root:provider:widgets -o gpu-eu-syncer.yaml`,
 	})
-	root.AddCommand(apibind.NewCommand(f), resourceschema.NewCommand(f), register.NewCommand(f), apiimport.NewCommand(f))
+	root.AddCommand(apibind.NewCommand(f), resourceschema.NewCommand(f), register.NewCommand(f), apiimport.NewCommand(f),
+		serving.NewRolloutCommand(f), serving.NewPromoteCommand(f))
 	return root
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/namespace"
 	"github.com/gantry-dev/gantry/pkg/placement"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/servinghistory"
 	"github.com/gantry-dev/gantry/pkg/servingprovider"
 	"github.com/gantry-dev/gantry/pkg/synctarget"
 	"github.com/gantry-dev/gantry/pkg/workspace"
@@ -114,6 +115,8 @@ type controllers struct {
 	placements *placement.Controller
 	// provider publishes the serving API in root:serving; nil with --serving-provider=false.
 	provider *servingprovider.Controller
+	// history records the revisions of every InferenceService; nil with --serving-provider=false.
+	history *servinghistory.Controller
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
@@ -171,6 +174,10 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	}
 	if d.servingProvider {
 		c.provider = servingprovider.NewController(d.clients)
+		if c.history, err = servinghistory.NewController(servinghistory.Config{Clients: d.clients,
+			ExportPath: servingprovider.Path, ExportName: servingprovider.ExportName}); err != nil {
+			return nil, err
+		}
 	}
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
@@ -197,6 +204,7 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.placements.Run(ctx, 2)
 	if c.provider != nil {
 		go c.provider.Run(ctx)
+		go c.history.Run(ctx, 2)
 	}
 }
 

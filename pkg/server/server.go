@@ -209,6 +209,8 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.APIBindings{Workspaces: x.workspaces, Authorizer: workspaceAuthz},
 		&gantryadmission.Placements{Workspaces: x.workspaces, Targets: x.syncTargets, Authorizer: workspaceAuthz},
 		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
+		gantryadmission.ServingChanges{},
+		&gantryadmission.ServingRefs{Reader: gantryadmission.ClientServingReader{Clients: clients}},
 	}
 	return admission.NewChainHandler(append(plugins, extra...)...)
 }

@@ -59,6 +59,8 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 
 	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", syncerKubeconfig(t, string(manifests)),
 		"--to-kubeconfig", f.kc.Kubeconfig(), "--sync-target", computePath+"/gpu", "--heartbeat-period", "1s", "-v", "2",
+		// Fixed ports (:8080) may be taken on a shared machine; this test reads neither.
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
 		// Renewed all along, restarts included, into the Secret the rendered manifests created downstream.
 		"--token-renew-after", "3s", "--token-secret", "gantry-syncer/gantry-syncer-gpu")
 	t.Cleanup(func() {

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -13,7 +14,9 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/component-base/cli"
 	"k8s.io/component-base/version"
+	"k8s.io/klog/v2"
 
+	"github.com/gantry-dev/gantry/pkg/serviceaccount"
 	"github.com/gantry-dev/gantry/pkg/syncer"
 )
 
@@ -29,6 +32,8 @@ type options struct {
 	workers                int
 	qps                    float32
 	burst                  int
+	tokenRenewAfter        time.Duration
+	tokenSecret            string
 }
 
 func newCommand() *cobra.Command {
@@ -43,7 +48,12 @@ func newCommand() *cobra.Command {
 		Args:         cobra.NoArgs,
 		SilenceUsage: true,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := genericapiserver.SetupSignalContext()
 			cfg, err := o.config()
+			if err != nil {
+				return err
+			}
+			renewal, err := o.tokenRenewal(ctx, cfg)
 			if err != nil {
 				return err
 			}
@@ -51,7 +61,10 @@ func newCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return s.Run(genericapiserver.SetupSignalContext())
+			if renewal != nil {
+				go renewal.Run(ctx)
+			}
+			return s.Run(ctx)
 		},
 	}
 	f := cmd.Flags()
@@ -65,9 +78,30 @@ func newCommand() *cobra.Command {
 	f.IntVar(&o.workers, "workers", o.workers, "how many objects are synced at once")
 	f.Float32Var(&o.qps, "qps", o.qps, "requests per second to each of Gantry and the downstream cluster (client-go's default, 5, would pace a cold start at 5 objects/s)")
 	f.IntVar(&o.burst, "burst", o.burst, "requests allowed at once above --qps")
+	f.DurationVar(&o.tokenRenewAfter, "token-renew-after", 0, "renew the Gantry token this long after it was issued; 0 renews at 80% of its life")
+	f.StringVar(&o.tokenSecret, "token-secret", "", "<namespace>/<name> of the downstream Secret holding the Gantry kubeconfig, updated with each renewed token")
 	_ = cmd.MarkFlagRequired("from-kubeconfig")
 	_ = cmd.MarkFlagRequired("sync-target")
 	return cmd
+}
+
+// tokenRenewal makes cfg.From's clients use a token that is renewed before it expires, and returns what renews
+// it; nil when the kubeconfig holds no Gantry ServiceAccount token (a client certificate, say), which is used as is.
+func (o *options) tokenRenewal(ctx context.Context, cfg syncer.Config) (*syncer.TokenRenewal, error) {
+	if _, err := serviceaccount.ReadUnverified(cfg.From.BearerToken); err != nil {
+		if o.tokenSecret != "" || o.tokenRenewAfter > 0 {
+			return nil, fmt.Errorf("--token-secret and --token-renew-after need a ServiceAccount token in --from-kubeconfig: %w", err)
+		}
+		klog.FromContext(ctx).Info("Not renewing the Gantry credential: it is no ServiceAccount token")
+		return nil, nil
+	}
+	renewal, err := syncer.NewTokenRenewal(ctx, syncer.TokenRenewalConfig{From: cfg.From, To: cfg.To, Secret: o.tokenSecret,
+		RenewAfter: o.tokenRenewAfter})
+	if err != nil {
+		return nil, fmt.Errorf("token renewal: %w", err)
+	}
+	renewal.Use(cfg.From)
+	return renewal, nil
 }
 
 // config turns the flags into a syncer.Config.

@@ -166,7 +166,8 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }
 	c.namespaces = namespace.NewController(x.namespaces, d.clients, servingSynced)
-	c.targets = synctarget.NewController(synctarget.Config{Targets: x.syncTargets, Clients: d.clients, Paths: x.workspaces,
+	c.targets = synctarget.NewController(synctarget.Config{Targets: x.syncTargets, Clients: d.clients, Workspaces: x.workspaces,
+		Exports:     c.bindings.Exports(),
 		ExternalURL: d.externalURL, Lease: d.syncTargetLease})
 	if c.placements, err = placement.NewController(placement.Config{Loopback: loopback, Clients: d.clients, Workspaces: x.workspaces,
 		Targets: x.syncTargets, Namespaces: x.namespaces, CRDs: x.crds, Authorizer: d.authorizer}); err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/syncer"
@@ -24,14 +25,16 @@ import (
 // computeFlow is the platform owner's walkthrough end to end: a real GPU cluster, Gantry, and gantry-syncer run
 // with the credential `kubectl gantry sync` produced.
 type computeFlow struct {
-	s        *harness.Server
-	kc       *kubecluster.Cluster
-	downCS   kubernetes.Interface
-	compute  *harness.Kubectl
-	team     *harness.Kubectl
-	syncer   *harness.Process
-	teamNS   string // the downstream namespace of the team's default namespace
-	manifest string
+	s       *harness.Server
+	kc      *kubecluster.Cluster
+	downCS  kubernetes.Interface
+	compute *harness.Kubectl
+	team    *harness.Kubectl
+	syncer  *harness.Process
+	teamNS  string // the downstream namespace of the team's default namespace
+	// computePath is the compute workspace holding the SyncTarget gpu.
+	computePath string
+	manifest    string
 }
 
 // setupComputeFlow offers the cluster's Deployments from root:compute, registers the cluster as gpu, applies the
@@ -55,13 +58,17 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	require.NoError(t, err, "the rendered manifests apply to a real cluster: %s", out)
 
 	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", syncerKubeconfig(t, string(manifests)),
-		"--to-kubeconfig", f.kc.Kubeconfig(), "--sync-target", computePath+"/gpu", "--heartbeat-period", "1s", "-v", "2")
+		"--to-kubeconfig", f.kc.Kubeconfig(), "--sync-target", computePath+"/gpu", "--heartbeat-period", "1s", "-v", "2",
+		// Fixed ports (:8080) may be taken on a shared machine; this test reads neither.
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		// Renewed all along, restarts included, into the Secret the rendered manifests created downstream.
+		"--token-renew-after", "3s", "--token-secret", "gantry-syncer/gantry-syncer-gpu")
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gantry-syncer log:\n%s", f.syncer.Logs())
 		}
 	})
-	f.compute = f.s.Kubectl(computePath)
+	f.compute, f.computePath = f.s.Kubectl(computePath), computePath
 	f.compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/gpu", "--timeout=60s")
 
 	teamPath, teamCluster := f.s.CreateWorkspace(t, "root", "team-a")
@@ -147,7 +154,7 @@ func TestComputeFlow(t *testing.T) {
 	})
 
 	t.Run("a restart of Gantry loses nothing", func(t *testing.T) {
-		f.s.Stop(syscall.SIGKILL) // a crash, the harder case (a SIGTERM with the syncer's watches open is slow: see issue 9's note)
+		f.s.Stop(syscall.SIGKILL) // a crash, the harder case
 		_, err := f.downCS.AppsV1().Deployments(f.teamNS).Patch(context.Background(), "llm", "application/merge-patch+json",
 			[]byte(`{"spec":{"replicas":4}}`), metav1.PatchOptions{})
 		require.NoError(t, err)
@@ -162,4 +169,43 @@ func TestComputeFlow(t *testing.T) {
 		f.compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/gpu", "--timeout=60s")
 		assert.Equal(t, "3", f.team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.spec.replicas}"))
 	})
+
+	t.Run("the syncer renews its token through the restarts, and the new one is as narrow as the first", func(t *testing.T) {
+		first := syncerToken(t, f.manifestKubeconfig(t))
+		secretToken := func() string {
+			secret, err := f.downCS.CoreV1().Secrets("gantry-syncer").Get(context.Background(), "gantry-syncer-gpu", metav1.GetOptions{})
+			require.NoError(t, err)
+			path := filepath.Join(t.TempDir(), "renewed.kubeconfig")
+			require.NoError(t, os.WriteFile(path, secret.Data["kubeconfig"], 0o600))
+			return path
+		}
+		before := syncerToken(t, secretToken())
+		assert.NotEqual(t, first, before, "renewed and written downstream")
+		var renewed string
+		eventually(t, "renewed again after the restarts", func() bool {
+			renewed = secretToken()
+			return syncerToken(t, renewed) != before
+		})
+		f.team.MustRun(t, "scale", "deploy", "llm", "-n", "default", "--replicas=2")
+		eventually(t, "the syncer keeps syncing with renewed tokens", func() bool { return f.downReplicas("llm") == 2 })
+		assertOnlySyncs(t, f.s, renewed, f.computePath, "gpu", "apis/apps/v1/deployments")
+	})
+}
+
+// manifestKubeconfig writes the kubeconfig `kubectl gantry sync` rendered, with the first token, to a file.
+func (f *computeFlow) manifestKubeconfig(t *testing.T) string {
+	manifests, err := os.ReadFile(f.manifest)
+	require.NoError(t, err)
+	return syncerKubeconfig(t, string(manifests))
+}
+
+// syncerToken is the token of the one user of a kubeconfig file.
+func syncerToken(t *testing.T, kubeconfig string) string {
+	kc, err := clientcmd.LoadFromFile(kubeconfig)
+	require.NoError(t, err)
+	for _, auth := range kc.AuthInfos {
+		return auth.Token
+	}
+	t.Fatalf("no user in %s", kubeconfig)
+	return ""
 }

@@ -172,3 +172,12 @@ func TestSyncerCoreGroupOnlyUnderAPI(t *testing.T) {
 	require.Equal(t, http.StatusNotFound, rec.Code)
 	assert.Contains(t, rec.Body.String(), `"kind":"Status"`)
 }
+
+// The view lists no CRD of a core-group resource: no cluster can install one, the cluster serves it natively.
+func TestServedCRDsLeaveOutTheCoreGroup(t *testing.T) {
+	d, _ := coreGroupFixture()
+	gpu := Target{Definition: d, Path: "root:compute", Cluster: "compute", Name: "gpu"}
+	require.Len(t, d.Resources(gpu), 1, "services are served")
+	assert.Empty(t, d.ServedCRDs(gpu, logicalcluster.Wildcard))
+	assert.Empty(t, d.ServedCRDs(gpu, "team"))
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/syncer"
@@ -32,10 +33,13 @@ type computeFlow struct {
 	syncer   *harness.Process
 	teamNS   string // the downstream namespace of the team's default namespace
 	manifest string
+	// computePath is the compute workspace; syncerToken the credential `kubectl gantry sync` made for gpu's syncer.
+	computePath, syncerToken string
 }
 
-// setupComputeFlow offers the cluster's Deployments from root:compute, registers the cluster as gpu, applies the
-// rendered manifests downstream, runs the syncer with their kubeconfig, and places team-a's namespaces on gpu.
+// setupComputeFlow offers the cluster's Deployments and Services from root:compute, registers the cluster as gpu,
+// applies the rendered manifests downstream, runs the syncer with their kubeconfig, and places team-a's namespaces
+// on gpu.
 func setupComputeFlow(t *testing.T) *computeFlow {
 	f := &computeFlow{kc: kubecluster.Start(t)}
 	f.kc.AddGPUNode(t, "gpu-0", h100, 4)
@@ -43,7 +47,7 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	f.s = harness.Start(t, "--synctarget-lease=5s")
 	computePath, _ := f.s.CreateWorkspace(t, "root", "compute")
 	owner := f.s.UserShell(t, computePath, "")
-	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", f.kc.Kubeconfig(), "deployments.apps")
+	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", f.kc.Kubeconfig(), "deployments.apps", "services")
 	require.NoError(t, err, progress)
 	f.manifest = filepath.Join(t.TempDir(), "gpu-syncer.yaml")
 	_, progress, err = owner.Run("gantry", "sync", "gpu", "--supported-api-export", computePath+":kubernetes",
@@ -54,7 +58,10 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	out, err := runKubectl(f.kc.Kubeconfig(), string(manifests), "apply", "-f", "-")
 	require.NoError(t, err, "the rendered manifests apply to a real cluster: %s", out)
 
-	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", syncerKubeconfig(t, string(manifests)),
+	f.computePath = computePath
+	syncerConfig := syncerKubeconfig(t, string(manifests))
+	f.syncerToken = kubeconfigToken(t, syncerConfig)
+	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", syncerConfig,
 		"--to-kubeconfig", f.kc.Kubeconfig(), "--sync-target", computePath+"/gpu", "--heartbeat-period", "1s", "-v", "2")
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -64,15 +71,36 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	f.compute = f.s.Kubectl(computePath)
 	f.compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/gpu", "--timeout=60s")
 
-	teamPath, teamCluster := f.s.CreateWorkspace(t, "root", "team-a")
-	f.team = f.s.Kubectl(teamPath)
-	f.team.WithStdin(strings.ReplaceAll(bindingYAML("kubernetes", computePath), "name: widgets", "name: kubernetes")).MustRun(t, "create", "-f", "-")
-	f.team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=30s")
-	f.team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: eu}\nspec: {locationWorkspace: \""+
-		computePath+"\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
-	f.team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=30s")
-	f.teamNS = syncer.DownstreamNamespace(string(logicalcluster.Name(teamCluster)), "default")
+	f.team, f.teamNS = f.addTeam(t, "team-a", true)
 	return f
+}
+
+// addTeam creates a team workspace binding the compute workspace's export kubernetes and, when placed, a Placement
+// of all its namespaces on gpu; it returns the team's kubectl and the downstream namespace of its default namespace.
+func (f *computeFlow) addTeam(t *testing.T, name string, placed bool) (*harness.Kubectl, string) {
+	path, cluster := f.s.CreateWorkspace(t, "root", name)
+	team := f.s.Kubectl(path)
+	team.WithStdin(strings.ReplaceAll(bindingYAML("kubernetes", f.computePath), "name: widgets", "name: kubernetes")).MustRun(t, "create", "-f", "-")
+	team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=30s")
+	if placed {
+		team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: eu}\nspec: {locationWorkspace: \""+
+			f.computePath+"\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
+		team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=30s")
+	}
+	return team, syncer.DownstreamNamespace(string(logicalcluster.Name(cluster)), "default")
+}
+
+// kubeconfigToken returns the bearer token of a kubeconfig's first user.
+func kubeconfigToken(t *testing.T, path string) string {
+	cfg, err := clientcmd.LoadFromFile(path)
+	require.NoError(t, err)
+	for _, auth := range cfg.AuthInfos {
+		if auth.Token != "" {
+			return auth.Token
+		}
+	}
+	t.Fatalf("no token in %s", path)
+	return ""
 }
 
 // runKubectl runs kubectl with a kubeconfig and stdin, returning its combined output.
@@ -95,7 +123,7 @@ func (f *computeFlow) downReplicas(name string) int32 {
 // TestComputeFlow: a cluster registered with `kubectl gantry sync` runs a team's GPU Deployment, bound from the
 // compute workspace's export: it becomes Available downstream and its status reaches the team; one asking for more
 // GPUs than exist shows the scheduler's reason; the target's GPUs follow; the heartbeat lapses while the syncer
-// is down; restarts of the downstream API server and of Gantry lose nothing.
+// is down; restarts of the downstream API server and of Gantry lose nothing. Bound Services of two teams run apart.
 func TestComputeFlow(t *testing.T) {
 	f := setupComputeFlow(t)
 	f.team.WithStdin(gpuDeployment).MustRun(t, "apply", "-f", "-")
@@ -126,6 +154,8 @@ func TestComputeFlow(t *testing.T) {
 			t.FailNow()
 		}
 	})
+
+	t.Run("two teams' same-named Services run apart on the cluster", func(t *testing.T) { testComputeFlowServices(t, f) })
 
 	t.Run("the heartbeat lapses while the syncer is down and returns with it", func(t *testing.T) {
 		f.syncer.Stop(syscall.SIGKILL)

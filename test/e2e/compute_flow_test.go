@@ -25,20 +25,21 @@ import (
 // computeFlow is the platform owner's walkthrough end to end: a real GPU cluster, Gantry, and gantry-syncer run
 // with the credential `kubectl gantry sync` produced.
 type computeFlow struct {
-	s       *harness.Server
-	kc      *kubecluster.Cluster
-	downCS  kubernetes.Interface
-	compute *harness.Kubectl
-	team    *harness.Kubectl
-	syncer  *harness.Process
-	teamNS  string // the downstream namespace of the team's default namespace
-	// computePath is the compute workspace holding the SyncTarget gpu.
-	computePath string
-	manifest    string
+	s        *harness.Server
+	kc       *kubecluster.Cluster
+	downCS   kubernetes.Interface
+	compute  *harness.Kubectl
+	team     *harness.Kubectl
+	syncer   *harness.Process
+	teamNS   string // the downstream namespace of the team's default namespace
+	manifest string
+	// computePath is the compute workspace; syncerToken the credential `kubectl gantry sync` made for gpu's syncer.
+	computePath, syncerToken string
 }
 
-// setupComputeFlow offers the cluster's Deployments from root:compute, registers the cluster as gpu, applies the
-// rendered manifests downstream, runs the syncer with their kubeconfig, and places team-a's namespaces on gpu.
+// setupComputeFlow offers the cluster's Deployments and Services from root:compute, registers the cluster as gpu,
+// applies the rendered manifests downstream, runs the syncer with their kubeconfig, and places team-a's namespaces
+// on gpu.
 func setupComputeFlow(t *testing.T) *computeFlow {
 	f := &computeFlow{kc: kubecluster.Start(t)}
 	f.kc.AddGPUNode(t, "gpu-0", h100, 4)
@@ -46,7 +47,7 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	f.s = harness.Start(t, "--synctarget-lease=5s")
 	computePath, _ := f.s.CreateWorkspace(t, "root", "compute")
 	owner := f.s.UserShell(t, computePath, "")
-	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", f.kc.Kubeconfig(), "deployments.apps")
+	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", f.kc.Kubeconfig(), "deployments.apps", "services")
 	require.NoError(t, err, progress)
 	f.manifest = filepath.Join(t.TempDir(), "gpu-syncer.yaml")
 	_, progress, err = owner.Run("gantry", "sync", "gpu", "--supported-api-export", computePath+":kubernetes",
@@ -57,7 +58,10 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	out, err := runKubectl(f.kc.Kubeconfig(), string(manifests), "apply", "-f", "-")
 	require.NoError(t, err, "the rendered manifests apply to a real cluster: %s", out)
 
-	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", syncerKubeconfig(t, string(manifests)),
+	f.computePath = computePath
+	syncerConfig := syncerKubeconfig(t, string(manifests))
+	f.syncerToken = syncerToken(t, syncerConfig)
+	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", syncerConfig,
 		"--to-kubeconfig", f.kc.Kubeconfig(), "--sync-target", computePath+"/gpu", "--heartbeat-period", "1s", "-v", "2",
 		// Fixed ports (:8080) may be taken on a shared machine; this test reads neither.
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
@@ -68,18 +72,26 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 			t.Logf("gantry-syncer log:\n%s", f.syncer.Logs())
 		}
 	})
-	f.compute, f.computePath = f.s.Kubectl(computePath), computePath
+	f.compute = f.s.Kubectl(computePath)
 	f.compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/gpu", "--timeout=60s")
 
-	teamPath, teamCluster := f.s.CreateWorkspace(t, "root", "team-a")
-	f.team = f.s.Kubectl(teamPath)
-	f.team.WithStdin(strings.ReplaceAll(bindingYAML("kubernetes", computePath), "name: widgets", "name: kubernetes")).MustRun(t, "create", "-f", "-")
-	f.team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=30s")
-	f.team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: eu}\nspec: {locationWorkspace: \""+
-		computePath+"\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
-	f.team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=30s")
-	f.teamNS = syncer.DownstreamNamespace(string(logicalcluster.Name(teamCluster)), "default")
+	f.team, f.teamNS = f.addTeam(t, "team-a", true)
 	return f
+}
+
+// addTeam creates a team workspace binding the compute workspace's export kubernetes and, when placed, a Placement
+// of all its namespaces on gpu; it returns the team's kubectl and the downstream namespace of its default namespace.
+func (f *computeFlow) addTeam(t *testing.T, name string, placed bool) (*harness.Kubectl, string) {
+	path, cluster := f.s.CreateWorkspace(t, "root", name)
+	team := f.s.Kubectl(path)
+	team.WithStdin(strings.ReplaceAll(bindingYAML("kubernetes", f.computePath), "name: widgets", "name: kubernetes")).MustRun(t, "create", "-f", "-")
+	team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=30s")
+	if placed {
+		team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: eu}\nspec: {locationWorkspace: \""+
+			f.computePath+"\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
+		team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=30s")
+	}
+	return team, syncer.DownstreamNamespace(string(logicalcluster.Name(cluster)), "default")
 }
 
 // runKubectl runs kubectl with a kubeconfig and stdin, returning its combined output.
@@ -102,7 +114,7 @@ func (f *computeFlow) downReplicas(name string) int32 {
 // TestComputeFlow: a cluster registered with `kubectl gantry sync` runs a team's GPU Deployment, bound from the
 // compute workspace's export: it becomes Available downstream and its status reaches the team; one asking for more
 // GPUs than exist shows the scheduler's reason; the target's GPUs follow; the heartbeat lapses while the syncer
-// is down; restarts of the downstream API server and of Gantry lose nothing.
+// is down; restarts of the downstream API server and of Gantry lose nothing. Bound Services of two teams run apart.
 func TestComputeFlow(t *testing.T) {
 	f := setupComputeFlow(t)
 	f.team.WithStdin(gpuDeployment).MustRun(t, "apply", "-f", "-")
@@ -133,6 +145,8 @@ func TestComputeFlow(t *testing.T) {
 			t.FailNow()
 		}
 	})
+
+	t.Run("two teams' same-named Services run apart on the cluster", func(t *testing.T) { testComputeFlowServices(t, f) })
 
 	t.Run("the heartbeat lapses while the syncer is down and returns with it", func(t *testing.T) {
 		f.syncer.Stop(syscall.SIGKILL)

@@ -2,6 +2,7 @@ package customresources
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -202,4 +203,19 @@ func subresourceHandler(verb string, store subresourceStorage, scope *handlers.R
 		return PatchHandler(store, scope, admit)
 	}
 	return nil
+}
+
+// Getter returns the storage that reads a CRD's objects in one of its versions (the request's context names the
+// workspace and namespace), for checks that must read an object a request refers to; a version the CRD does not
+// serve is an error.
+func (s *Server) Getter(crd *apiextensionsv1.CustomResourceDefinition, version string) (rest.Getter, error) {
+	served, err := s.servingFor(crd)
+	if err != nil {
+		return nil, err
+	}
+	v := served.versions[version]
+	if v == nil {
+		return nil, fmt.Errorf("%s serves no version %q", crd.Name, version)
+	}
+	return v.storage.CustomResource, nil
 }

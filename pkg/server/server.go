@@ -196,6 +196,9 @@ func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstor
 	for _, gvr := range virtualworkspace.SyncableBuiltins {
 		syncable[gvr] = legacy.VersionedResourcesStorageMap[gvr.Version][gvr.Resource]
 	}
+	// The syncer writes events about the objects placed on its target (EventWrites).
+	events := virtualworkspace.EventsResource
+	syncable[events] = legacy.VersionedResourcesStorageMap[events.Version][events.Resource]
 	if err := virtual.SetBuiltins(syncable, types); err != nil {
 		return err
 	}

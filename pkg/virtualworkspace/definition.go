@@ -44,6 +44,10 @@ type Definition struct {
 	// ServesCRDs also serves, read-only (get, list), the CRDs of the served resources as another cluster may
 	// install them (DownstreamCRD), at apiextensions.k8s.io/v1 customresourcedefinitions (CRDResource).
 	ServesCRDs bool
+	// EventWrites lets the view create and patch core/v1 events (EventsResource) about the objects visible in it,
+	// in their workspace and namespace, and nothing else of events (serveEvents); the Registry needs the events
+	// storage (SetBuiltins).
+	EventWrites bool
 }
 
 // accessDenied answers every refused request, whether or not the object exists.

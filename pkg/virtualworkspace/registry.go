@@ -119,6 +119,9 @@ func (d *Definition) refusal(t Target, a authorizer.Attributes) string {
 		}
 		return ""
 	}
+	if isEventsRequest(a.GetAPIGroup(), a.GetResource()) {
+		return d.eventRefusal(a)
+	}
 	if !slices.Contains(d.Verbs, a.GetVerb()) {
 		return fmt.Sprintf("the virtual workspace allows only %s", strings.Join(d.Verbs, ", "))
 	}
@@ -173,6 +176,10 @@ func (r *Registry) Wrap(next http.Handler) http.Handler {
 		}
 		if d.isCRDRequest(info.APIGroup, info.Resource) && info.APIPrefix == "apis" && info.APIVersion == CRDResource.Version {
 			d.serveCRDs(w, req, info, t, cluster)
+			return
+		}
+		if d.EventWrites && isEventsRequest(info.APIGroup, info.Resource) {
+			r.serveEvents(w, req, info, t, cluster)
 			return
 		}
 		if b := r.builtinFor(t, info); b != nil {

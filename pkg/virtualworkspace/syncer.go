@@ -36,7 +36,8 @@ type SyncTargets interface {
 // /services/syncer/<compute path>/<synctarget>/clusters/*|<one>/...: the target's gantry-syncer sees the objects
 // placed on it (those carrying its TargetLabel) of the resources of its supported APIExports, in every workspace
 // that binds one of them, and of its built-in resources (supportedBuiltins) in every workspace, may read them and their CRDs, write their status, and of the objects themselves only
-// what is its own (its finalizer, its annotations, its state label once Delete: validateSyncerUpdate).
+// what is its own (its finalizer, its annotations, its state label once Delete: validateSyncerUpdate), and may
+// create and patch events about the objects placed on it (EventWrites).
 func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definition {
 	return &Definition{
 		Name:   "syncer",
@@ -66,6 +67,8 @@ func Syncer(crds *crdset.Set, targets SyncTargets, workspaces Resolver) *Definit
 		ValidateUpdate: validateSyncerUpdate,
 		// The syncer installs the CRDs of the resources it syncs on its cluster.
 		ServesCRDs: true,
+		// The syncer copies the Warning events of its copies up, onto the objects they were made from.
+		EventWrites: true,
 	}
 }
 

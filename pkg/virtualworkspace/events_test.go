@@ -169,7 +169,9 @@ func TestServeEventsRefusesAcrossWorkspaces(t *testing.T) {
 }
 
 // unusedEvents is an events storage that stores nothing: the requests it gets are refused before.
-type unusedEvents struct{ customresources.ReadUpdateStorage }
+type unusedEvents struct {
+	customresources.ReadUpdateStorage
+}
 
 func (unusedEvents) New() runtime.Object { return &corev1.Event{} }
 

@@ -202,6 +202,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 		go s.work(ctx)
 	}
 	go s.heartbeat(ctx)
+	go s.copyEvents(ctx)
 	s.resyncLoop(ctx)
 	return nil
 }

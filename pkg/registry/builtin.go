@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+	"k8s.io/apiserver/pkg/storage"
 )
 
 // maxDataSize bounds the payload of a ConfigMap or Secret, as in Kubernetes.
@@ -88,6 +89,7 @@ var builtinResources = []resource{
 		newFunc:    func() runtime.Object { return &corev1.Event{} },
 		newList:    func() runtime.Object { return &corev1.EventList{} },
 		rules:      kindRules{namespaced: true, validate: dnsSubdomainName},
+		fields:     eventFields,
 	},
 	{
 		gvr: eventsv1.SchemeGroupVersion.WithResource("events"), kind: "Event", singular: "event",
@@ -273,4 +275,6 @@ type resource struct {
 	newFunc    func() runtime.Object
 	newList    func() runtime.Object
 	rules      kindRules
+	// fields, when set, are the fields objects are selected by besides metadata.name and metadata.namespace.
+	fields storage.AttrFunc
 }

@@ -41,7 +41,7 @@ func newStore(optsGetter generic.RESTOptionsGetter, r resource) (*typedStore, er
 		ResetFieldsStrategy:       s,
 		TableConvertor:            tableFor(r.kind),
 	}
-	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter}); err != nil {
+	if err := store.CompleteWithOptions(&generic.StoreOptions{RESTOptions: optsGetter, AttrFunc: r.fields}); err != nil {
 		return nil, fmt.Errorf("storage for %s: %w", r.gvr.GroupResource(), err)
 	}
 	return &typedStore{Store: store, shortNames: r.shortNames}, nil

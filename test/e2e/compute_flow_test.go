@@ -148,6 +148,8 @@ func TestComputeFlow(t *testing.T) {
 
 	t.Run("two teams' same-named Services run apart on the cluster", func(t *testing.T) { testComputeFlowServices(t, f) })
 
+	t.Run("the cluster's Warning events reach the team, once each", func(t *testing.T) { testComputeFlowEvents(t, f) })
+
 	t.Run("the heartbeat lapses while the syncer is down and returns with it", func(t *testing.T) {
 		f.syncer.Stop(syscall.SIGKILL)
 		f.compute.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=HeartbeatMissed", "synctarget/gpu", "--timeout=60s")

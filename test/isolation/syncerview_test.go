@@ -63,6 +63,11 @@ func syncGPU(ctx context.Context, a authorizer.Attributes) (authorizer.Decision,
 // newSyncerView returns the chain a request to the syncer's view goes through, as the server builds it: routing,
 // request info, authorization by the virtual workspace registry, then its handler with configmaps stored in memory.
 func newSyncerView(t testing.TB) http.Handler {
+	return newSyncerViewWith(t, nil)
+}
+
+// newSyncerViewWith is newSyncerView with more built-in storage handed to the registry.
+func newSyncerViewWith(t testing.TB, more map[schema.GroupVersionResource]rest.Storage) http.Handler {
 	crds := crdset.NewSet()
 	widgets := &apiextensionsv1.CustomResourceDefinition{
 		ObjectMeta: metav1.ObjectMeta{Name: "widgets.example.com", UID: "identity",
@@ -87,7 +92,11 @@ func newSyncerView(t testing.TB) http.Handler {
 		SupportedAPIExports: []computev1alpha1.ExportReference{{Path: "root:b", Export: "widgets"}}}}
 	syncer := virtualworkspace.Syncer(crds, targets{logicalcluster.Key("clustera", "gpu"): supported, logicalcluster.Key("clustera", "cpu"): supported}, resolver{})
 	r := virtualworkspace.NewRegistry(nil, apidiscovery.New(apidiscovery.Config{CRDs: crds}), syncer)
-	if err := r.SetBuiltins(map[schema.GroupVersionResource]rest.Storage{corev1.SchemeGroupVersion.WithResource("configmaps"): newMemoryConfigMaps()}, nil); err != nil {
+	storages := map[schema.GroupVersionResource]rest.Storage{corev1.SchemeGroupVersion.WithResource("configmaps"): newMemoryConfigMaps()}
+	for gvr, storage := range more {
+		storages[gvr] = storage
+	}
+	if err := r.SetBuiltins(storages, nil); err != nil {
 		t.Fatal(err)
 	}
 	authz := r.Authorizer(authorizer.AuthorizerFunc(func(context.Context, authorizer.Attributes) (authorizer.Decision, string, error) {

@@ -20,7 +20,8 @@ const FieldManager = "gantry-syncer"
 type Config struct {
 	// From reaches Gantry with the syncer ServiceAccount's credentials; any path after the host is ignored.
 	From *rest.Config
-	// To reaches the downstream cluster with rights to CRDs, namespaces, nodes, pods and the synced resources.
+	// To reaches the downstream cluster with rights to CRDs, namespaces, nodes, pods, events, ReplicaSets and the synced
+	// resources.
 	To *rest.Config
 	// SyncTargetPath is the path of the compute workspace holding the SyncTarget (root:compute).
 	SyncTargetPath string

@@ -122,8 +122,9 @@ func TestEventSubjectOf(t *testing.T) {
 	}
 }
 
-// The copy of a downstream event is named after the downstream event (so repeats patch one event), distinct per
-// workspace and target, about the upstream object, counting like the downstream event in either event API.
+// The copy of a downstream event is named after what it says about which upstream object (so repeats, in one
+// downstream event or several, patch one event), distinct per workspace and target, and counts every repeat, in
+// either event API.
 func TestUpstreamEvent(t *testing.T) {
 	subject := upstreamSubject{cluster: "team-a", object: &unstructured.Unstructured{}}
 	subject.object.SetAPIVersion("apps/v1")
@@ -133,11 +134,11 @@ func TestUpstreamEvent(t *testing.T) {
 	subject.object.SetUID("up-web")
 	created := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Namespace: "gantry-abc", Name: "web-1-a.1", UID: "ev-1", CreationTimestamp: created},
-		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "web-1-a"}, Reason: "FailedScheduling", Message: "0/1 nodes are available",
+		InvolvedObject: corev1.ObjectReference{Kind: "Pod", Name: "web-1-a", UID: "p-web"}, Reason: "FailedScheduling", Message: "0/1 nodes are available",
 		Type: corev1.EventTypeWarning, EventTime: metav1.NewMicroTime(created.Time),
 		Series: &corev1.EventSeries{Count: 4, LastObservedTime: metav1.NewMicroTime(created.Add(90*time.Second + 300*time.Millisecond))}}
 
-	up := upstreamEvent("gpu", subject, ev)
+	up := upstreamEvent("gpu", subject, ev, []*corev1.Event{ev})
 	assert.Equal(t, "default", up.Namespace)
 	assert.Regexp(t, `^web\.[0-9a-f]+$`, up.Name)
 	assert.Equal(t, corev1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "default", Name: "web", UID: "up-web"}, up.InvolvedObject)
@@ -150,18 +151,44 @@ func TestUpstreamEvent(t *testing.T) {
 	assert.Equal(t, created.Time, up.FirstTimestamp.Time)
 	assert.Equal(t, "gantry-abc/web-1-a.1", up.Annotations[DownstreamEventAnnotation])
 
-	repeated := ev.DeepCopy()
-	repeated.Series.Count = 9
-	repeated.Message = "0/2 nodes are available"
-	assert.Equal(t, up.Name, upstreamEvent("gpu", subject, repeated).Name, "the same downstream event is the same upstream event")
-	assert.NotEqual(t, up.Name, upstreamEvent("cpu", subject, ev).Name, "another target")
-	other := ev.DeepCopy()
-	other.UID = "ev-2"
-	assert.NotEqual(t, up.Name, upstreamEvent("gpu", subject, other).Name, "another downstream event")
+	// The scheduler may write the same failure again as another event rather than a series.
+	again := ev.DeepCopy()
+	again.UID, again.Name, again.Series = "ev-2", "web-1-a.2", nil
+	again.EventTime = metav1.NewMicroTime(created.Add(3 * time.Minute))
+	both := upstreamEvent("gpu", subject, again, []*corev1.Event{ev, again})
+	assert.Equal(t, up.Name, both.Name, "the same failure is the same upstream event")
+	assert.Equal(t, int32(5), both.Count, "four in the series, one more")
+	assert.Equal(t, created.Add(3*time.Minute), both.LastTimestamp.Time)
+	assert.Equal(t, created.Time, both.FirstTimestamp.Time)
+
+	assert.NotEqual(t, up.Name, upstreamEvent("cpu", subject, ev, []*corev1.Event{ev}).Name, "another target")
+	otherMessage := ev.DeepCopy()
+	otherMessage.Message = "0/2 nodes are available"
+	assert.NotEqual(t, up.Name, upstreamEvent("gpu", subject, otherMessage, []*corev1.Event{otherMessage}).Name, "another message")
+	otherWorkspace := subject
+	otherWorkspace.cluster = "team-b"
+	assert.NotEqual(t, up.Name, upstreamEvent("gpu", otherWorkspace, ev, []*corev1.Event{ev}).Name, "another workspace")
 
 	oldStyle := &corev1.Event{ObjectMeta: metav1.ObjectMeta{UID: "ev-3", CreationTimestamp: created}, Type: corev1.EventTypeWarning,
 		FirstTimestamp: created, LastTimestamp: metav1.NewTime(created.Add(time.Minute)), Count: 7}
 	assert.Equal(t, int32(7), eventCount(oldStyle))
 	assert.Equal(t, created.Add(time.Minute), lastSeen(oldStyle).Time)
 	assert.Equal(t, int32(1), eventCount(&corev1.Event{}), "at least once")
+}
+
+// Repeats are the Warning events with the same object, reason and message.
+func TestSameOccurrences(t *testing.T) {
+	pod := corev1.ObjectReference{Kind: "Pod", Name: "web-1-a", UID: "p-web"}
+	ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "a"}, InvolvedObject: pod, Reason: "BackOff", Message: "m", Type: corev1.EventTypeWarning}
+	repeat := ev.DeepCopy()
+	repeat.Name = "b"
+	otherReason, otherMessage, otherObject, normal := ev.DeepCopy(), ev.DeepCopy(), ev.DeepCopy(), ev.DeepCopy()
+	otherReason.Reason, otherMessage.Message, otherObject.InvolvedObject.UID, normal.Type = "Failed", "n", "p-other", corev1.EventTypeNormal
+	same := sameOccurrences(ev, []*corev1.Event{ev, repeat, otherReason, otherMessage, otherObject, normal})
+	var names []string
+	for _, e := range same {
+		names = append(names, e.Name)
+	}
+	assert.Equal(t, []string{"a", "b"}, names)
+	assert.Equal(t, []*corev1.Event{ev}, sameOccurrences(ev, nil), "an event not in the cache yet counts itself")
 }

@@ -5,13 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"sort"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
+	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/gantry-dev/gantry/pkg/workloop"
@@ -20,22 +21,24 @@ import (
 // eventSourceComponent starts the source component of the events the syncer copies up; the target's name follows.
 const eventSourceComponent = FieldManager
 
-// DownstreamEventAnnotation on a copied event names the downstream event it was first copied from (namespace/name).
-const DownstreamEventAnnotation = "compute.gantry.dev/downstream-event"
+// DownstreamCountsAnnotation on a copied event tallies the downstream events it stands for: a JSON object from
+// each one's UID to its count. The upstream count is their sum, so a repeat, whether the downstream recorder
+// counts it in one event or writes another, bumps the one upstream event, and a restarted syncer counts nothing
+// twice.
+const DownstreamCountsAnnotation = "compute.gantry.dev/downstream-counts"
+
+// maxTallied bounds the tally: beyond it, the smallest counts are folded into one entry, keeping the sum.
+const maxTallied = 50
+
+// foldedKey is the tally entry the folded counts go to.
+const foldedKey = "earlier"
 
 // unmappedEventGrace is how long an event whose object the caches cannot map up yet is tried again: a pod's event
 // may come before the pod reaches the metadata cache. Older ones are about objects that are not ours.
 const unmappedEventGrace = time.Minute
 
-// copiedEvent is what was last written upstream for one upstream event.
-type copiedEvent struct {
-	count int32
-	last  metav1.Time
-}
-
-// copy copies one downstream Warning event up: created once under a name stable for what happened (the object,
-// the reason, the message), then patched with the count and last time of every downstream event that says the same
-// about the same object, so that a repeat bumps the one upstream event rather than adding another.
+// copy copies one downstream Warning event up: created under a name stable for what happened (the upstream object,
+// the reason, the message), or else the existing one's tally, count and last time patched.
 func (c *eventCopier) copy(ctx context.Context, name cache.ObjectName) error {
 	ev, err := c.events.Events(name.Namespace).Get(name.Name)
 	if apierrors.IsNotFound(err) {
@@ -51,107 +54,127 @@ func (c *eventCopier) copy(ctx context.Context, name cache.ObjectName) error {
 		}
 		return nil
 	}
-	all, err := c.events.Events(ev.Namespace).List(labels.Everything())
-	if err != nil {
-		return err
-	}
-	up := upstreamEvent(c.s.name, subject, ev, sameOccurrences(ev, all))
-	key := subject.cluster + "|" + up.Namespace + "/" + up.Name
-	if prev, ok := c.copied.Load(key); ok {
-		last := prev.(copiedEvent)
-		if last.count >= up.Count && !last.last.Before(&up.LastTimestamp) {
-			return nil // nothing new; a downstream event that expired never lowers the count
-		}
-		up.Count = max(up.Count, last.count)
-	}
+	want := upstreamEvent(c.s.name, subject, ev)
+	key := subject.cluster + "|" + want.Namespace + "/" + want.Name
 	client, err := c.client(subject.cluster)
 	if err != nil {
 		return err
 	}
-	events := client.CoreV1().Events(up.Namespace)
-	_, err = events.Create(ctx, up, metav1.CreateOptions{})
-	if apierrors.IsAlreadyExists(err) {
-		patch, _ := json.Marshal(map[string]interface{}{"count": up.Count, "lastTimestamp": up.LastTimestamp})
-		_, err = events.Patch(ctx, up.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+	events := client.CoreV1().Events(want.Namespace)
+	current, known := c.copied.Load(key)
+	if !known {
+		created, err := events.Create(ctx, want, metav1.CreateOptions{})
+		if err == nil {
+			c.copied.Store(key, created)
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("copying event %s/%s up to %s: %w", ev.Namespace, ev.Name, key, err)
+		}
+		// Written before this syncer started: an empty patch reads it (the view lets the syncer read no events).
+		if current, err = events.Patch(ctx, want.Name, types.MergePatchType, []byte(`{}`), metav1.PatchOptions{}); err != nil {
+			return fmt.Errorf("reading event %s: %w", key, err)
+		}
 	}
+	updated, err := c.tally(ctx, events, current.(*corev1.Event), ev)
 	if err != nil {
-		return fmt.Errorf("copying event %s/%s up to %s: %w", ev.Namespace, ev.Name, key, err)
+		c.copied.Delete(key) // read it again next time
+		return fmt.Errorf("counting event %s/%s into %s: %w", ev.Namespace, ev.Name, key, err)
 	}
-	c.copied.Store(key, copiedEvent{up.Count, up.LastTimestamp})
+	c.copied.Store(key, updated)
 	return nil
 }
 
-// sameOccurrences returns the Warning events of events that say what ev says about the same object: repeats of
-// one occurrence, whether the downstream recorder counted them in one event or wrote several.
-func sameOccurrences(ev *corev1.Event, events []*corev1.Event) []*corev1.Event {
-	var out []*corev1.Event
-	for _, other := range events {
-		if other.Type == ev.Type && other.Reason == ev.Reason && other.Message == ev.Message && other.InvolvedObject == ev.InvolvedObject {
-			out = append(out, other)
+// tally adds a downstream event's count to an upstream event's tally, and patches it unless nothing changed; the
+// patch requires the resource version read, so that two workers never lose each other's counts.
+func (c *eventCopier) tally(ctx context.Context, events corev1client.EventInterface, up *corev1.Event, ev *corev1.Event) (*corev1.Event, error) {
+	counts := tallyOf(up)
+	n, last := eventCount(ev), lastSeen(ev)
+	if counts[string(ev.UID)] >= n && !up.LastTimestamp.Before(&last) {
+		return up, nil
+	}
+	counts[string(ev.UID)] = max(counts[string(ev.UID)], n)
+	counts = fold(counts)
+	var sum int32
+	for _, v := range counts {
+		sum += v
+	}
+	if up.LastTimestamp.After(last.Time) {
+		last = up.LastTimestamp
+	}
+	encoded, _ := json.Marshal(counts)
+	patch, _ := json.Marshal(map[string]interface{}{
+		"metadata": map[string]interface{}{"resourceVersion": up.ResourceVersion,
+			"annotations": map[string]string{DownstreamCountsAnnotation: string(encoded)}},
+		"count": sum, "lastTimestamp": last,
+	})
+	return events.Patch(ctx, up.Name, types.MergePatchType, patch, metav1.PatchOptions{})
+}
+
+// tallyOf reads an upstream event's tally; one without (or with a broken one) counts as its count so far.
+func tallyOf(up *corev1.Event) map[string]int32 {
+	counts := map[string]int32{}
+	if err := json.Unmarshal([]byte(up.Annotations[DownstreamCountsAnnotation]), &counts); err != nil || counts == nil {
+		counts = map[string]int32{}
+		if up.Count > 0 {
+			counts[foldedKey] = up.Count
 		}
 	}
-	if len(out) == 0 {
-		out = append(out, ev)
+	return counts
+}
+
+// fold keeps a tally within maxTallied entries: the smallest counts are summed into foldedKey.
+func fold(counts map[string]int32) map[string]int32 {
+	if len(counts) <= maxTallied {
+		return counts
+	}
+	keys := make([]string, 0, len(counts))
+	for k := range counts {
+		if k != foldedKey {
+			keys = append(keys, k)
+		}
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j]
+	})
+	out := map[string]int32{foldedKey: counts[foldedKey]}
+	for i, k := range keys {
+		if i < maxTallied-1 {
+			out[k] = counts[k]
+		} else {
+			out[foldedKey] += counts[k]
+		}
 	}
 	return out
 }
 
-// upstreamEvent is the event on subject that the downstream events same (ev and its repeats) are copied to. Its
-// name is derived from the workspace, the target, the upstream object and what the events say, so that every repeat
-// is the same upstream event; it counts them all, whether each counts the old way (count) or in a series.
-func upstreamEvent(target string, subject upstreamSubject, ev *corev1.Event, same []*corev1.Event) *corev1.Event {
+// upstreamEvent is the event on subject that a downstream event is first copied to. Its name is derived from the
+// workspace, the target, the upstream object and what the event says, so that every repeat, from any pod of the
+// object, is the same upstream event.
+func upstreamEvent(target string, subject upstreamSubject, ev *corev1.Event) *corev1.Event {
 	obj := subject.object
-	message := downstreamMessage(ev)
 	h := fnv.New64a()
-	_, _ = fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s", subject.cluster, target, obj.GetUID(), ev.Reason, message)
+	_, _ = fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s", subject.cluster, target, obj.GetUID(), ev.Type, ev.Reason, ev.Message)
 	prefix := obj.GetName()
 	if len(prefix) > 200 {
 		prefix = prefix[:200]
 	}
-	var count int32
-	var first, last metav1.Time
-	for _, e := range same {
-		count += eventCount(e)
-		if f := firstSeen(e); first.IsZero() || f.Before(&first) {
-			first = f
-		}
-		if l := lastSeen(e); last.Before(&l) {
-			last = l
-		}
-	}
+	counts, _ := json.Marshal(map[string]int32{string(ev.UID): eventCount(ev)})
 	return &corev1.Event{
 		ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s.%x", prefix, h.Sum64()), Namespace: obj.GetNamespace(),
-			Annotations: map[string]string{DownstreamEventAnnotation: ev.Namespace + "/" + ev.Name}},
+			Annotations: map[string]string{DownstreamCountsAnnotation: string(counts)}},
 		InvolvedObject: corev1.ObjectReference{APIVersion: obj.GetAPIVersion(), Kind: obj.GetKind(), Namespace: obj.GetNamespace(),
 			Name: obj.GetName(), UID: obj.GetUID()},
 		Reason:              ev.Reason,
-		Message:             message,
+		Message:             ev.Message,
 		Type:                ev.Type,
-		Count:               count,
-		FirstTimestamp:      first,
-		LastTimestamp:       last,
+		Count:               eventCount(ev),
+		FirstTimestamp:      firstSeen(ev),
+		LastTimestamp:       lastSeen(ev),
 		Source:              corev1.EventSource{Component: eventSourceComponent + "/" + target},
 		ReportingController: eventSourceComponent,
 		ReportingInstance:   target,
 	}
-}
-
-// firstSeen is when a downstream event first happened, whichever way it records that.
-func firstSeen(ev *corev1.Event) metav1.Time {
-	first := ev.FirstTimestamp
-	if first.IsZero() {
-		first = metav1.NewTime(ev.EventTime.Time)
-	}
-	if first.IsZero() {
-		first = ev.CreationTimestamp
-	}
-	return metav1.NewTime(first.Truncate(time.Second))
-}
-
-// downstreamMessage is the downstream message, saying which downstream object it is about when that is not the
-// upstream object's copy itself (a pod, a ReplicaSet).
-func downstreamMessage(ev *corev1.Event) string {
-	return fmt.Sprintf("%s %s: %s", ev.InvolvedObject.Kind, ev.InvolvedObject.Name, ev.Message)
 }
 
 // eventCount is how often a downstream event happened: its count, or its series' count, at least once.
@@ -163,7 +186,20 @@ func eventCount(ev *corev1.Event) int32 {
 	return max(n, 1)
 }
 
-// lastSeen is when a downstream event last happened, whichever way it records that.
+// firstSeen is when a downstream event first happened, whichever way it records that, in seconds.
+func firstSeen(ev *corev1.Event) metav1.Time {
+	first := ev.FirstTimestamp
+	if first.IsZero() {
+		first = metav1.NewTime(ev.EventTime.Time)
+	}
+	if first.IsZero() {
+		first = ev.CreationTimestamp
+	}
+	return metav1.NewTime(first.Truncate(time.Second))
+}
+
+// lastSeen is when a downstream event last happened, whichever way it records that, in seconds (as upstream
+// stores it, so that comparisons see no change where there is none).
 func lastSeen(ev *corev1.Event) metav1.Time {
 	last := ev.LastTimestamp
 	for _, t := range []time.Time{ev.EventTime.Time, ev.FirstTimestamp.Time, ev.CreationTimestamp.Time} {
@@ -174,6 +210,5 @@ func lastSeen(ev *corev1.Event) metav1.Time {
 	if ev.Series != nil && ev.Series.LastObservedTime.After(last.Time) {
 		last = metav1.NewTime(ev.Series.LastObservedTime.Time)
 	}
-	// Upstream times are in seconds (metav1.Time): compare what will be stored.
 	return metav1.NewTime(last.Truncate(time.Second))
 }

@@ -42,8 +42,8 @@ type eventCopier struct {
 	queue  workqueue.TypedRateLimitingInterface[cache.ObjectName]
 	// clients writes events of one logical cluster through the virtual workspace (logical cluster -> kubernetes.Interface).
 	clients sync.Map
-	// copied remembers what was last written for each upstream event ("<cluster>|<namespace>/<name>" ->
-	// copiedEvent), to skip rewriting an unchanged one on every resync and never to lower its count.
+	// copied holds each upstream event as last written ("<cluster>|<namespace>/<name>" -> *corev1.Event), whose
+	// tally the next repeat adds to; one not here is created, or read when it exists.
 	copied sync.Map
 }
 

@@ -1,6 +1,8 @@
 package syncer
 
 import (
+	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
 	"k8s.io/client-go/tools/cache"
 
 	"github.com/gantry-dev/gantry/sdk"
@@ -122,9 +125,8 @@ func TestEventSubjectOf(t *testing.T) {
 	}
 }
 
-// The copy of a downstream event is named after what it says about which upstream object (so repeats, in one
-// downstream event or several, patch one event), distinct per workspace and target, and counts every repeat, in
-// either event API.
+// The copy of a downstream event is named after what it says about which upstream object (so repeats, from any
+// pod of it, are one event), distinct per workspace and target, and starts its tally with the downstream count.
 func TestUpstreamEvent(t *testing.T) {
 	subject := upstreamSubject{cluster: "team-a", object: &unstructured.Unstructured{}}
 	subject.object.SetAPIVersion("apps/v1")
@@ -138,36 +140,29 @@ func TestUpstreamEvent(t *testing.T) {
 		Type: corev1.EventTypeWarning, EventTime: metav1.NewMicroTime(created.Time),
 		Series: &corev1.EventSeries{Count: 4, LastObservedTime: metav1.NewMicroTime(created.Add(90*time.Second + 300*time.Millisecond))}}
 
-	up := upstreamEvent("gpu", subject, ev, []*corev1.Event{ev})
+	up := upstreamEvent("gpu", subject, ev)
 	assert.Equal(t, "default", up.Namespace)
 	assert.Regexp(t, `^web\.[0-9a-f]+$`, up.Name)
 	assert.Equal(t, corev1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "default", Name: "web", UID: "up-web"}, up.InvolvedObject)
 	assert.Equal(t, "FailedScheduling", up.Reason)
-	assert.Equal(t, "Pod web-1-a: 0/1 nodes are available", up.Message)
+	assert.Equal(t, "0/1 nodes are available", up.Message)
 	assert.Equal(t, corev1.EventTypeWarning, up.Type)
 	assert.Equal(t, "gantry-syncer/gpu", up.Source.Component)
 	assert.Equal(t, int32(4), up.Count, "a series counts")
 	assert.Equal(t, created.Add(90*time.Second), up.LastTimestamp.Time, "the series' last time, in seconds")
 	assert.Equal(t, created.Time, up.FirstTimestamp.Time)
-	assert.Equal(t, "gantry-abc/web-1-a.1", up.Annotations[DownstreamEventAnnotation])
+	assert.JSONEq(t, `{"ev-1":4}`, up.Annotations[DownstreamCountsAnnotation])
 
-	// The scheduler may write the same failure again as another event rather than a series.
-	again := ev.DeepCopy()
-	again.UID, again.Name, again.Series = "ev-2", "web-1-a.2", nil
-	again.EventTime = metav1.NewMicroTime(created.Add(3 * time.Minute))
-	both := upstreamEvent("gpu", subject, again, []*corev1.Event{ev, again})
-	assert.Equal(t, up.Name, both.Name, "the same failure is the same upstream event")
-	assert.Equal(t, int32(5), both.Count, "four in the series, one more")
-	assert.Equal(t, created.Add(3*time.Minute), both.LastTimestamp.Time)
-	assert.Equal(t, created.Time, both.FirstTimestamp.Time)
-
-	assert.NotEqual(t, up.Name, upstreamEvent("cpu", subject, ev, []*corev1.Event{ev}).Name, "another target")
+	otherPod := ev.DeepCopy()
+	otherPod.UID, otherPod.InvolvedObject.Name = "ev-2", "web-1-b"
+	assert.Equal(t, up.Name, upstreamEvent("gpu", subject, otherPod).Name, "the same failure of another pod is the same upstream event")
+	assert.NotEqual(t, up.Name, upstreamEvent("cpu", subject, ev).Name, "another target")
 	otherMessage := ev.DeepCopy()
 	otherMessage.Message = "0/2 nodes are available"
-	assert.NotEqual(t, up.Name, upstreamEvent("gpu", subject, otherMessage, []*corev1.Event{otherMessage}).Name, "another message")
+	assert.NotEqual(t, up.Name, upstreamEvent("gpu", subject, otherMessage).Name, "another message")
 	otherWorkspace := subject
 	otherWorkspace.cluster = "team-b"
-	assert.NotEqual(t, up.Name, upstreamEvent("gpu", otherWorkspace, ev, []*corev1.Event{ev}).Name, "another workspace")
+	assert.NotEqual(t, up.Name, upstreamEvent("gpu", otherWorkspace, ev).Name, "another workspace")
 
 	oldStyle := &corev1.Event{ObjectMeta: metav1.ObjectMeta{UID: "ev-3", CreationTimestamp: created}, Type: corev1.EventTypeWarning,
 		FirstTimestamp: created, LastTimestamp: metav1.NewTime(created.Add(time.Minute)), Count: 7}
@@ -176,19 +171,47 @@ func TestUpstreamEvent(t *testing.T) {
 	assert.Equal(t, int32(1), eventCount(&corev1.Event{}), "at least once")
 }
 
-// Repeats are the Warning events with the same object, reason and message.
-func TestSameOccurrences(t *testing.T) {
-	pod := corev1.ObjectReference{Kind: "Pod", Name: "web-1-a", UID: "p-web"}
-	ev := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "a"}, InvolvedObject: pod, Reason: "BackOff", Message: "m", Type: corev1.EventTypeWarning}
-	repeat := ev.DeepCopy()
-	repeat.Name = "b"
-	otherReason, otherMessage, otherObject, normal := ev.DeepCopy(), ev.DeepCopy(), ev.DeepCopy(), ev.DeepCopy()
-	otherReason.Reason, otherMessage.Message, otherObject.InvolvedObject.UID, normal.Type = "Failed", "n", "p-other", corev1.EventTypeNormal
-	same := sameOccurrences(ev, []*corev1.Event{ev, repeat, otherReason, otherMessage, otherObject, normal})
-	var names []string
-	for _, e := range same {
-		names = append(names, e.Name)
+// A repeat adds to the one upstream event's tally: a grown series raises its own entry, another downstream event
+// adds one; the count is the sum, an unchanged repeat writes nothing, and the tally stays bounded.
+func TestTally(t *testing.T) {
+	created := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	up := &corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "web.1", Namespace: "default", ResourceVersion: "1",
+		Annotations: map[string]string{DownstreamCountsAnnotation: `{"ev-1":1}`}}, Count: 1, LastTimestamp: created}
+	events := fake.NewSimpleClientset(up).CoreV1().Events("default")
+	c := &eventCopier{}
+	ev1 := &corev1.Event{ObjectMeta: metav1.ObjectMeta{UID: "ev-1", CreationTimestamp: created}, EventTime: metav1.NewMicroTime(created.Time)}
+
+	same, err := c.tally(context.Background(), events, up, ev1)
+	require.NoError(t, err)
+	assert.Same(t, up, same, "nothing new: nothing written")
+
+	ev1.Series = &corev1.EventSeries{Count: 3, LastObservedTime: metav1.NewMicroTime(created.Add(time.Minute))}
+	up, err = c.tally(context.Background(), events, up, ev1)
+	require.NoError(t, err)
+	assert.Equal(t, int32(3), up.Count)
+	ev2 := &corev1.Event{ObjectMeta: metav1.ObjectMeta{UID: "ev-2", CreationTimestamp: metav1.NewTime(created.Add(2 * time.Minute))}}
+	up, err = c.tally(context.Background(), events, up, ev2)
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), up.Count, "another downstream event of the same failure adds to it")
+	assert.True(t, created.Add(2*time.Minute).Equal(up.LastTimestamp.Time), "the latest time")
+	assert.JSONEq(t, `{"ev-1":3,"ev-2":1}`, up.Annotations[DownstreamCountsAnnotation])
+	stored, err := events.Get(context.Background(), "web.1", metav1.GetOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int32(4), stored.Count, "written")
+
+	assert.Equal(t, map[string]int32{foldedKey: 5}, tallyOf(&corev1.Event{Count: 5}), "an event without a tally counts as its count")
+	many := map[string]int32{}
+	var total int32
+	for i := range maxTallied + 10 {
+		many[fmt.Sprint("ev-", i)] = int32(i + 1)
+		total += int32(i + 1)
 	}
-	assert.Equal(t, []string{"a", "b"}, names)
-	assert.Equal(t, []*corev1.Event{ev}, sameOccurrences(ev, nil), "an event not in the cache yet counts itself")
+	folded := fold(many)
+	assert.Len(t, folded, maxTallied)
+	var sum int32
+	for _, v := range folded {
+		sum += v
+	}
+	assert.Equal(t, total, sum, "folding keeps the sum")
+	assert.Contains(t, folded, fmt.Sprint("ev-", maxTallied+9), "the largest stay")
 }

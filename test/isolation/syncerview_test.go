@@ -213,6 +213,9 @@ func FuzzSyncerView(f *testing.F) {
 		"/services/syncer/root:a/gpu/clusters/*/apis/core/v1/services",
 		"/services/syncer/root:a/cpu/clusters/*/api/v1/services",
 		"/services/syncer/root:a/gpu/clusters/*/apis/apiextensions.k8s.io/v1/customresourcedefinitions/services.core",
+		"/services/syncer/root:a/gpu/clusters/*/api/v1/events",
+		"/services/syncer/root:a/gpu/clusters/clusterb/api/v1/namespaces/default/events",
+		"/services/syncer/root:a/gpu/clusters/clusterb/api/v1/watch/namespaces/default/events",
 	} {
 		f.Add(seed)
 	}

@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apiserver/pkg/admission"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/endpoints/handlers"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -37,10 +38,7 @@ func isEventsRequest(group, resource string) bool {
 // eventRefusal says why an events request is refused by the authorizer, or "": only create and patch, of events
 // themselves, in a view that allows them. Which object an event is about is checked once its body is read
 // (serveEvents).
-func (d *Definition) eventRefusal(a interface {
-	GetVerb() string
-	GetSubresource() string
-}) string {
+func (d *Definition) eventRefusal(a authorizer.Attributes) string {
 	if !d.EventWrites {
 		return fmt.Sprintf("the %s does not offer this resource", d.Object.Resource)
 	}

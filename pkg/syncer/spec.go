@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -154,7 +155,7 @@ func (s *Syncer) updateUpstream(ctx context.Context, r *resource, obj *unstructu
 // DownstreamObject is what the syncer applies downstream for an upstream object: everything but its status, in
 // the downstream namespace ns, with the user's labels and annotations but none of Gantry's or the server's own
 // metadata (uid, resourceVersion, managedFields, ownerReferences, finalizers, generation, timestamps), labeled for
-// the target and annotated with where it comes from.
+// the target and annotated with where it comes from and the upstream generation it carries.
 func DownstreamObject(upstream *unstructured.Unstructured, ns, targetKey string) *unstructured.Unstructured {
 	out := &unstructured.Unstructured{Object: map[string]interface{}{}}
 	for field, value := range upstream.Object {
@@ -170,6 +171,9 @@ func DownstreamObject(upstream *unstructured.Unstructured, ns, targetKey string)
 	annotations := userMetadata(upstream.GetAnnotations())
 	delete(annotations, computev1alpha1.ClusterAnnotation)
 	annotations[UpstreamAnnotation] = encodeJSON(ObjectLocator{Cluster: clusterOf(upstream), Namespace: upstream.GetNamespace(), Name: upstream.GetName()})
+	if generation := upstream.GetGeneration(); generation > 0 {
+		annotations[UpstreamGenerationAnnotation] = strconv.FormatInt(generation, 10)
+	}
 	out.SetAnnotations(annotations)
 	return out
 }

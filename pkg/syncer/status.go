@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -32,19 +33,41 @@ func (s *Syncer) syncStatus(ctx context.Context, r *resource, upstream, downstre
 	return nil
 }
 
-// StatusToCopy returns the downstream object's status and whether it must be written upstream: when it has one
-// and it differs from the upstream object's.
+// StatusToCopy returns the downstream object's status, its observedGeneration translated to the upstream
+// generation (TranslateObservedGeneration), and whether it must be written upstream: when it has one and it
+// differs from the upstream object's.
 func StatusToCopy(upstream, downstream *unstructured.Unstructured) (interface{}, bool) {
 	down, found, _ := unstructured.NestedFieldNoCopy(downstream.Object, "status")
 	if !found || down == nil {
 		return nil, false
 	}
-	if m, ok := down.(map[string]interface{}); ok && len(m) == 0 {
+	m, isMap := down.(map[string]interface{})
+	if isMap && len(m) == 0 {
 		return nil, false
+	}
+	status := runtimeDeepCopy(down)
+	if isMap {
+		TranslateObservedGeneration(downstream, status.(map[string]interface{}))
 	}
 	up, _, _ := unstructured.NestedFieldNoCopy(upstream.Object, "status")
-	if equality.Semantic.DeepEqual(up, down) {
+	if equality.Semantic.DeepEqual(up, status) {
 		return nil, false
 	}
-	return runtimeDeepCopy(down), true
+	return status, true
+}
+
+// TranslateObservedGeneration rewrites status.observedGeneration, which counts the downstream copy's generations,
+// into the upstream generation the syncer applied (UpstreamGenerationAnnotation), so that upstream readers can
+// compare it with the upstream metadata.generation. It does so only when the status is current (it observed the
+// copy's present generation): an older downstream generation has no known upstream one, and is left as it is.
+func TranslateObservedGeneration(downstream *unstructured.Unstructured, status map[string]interface{}) {
+	observed, found, err := unstructured.NestedInt64(status, "observedGeneration")
+	if !found || err != nil || observed != downstream.GetGeneration() {
+		return
+	}
+	upstream, err := strconv.ParseInt(downstream.GetAnnotations()[UpstreamGenerationAnnotation], 10, 64)
+	if err != nil || upstream <= 0 {
+		return
+	}
+	status["observedGeneration"] = upstream
 }

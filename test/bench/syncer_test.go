@@ -17,6 +17,7 @@ import (
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
@@ -274,10 +275,17 @@ func (a *arrivals) wait(key string, timeout time.Duration) (time.Time, bool) {
 // benchmark.
 func watchWidgets(b *testing.B, c dynamic.Interface, namespace, labelSelector string, key func(*unstructured.Unstructured) string) *arrivals {
 	b.Helper()
+	return watchResource(b, c, widgets, namespace, labelSelector, key)
+}
+
+// watchResource is watchWidgets for any resource.
+func watchResource(b *testing.B, c dynamic.Interface, gvr schema.GroupVersionResource, namespace, labelSelector string,
+	key func(*unstructured.Unstructured) string) *arrivals {
+	b.Helper()
 	a := newArrivals()
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c, 0, namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = labelSelector })
-	informer := factory.ForResource(widgets).Informer()
+	informer := factory.ForResource(gvr).Informer()
 	record := func(obj interface{}) {
 		if u, ok := obj.(*unstructured.Unstructured); ok {
 			if k := key(u); k != "" {
@@ -293,7 +301,7 @@ func watchWidgets(b *testing.B, c dynamic.Interface, namespace, labelSelector st
 	b.Cleanup(cancel)
 	factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
-		b.Fatal("widgets informer did not sync")
+		b.Fatalf("%s informer did not sync", gvr.Resource)
 	}
 	return a
 }

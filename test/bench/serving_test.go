@@ -19,7 +19,6 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/gantry-dev/gantry/pkg/health"
-	"github.com/gantry-dev/gantry/pkg/servingprovider"
 	"github.com/gantry-dev/gantry/test/harness"
 	"github.com/gantry-dev/gantry/test/kubecluster"
 )
@@ -66,7 +65,7 @@ func setupServingBench(b *testing.B, gpus int) dynamic.Interface {
 	kc := kubecluster.Start(b)
 	kc.AddGPUNode(b, "h100-0", "NVIDIA-H100-80GB-HBM3", gpus)
 	s := harness.Start(b, harness.WithServingProvider)
-	s.WaitWorkspaceReady(b, servingprovider.ParentPath, servingprovider.WorkspaceName)
+	s.WaitServingProvider(b)
 
 	computePath, _ := s.CreateWorkspace(b, "root", "compute")
 	compute := s.Kubectl(computePath)

@@ -41,7 +41,7 @@ func setupServingFlow(t *testing.T) *servingFlow {
 	f.kc.AddGPUNode(t, "h100-0", h100, 8)
 	f.kc.AddGPUNode(t, "a100-0", a100, 8)
 	f.s = harness.Start(t, harness.WithServingProvider, "--synctarget-lease=10s")
-	f.s.WaitWorkspaceReady(t, servingprovider.ParentPath, servingprovider.WorkspaceName)
+	f.s.WaitServingProvider(t)
 	servingExport := servingprovider.Path + ":" + servingprovider.ExportName
 
 	computePath, _ := f.s.CreateWorkspace(t, "root", "compute")

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"sync"
 
+	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
@@ -132,8 +134,9 @@ func hashObject(obj *unstructured.Unstructured) [sha256.Size]byte {
 	return sha256.Sum256(data)
 }
 
-// containsValues reports whether every field of want is in have with the same value. Maps may hold more keys in
-// have (defaults, others' fields); lists must have the same length, compared element by element.
+// containsValues reports whether every field of want is in have with the same value (numbers by value, quantities
+// by amount). Maps may hold more keys in have (defaults, others' fields); lists must have the same length, compared
+// element by element.
 func containsValues(have, want interface{}) bool {
 	switch w := want.(type) {
 	case map[string]interface{}:
@@ -161,11 +164,43 @@ func containsValues(have, want interface{}) bool {
 		return true
 	default:
 		if hf, ok := number(have); ok {
-			wf, ok := number(want)
-			return ok && hf == wf
+			if wf, ok := number(want); ok {
+				return hf == wf
+			}
 		}
-		return reflect.DeepEqual(have, want)
+		return reflect.DeepEqual(have, want) || sameQuantity(have, want)
 	}
+}
+
+// sameQuantity reports whether have, a string, and want are the same resource quantity: the API server stores
+// quantities in canonical form (nvidia.com/gpu: 1 comes back as "1", cpu: 0.5 as "500m"), and an apply of the
+// other spelling changes nothing. A non-quantity field whose value another writer changed this way is still
+// re-applied: that writer took the field out of our managedFields entry.
+func sameQuantity(have, want interface{}) bool {
+	hs, ok := have.(string)
+	if !ok {
+		return false
+	}
+	hq, err := apiresource.ParseQuantity(hs)
+	if err != nil {
+		return false
+	}
+	var wq apiresource.Quantity
+	switch w := want.(type) {
+	case string:
+		if wq, err = apiresource.ParseQuantity(w); err != nil {
+			return false
+		}
+	case int64:
+		wq = *apiresource.NewQuantity(w, apiresource.DecimalSI)
+	case float64:
+		if wq, err = apiresource.ParseQuantity(strconv.FormatFloat(w, 'f', -1, 64)); err != nil {
+			return false
+		}
+	default:
+		return false
+	}
+	return hq.Cmp(wq) == 0
 }
 
 // number reads an int64 or float64 (what JSON numbers decode to in unstructured content) as a float64.

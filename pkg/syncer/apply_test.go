@@ -157,6 +157,13 @@ func TestContainsValues(t *testing.T) {
 	assert.False(t, containsValues(map[string]interface{}{}, map[string]interface{}{"a": nil}))
 	assert.True(t, containsValues(map[string]interface{}{"a": nil}, map[string]interface{}{"a": nil}))
 	assert.False(t, containsValues([]interface{}{"a", "b"}, []interface{}{"a"}))
-	assert.False(t, containsValues("1", int64(1)))
+	assert.False(t, containsValues("x", int64(1)))
+	assert.False(t, containsValues(int64(1), "1"), "only the server's answer is canonicalized")
+	limits := func(gpu, cpu, memory interface{}) map[string]interface{} {
+		return map[string]interface{}{"nvidia.com/gpu": gpu, "cpu": cpu, "memory": memory}
+	}
+	assert.True(t, containsValues(limits("1", "500m", "16Gi"), limits(int64(1), float64(0.5), "16Gi")), "quantities in canonical form")
+	assert.False(t, containsValues(limits("2", "500m", "16Gi"), limits(int64(1), float64(0.5), "16Gi")))
+	assert.False(t, containsValues(limits("1", "1", "16Gi"), limits(int64(1), "500m", "16Gi")))
 	assert.False(t, containsValues(map[string]interface{}{"a": "x"}, map[string]interface{}{"a": map[string]interface{}{}}))
 }

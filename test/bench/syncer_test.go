@@ -97,7 +97,7 @@ func setupSyncerBench(b *testing.B) *syncerBench {
 
 // startSyncer starts the gantry-syncer binary for gpu, with its default flags otherwise; it is stopped when the
 // benchmark ends. With GANTRY_BENCH_SYNCER_V set, it runs at that log verbosity and its log's tail is printed at
-// the end.
+// the end. GANTRY_BENCH_SYNCER_ARGS adds flags (space-separated, such as "--workers 64").
 func (f *syncerBench) startSyncer(b *testing.B) *harness.Process {
 	b.Helper()
 	args := []string{"--from-kubeconfig", f.fromKubeconfig, "--to-kubeconfig", f.downKubeconfig,
@@ -109,6 +109,7 @@ func (f *syncerBench) startSyncer(b *testing.B) *harness.Process {
 	if os.Getenv("GANTRY_BENCH_SYNCER_PROFILE") != "" {
 		args = append(args, "--profiling")
 	}
+	args = append(args, strings.Fields(os.Getenv("GANTRY_BENCH_SYNCER_ARGS"))...)
 	p := harness.StartProcess(b, harness.SyncerBinary(b), args...)
 	if v != "" {
 		b.Cleanup(func() { b.Logf("gantry-syncer log:\n%s", p.Logs()) })

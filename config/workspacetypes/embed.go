@@ -1,4 +1,4 @@
-// Package workspacetypes holds the built-in WorkspaceTypes (root, organization, team and universal) as YAML, one
+// Package workspacetypes holds the built-in WorkspaceTypes (root, organization, team, universal and ml-team) as YAML, one
 // file per type, embedded in the binary. Package workspacetype serves them in every workspace.
 package workspacetypes
 

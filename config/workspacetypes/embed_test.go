@@ -11,8 +11,8 @@ import (
 func TestLoad(t *testing.T) {
 	specs, err := Load()
 	require.NoError(t, err)
-	assert.Len(t, specs, 4)
-	for _, name := range []string{"root", "organization", "team", "universal"} {
+	assert.Len(t, specs, 5)
+	for _, name := range []string{"root", "organization", "team", "ml-team", "universal"} {
 		assert.Contains(t, specs, name)
 	}
 	assert.Equal(t, []string{"organization", "universal"}, specs["root"].AllowedChildTypes)
@@ -30,4 +30,13 @@ func TestDecodeChecksKindAndName(t *testing.T) {
 	assert.ErrorContains(t, err, `got kind "Workspace"`)
 	_, err = decode("team.yaml", []byte(team+"spec: {defaultChildTyp: team}\n"))
 	assert.ErrorContains(t, err, "unknown field", "a misspelt field is an error, not a silent default")
+}
+
+func TestMLTeamBindsTheServingAPI(t *testing.T) {
+	specs, err := Load()
+	require.NoError(t, err)
+	require.Len(t, specs["ml-team"].DefaultAPIBindings, 1)
+	assert.Equal(t, "root:serving", specs["ml-team"].DefaultAPIBindings[0].Path)
+	assert.Equal(t, "serving", specs["ml-team"].DefaultAPIBindings[0].Export)
+	assert.Contains(t, specs["organization"].AllowedChildTypes, "ml-team", "an organization may hold ML teams")
 }

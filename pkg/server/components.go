@@ -26,6 +26,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/namespace"
 	"github.com/gantry-dev/gantry/pkg/placement"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/servingprovider"
 	"github.com/gantry-dev/gantry/pkg/synctarget"
 	"github.com/gantry-dev/gantry/pkg/workspace"
 	"github.com/gantry-dev/gantry/pkg/workspacetype"
@@ -111,6 +112,8 @@ type controllers struct {
 	bindings   *apibinding.Controller
 	targets    *synctarget.Controller
 	placements *placement.Controller
+	// provider publishes the serving API in root:serving; nil with --serving-provider=false.
+	provider *servingprovider.Controller
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
@@ -131,6 +134,8 @@ type controllerDeps struct {
 	syncTargetLease time.Duration
 	// authorizer decides in a workspace named by the context (RBAC), for "use" checks.
 	authorizer authorizer.Authorizer
+	// servingProvider runs the serving provider (--serving-provider).
+	servingProvider bool
 }
 
 func newControllers(d controllerDeps) (*controllers, error) {
@@ -164,6 +169,9 @@ func newControllers(d controllerDeps) (*controllers, error) {
 		Targets: x.syncTargets, Namespaces: x.namespaces, CRDs: x.crds, Authorizer: d.authorizer}); err != nil {
 		return nil, err
 	}
+	if d.servingProvider {
+		c.provider = servingprovider.NewController(d.clients)
+	}
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
 	return c, nil
@@ -187,6 +195,9 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.collector.Run(ctx, 2)
 	go c.targets.Run(ctx, 2)
 	go c.placements.Run(ctx, 2)
+	if c.provider != nil {
+		go c.provider.Run(ctx)
+	}
 }
 
 // collectorSynced reports whether the garbage collector has read the graph once, where it runs; a follower, which

@@ -39,6 +39,9 @@ type Options struct {
 	LeaderElection LeaderElection
 	// SyncTargetLease is how long a SyncTarget stays Ready after its syncer's last heartbeat.
 	SyncTargetLease time.Duration
+	// ServingProvider creates the provider workspace root:serving of the serving.gantry.dev API (schemas, the
+	// export "serving", the built-in ServingRuntimes) and keeps it as shipped (pkg/servingprovider).
+	ServingProvider bool
 	// Admission are admission plugins added to the one chain every resource goes through (built-in, CRDs' and
 	// bound ones), for programs that embed the server and for tests; there is no flag for them.
 	Admission []admission.Interface
@@ -55,6 +58,7 @@ func NewOptions() *Options {
 		LeaderElection: LeaderElection{Enabled: true, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second,
 			RetryPeriod: 2 * time.Second},
 		SyncTargetLease: synctarget.DefaultLease,
+		ServingProvider: true,
 	}
 }
 
@@ -85,6 +89,7 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.TokenAuthFile, "token-auth-file", o.TokenAuthFile, "CSV file of static bearer tokens (token,user,uid,\"group1,group2\").")
 	fs.Int64Var(&o.MaxRequestBodyBytes, "max-request-body-bytes", o.MaxRequestBodyBytes, "Largest request body accepted, in bytes.")
 	fs.DurationVar(&o.SyncTargetLease, "synctarget-lease", o.SyncTargetLease, "How long a SyncTarget stays Ready after its syncer's last heartbeat (gantry-syncer heartbeats every 10s by default).")
+	fs.BoolVar(&o.ServingProvider, "serving-provider", o.ServingProvider, "Create the provider workspace root:serving of the serving.gantry.dev API (schemas, the APIExport \"serving\" any authenticated user may bind, the built-in ServingRuntimes) and put it back as shipped on each start.")
 	le := &o.LeaderElection
 	fs.BoolVar(&le.Enabled, "leader-elect", le.Enabled, "Elect the replica that runs the controllers, so that several replicas can share one etcd. Disable only with a single replica.")
 	fs.DurationVar(&le.LeaseDuration, "leader-elect-lease-duration", le.LeaseDuration, "How long followers wait after the leader's last renewal before taking over.")

@@ -155,7 +155,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 	}
 	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
 		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL, syncTargetLease: s.options.SyncTargetLease,
-		authorizer: workspaceAuthz}); err != nil {
+		authorizer: workspaceAuthz, servingProvider: s.options.ServingProvider}); err != nil {
 		return err
 	}
 	generic, err := config.Complete(nil).New("gantry", genericapiserver.NewEmptyDelegate())

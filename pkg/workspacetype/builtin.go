@@ -20,6 +20,8 @@ const (
 	Team = "team"
 	// Universal allows every child type and is the default when a type names no default.
 	Universal = "universal"
+	// MLTeam is a team that serves models: its workspaces bind the serving API of root:serving at creation.
+	MLTeam = "ml-team"
 )
 
 // Builtin are the built-in WorkspaceTypes, read from the YAML in config/workspacetypes when the program starts. A
@@ -33,7 +35,7 @@ func mustLoadBuiltin() map[string]tenancyv1alpha1.WorkspaceTypeSpec {
 	if err != nil {
 		panic(err)
 	}
-	for _, name := range []string{Root, Organization, Team, Universal} {
+	for _, name := range []string{Root, Organization, Team, Universal, MLTeam} {
 		if _, ok := specs[name]; !ok {
 			panic(fmt.Sprintf("config/workspacetypes has no built-in WorkspaceType %q", name))
 		}

@@ -12,9 +12,11 @@ import (
 func TestBuiltinFromConfig(t *testing.T) {
 	assert.Equal(t, map[string]tenancyv1alpha1.WorkspaceTypeSpec{
 		Root:         {DefaultChildType: Organization, AllowedChildTypes: []string{Organization, Universal}},
-		Organization: {DefaultChildType: Team, AllowedChildTypes: []string{Team, Universal}},
+		Organization: {DefaultChildType: Team, AllowedChildTypes: []string{Team, MLTeam, Universal}},
 		Team:         {DefaultChildType: Universal, AllowedChildTypes: []string{Universal}},
 		Universal:    {DefaultChildType: Universal},
+		MLTeam: {DefaultChildType: Universal, AllowedChildTypes: []string{Universal},
+			DefaultAPIBindings: []tenancyv1alpha1.APIExportReference{{Path: "root:serving", Export: "serving"}}},
 	}, Builtin)
-	assert.Equal(t, []string{Organization, Root, Team, Universal}, BuiltinNames())
+	assert.Equal(t, []string{MLTeam, Organization, Root, Team, Universal}, BuiltinNames())
 }

@@ -25,8 +25,9 @@ const (
 	daveToken  = "dave-token-0123456789"
 )
 
-// startWithUsers starts a server with static token users and audit logging; it returns the audit log's path.
-func startWithUsers(t *testing.T) (*harness.Server, string) {
+// startWithUsers starts a server with static token users, audit logging and extraArgs; it returns the audit log's
+// path.
+func startWithUsers(t *testing.T, extraArgs ...string) (*harness.Server, string) {
 	t.Helper()
 	dir := t.TempDir()
 	policy := filepath.Join(dir, "audit-policy.yaml")
@@ -38,7 +39,8 @@ func startWithUsers(t *testing.T) (*harness.Server, string) {
 			bobToken+",bob,uid-bob,\"team-b\"\n"+
 			carolToken+",carol,uid-carol\n"+
 			daveToken+",dave,uid-dave\n"), 0o600))
-	return harness.Start(t, "--token-auth-file", tokens, "--audit-policy-file", policy, "--audit-log-path", auditLog), auditLog
+	args := append([]string{"--token-auth-file", tokens, "--audit-policy-file", policy, "--audit-log-path", auditLog}, extraArgs...)
+	return harness.Start(t, args...), auditLog
 }
 
 // rbacFixture holds the server, workspaces and audit log that the subtests of TestWorkspaceAccessAndRBAC share.

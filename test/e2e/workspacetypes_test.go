@@ -59,7 +59,7 @@ func TestWorkspaceTypes(t *testing.T) {
 // testTypesDefaultChildType checks the built-in types in root and that new workspaces get their parent's default child type.
 func testTypesDefaultChildType(t *testing.T, f *wsTypesFixture) {
 	builtins := f.admin("root").MustRun(t, "get", "workspacetypes")
-	for _, row := range []string{`organization\s+team\s+team,universal`, `root\s+organization\s+organization,universal`,
+	for _, row := range []string{`organization\s+team\s+team,ml-team,universal`, `ml-team\s+universal\s+universal`, `root\s+organization\s+organization,universal`,
 		`team\s+universal\s+universal`, `universal\s+universal\s+\*`} {
 		assert.Regexp(t, row, builtins, "root shows the built-in types")
 	}

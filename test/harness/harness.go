@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -69,10 +70,17 @@ type Server struct {
 	exited  chan struct{}
 }
 
+// WithServingProvider is the argument of Start that runs the serving provider (root:serving). Without it, Start
+// turns the provider off, so that the tests that do not need it neither wait for it nor see its workspace.
+const WithServingProvider = "--serving-provider=true"
+
 // Start starts a server on a fresh data directory and a free port and waits until it is ready. It is stopped
-// when the test ends.
+// when the test ends. The serving provider runs only when extraArgs name --serving-provider (WithServingProvider).
 func Start(t testing.TB, extraArgs ...string) *Server {
 	t.Helper()
+	if !slices.ContainsFunc(extraArgs, func(a string) bool { return strings.HasPrefix(a, "--serving-provider") }) {
+		extraArgs = append([]string{"--serving-provider=false"}, extraArgs...)
+	}
 	s := &Server{t: t, bin: Binary(t), DataDir: t.TempDir(), Port: FreePort(t), Args: extraArgs}
 	s.Restart()
 	t.Cleanup(func() { s.Stop(syscall.SIGTERM) })

@@ -9,7 +9,8 @@ import (
 )
 
 // StartInProcess runs a server inside the test process, on a fresh data directory and a free port, with options
-// changed by configure (for what has no flag, such as extra admission plugins), and waits until it is ready. It
+// changed by configure (for what has no flag, such as extra admission plugins; the serving provider is off unless
+// configure turns it on), and waits until it is ready. It
 // is stopped when the test ends. Only one in-process server may run per test binary: the generic API server
 // registers process-wide metrics. End-to-end tests exec the real binary with Start instead.
 func StartInProcess(t testing.TB, configure func(*server.Options)) *Server {
@@ -17,6 +18,7 @@ func StartInProcess(t testing.TB, configure func(*server.Options)) *Server {
 	s := &Server{t: t, DataDir: t.TempDir(), Port: FreePort(t), exited: make(chan struct{})}
 	o := server.NewOptions()
 	o.DataDir, o.SecurePort = s.DataDir, s.Port
+	o.ServingProvider = false
 	if configure != nil {
 		configure(o)
 	}

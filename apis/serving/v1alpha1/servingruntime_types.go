@@ -74,6 +74,8 @@ type ServingRuntimeSpec struct {
 	// Protocol is the inference API the server speaks; it decides the health endpoints probed.
 	Protocol Protocol `json:"protocol"`
 	// GPU says whether the server can use nvidia.com/gpu. A service asking for GPUs needs a runtime that can.
+	// Default: false.
+	// +kubebuilder:default=false
 	// +optional
 	GPU bool `json:"gpu,omitempty"`
 	// Resources are the server's default requests and limits, used where the InferenceService sets none.

@@ -43,6 +43,7 @@ type ServingRuntimeSpecApplyConfiguration struct {
 	// Protocol is the inference API the server speaks; it decides the health endpoints probed.
 	Protocol *servingv1alpha1.Protocol `json:"protocol,omitempty"`
 	// GPU says whether the server can use nvidia.com/gpu. A service asking for GPUs needs a runtime that can.
+	// Default: false.
 	GPU *bool `json:"gpu,omitempty"`
 	// Resources are the server's default requests and limits, used where the InferenceService sets none.
 	Resources *v1.ResourceRequirements `json:"resources,omitempty"`

@@ -2,8 +2,9 @@
 // APIExport into the current workspace and waits until it is bound (package apibind); `kubectl gantry schema
 // from-crd FILE` turns a CustomResourceDefinition into an APIResourceSchema (package resourceschema); `kubectl
 // gantry sync NAME` registers a downstream cluster and prints the manifests of its syncer (package register);
-// `kubectl gantry import-apis` offers a downstream cluster's workload APIs as an APIExport (package apiimport). Every
-// subcommand takes kubectl's flags (package plugin).
+// `kubectl gantry import-apis` offers a downstream cluster's workload APIs as an APIExport (package apiimport);
+// `launch`, `models` and `health` serve models (package serving); `get targets`, `cordon` and `uncordon` show and
+// manage compute clusters (package targets). Every subcommand takes kubectl's flags (package plugin).
 package main
 
 import (
@@ -16,6 +17,8 @@ import (
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
 	"github.com/gantry-dev/gantry/pkg/cli/register"
 	"github.com/gantry-dev/gantry/pkg/cli/resourceschema"
+	"github.com/gantry-dev/gantry/pkg/cli/serving"
+	"github.com/gantry-dev/gantry/pkg/cli/targets"
 )
 
 func main() {
@@ -30,8 +33,12 @@ func newCommand(f *plugin.Factory) *cobra.Command {
 		Short: "Work with Gantry APIs: bind exports, make schemas, register clusters",
 		Example: `  kubectl gantry bind apiexport root:provider:widgets
   kubectl gantry schema from-crd widgets-crd.yaml --prefix v1
-  kubectl gantry sync gpu-eu --supported-api-export root:provider:widgets -o gpu-eu-syncer.yaml`,
+  kubectl gantry sync gpu-eu --supported-api-export root:provider:widgets -o gpu-eu-syncer.yaml
+  kubectl gantry launch llama-8b:v1 --gpus 1
+  kubectl gantry get targets --location root:compute`,
 	})
 	root.AddCommand(apibind.NewCommand(f), resourceschema.NewCommand(f), register.NewCommand(f), apiimport.NewCommand(f))
+	root.AddCommand(serving.NewLaunchCommand(f), serving.NewModelsCommand(f), serving.NewHealthCommand(f))
+	root.AddCommand(targets.NewGetCommand(f), targets.NewCordonCommand(f), targets.NewUncordonCommand(f))
 	return root
 }

@@ -108,7 +108,7 @@ func runLaunch(ctx context.Context, f *plugin.Factory, ref string, o *launchOpti
 	if o.noWait {
 		return nil
 	}
-	return waitHealthy(ctx, serving.InferenceServices(ns), created.Name, o.timeout, out)
+	return launchFollowHealth(ctx, serving.InferenceServices(ns), created.Name, o.timeout, out)
 }
 
 // launchParseRef splits MODEL[:VERSION].
@@ -170,12 +170,12 @@ func launchService(model *servingv1alpha1.Model, version string, o *launchOption
 	return isvc
 }
 
-// launchPollInterval is how often waitHealthy reads the service's status.
+// launchPollInterval is how often launchFollowHealth reads the service's status.
 const launchPollInterval = 500 * time.Millisecond
 
-// waitHealthy follows the InferenceService name until its health is Healthy, printing each change of state, reason
+// launchFollowHealth follows the InferenceService name until its health is Healthy, printing each change of state, reason
 // or message on out. It fails when the service turns Degraded (with the reason), is deleted, or timeout passes.
-func waitHealthy(ctx context.Context, services servingclient.InferenceServiceInterface, name string, timeout time.Duration, out io.Writer) error {
+func launchFollowHealth(ctx context.Context, services servingclient.InferenceServiceInterface, name string, timeout time.Duration, out io.Writer) error {
 	var last servingv1alpha1.Health
 	var final error
 	err := wait.PollUntilContextTimeout(ctx, launchPollInterval, timeout, true, func(ctx context.Context) (bool, error) {

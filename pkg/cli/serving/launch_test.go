@@ -87,7 +87,7 @@ func launchSequence(healths ...servingv1alpha1.Health) *fake.Clientset {
 	return client
 }
 
-func TestWaitHealthyPrintsEachTransitionOnce(t *testing.T) {
+func TestLaunchFollowHealthPrintsEachTransitionOnce(t *testing.T) {
 	client := launchSequence(
 		servingv1alpha1.Health{},
 		healthOf(servingv1alpha1.HealthProgressing, "Deploying", "0/1 replicas ready"),
@@ -96,32 +96,32 @@ func TestWaitHealthyPrintsEachTransitionOnce(t *testing.T) {
 		healthOf(servingv1alpha1.HealthHealthy, "", ""),
 	)
 	var out bytes.Buffer
-	err := waitHealthy(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Minute, &out)
+	err := launchFollowHealth(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Minute, &out)
 	require.NoError(t, err)
 	assert.Equal(t, "health: Unknown\nhealth: Progressing (Deploying): 0/1 replicas ready\n"+
 		"health: Progressing (LoadingModel): pod llama-a not ready\nhealth: Healthy\n", out.String())
 }
 
-func TestWaitHealthyFailsOnDegradedWithTheReason(t *testing.T) {
+func TestLaunchFollowHealthFailsOnDegradedWithTheReason(t *testing.T) {
 	client := launchSequence(
 		healthOf(servingv1alpha1.HealthProgressing, "Deploying", ""),
 		healthOf(servingv1alpha1.HealthDegraded, "InsufficientGPU", "0/3 nodes are available: 3 Insufficient nvidia.com/gpu"),
 	)
 	var out bytes.Buffer
-	err := waitHealthy(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Minute, &out)
+	err := launchFollowHealth(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Minute, &out)
 	assert.EqualError(t, err, `inferenceservice "llama" is Degraded (InsufficientGPU): 0/3 nodes are available: 3 Insufficient nvidia.com/gpu`)
 	assert.Contains(t, out.String(), "health: Degraded (InsufficientGPU): 0/3 nodes are available")
 }
 
-func TestWaitHealthyGivesUpAfterTheTimeout(t *testing.T) {
+func TestLaunchFollowHealthGivesUpAfterTheTimeout(t *testing.T) {
 	client := launchSequence(healthOf(servingv1alpha1.HealthProgressing, "Deploying", ""))
 	var out bytes.Buffer
-	err := waitHealthy(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Second, &out)
+	err := launchFollowHealth(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Second, &out)
 	assert.EqualError(t, err, "inferenceservice \"llama\" is not Healthy after 1s: it is Progressing; `kubectl gantry health isvc/llama` shows why")
 }
 
-func TestWaitHealthyNoticesDeletion(t *testing.T) {
+func TestLaunchFollowHealthNoticesDeletion(t *testing.T) {
 	client := fake.NewSimpleClientset()
-	err := waitHealthy(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Minute, &bytes.Buffer{})
+	err := launchFollowHealth(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Minute, &bytes.Buffer{})
 	assert.EqualError(t, err, `inferenceservice "llama" was deleted while waiting for it to be Healthy`)
 }

@@ -2,9 +2,8 @@
 // APIExport into the current workspace and waits until it is bound (package apibind); `kubectl gantry schema
 // from-crd FILE` turns a CustomResourceDefinition into an APIResourceSchema (package resourceschema); `kubectl
 // gantry sync NAME` registers a downstream cluster and prints the manifests of its syncer (package register);
-// `kubectl gantry import-apis` offers a downstream cluster's workload APIs as an APIExport (package apiimport);
-// `launch`, `models` and `health` serve models (package serving); `get targets`, `cordon` and `uncordon` show and
-// manage compute clusters (package targets). Every subcommand takes kubectl's flags (package plugin).
+// `kubectl gantry import-apis` offers a downstream cluster's workload APIs as an APIExport (package apiimport). Every
+// subcommand takes kubectl's flags (package plugin).
 package main
 
 import (
@@ -26,7 +25,9 @@ func main() {
 	os.Exit(plugin.Execute(newCommand(f), f.IOStreams.ErrOut))
 }
 
-// newCommand returns the root of `kubectl gantry` with every subcommand.
+// newCommand returns the root of `kubectl gantry` with every subcommand. Besides those the package comment names,
+// `launch`, `models` and `health` serve models (package serving), and `get targets`, `cordon` and `uncordon` show
+// and manage compute clusters (package targets).
 func newCommand(f *plugin.Factory) *cobra.Command {
 	root := plugin.NewRoot(f, "kubectl gantry", &cobra.Command{
 		Use:   "gantry",

@@ -102,6 +102,10 @@ func TestFleetView(t *testing.T) {
 		_, errOut, err := carol.Run("gantry", "get", "targets", "--location", computePath)
 		require.Error(t, err)
 		assert.Contains(t, errOut, `Error from server (Forbidden): synctargets.compute.gantry.dev is forbidden: User "carol" cannot list resource "synctargets"`)
+		_, errOut, err = alice.Run("gantry", "get", "targets", "--location", "root:nope")
+		require.Error(t, err)
+		assert.Contains(t, errOut, `Error from server (Forbidden): synctargets.compute.gantry.dev is forbidden: User "alice" cannot list`,
+			"a location that does not exist gets the same 403 as one the user may not read")
 		_, errOut, err = alice.Run("gantry", "get", "targets", "--location", "Bad Path")
 		require.Error(t, err)
 		assert.Contains(t, errOut, `error: --location "Bad Path" is not a workspace path`)

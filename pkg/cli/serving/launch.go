@@ -184,6 +184,9 @@ func launchFollowHealth(ctx context.Context, services servingclient.InferenceSer
 			final = fmt.Errorf("inferenceservice %q was deleted while waiting for it to be Healthy", name)
 			return true, nil
 		}
+		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+			return false, err // retrying cannot help
+		}
 		if err != nil {
 			return false, nil // transient: try again until the timeout
 		}
@@ -206,6 +209,9 @@ func launchFollowHealth(ctx context.Context, services servingclient.InferenceSer
 	})
 	if final != nil {
 		return final
+	}
+	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
+		return err
 	}
 	if err != nil {
 		return fmt.Errorf("inferenceservice %q is not Healthy after %s: it is %s; `kubectl gantry health isvc/%s` shows why",

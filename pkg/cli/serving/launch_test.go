@@ -3,12 +3,14 @@ package serving
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -124,4 +126,13 @@ func TestLaunchFollowHealthNoticesDeletion(t *testing.T) {
 	client := fake.NewSimpleClientset()
 	err := launchFollowHealth(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Minute, &bytes.Buffer{})
 	assert.EqualError(t, err, `inferenceservice "llama" was deleted while waiting for it to be Healthy`)
+}
+
+func TestLaunchFollowHealthStopsWhenForbidden(t *testing.T) {
+	client := fake.NewSimpleClientset()
+	client.PrependReactor("get", "inferenceservices", func(clienttesting.Action) (bool, runtime.Object, error) {
+		return true, nil, apierrors.NewForbidden(servingv1alpha1.Resource("inferenceservices"), "llama", errors.New("no get"))
+	})
+	err := launchFollowHealth(context.Background(), client.ServingV1alpha1().InferenceServices("ml"), "llama", time.Minute, &bytes.Buffer{})
+	assert.True(t, apierrors.IsForbidden(err), "the server's 403 as is, at once: %v", err)
 }

@@ -45,7 +45,7 @@ func newSchedulableCommand(f *plugin.Factory, unschedulable bool) *cobra.Command
 // runSetUnschedulable sets or clears spec.unschedulable of the target with a merge patch, so that nothing else of
 // the spec is touched, and says what it did.
 func runSetUnschedulable(ctx context.Context, f *plugin.Factory, location, name string, unschedulable bool) error {
-	path, _, err := locationClients(f, location)
+	path, err := locationPath(f, location)
 	if err != nil {
 		return err
 	}

@@ -60,36 +60,33 @@ func addLocationFlag(cmd *cobra.Command, location *string) {
 	cmd.Flags().StringVar(location, "location", "", "Workspace path of the SyncTargets (default: the current workspace).")
 }
 
-// locationClients returns the location workspace and a Kubernetes client there; location "" is the current one.
-func locationClients(f *plugin.Factory, location string) (logicalcluster.Path, kubernetes.Interface, error) {
-	var path logicalcluster.Path
-	var err error
+// locationPath is the location workspace: --location, else the current workspace.
+func locationPath(f *plugin.Factory, location string) (logicalcluster.Path, error) {
 	if location == "" {
-		path, err = f.CurrentWorkspace()
-	} else {
-		path, err = logicalcluster.ParsePath(location)
-		if err != nil {
-			err = fmt.Errorf("--location %q is not a workspace path: %v", location, err)
-		}
+		return f.CurrentWorkspace()
 	}
+	path, err := logicalcluster.ParsePath(location)
 	if err != nil {
-		return "", nil, err
+		return "", fmt.Errorf("--location %q is not a workspace path: %v", location, err)
 	}
-	cfg, err := f.RESTConfigFor(path)
-	if err != nil {
-		return "", nil, err
-	}
-	kube, err := kubernetes.NewForConfig(cfg)
-	return path, kube, err
+	return path, nil
 }
 
 // runGetTargets lists the location's targets, keeps those the user may use and prints them.
 func runGetTargets(ctx context.Context, f *plugin.Factory, location string) error {
-	path, kube, err := locationClients(f, location)
+	path, err := locationPath(f, location)
 	if err != nil {
 		return err
 	}
 	client, err := f.GantryClientFor(path)
+	if err != nil {
+		return err
+	}
+	cfg, err := f.RESTConfigFor(path)
+	if err != nil {
+		return err
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return err
 	}

@@ -28,4 +28,7 @@ func TestUsageLines(t *testing.T) {
 	walk(root)
 	assert.Equal(t, "kubectl gantry bind apiexport <workspace path>:<export> [--name NAME] [flags]", lines["kubectl gantry bind apiexport"])
 	assert.Equal(t, "kubectl gantry schema from-crd FILE [--prefix PREFIX] [flags]", lines["kubectl gantry schema from-crd"])
+	assert.Equal(t, "kubectl gantry rollout undo isvc/NAME [--to-revision N] [flags]", lines["kubectl gantry rollout undo"])
+	assert.Equal(t, "kubectl gantry rollout history isvc/NAME", lines["kubectl gantry rollout history"])
+	assert.Equal(t, "kubectl gantry rollout status isvc/NAME [--timeout DURATION] [flags]", lines["kubectl gantry rollout status"])
 }

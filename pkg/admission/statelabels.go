@@ -84,9 +84,10 @@ func (s *StateLabels) Admit(ctx context.Context, a admission.Attributes, _ admis
 // placed reports whether the request's resource is one whose objects are placed in the workspace.
 func (s *StateLabels) placed(cluster logicalcluster.Name, a admission.Attributes) bool {
 	r := a.GetResource()
-	if r.Group == "" {
-		return r.Resource == "configmaps" || r.Resource == "secrets"
+	if r.Group == "" && (r.Resource == "configmaps" || r.Resource == "secrets") {
+		return true
 	}
+	// Bound resources, of the core group (services) as of any other.
 	return s.CRDs.Bound(cluster, r.Group, r.Resource) != nil
 }
 

@@ -7,7 +7,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apiserver/pkg/admission"
 	"k8s.io/apiserver/pkg/authentication/user"
 
@@ -66,4 +68,36 @@ func TestStateLabelsFollowPlacementOnly(t *testing.T) {
 	require.NoError(t, plugin.Admit(other, admission.NewAttributesRecord(obj, nil, corev1.SchemeGroupVersion.WithKind("ConfigMap"),
 		"default", "settings", configmaps, "", admission.Create, nil, false, alice), nil))
 	assert.Empty(t, obj.Labels, "another workspace's namespace of the same name places nothing")
+}
+
+// A bound core-group resource (services) is placed like any bound resource, in the workspace that binds it only.
+func TestStateLabelsPlaceBoundCoreGroupResources(t *testing.T) {
+	gpu := computev1alpha1.StateLabel("compute", "gpu")
+	namespaces := clusterwatch.NewStore[*corev1.Namespace]()
+	var stored []interface{}
+	for _, cluster := range []string{"teama", "teamb"} {
+		stored = append(stored, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "default",
+			Labels:      map[string]string{gpu: computev1alpha1.ResourceStateSync},
+			Annotations: map[string]string{logicalcluster.AnnotationKey: cluster}}})
+	}
+	require.NoError(t, namespaces.Replace(stored, "1"))
+	crds := crdset.NewSet()
+	crds.SetBound("teama", []*apiextensionsv1.CustomResourceDefinition{{
+		ObjectMeta: metav1.ObjectMeta{Name: "services.core", UID: "identity",
+			Annotations: map[string]string{crdset.BoundAnnotation: logicalcluster.Key("compute", "kubernetes")}},
+		Spec:   apiextensionsv1.CustomResourceDefinitionSpec{Group: "", Scope: apiextensionsv1.NamespaceScoped},
+		Status: apiextensionsv1.CustomResourceDefinitionStatus{AcceptedNames: apiextensionsv1.CustomResourceDefinitionNames{Plural: "services", Kind: "Service"}},
+	}})
+	plugin := &StateLabels{Namespaces: namespaces, CRDs: crds}
+	admit := func(cluster logicalcluster.Name, resource string) map[string]string {
+		obj := &unstructured.Unstructured{Object: map[string]interface{}{"apiVersion": "v1", "kind": "Service",
+			"metadata": map[string]interface{}{"name": "llm", "namespace": "default"}}}
+		attrs := admission.NewAttributesRecord(obj, nil, corev1.SchemeGroupVersion.WithKind("Service"), "default", "llm",
+			corev1.SchemeGroupVersion.WithResource(resource), "", admission.Create, nil, false, &user.DefaultInfo{Name: "alice"})
+		require.NoError(t, plugin.Admit(logicalcluster.WithCluster(context.Background(), cluster), attrs, nil))
+		return obj.GetLabels()
+	}
+	assert.Equal(t, map[string]string{gpu: "Sync"}, admit("teama", "services"), "teama binds services: placed with its namespace")
+	assert.Empty(t, admit("teamb", "services"), "teamb binds nothing")
+	assert.Empty(t, admit("teama", "persistentvolumeclaims"), "a core resource teama does not bind")
 }

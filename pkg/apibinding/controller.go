@@ -134,6 +134,10 @@ func NewController(config Config) (*Controller, error) {
 	return c, nil
 }
 
+// Exports is the index of every workspace's APIExports that the controller feeds; other readers may add OnChange
+// functions before Run.
+func (c *Controller) Exports() *clusterwatch.Store[*apisv1alpha1.APIExport] { return c.exports }
+
 // HasSynced reports whether the controller has seen every export, schema and binding once.
 func (c *Controller) HasSynced() bool {
 	return c.exports.HasSynced() && c.schemas.HasSynced() && c.bindings.HasSynced()

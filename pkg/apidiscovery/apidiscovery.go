@@ -2,7 +2,6 @@ package apidiscovery
 
 import (
 	"net/http"
-	"slices"
 	"strings"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -65,17 +64,18 @@ func (s *Discovery) Wrap(next http.Handler) http.Handler {
 func (s *Discovery) ServeOnly(w http.ResponseWriter, req *http.Request, crds []*apiextensionsv1.CustomResourceDefinition, verbs []string,
 	static []StaticResource) {
 	path := strings.TrimSuffix(req.URL.Path, "/")
-	// Virtual workspaces serve CRDs under /apis alone: a bound core-group resource (services) is not theirs yet.
-	crds = slices.DeleteFunc(slices.Clone(crds), func(crd *apiextensionsv1.CustomResourceDefinition) bool { return crd.Spec.Group == "" })
-	groups := s.groupsFrom(crds)
-	discovered := withStatic(groups, static)
+	// A bound core-group resource (services) is listed under /api, as a Kubernetes cluster lists it; like in a
+	// workspace, it is not in the OpenAPI documents, which describe the /apis groups alone.
+	all := s.groupsFrom(crds)
+	discovered := withStatic(all, static)
+	_, groups := splitCore(all)
 	aggregated := strings.Contains(req.Header.Get("Accept"), "as=APIGroupDiscoveryList")
 	switch {
 	case path == "/api" || path == "/apis":
 		s.writeGroupList(w, path == "/apis", discovered, verbs, aggregated)
 		return
 	case strings.HasPrefix(path, "/api/") && !strings.Contains(strings.TrimPrefix(path, "/api/"), "/"):
-		if serveCoreVersion(w, strings.TrimPrefix(path, "/api/"), discovered) {
+		if serveCoreVersion(w, strings.TrimPrefix(path, "/api/"), discovered, verbs) {
 			return
 		}
 	case path == openAPIV3Prefix:

@@ -77,13 +77,14 @@ func splitCore(groups []crdGroup) (*crdGroup, []crdGroup) {
 	return nil, groups
 }
 
-// serveCoreVersion answers /api/<version> when the core group serves it, and reports whether it did.
-func serveCoreVersion(w http.ResponseWriter, v string, groups []crdGroup) bool {
+// serveCoreVersion answers /api/<version> when the core group serves it, and reports whether it did: its CRDs'
+// resources (bound core-group resources) offering verbs, then its static resources with their own.
+func serveCoreVersion(w http.ResponseWriter, v string, groups []crdGroup, verbs []string) bool {
 	core, _ := splitCore(groups)
 	if core == nil || !slices.Contains(core.versions, v) {
 		return false
 	}
 	writeJSON(w, http.StatusOK, "application/json", &metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"},
-		GroupVersion: v, APIResources: core.static[v]})
+		GroupVersion: v, APIResources: core.resourcesWith(v, verbs, false)})
 	return true
 }

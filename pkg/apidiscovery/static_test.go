@@ -71,3 +71,51 @@ func TestServeOnlyStatic(t *testing.T) {
 	d.ServeOnly(rec, httptest.NewRequest(http.MethodGet, "/api", nil), nil, nil, nil)
 	assert.JSONEq(t, `{"kind":"APIVersions","versions":[],"serverAddressByClientCIDRs":null}`, rec.Body.String(), "no static core resources")
 }
+
+// A core-group CRD (a bound Service) is listed under /api and /api/v1 with the given verbs and its status, next to
+// the static core resources; not under /apis, nor in the OpenAPI index.
+func TestServeOnlyCoreGroupCRD(t *testing.T) {
+	d := New(Config{})
+	services := &apiextensionsv1.CustomResourceDefinition{
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{Group: "", Scope: apiextensionsv1.NamespaceScoped,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v1", Served: true, Storage: true,
+				Subresources: &apiextensionsv1.CustomResourceSubresources{Status: &apiextensionsv1.CustomResourceSubresourceStatus{}}}}},
+		Status: apiextensionsv1.CustomResourceDefinitionStatus{
+			AcceptedNames: apiextensionsv1.CustomResourceDefinitionNames{Plural: "services", Kind: "Service"},
+			Conditions:    []apiextensionsv1.CustomResourceDefinitionCondition{{Type: apiextensionsv1.Established, Status: apiextensionsv1.ConditionTrue}}},
+	}
+	static := []StaticResource{{GroupVersion: schema.GroupVersion{Version: "v1"},
+		Resource: metav1.APIResource{Name: "configmaps", Kind: "ConfigMap", Namespaced: true, Verbs: []string{"get"}}}}
+	get := func(path string, aggregated bool) string {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		if aggregated {
+			req.Header.Set("Accept", aggregatedDiscoveryV2)
+		}
+		rec := httptest.NewRecorder()
+		d.ServeOnly(rec, req, []*apiextensionsv1.CustomResourceDefinition{services}, []string{"get", "list"}, static)
+		require.Equal(t, http.StatusOK, rec.Code, "%s: %s", path, rec.Body.String())
+		return rec.Body.String()
+	}
+	var core metav1.APIResourceList
+	require.NoError(t, json.Unmarshal([]byte(get("/api/v1", false)), &core))
+	var names []string
+	for _, r := range core.APIResources {
+		names = append(names, r.Name)
+		if r.Name == "services" {
+			assert.Equal(t, metav1.Verbs{"get", "list"}, r.Verbs)
+		}
+	}
+	assert.Equal(t, []string{"services", "services/status", "configmaps"}, names)
+
+	var aggregated apidiscoveryv2.APIGroupDiscoveryList
+	require.NoError(t, json.Unmarshal([]byte(get("/api", true)), &aggregated))
+	require.Len(t, aggregated.Items, 1)
+	require.Len(t, aggregated.Items[0].Versions[0].Resources, 2)
+	assert.Equal(t, "services", aggregated.Items[0].Versions[0].Resources[0].Resource)
+	assert.Equal(t, "status", aggregated.Items[0].Versions[0].Resources[0].Subresources[0].Subresource)
+
+	var groups metav1.APIGroupList
+	require.NoError(t, json.Unmarshal([]byte(get("/apis", false)), &groups))
+	assert.Empty(t, groups.Groups, "the core group is not under /apis")
+	assert.NotContains(t, get("/openapi/v3", false), "api/v1", "core-group resources are not in the OpenAPI")
+}

@@ -26,6 +26,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/namespace"
 	"github.com/gantry-dev/gantry/pkg/placement"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/servinghistory"
 	"github.com/gantry-dev/gantry/pkg/servingprovider"
 	"github.com/gantry-dev/gantry/pkg/synctarget"
 	"github.com/gantry-dev/gantry/pkg/workspace"
@@ -114,6 +115,8 @@ type controllers struct {
 	placements *placement.Controller
 	// provider publishes the serving API in root:serving; nil with --serving-provider=false.
 	provider *servingprovider.Controller
+	// history records the revisions of every InferenceService; nil with --serving-provider=false.
+	history *servinghistory.Controller
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
@@ -163,7 +166,8 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }
 	c.namespaces = namespace.NewController(x.namespaces, d.clients, servingSynced)
-	c.targets = synctarget.NewController(synctarget.Config{Targets: x.syncTargets, Clients: d.clients, Paths: x.workspaces,
+	c.targets = synctarget.NewController(synctarget.Config{Targets: x.syncTargets, Clients: d.clients, Workspaces: x.workspaces,
+		Exports:     c.bindings.Exports(),
 		ExternalURL: d.externalURL, Lease: d.syncTargetLease})
 	if c.placements, err = placement.NewController(placement.Config{Loopback: loopback, Clients: d.clients, Workspaces: x.workspaces,
 		Targets: x.syncTargets, Namespaces: x.namespaces, CRDs: x.crds, Authorizer: d.authorizer}); err != nil {
@@ -171,6 +175,10 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	}
 	if d.servingProvider {
 		c.provider = servingprovider.NewController(d.clients)
+		if c.history, err = servinghistory.NewController(servinghistory.Config{Clients: d.clients,
+			ExportPath: servingprovider.Path, ExportName: servingprovider.ExportName}); err != nil {
+			return nil, err
+		}
 	}
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
@@ -197,6 +205,7 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.placements.Run(ctx, 2)
 	if c.provider != nil {
 		go c.provider.Run(ctx)
+		go c.history.Run(ctx, 2)
 	}
 }
 

@@ -75,6 +75,9 @@ type Server struct {
 	controllers *controllers
 	// clients makes the server's privileged clients of any workspace.
 	clients *sdk.Client
+	// shutdown ends when the generic server is told to stop serving; long-running requests end with it.
+	shutdown     context.Context
+	shutdownDone context.CancelFunc
 }
 
 // New builds the server on the given etcd endpoints. Components are built in dependency order: the indexes
@@ -86,6 +89,7 @@ func New(o *Options, endpoints []string) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{options: o, externalURL: o.externalURL()}
+	s.shutdown, s.shutdownDone = context.WithCancel(context.Background())
 	pkiDir, err := o.absPKIDir()
 	if err != nil {
 		return nil, err
@@ -151,6 +155,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 	crServer.Authorizer = config.Authorization.Authorizer
 	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
 		inner := routing.WithUnknownWorkspace(virtual.Wrap(discovery.Wrap(crServer.Wrap(apiHandler))), registry.Codecs)
+		inner = endLongRunningAtShutdown(inner, c.LongRunningFunc, s.shutdown)
 		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), x.workspaces, virtual, registry.Codecs)
 	}
 	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
@@ -209,6 +214,8 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.APIBindings{Workspaces: x.workspaces, Authorizer: workspaceAuthz},
 		&gantryadmission.Placements{Workspaces: x.workspaces, Targets: x.syncTargets, Authorizer: workspaceAuthz},
 		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
+		gantryadmission.ServingChanges{},
+		&gantryadmission.ServingRefs{Reader: gantryadmission.ClientServingReader{Clients: clients}},
 	}
 	return admission.NewChainHandler(append(plugins, extra...)...)
 }
@@ -251,6 +258,9 @@ func (s *Server) Run(ctx context.Context) error {
 		}()
 		return s.ready(hook)
 	})
+	// Open watches must not hold up the HTTP server's graceful shutdown (endLongRunningAtShutdown).
+	stopWatches := context.AfterFunc(serveCtx, s.shutdownDone)
+	defer stopWatches()
 	err := s.generic.PrepareRun().RunWithContext(serveCtx)
 	if cause := context.Cause(serveCtx); cause != nil && !errors.Is(cause, context.Canceled) {
 		return cause

@@ -92,3 +92,28 @@ func (t *Tokens) AuthenticateToken(ctx context.Context, token string) (*authenti
 		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + c.Namespace},
 	}}, true, nil
 }
+
+// TokenInfo is what a ServiceAccount token says about itself.
+type TokenInfo struct {
+	// Cluster is the logical cluster of the workspace the token is valid in.
+	Cluster logicalcluster.Name
+	// Namespace and Name are the ServiceAccount's.
+	Namespace, Name string
+	// IssuedAt and Expires bound the token's life.
+	IssuedAt, Expires time.Time
+}
+
+// ReadUnverified reads a ServiceAccount token's claims without checking its signature, for its holder: the syncer
+// learns from its own token which ServiceAccount to renew it for and when. Only the server, which holds the key,
+// decides whether a token is valid.
+func ReadUnverified(token string) (TokenInfo, error) {
+	var c claims
+	if _, _, err := jwt.NewParser().ParseUnverified(token, &c); err != nil {
+		return TokenInfo{}, fmt.Errorf("not a Gantry ServiceAccount token: %w", err)
+	}
+	if c.Issuer != Issuer || c.Namespace == "" || c.Name == "" || c.IssuedAt == nil || c.ExpiresAt == nil {
+		return TokenInfo{}, fmt.Errorf("not a Gantry ServiceAccount token (issuer %q, serviceaccount %q/%q)", c.Issuer, c.Namespace, c.Name)
+	}
+	return TokenInfo{Cluster: logicalcluster.Name(c.Cluster), Namespace: c.Namespace, Name: c.Name,
+		IssuedAt: c.IssuedAt.Time, Expires: c.ExpiresAt.Time}, nil
+}

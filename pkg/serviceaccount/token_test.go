@@ -72,3 +72,21 @@ func TestTokensAreBoundToTheirWorkspace(t *testing.T) {
 	require.NoError(t, err)
 	assert.WithinDuration(t, time.Now().Add(MaxExpiration), long, time.Minute, "expiration is capped")
 }
+
+func TestReadUnverifiedTellsTheHolderItsToken(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	tokens := &Tokens{Key: key}
+	token, exp, err := tokens.Issue("a", "default", "runner", "uid-a", 2*time.Hour)
+	require.NoError(t, err)
+	info, err := ReadUnverified(token)
+	require.NoError(t, err)
+	assert.Equal(t, logicalcluster.Name("a"), info.Cluster)
+	assert.Equal(t, "default", info.Namespace)
+	assert.Equal(t, "runner", info.Name)
+	assert.WithinDuration(t, exp, info.Expires, time.Second)
+	assert.InDelta(t, float64(2*time.Hour), float64(info.Expires.Sub(info.IssuedAt)), float64(time.Second))
+
+	_, err = ReadUnverified("not-a-jwt")
+	assert.ErrorContains(t, err, "not a Gantry ServiceAccount token")
+}

@@ -68,15 +68,27 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 		return err
 	}
 	desired := DownstreamObject(obj, ns, s.key)
+	live := s.cachedCopy(r, ns, obj.GetName())
+	var last appliedState
+	var known bool
+	if live != nil {
+		last, known = s.applied.get(live.GetUID())
+	}
+	if needed, why := applyNeeded(desired, live, last, known); !needed {
+		// Most reconciles are echoes of our own writes or status changes: a PATCH for each would only wait for
+		// the client's rate limit and load the downstream API server.
+		klog.FromContext(ctx).V(4).Info("downstream copy up to date; not applying", "resource", r.gvr.Resource, "namespace", ns, "name", obj.GetName(), "why", why)
+		return s.syncStatus(ctx, r, obj, live)
+	}
 	apply := func() (*unstructured.Unstructured, error) {
 		return s.downDynamic.Resource(r.gvr).Namespace(ns).Apply(ctx, obj.GetName(), desired,
 			metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 	}
-	applied, err := apply()
+	result, err := apply()
 	if apierrors.IsNotFound(err) {
 		// The namespace cache was behind a deletion: apply the namespace without asking it, then the object again.
 		if _, err = s.applyNamespace(ctx, clusterOf(obj), obj.GetNamespace()); err == nil {
-			applied, err = apply()
+			result, err = apply()
 		}
 	}
 	if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
@@ -89,7 +101,18 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 		return fmt.Errorf("the downstream cluster refused %s %s/%s (upstream %s|%s/%s): %w", r.gvr.Resource, ns,
 			obj.GetName(), clusterOf(obj), obj.GetNamespace(), obj.GetName(), err)
 	}
-	return s.syncStatus(ctx, r, obj, applied)
+	s.applied.record(desired, result)
+	return s.syncStatus(ctx, r, obj, result)
+}
+
+// cachedCopy is the downstream copy ns/name as the downstream informer has it (read only), or nil.
+func (s *Syncer) cachedCopy(r *resource, ns, name string) *unstructured.Unstructured {
+	obj, exists, err := r.downstream.GetIndexer().GetByKey(ns + "/" + name)
+	if err != nil || !exists {
+		return nil
+	}
+	u, _ := obj.(*unstructured.Unstructured)
+	return u
 }
 
 // leave removes the downstream copy of an object that is deleted or leaving the target, and only once the copy is

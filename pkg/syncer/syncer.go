@@ -80,7 +80,8 @@ type Syncer struct {
 	labeledFactory informers.SharedInformerFactory
 
 	queue    workqueue.TypedRateLimitingInterface[key]
-	writers  sync.Map // logical cluster -> dynamic.Interface through the virtual workspace
+	applied  *appliedStates // the last apply of each downstream copy, to skip those that would change nothing
+	writers  sync.Map       // logical cluster -> dynamic.Interface through the virtual workspace
 	mu       sync.RWMutex
 	res      map[schema.GroupVersionResource]*resource
 	pending  map[schema.GroupVersionResource]computev1alpha1.SyncedResource
@@ -95,7 +96,7 @@ func New(cfg Config) (*Syncer, error) {
 		return nil, err
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 4
+		cfg.Workers = DefaultWorkers
 	}
 	base, _ := serverBase(cfg.From.Host)
 	from := rest.CopyConfig(cfg.From)
@@ -106,7 +107,7 @@ func New(cfg Config) (*Syncer, error) {
 	}
 	s := &Syncer{cfg: cfg, path: cfg.SyncTargetPath, name: cfg.SyncTargetName,
 		res: map[schema.GroupVersionResource]*resource{}, pending: map[schema.GroupVersionResource]computev1alpha1.SyncedResource{},
-		fuel: make(chan struct{}, 1), discover: make(chan struct{}, 1)}
+		fuel: make(chan struct{}, 1), discover: make(chan struct{}, 1), applied: newAppliedStates()}
 	if s.gantry, err = gantryClient.Gantry(cfg.SyncTargetPath); err != nil {
 		return nil, err
 	}
@@ -180,7 +181,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 	defer s.queue.ShutDown()
 	logger := klog.FromContext(ctx).WithValues("syncTarget", s.path+"/"+s.name)
 	ctx = klog.NewContext(ctx, logger)
-	if err := serveMetrics(ctx, s.cfg.MetricsBindAddress); err != nil {
+	if err := serveMetrics(ctx, s.cfg.MetricsBindAddress, s.cfg.Profiling); err != nil {
 		return fmt.Errorf("serving metrics: %w", err)
 	}
 	if err := serveHealth(ctx, s.cfg.HealthProbeBindAddress, s.Ready); err != nil {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/cache"
 	"k8s.io/client-go/util/workqueue"
 
+	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -21,9 +22,13 @@ import (
 // 10-second heartbeats.
 const DefaultLease = 30 * time.Second
 
-// Paths finds the path of a workspace, for the virtual workspace URL.
-type Paths interface {
+// WorkspaceIndex finds the path of a workspace, for the virtual workspace URL, and the workspace of a path, for
+// the supported APIExports; OnChange tells of every workspace that appears or goes.
+type WorkspaceIndex interface {
+	Workspaces
 	Path(cluster logicalcluster.Name) (logicalcluster.Path, bool)
+	OnChange(f func(key string))
+	HasSynced() bool
 }
 
 // Config is what the controller needs.
@@ -32,8 +37,10 @@ type Config struct {
 	Targets *clusterwatch.Store[*computev1alpha1.SyncTarget]
 	// Clients makes the privileged clients of one workspace, for the status writes.
 	Clients *sdk.Client
-	// Paths finds each target's workspace path.
-	Paths Paths
+	// Workspaces finds each target's workspace path and the workspaces of its supported exports.
+	Workspaces WorkspaceIndex
+	// Exports is the server's index of APIExports (fed by the APIBinding controller), for APIExportsValid.
+	Exports *clusterwatch.Store[*apisv1alpha1.APIExport]
 	// ExternalURL is https://host:port, the start of the virtual workspace URLs.
 	ExternalURL string
 	// Lease is how long a target stays Ready after a heartbeat; zero is DefaultLease.
@@ -42,7 +49,7 @@ type Config struct {
 	Now func() time.Time
 }
 
-// Controller writes the Ready condition and the virtual workspace URL of every SyncTarget.
+// Controller writes the Ready and APIExportsValid conditions and the virtual workspace URL of every SyncTarget.
 type Controller struct {
 	config Config
 	queue  workqueue.TypedRateLimitingInterface[key]
@@ -68,14 +75,36 @@ func NewController(config Config) *Controller {
 			workqueue.TypedRateLimitingQueueConfig[key]{Name: "synctargets"}),
 	}
 	config.Targets.OnChange(func(cluster logicalcluster.Name, name string) { c.queue.Add(key{cluster, name}) })
+	// An export that appears or goes changes the condition of the targets that name it; a workspace that appears
+	// may hold an export a target waits for.
+	config.Exports.OnChange(func(_ logicalcluster.Name, name string) {
+		c.enqueueTargets(func(t *computev1alpha1.SyncTarget) bool { return referencesExport(t, name) })
+	})
+	config.Workspaces.OnChange(func(string) {
+		c.enqueueTargets(func(t *computev1alpha1.SyncTarget) bool {
+			return len(t.Spec.SupportedAPIExports) > 0 && !exportsValid(t)
+		})
+	})
 	return c
+}
+
+// enqueueTargets queues every SyncTarget, of any workspace, for which match is true. There are few SyncTargets (one
+// per downstream cluster), so scanning them is cheap.
+func (c *Controller) enqueueTargets(match func(*computev1alpha1.SyncTarget) bool) {
+	for _, cluster := range c.config.Targets.Clusters() {
+		for _, t := range c.config.Targets.List(cluster) {
+			if match(t) {
+				c.queue.Add(key{cluster, t.Name})
+			}
+		}
+	}
 }
 
 // Run processes SyncTargets with the given number of workers until ctx ends.
 func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
-	if !cache.WaitForCacheSync(ctx.Done(), c.config.Targets.HasSynced) {
+	if !cache.WaitForCacheSync(ctx.Done(), c.config.Targets.HasSynced, c.config.Exports.HasSynced, c.config.Workspaces.HasSynced) {
 		return
 	}
 	workloop.Run(ctx, c.queue, workers, "synctargets", c.reconcile)
@@ -92,7 +121,8 @@ func (c *Controller) reconcile(ctx context.Context, k key) error {
 	want := target.DeepCopy()
 	ready, recheckIn := readyCondition(target.Status.LastHeartbeatTime, now, c.config.Lease)
 	setCondition(&want.Status.Conditions, ready, now)
-	if path, ok := c.config.Paths.Path(k.cluster); ok {
+	setCondition(&want.Status.Conditions, exportsCondition(missingExports(target, c.config.Workspaces, c.config.Exports)), now)
+	if path, ok := c.config.Workspaces.Path(k.cluster); ok {
 		want.Status.VirtualWorkspaceURL = VirtualWorkspaceURL(c.config.ExternalURL, path, k.name)
 	}
 	if !statusEqual(target, want) {

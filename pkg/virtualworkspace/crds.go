@@ -35,14 +35,15 @@ func (d *Definition) isCRDRequest(group, resource string) bool {
 }
 
 // ServedCRDs returns the CRDs of the resources a target's view serves in cluster (every one for
-// logicalcluster.Wildcard, those Serves allows otherwise), sorted by name, each as DownstreamCRD makes it.
+// logicalcluster.Wildcard, those Serves allows otherwise), sorted by name, each as DownstreamCRD makes it. A
+// core-group resource (services) has none: no cluster can install a CRD of the core group, it serves them natively.
 func (d *Definition) ServedCRDs(t Target, cluster logicalcluster.Name) []*apiextensionsv1.CustomResourceDefinition {
 	if t.Cluster == "" {
 		return nil
 	}
 	var out []*apiextensionsv1.CustomResourceDefinition
 	for _, crd := range d.Resources(t) {
-		if cluster != logicalcluster.Wildcard && d.Serves != nil && !d.Serves(t, cluster, crd) {
+		if crd.Spec.Group == "" || cluster != logicalcluster.Wildcard && d.Serves != nil && !d.Serves(t, cluster, crd) {
 			continue
 		}
 		out = append(out, DownstreamCRD(crd))

@@ -181,12 +181,22 @@ func (r *Registry) Wrap(next http.Handler) http.Handler {
 		}
 		fail := func() { writeError(w, req, notFoundResource(info)) }
 		crd := d.resource(t, info.APIGroup, info.Resource)
-		if crd == nil || info.APIPrefix != "apis" || cluster != logicalcluster.Wildcard && d.Serves != nil && !d.Serves(t, cluster, crd) {
+		// A registry without a custom resource server (a test's) serves no CRD objects rather than failing.
+		if crd == nil || r.Resources == nil || info.APIPrefix != apiPrefixOf(crd) || cluster != logicalcluster.Wildcard && d.Serves != nil && !d.Serves(t, cluster, crd) {
 			fail()
 			return
 		}
 		r.Resources.ServeResource(w, req, info, crd, d.view(t, info), fail)
 	})
+}
+
+// apiPrefixOf is where a served CRD's resource is reached: under /api for the core group (a bound Service), as a
+// Kubernetes cluster serves it, and under /apis for every other group.
+func apiPrefixOf(crd *apiextensionsv1.CustomResourceDefinition) string {
+	if crd.Spec.Group == "" {
+		return "api"
+	}
+	return "apis"
 }
 
 // view is what a target's request may see and change, or nil when the definition narrows nothing.

@@ -12,6 +12,7 @@ import (
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/synctarget"
 )
 
 // SyncVerb is what a syncer needs on its SyncTarget to use the target's virtual workspace.
@@ -104,13 +105,9 @@ func supportedCRDs(crds *crdset.Set, targets SyncTargets, workspaces Resolver, t
 	var out []*apiextensionsv1.CustomResourceDefinition
 	seen := map[string]bool{}
 	for _, ref := range target.Spec.SupportedAPIExports {
-		parsed, err := logicalcluster.ParseReference(ref.Path)
-		if err != nil || parsed.Name == logicalcluster.Wildcard {
-			continue
-		}
-		exportCluster, ok := workspaces.Resolve(parsed)
-		if !ok {
-			continue
+		exportCluster, err := synctarget.ExportWorkspace(workspaces, ref)
+		if err != nil {
+			continue // the target's APIExportsValid condition says why
 		}
 		for _, crd := range crds.Export(exportCluster, ref.Export) {
 			name := crd.Status.AcceptedNames.Plural + "." + crd.Spec.Group

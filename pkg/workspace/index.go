@@ -26,7 +26,7 @@ type Index struct {
 	children map[child]logicalcluster.Name
 	parents  map[logicalcluster.Name]child
 	synced   bool
-	notify   func(key string)
+	notify   []func(key string)
 }
 
 var _ cache.ReflectorStore = &Index{}
@@ -40,9 +40,9 @@ func NewIndex() *Index {
 	}
 }
 
-// OnChange registers the function called with the key of every workspace that was added, changed or removed.
-// It must be set before the index is fed.
-func (x *Index) OnChange(f func(key string)) { x.notify = f }
+// OnChange adds a function called with the key of every workspace that was added, changed or removed. Every
+// reader that acts on changes adds its own; all must be added before the index is fed.
+func (x *Index) OnChange(f func(key string)) { x.notify = append(x.notify, f) }
 
 // Resolve implements routing.Resolver.
 func (x *Index) Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool) {
@@ -170,11 +170,10 @@ func (x *Index) removeLocked(key string) {
 }
 
 func (x *Index) changed(keys ...string) {
-	if x.notify == nil {
-		return
-	}
-	for _, k := range keys {
-		x.notify(k)
+	for _, notify := range x.notify {
+		for _, k := range keys {
+			notify(k)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/syncer"
@@ -32,10 +33,13 @@ type computeFlow struct {
 	syncer   *harness.Process
 	teamNS   string // the downstream namespace of the team's default namespace
 	manifest string
+	// computePath is the compute workspace; syncerToken the credential `kubectl gantry sync` made for gpu's syncer.
+	computePath, syncerToken string
 }
 
-// setupComputeFlow offers the cluster's Deployments from root:compute, registers the cluster as gpu, applies the
-// rendered manifests downstream, runs the syncer with their kubeconfig, and places team-a's namespaces on gpu.
+// setupComputeFlow offers the cluster's Deployments and Services from root:compute, registers the cluster as gpu,
+// applies the rendered manifests downstream, runs the syncer with their kubeconfig, and places team-a's namespaces
+// on gpu.
 func setupComputeFlow(t *testing.T) *computeFlow {
 	f := &computeFlow{kc: kubecluster.Start(t)}
 	f.kc.AddGPUNode(t, "gpu-0", h100, 4)
@@ -43,7 +47,7 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	f.s = harness.Start(t, "--synctarget-lease=5s")
 	computePath, _ := f.s.CreateWorkspace(t, "root", "compute")
 	owner := f.s.UserShell(t, computePath, "")
-	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", f.kc.Kubeconfig(), "deployments.apps")
+	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", f.kc.Kubeconfig(), "deployments.apps", "services")
 	require.NoError(t, err, progress)
 	f.manifest = filepath.Join(t.TempDir(), "gpu-syncer.yaml")
 	_, progress, err = owner.Run("gantry", "sync", "gpu", "--supported-api-export", computePath+":kubernetes",
@@ -54,8 +58,15 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	out, err := runKubectl(f.kc.Kubeconfig(), string(manifests), "apply", "-f", "-")
 	require.NoError(t, err, "the rendered manifests apply to a real cluster: %s", out)
 
-	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", syncerKubeconfig(t, string(manifests)),
-		"--to-kubeconfig", f.kc.Kubeconfig(), "--sync-target", computePath+"/gpu", "--heartbeat-period", "1s", "-v", "2")
+	f.computePath = computePath
+	syncerConfig := syncerKubeconfig(t, string(manifests))
+	f.syncerToken = syncerToken(t, syncerConfig)
+	f.syncer = harness.StartProcess(t, harness.SyncerBinary(t), "--from-kubeconfig", syncerConfig,
+		"--to-kubeconfig", f.kc.Kubeconfig(), "--sync-target", computePath+"/gpu", "--heartbeat-period", "1s", "-v", "2",
+		// Fixed ports (:8080) may be taken on a shared machine; this test reads neither.
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0",
+		// Renewed all along, restarts included, into the Secret the rendered manifests created downstream.
+		"--token-renew-after", "3s", "--token-secret", "gantry-syncer/gantry-syncer-gpu")
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("gantry-syncer log:\n%s", f.syncer.Logs())
@@ -64,15 +75,23 @@ func setupComputeFlow(t *testing.T) *computeFlow {
 	f.compute = f.s.Kubectl(computePath)
 	f.compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/gpu", "--timeout=60s")
 
-	teamPath, teamCluster := f.s.CreateWorkspace(t, "root", "team-a")
-	f.team = f.s.Kubectl(teamPath)
-	f.team.WithStdin(strings.ReplaceAll(bindingYAML("kubernetes", computePath), "name: widgets", "name: kubernetes")).MustRun(t, "create", "-f", "-")
-	f.team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=30s")
-	f.team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: eu}\nspec: {locationWorkspace: \""+
-		computePath+"\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
-	f.team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=30s")
-	f.teamNS = syncer.DownstreamNamespace(string(logicalcluster.Name(teamCluster)), "default")
+	f.team, f.teamNS = f.addTeam(t, "team-a", true)
 	return f
+}
+
+// addTeam creates a team workspace binding the compute workspace's export kubernetes and, when placed, a Placement
+// of all its namespaces on gpu; it returns the team's kubectl and the downstream namespace of its default namespace.
+func (f *computeFlow) addTeam(t *testing.T, name string, placed bool) (*harness.Kubectl, string) {
+	path, cluster := f.s.CreateWorkspace(t, "root", name)
+	team := f.s.Kubectl(path)
+	team.WithStdin(strings.ReplaceAll(bindingYAML("kubernetes", f.computePath), "name: widgets", "name: kubernetes")).MustRun(t, "create", "-f", "-")
+	team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=30s")
+	if placed {
+		team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: eu}\nspec: {locationWorkspace: \""+
+			f.computePath+"\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
+		team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=30s")
+	}
+	return team, syncer.DownstreamNamespace(string(logicalcluster.Name(cluster)), "default")
 }
 
 // runKubectl runs kubectl with a kubeconfig and stdin, returning its combined output.
@@ -95,7 +114,7 @@ func (f *computeFlow) downReplicas(name string) int32 {
 // TestComputeFlow: a cluster registered with `kubectl gantry sync` runs a team's GPU Deployment, bound from the
 // compute workspace's export: it becomes Available downstream and its status reaches the team; one asking for more
 // GPUs than exist shows the scheduler's reason; the target's GPUs follow; the heartbeat lapses while the syncer
-// is down; restarts of the downstream API server and of Gantry lose nothing.
+// is down; restarts of the downstream API server and of Gantry lose nothing. Bound Services of two teams run apart.
 func TestComputeFlow(t *testing.T) {
 	f := setupComputeFlow(t)
 	f.team.WithStdin(gpuDeployment).MustRun(t, "apply", "-f", "-")
@@ -127,6 +146,8 @@ func TestComputeFlow(t *testing.T) {
 		}
 	})
 
+	t.Run("two teams' same-named Services run apart on the cluster", func(t *testing.T) { testComputeFlowServices(t, f) })
+
 	t.Run("the heartbeat lapses while the syncer is down and returns with it", func(t *testing.T) {
 		f.syncer.Stop(syscall.SIGKILL)
 		f.compute.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=HeartbeatMissed", "synctarget/gpu", "--timeout=60s")
@@ -147,7 +168,7 @@ func TestComputeFlow(t *testing.T) {
 	})
 
 	t.Run("a restart of Gantry loses nothing", func(t *testing.T) {
-		f.s.Stop(syscall.SIGKILL) // a crash, the harder case (a SIGTERM with the syncer's watches open is slow: see issue 9's note)
+		f.s.Stop(syscall.SIGKILL) // a crash, the harder case
 		_, err := f.downCS.AppsV1().Deployments(f.teamNS).Patch(context.Background(), "llm", "application/merge-patch+json",
 			[]byte(`{"spec":{"replicas":4}}`), metav1.PatchOptions{})
 		require.NoError(t, err)
@@ -162,4 +183,43 @@ func TestComputeFlow(t *testing.T) {
 		f.compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/gpu", "--timeout=60s")
 		assert.Equal(t, "3", f.team.MustRun(t, "get", "deploy", "llm", "-n", "default", "-o", "jsonpath={.spec.replicas}"))
 	})
+
+	t.Run("the syncer renews its token through the restarts, and the new one is as narrow as the first", func(t *testing.T) {
+		first := syncerToken(t, f.manifestKubeconfig(t))
+		secretToken := func() string {
+			secret, err := f.downCS.CoreV1().Secrets("gantry-syncer").Get(context.Background(), "gantry-syncer-gpu", metav1.GetOptions{})
+			require.NoError(t, err)
+			path := filepath.Join(t.TempDir(), "renewed.kubeconfig")
+			require.NoError(t, os.WriteFile(path, secret.Data["kubeconfig"], 0o600))
+			return path
+		}
+		before := syncerToken(t, secretToken())
+		assert.NotEqual(t, first, before, "renewed and written downstream")
+		var renewed string
+		eventually(t, "renewed again after the restarts", func() bool {
+			renewed = secretToken()
+			return syncerToken(t, renewed) != before
+		})
+		f.team.MustRun(t, "scale", "deploy", "llm", "-n", "default", "--replicas=2")
+		eventually(t, "the syncer keeps syncing with renewed tokens", func() bool { return f.downReplicas("llm") == 2 })
+		assertOnlySyncs(t, f.s, renewed, f.computePath, "gpu", "apis/apps/v1/deployments")
+	})
+}
+
+// manifestKubeconfig writes the kubeconfig `kubectl gantry sync` rendered, with the first token, to a file.
+func (f *computeFlow) manifestKubeconfig(t *testing.T) string {
+	manifests, err := os.ReadFile(f.manifest)
+	require.NoError(t, err)
+	return syncerKubeconfig(t, string(manifests))
+}
+
+// syncerToken is the token of the one user of a kubeconfig file.
+func syncerToken(t *testing.T, kubeconfig string) string {
+	kc, err := clientcmd.LoadFromFile(kubeconfig)
+	require.NoError(t, err)
+	for _, auth := range kc.AuthInfos {
+		return auth.Token
+	}
+	t.Fatalf("no user in %s", kubeconfig)
+	return ""
 }

@@ -2,10 +2,12 @@ package e2e
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
 )
 
@@ -70,6 +72,31 @@ func TestComputeAPI(t *testing.T) {
 			assert.Contains(t, errOut, tc.want, tc.body)
 		}
 		assert.Equal(t, "", user.MustRun(t, "get", "synctargets,placements", "-o", "name"), "nothing refused was written")
+	})
+
+	t.Run("a SyncTarget naming a missing export says which, until the export exists", func(t *testing.T) {
+		k.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: SyncTarget\nmetadata: {name: wants-widgets}\n"+
+			"spec: {supportedAPIExports: [{path: 'root:compute', export: widgets}, {path: 'root:widgets-later', export: widgets}]}\n").
+			MustRun(t, "create", "-f", "-")
+		k.MustRun(t, "wait", "--for=condition=APIExportsValid=False", "synctarget/wants-widgets", "--timeout=30s")
+		assert.Equal(t, "APIExportNotFound", k.MustRun(t, "get", "synctarget", "wants-widgets", "-o",
+			`jsonpath={.status.conditions[?(@.type=="APIExportsValid")].reason}`))
+		assert.Equal(t, "APIExport root:compute:widgets not found; APIExport root:widgets-later:widgets: workspace root:widgets-later not found",
+			k.MustRun(t, "get", "synctarget", "wants-widgets", "-o", `jsonpath={.status.conditions[?(@.type=="APIExportsValid")].message}`))
+
+		// The export in compute appears: only the one in the missing workspace is named still.
+		k.WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport).MustRun(t, "create", "-f", "-")
+		require.Eventually(t, func() bool {
+			return k.MustRun(t, "get", "synctarget", "wants-widgets", "-o", `jsonpath={.status.conditions[?(@.type=="APIExportsValid")].message}`) ==
+				"APIExport root:widgets-later:widgets: workspace root:widgets-later not found"
+		}, 30*time.Second, 200*time.Millisecond)
+		// The workspace appears, then its export: the condition turns True without touching the target.
+		later, _ := s.CreateWorkspace(t, "root", "widgets-later")
+		s.Kubectl(later).WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport).MustRun(t, "create", "-f", "-")
+		k.MustRun(t, "wait", "--for=condition=APIExportsValid=True", "synctarget/wants-widgets", "--timeout=30s")
+		assert.Equal(t, "APIExportsFound", k.MustRun(t, "get", "synctarget", "wants-widgets", "-o",
+			`jsonpath={.status.conditions[?(@.type=="APIExportsValid")].reason}`))
+		k.MustRun(t, "delete", "synctarget", "wants-widgets")
 	})
 
 	t.Run("a Placement is Pending until placed, and each workspace sees only its own objects", func(t *testing.T) {

@@ -107,6 +107,7 @@ func TestPlacement(t *testing.T) {
 	heartbeat(t, compute, "gpu", time.Now(), 8)
 	heartbeat(t, compute, "cpu", time.Now(), 8)
 	compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/gpu", "--timeout=30s")
+	compute.MustRun(t, "wait", "--for=condition=APIExportsValid=True", "synctarget/gpu", "synctarget/cpu", "--timeout=30s")
 	assert.Equal(t, strings.TrimSuffix(s.URL("root"), "/clusters/root")+"/services/syncer/root:compute/gpu",
 		compute.MustRun(t, "get", "synctarget", "gpu", "-o", "jsonpath={.status.virtualWorkspaceURL}"))
 

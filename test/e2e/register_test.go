@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -12,6 +13,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/gantry-dev/gantry/config/samples"
+	"github.com/gantry-dev/gantry/pkg/serviceaccount"
 	"github.com/gantry-dev/gantry/test/harness"
 )
 
@@ -35,6 +37,8 @@ func TestRegisterCluster(t *testing.T) {
 	assert.Equal(t, "eu "+providerPath+":widgets", compute.MustRun(t, "get", "synctarget", "gpu", "-o",
 		`jsonpath={.metadata.labels.region} {.spec.supportedAPIExports[0].path}:{.spec.supportedAPIExports[0].export}`))
 	assert.Contains(t, compute.MustRun(t, "get", "clusterrole", "gantry-syncer-gpu", "-o", "jsonpath={.rules}"), `"verbs":["sync"]`)
+	assert.Equal(t, `[{"apiGroups":[""],"resourceNames":["gantry-syncer-gpu"],"resources":["serviceaccounts/token"],"verbs":["create"]}]`,
+		compute.MustRun(t, "get", "role", "gantry-syncer-gpu", "-n", "default", "-o", "jsonpath={.rules}"), "it may renew its own token only")
 
 	manifests, err := os.ReadFile(file)
 	require.NoError(t, err)
@@ -42,28 +46,22 @@ func TestRegisterCluster(t *testing.T) {
 	assert.Contains(t, string(manifests), "example.com/gantry-syncer:test")
 	assert.Contains(t, string(manifests), "- example.com", "the export's group is writable downstream")
 	syncer := syncerKubeconfig(t, string(manifests))
-	run := func(args ...string) (string, error) {
-		out, errOut, err := s.KubectlWith(syncer).Run(args...)
-		return out + errOut, err
-	}
+	assertOnlySyncs(t, s, syncer, computePath, "gpu", "apis/example.com/v1/widgets")
 
-	out, err := run("get", "synctarget", "gpu", "-o", "name")
-	require.NoError(t, err, out)
-	out, err = run("patch", "synctarget", "gpu", "--subresource=status", "--type=merge", "-p", `{"status":{"syncerVersion":"test"}}`)
-	require.NoError(t, err, out, "the syncer writes its target's status")
-	out, err = run("get", "--raw", "/services/syncer/"+computePath+"/gpu/clusters/*/apis/example.com/v1/widgets")
-	require.NoError(t, err, out, "and reads its virtual workspace")
-
-	for _, refused := range [][]string{
-		{"patch", "synctarget", "gpu", "--type=merge", "-p", `{"spec":{"unschedulable":true}}`},
-		{"get", "synctargets"},
-		{"get", "configmaps", "-A"},
-		{"get", "--server", s.URL("root:team-a"), "configmaps", "-A"},
-		{"get", "--raw", "/services/syncer/" + computePath + "/other/clusters/*/apis/example.com/v1/widgets"},
-	} {
-		out, err := run(refused...)
-		assert.Error(t, err, "%v: %s", refused, out)
-	}
+	t.Run("the syncer's TokenRequest gets the life it asks for, within the server's limits", func(t *testing.T) {
+		life := func(duration string) time.Duration {
+			token := s.KubectlWith(syncer).MustRun(t, "create", "token", "gantry-syncer-gpu", "-n", "default", "--duration="+duration)
+			info, err := serviceaccount.ReadUnverified(strings.TrimSpace(token))
+			require.NoError(t, err)
+			assert.Equal(t, "gantry-syncer-gpu", info.Name)
+			return info.Expires.Sub(info.IssuedAt)
+		}
+		assert.Equal(t, 20*time.Minute, life("20m"))
+		assert.Equal(t, serviceaccount.MaxExpiration, life("72h"), "capped at the server's maximum")
+		_, errOut, err := s.KubectlWith(syncer).Run("create", "token", "gantry-syncer-gpu", "-n", "default", "--duration=1m")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "spec.expirationSeconds must be at least 600")
+	})
 
 	t.Run("registering again updates the target and issues a new token", func(t *testing.T) {
 		_, progress, err := shell.Run("gantry", "sync", "gpu", "--supported-api-export", providerPath+":widgets", "--label", "gpu=h100", "-o", file)
@@ -79,6 +77,40 @@ func TestRegisterCluster(t *testing.T) {
 		assert.Contains(t, errOut, "<workspace path>:<export>")
 		assert.Empty(t, strings.TrimSpace(compute.MustRun(t, "get", "synctarget", "gpu2", "--ignore-not-found", "-o", "name")))
 	})
+}
+
+// assertOnlySyncs checks that the syncer credential of kubeconfig reaches its SyncTarget target in computePath,
+// the target's status and its virtual workspace (resource, such as apis/apps/v1/deployments, in every workspace),
+// may create tokens of its own ServiceAccount, and is refused everything else.
+func assertOnlySyncs(t *testing.T, s *harness.Server, kubeconfig, computePath, target, resource string) {
+	t.Helper()
+	run := func(args ...string) (string, error) {
+		out, errOut, err := s.KubectlWith(kubeconfig).Run(args...)
+		return out + errOut, err
+	}
+	vw := "/services/syncer/" + computePath + "/"
+	for _, allowed := range [][]string{
+		{"get", "synctarget", target, "-o", "name"},
+		{"patch", "synctarget", target, "--subresource=status", "--type=merge", "-p", `{"status":{"syncerVersion":"test"}}`},
+		{"get", "--raw", vw + target + "/clusters/*/" + resource},
+		{"create", "token", "gantry-syncer-" + target, "-n", "default", "--duration=10m"},
+	} {
+		out, err := run(allowed...)
+		require.NoError(t, err, "%v: %s", allowed, out)
+	}
+	for _, refused := range [][]string{
+		{"patch", "synctarget", target, "--type=merge", "-p", `{"spec":{"unschedulable":true}}`},
+		{"get", "synctargets"},
+		{"get", "configmaps", "-A"},
+		{"get", "--server", s.URL("root:team-a"), "configmaps", "-A"},
+		{"get", "--raw", vw + "other/clusters/*/" + resource},
+		{"create", "token", "default", "-n", "default"},
+		{"create", "token", "gantry-syncer-other", "-n", "default"},
+		{"create", "token", "gantry-syncer-" + target, "-n", "default", "--server", s.URL("root:team-a")},
+	} {
+		out, err := run(refused...)
+		assert.Error(t, err, "%v: %s", refused, out)
+	}
 }
 
 // syncerKubeconfig writes the upstream kubeconfig of the rendered manifests' Secret to a file and returns its path.

@@ -146,6 +146,12 @@ func (s *Server) waitReady() {
 	}
 }
 
+// Signal sends sig to the server process and returns at once; Exited tells when the process ends.
+func (s *Server) Signal(sig syscall.Signal) error { return s.cmd.Process.Signal(sig) }
+
+// Exited is closed when the server process started last has exited.
+func (s *Server) Exited() <-chan struct{} { return s.exited }
+
 // Stop sends sig and waits for the process to exit.
 func (s *Server) Stop(sig syscall.Signal) {
 	s.t.Helper()

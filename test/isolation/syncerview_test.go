@@ -27,6 +27,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/apidiscovery"
 	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
@@ -70,12 +71,22 @@ func newSyncerView(t testing.TB) http.Handler {
 			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "widgets", Kind: "Widget"}},
 		Status: apiextensionsv1.CustomResourceDefinitionStatus{AcceptedNames: apiextensionsv1.CustomResourceDefinitionNames{Plural: "widgets", Kind: "Widget"}},
 	}
-	crds.SetExport("clusterb", "widgets", []*apiextensionsv1.CustomResourceDefinition{widgets})
-	crds.SetBound("clusterb", []*apiextensionsv1.CustomResourceDefinition{widgets})
+	// services: a core-group resource the export offers too, as `kubectl gantry import-apis` offers a cluster's.
+	services := &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "services.core", UID: "identity",
+			Annotations: map[string]string{crdset.BoundAnnotation: logicalcluster.Key("clusterb", "widgets")}},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{Group: "", Scope: apiextensionsv1.NamespaceScoped,
+			Names:    apiextensionsv1.CustomResourceDefinitionNames{Plural: "services", Kind: "Service"},
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{Name: "v1", Served: true, Storage: true}}},
+		Status: apiextensionsv1.CustomResourceDefinitionStatus{AcceptedNames: apiextensionsv1.CustomResourceDefinitionNames{Plural: "services", Kind: "Service"},
+			Conditions: []apiextensionsv1.CustomResourceDefinitionCondition{{Type: apiextensionsv1.Established, Status: apiextensionsv1.ConditionTrue}}},
+	}
+	crds.SetExport("clusterb", "widgets", []*apiextensionsv1.CustomResourceDefinition{widgets, services})
+	crds.SetBound("clusterb", []*apiextensionsv1.CustomResourceDefinition{widgets, services})
 	supported := &computev1alpha1.SyncTarget{Spec: computev1alpha1.SyncTargetSpec{
 		SupportedAPIExports: []computev1alpha1.ExportReference{{Path: "root:b", Export: "widgets"}}}}
 	syncer := virtualworkspace.Syncer(crds, targets{logicalcluster.Key("clustera", "gpu"): supported, logicalcluster.Key("clustera", "cpu"): supported}, resolver{})
-	r := virtualworkspace.NewRegistry(nil, nil, syncer)
+	r := virtualworkspace.NewRegistry(nil, apidiscovery.New(apidiscovery.Config{CRDs: crds}), syncer)
 	if err := r.SetBuiltins(map[schema.GroupVersionResource]rest.Storage{corev1.SchemeGroupVersion.WithResource("configmaps"): newMemoryConfigMaps()}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -186,6 +197,13 @@ func FuzzSyncerView(f *testing.F) {
 		"/services/syncer/root:a/gpu/clusters/*/api/v1/secrets",
 		"/services/syncer/root:a/gpu/clusters/clusterb/api/v1/serviceaccounts",
 		"/clusters/clusterb/api/v1/namespaces/default/configmaps",
+		"/services/syncer/root:a/gpu/clusters/*/api/v1",
+		"/services/syncer/root:a/gpu/clusters/*/api/v1/services",
+		"/services/syncer/root:a/gpu/clusters/clusterb/api/v1/namespaces/default/services/placed-gpu",
+		"/services/syncer/root:a/gpu/clusters/clusterx/api/v1/namespaces/default/services",
+		"/services/syncer/root:a/gpu/clusters/*/apis/core/v1/services",
+		"/services/syncer/root:a/cpu/clusters/*/api/v1/services",
+		"/services/syncer/root:a/gpu/clusters/*/apis/apiextensions.k8s.io/v1/customresourcedefinitions/services.core",
 	} {
 		f.Add(seed)
 	}
@@ -293,4 +311,27 @@ func (s *memoryConfigMaps) Watch(ctx context.Context, options *metainternalversi
 func (s *memoryConfigMaps) Update(context.Context, string, rest.UpdatedObjectInfo, rest.ValidateObjectFunc, rest.ValidateObjectUpdateFunc,
 	bool, *metav1.UpdateOptions) (runtime.Object, bool, error) {
 	return nil, false, apierrors.NewMethodNotSupported(corev1.Resource("configmaps"), "update")
+}
+
+// TestSyncerViewCoreGroup: gpu's view lists the export's core-group services under /api/v1, next to the built-in
+// configmaps, and not under /apis; cpu's view of the same paths is refused like every other.
+func TestSyncerViewCoreGroup(t *testing.T) {
+	handler := newSyncerView(t)
+	get := func(path string) *httptest.ResponseRecorder {
+		rec := httptest.NewRecorder()
+		handler.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "https://gantry.test"+path, nil))
+		return rec
+	}
+	rec := get("/services/syncer/root:a/gpu/clusters/*/api/v1")
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"name":"services"`) || !strings.Contains(rec.Body.String(), `"name":"configmaps"`) {
+		t.Fatalf("want services and configmaps under /api/v1, got %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := get("/services/syncer/root:a/gpu/clusters/*/apis"); strings.Contains(rec.Body.String(), `"name":""`) {
+		t.Fatalf("the core group is listed under /apis: %s", rec.Body.String())
+	}
+	for _, path := range []string{"/services/syncer/root:a/cpu/clusters/*/api/v1", "/services/syncer/root:a/cpu/clusters/*/api/v1/services"} {
+		if rec := get(path); rec.Code != http.StatusForbidden {
+			t.Fatalf("%s: want 403, got %d %s", path, rec.Code, rec.Body.String())
+		}
+	}
 }

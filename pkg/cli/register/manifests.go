@@ -110,6 +110,14 @@ func customize(obj *unstructured.Unstructured, m Manifests, name string) error {
 	obj.SetName(name)
 	obj.SetNamespace(m.Namespace)
 	switch obj.GetKind() {
+	case "Role":
+		return ownSecretOnly(obj, name)
+	case "RoleBinding":
+		if err := unstructured.SetNestedField(obj.Object, name, "roleRef", "name"); err != nil {
+			return err
+		}
+		return unstructured.SetNestedSlice(obj.Object, []interface{}{map[string]interface{}{
+			"kind": "ServiceAccount", "name": name, "namespace": m.Namespace}}, "subjects")
 	case "Secret":
 		return unstructured.SetNestedField(obj.Object, string(m.Kubeconfig), "stringData", "kubeconfig")
 	case "Deployment":
@@ -118,7 +126,8 @@ func customize(obj *unstructured.Unstructured, m Manifests, name string) error {
 	return nil
 }
 
-// customizeDeployment sets the syncer's image, target, ServiceAccount and kubeconfig Secret.
+// customizeDeployment sets the syncer's image, target, ServiceAccount and kubeconfig Secret (mounted, and named in
+// --token-secret).
 func customizeDeployment(obj *unstructured.Unstructured, m Manifests, name string) error {
 	spec := []string{"spec", "template", "spec"}
 	if err := unstructured.SetNestedField(obj.Object, name, append(spec, "serviceAccountName")...); err != nil {
@@ -141,11 +150,24 @@ func customizeDeployment(obj *unstructured.Unstructured, m Manifests, name strin
 	c["image"] = m.Image
 	args, _ := c["args"].([]interface{})
 	for i, a := range args {
-		if s, _ := a.(string); strings.HasPrefix(s, "--sync-target=") {
+		s, _ := a.(string)
+		switch {
+		case strings.HasPrefix(s, "--sync-target="):
 			args[i] = "--sync-target=" + m.TargetPath + "/" + m.Name
+		case strings.HasPrefix(s, "--token-secret="):
+			args[i] = "--token-secret=" + m.Namespace + "/" + name
 		}
 	}
 	return unstructured.SetNestedSlice(obj.Object, containers, append(spec, "containers")...)
+}
+
+// ownSecretOnly points every rule of the Role at the syncer's own Secret, name.
+func ownSecretOnly(obj *unstructured.Unstructured, name string) error {
+	rules, _, _ := unstructured.NestedSlice(obj.Object, "rules")
+	for _, r := range rules {
+		r.(map[string]interface{})["resourceNames"] = []interface{}{name}
+	}
+	return unstructured.SetNestedSlice(obj.Object, rules, "rules")
 }
 
 // addGroups lets the ClusterRole write every resource of the given groups.

@@ -40,7 +40,8 @@ type Clients struct {
 const ServiceAccountNamespace = "default"
 
 // Register creates or updates the SyncTarget, the ServiceAccount gantry-syncer-<name> and its ClusterRole and
-// ClusterRoleBinding allowing exactly `sync` on the target, and returns a token of that ServiceAccount.
+// ClusterRoleBinding allowing exactly `sync` on the target, with a Role allowing it to renew its own token, and
+// returns a token of that ServiceAccount.
 func Register(ctx context.Context, c Clients, t Target, progress io.Writer) (string, error) {
 	exports, err := ParseExports(t.Exports)
 	if err != nil {
@@ -101,8 +102,8 @@ func applySyncTarget(ctx context.Context, client versioned.Interface, t Target, 
 	return err
 }
 
-// applyAccount creates the ServiceAccount name and a ClusterRole and binding letting it sync target, or brings
-// them back to that when they exist.
+// applyAccount creates the ServiceAccount name, a ClusterRole and binding letting it sync target, and a Role and
+// binding letting it create tokens of itself (serviceaccounts/token), or brings them back to that when they exist.
 func applyAccount(ctx context.Context, client kubernetes.Interface, name, target string) error {
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ServiceAccountNamespace}}
 	if _, err := client.CoreV1().ServiceAccounts(ServiceAccountNamespace).Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
@@ -114,10 +115,21 @@ func applyAccount(ctx context.Context, client kubernetes.Interface, name, target
 	if err := createOrUpdate(ctx, client.RbacV1().ClusterRoles(), role); err != nil {
 		return err
 	}
+	subjects := []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ServiceAccountNamespace, Name: name}}
 	binding := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name},
-		Subjects: []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: ServiceAccountNamespace, Name: name}}}
-	return createOrUpdate(ctx, client.RbacV1().ClusterRoleBindings(), binding)
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: name}, Subjects: subjects}
+	if err := createOrUpdate(ctx, client.RbacV1().ClusterRoleBindings(), binding); err != nil {
+		return err
+	}
+	// The syncer renews its own token, and no other ServiceAccount's.
+	renew := &rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ServiceAccountNamespace}, Rules: []rbacv1.PolicyRule{{
+		APIGroups: []string{""}, Resources: []string{"serviceaccounts/token"}, ResourceNames: []string{name}, Verbs: []string{"create"}}}}
+	if err := createOrUpdate(ctx, client.RbacV1().Roles(ServiceAccountNamespace), renew); err != nil {
+		return err
+	}
+	renewBinding := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ServiceAccountNamespace},
+		RoleRef: rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: name}, Subjects: subjects}
+	return createOrUpdate(ctx, client.RbacV1().RoleBindings(ServiceAccountNamespace), renewBinding)
 }
 
 // writer is the create and update of one typed client.

@@ -20,7 +20,7 @@ func TestRenderFillsInTheBase(t *testing.T) {
 		Kubeconfig: []byte("apiVersion: v1\nkind: Config\n"), ExtraGroups: []string{"example.com"}})
 	require.NoError(t, err)
 	docs := strings.Split(strings.TrimPrefix(string(out), "---\n"), "---\n")
-	require.Len(t, docs, 6, "namespace, serviceaccount, clusterrole, clusterrolebinding, secret, deployment")
+	require.Len(t, docs, 8, "namespace, serviceaccount, clusterrole, clusterrolebinding, role, rolebinding, secret, deployment")
 
 	var ns corev1.Namespace
 	require.NoError(t, yaml.Unmarshal([]byte(docs[0]), &ns))
@@ -36,17 +36,28 @@ func TestRenderFillsInTheBase(t *testing.T) {
 	require.NoError(t, yaml.Unmarshal([]byte(docs[3]), &binding))
 	assert.Equal(t, "gantry-syncer-gpu-eu", binding.RoleRef.Name)
 	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: "gantry-syncer-gpu-eu", Namespace: "syncers"}}, binding.Subjects)
+	var own rbacv1.Role
+	require.NoError(t, yaml.Unmarshal([]byte(docs[4]), &own))
+	assert.Equal(t, "syncers/gantry-syncer-gpu-eu", own.Namespace+"/"+own.Name)
+	assert.Equal(t, []rbacv1.PolicyRule{{APIGroups: []string{""}, Resources: []string{"secrets"}, ResourceNames: []string{"gantry-syncer-gpu-eu"},
+		Verbs: []string{"get", "update"}}}, own.Rules, "the syncer updates its own Secret and no other")
+	var ownBinding rbacv1.RoleBinding
+	require.NoError(t, yaml.Unmarshal([]byte(docs[5]), &ownBinding))
+	assert.Equal(t, "syncers/gantry-syncer-gpu-eu", ownBinding.Namespace+"/"+ownBinding.Name)
+	assert.Equal(t, "gantry-syncer-gpu-eu", ownBinding.RoleRef.Name)
+	assert.Equal(t, []rbacv1.Subject{{Kind: "ServiceAccount", Name: "gantry-syncer-gpu-eu", Namespace: "syncers"}}, ownBinding.Subjects)
 	var secret corev1.Secret
-	require.NoError(t, yaml.Unmarshal([]byte(docs[4]), &secret))
+	require.NoError(t, yaml.Unmarshal([]byte(docs[6]), &secret))
 	assert.Equal(t, "apiVersion: v1\nkind: Config\n", secret.StringData["kubeconfig"])
 	var deploy appsv1.Deployment
-	require.NoError(t, yaml.Unmarshal([]byte(docs[5]), &deploy))
+	require.NoError(t, yaml.Unmarshal([]byte(docs[7]), &deploy))
 	pod := deploy.Spec.Template.Spec
 	assert.Equal(t, "gantry-syncer-gpu-eu", pod.ServiceAccountName)
 	assert.Equal(t, "gantry-syncer-gpu-eu", pod.Volumes[0].Secret.SecretName)
 	assert.Equal(t, "example.com/syncer:v1", pod.Containers[0].Image)
 	assert.Contains(t, pod.Containers[0].Args, "--sync-target=root:compute/gpu-eu")
 	assert.Contains(t, pod.Containers[0].Args, "--from-kubeconfig=/etc/gantry/kubeconfig")
+	assert.Contains(t, pod.Containers[0].Args, "--token-secret=syncers/gantry-syncer-gpu-eu", "renewed tokens go to the mounted Secret")
 }
 
 func TestParseExports(t *testing.T) {

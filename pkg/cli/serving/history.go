@@ -1,0 +1,74 @@
+package serving
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/duration"
+	"k8s.io/cli-runtime/pkg/printers"
+
+	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/servingresolve"
+	"github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
+)
+
+// Revisions returns the recorded revisions of a service, oldest first; NotFound when the service does not exist.
+func Revisions(ctx context.Context, client versioned.Interface, namespace, name string) (*servingv1alpha1.InferenceService, []servingv1alpha1.InferenceServiceRevision, error) {
+	isvc, err := client.ServingV1alpha1().InferenceServices(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return nil, nil, err
+	}
+	list, err := client.ServingV1alpha1().InferenceServiceRevisions(namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: servingv1alpha1.ServiceLabel + "=" + name})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return nil, nil, err
+	}
+	var revisions []servingv1alpha1.InferenceServiceRevision
+	if list != nil {
+		for _, r := range list.Items {
+			if r.Spec.ServiceName == name {
+				revisions = append(revisions, r)
+			}
+		}
+	}
+	sort.Slice(revisions, func(i, j int) bool { return revisions[i].Spec.Revision < revisions[j].Spec.Revision })
+	return isvc, revisions, nil
+}
+
+// PrintHistory writes the table of `rollout history`: revision, model, author, age and cause, oldest first; the
+// current revision is marked with "*".
+func PrintHistory(out io.Writer, isvc *servingv1alpha1.InferenceService, revisions []servingv1alpha1.InferenceServiceRevision, now time.Time) error {
+	if len(revisions) == 0 {
+		_, err := fmt.Fprintf(out, "No revisions of inferenceservice/%s recorded yet.\n", isvc.Name)
+		return err
+	}
+	current := isvc.Annotations[servingv1alpha1.RevisionAnnotation]
+	w := printers.GetNewTabWriter(out)
+	fmt.Fprintln(w, "REVISION\tMODEL\tAUTHOR\tAGE\tCAUSE")
+	for _, r := range revisions {
+		number := strconv.FormatInt(r.Spec.Revision, 10)
+		if number == current {
+			number += "*"
+		}
+		at := r.CreationTimestamp.Time
+		if r.Spec.ChangeTime != nil {
+			at = r.Spec.ChangeTime.Time
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", number, orNone(servingresolve.Label(r.Spec.ResolvedModel)),
+			orNone(r.Spec.Author), duration.HumanDuration(now.Sub(at)), orNone(r.Spec.Cause))
+	}
+	return w.Flush()
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "<none>"
+	}
+	return s
+}

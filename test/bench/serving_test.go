@@ -19,6 +19,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/gantry-dev/gantry/pkg/health"
+	"github.com/gantry-dev/gantry/pkg/syncer"
 	"github.com/gantry-dev/gantry/test/harness"
 	"github.com/gantry-dev/gantry/test/kubecluster"
 )
@@ -59,8 +60,9 @@ spec:
 
 // setupServingBench starts Gantry with the serving provider, a real cluster with one fake H100 node of gpus GPUs,
 // gantry-syncer for the SyncTarget gpu and gantry-serving against that cluster, and an ml-team workspace placed
-// on gpu holding the Model llama. It returns an admin dynamic client of the team's workspace.
-func setupServingBench(b *testing.B, gpus int) dynamic.Interface {
+// on gpu holding the Model llama. It returns admin dynamic clients of the team's workspace and of the cluster.
+// The syncer's and the operator's /metrics are at syncerMetrics and operatorMetrics.
+func setupServingBench(b *testing.B, gpus int, syncerMetrics, operatorMetrics string) (dynamic.Interface, dynamic.Interface) {
 	b.Helper()
 	kc := kubecluster.Start(b)
 	kc.AddGPUNode(b, "h100-0", "NVIDIA-H100-80GB-HBM3", gpus)
@@ -74,11 +76,11 @@ func setupServingBench(b *testing.B, gpus int) dynamic.Interface {
 	token := strings.TrimSpace(compute.MustRun(b, "create", "token", "syncer", "--duration=24h"))
 	harness.StartProcess(b, harness.SyncerBinary(b), "--from-kubeconfig", s.KubeconfigAs(b, computePath, token),
 		"--to-kubeconfig", kc.Kubeconfig(), "--sync-target", computePath+"/gpu",
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+		"--metrics-bind-address", syncerMetrics, "--health-probe-bind-address", "0")
 	compute.MustRun(b, "wait", "--for=condition=Ready", "synctarget/gpu", "--timeout=120s")
 	waitServingCRDs(b, apiextensionsclient.NewForConfigOrDie(kc.RESTConfig()), 2*time.Minute)
 	harness.StartProcess(b, harness.ServingOperatorBinary(b), "--kubeconfig", kc.Kubeconfig(),
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+		"--metrics-bind-address", operatorMetrics, "--health-probe-bind-address", "0")
 
 	org, _ := s.CreateWorkspace(b, "root", "org")
 	s.Kubectl(org).WithStdin("apiVersion: tenancy.gantry.dev/v1alpha1\nkind: Workspace\nmetadata: {name: team}\nspec: {type: ml-team}\n").
@@ -91,7 +93,7 @@ func setupServingBench(b *testing.B, gpus int) dynamic.Interface {
 	team.MustRun(b, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=120s")
 	team.WithStdin(benchModel).MustRun(b, "create", "-f", "-")
 	_, dyn := s.Clients(b, path)
-	return dyn
+	return dyn, dynamic.NewForConfigOrDie(kc.RESTConfig())
 }
 
 // waitServingCRDs waits until the syncer has installed the serving CRDs downstream and they are established: the
@@ -132,19 +134,26 @@ func launchedService(name string) *unstructured.Unstructured {
 // after the other in a team's workspace and reports the time from the create call to the status
 // health.state=Healthy seen by an upstream watch (p50, p99, max): Gantry's admission and placement labels, the
 // syncer's copy down, the operator's Deployment, the real scheduler and kwok's fake pods, the operator's status,
-// and the syncer's copy up.
+// and the syncer's copy up. It also reports the p50 of three stages, from downstream watches: create → the
+// syncer's copy seen downstream (copy), → the operator's Healthy downstream (run), → Healthy upstream (up).
 func BenchmarkServingLaunchToHealthy(b *testing.B) {
 	n := envInt("GANTRY_BENCH_SERVING_LAUNCHES", 50)
 	for i := 0; i < b.N; i++ {
-		dyn := setupServingBench(b, n+8)
-		healthy := watchResource(b, dyn, inferenceServices, "default", "", func(u *unstructured.Unstructured) string {
-			if state, _, _ := unstructured.NestedString(u.Object, "status", "health", "state"); state == "Healthy" {
-				return u.GetName()
-			}
-			return ""
-		})
+		syncerMetrics := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(b))
+		operatorMetrics := fmt.Sprintf("127.0.0.1:%d", harness.FreePort(b))
+		dyn, down := setupServingBench(b, n+8, syncerMetrics, operatorMetrics)
+		healthy := watchResource(b, dyn, inferenceServices, "default", "", healthyName)
+		// Downstream, by name (one team, so names are unique): the syncer's copy, and the operator's Healthy.
+		copied := watchResource(b, down, inferenceServices, "", syncer.SyncTargetLabel, func(u *unstructured.Unstructured) string { return u.GetName() })
+		healthyDown := watchResource(b, down, inferenceServices, "", syncer.SyncTargetLabel, healthyName)
 		client := dyn.Resource(inferenceServices).Namespace("default")
-		latencies := make([]time.Duration, 0, n)
+		var latencies, toCopy, toHealthyDown, toUpstream []time.Duration
+		work := func() [3]float64 {
+			return [3]float64{scrapeMetric(b, syncerMetrics, "workqueue_adds_total", `name="gantry_syncer"`),
+				scrapeMetric(b, operatorMetrics, "controller_runtime_reconcile_total"),
+				scrapeMetric(b, operatorMetrics, "gantry_serving_applies_total")}
+		}
+		before, perLaunch := work(), make([]string, 0, n)
 		for j := 0; j < n; j++ {
 			name := fmt.Sprintf("llm-%03d", j)
 			start := time.Now()
@@ -156,10 +165,40 @@ func BenchmarkServingLaunchToHealthy(b *testing.B) {
 				got, _ := client.Get(context.Background(), name, metav1.GetOptions{})
 				b.Fatalf("%s not Healthy within 5 minutes; last: %v", name, got)
 			}
+			copiedAt, _ := copied.wait(name, time.Second)
+			healthyDownAt, _ := healthyDown.wait(name, time.Second)
 			latencies = append(latencies, at.Sub(start))
+			toCopy = append(toCopy, copiedAt.Sub(start))
+			toHealthyDown = append(toHealthyDown, healthyDownAt.Sub(copiedAt))
+			toUpstream = append(toUpstream, at.Sub(healthyDownAt))
+			now := work()
+			perLaunch = append(perLaunch, fmt.Sprintf("%.0f/%.0f/%.0f", now[0]-before[0], now[1]-before[1], now[2]-before[2]))
+			before = now
+		}
+		b.Logf("syncer queue adds / operator reconciles / operator applies, per launch: %v", perLaunch)
+		b.Logf("launch → Healthy upstream, in launch order: %v", roundedMillis(latencies))
+		for stage, ds := range map[string][]time.Duration{"copy": toCopy, "run": toHealthyDown, "up": toUpstream} {
+			b.ReportMetric(float64(percentile(ds, 50).Microseconds())/1000, stage+"-p50-ms")
 		}
 		reportLatencies(b, latencies)
 	}
+}
+
+// healthyName is the object's name when its status.health.state is Healthy, else "".
+func healthyName(u *unstructured.Unstructured) string {
+	if state, _, _ := unstructured.NestedString(u.Object, "status", "health", "state"); state == "Healthy" {
+		return u.GetName()
+	}
+	return ""
+}
+
+// roundedMillis copies ds rounded to milliseconds, for the log.
+func roundedMillis(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(time.Millisecond)
+	}
+	return out
 }
 
 // BenchmarkServingHealthRecompute evaluates the health of GANTRY_BENCH_SERVING_SERVICES (default 1000) services,

@@ -199,7 +199,14 @@ func (f *syncerBench) waitSyncerIdle(b *testing.B, timeout time.Duration) {
 // labels.
 func (f *syncerBench) syncerMetric(b *testing.B, name string, labels ...string) float64 {
 	b.Helper()
-	resp, err := http.Get("http://" + f.metricsAddr + "/metrics")
+	return scrapeMetric(b, f.metricsAddr, name, labels...)
+}
+
+// scrapeMetric is the sum of the samples of the metric name on http://addr/metrics whose labels contain each of
+// labels.
+func scrapeMetric(b *testing.B, addr, name string, labels ...string) float64 {
+	b.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		b.Fatal(err)
 	}

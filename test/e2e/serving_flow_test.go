@@ -31,7 +31,8 @@ type servingFlow struct {
 	operator *harness.Process
 	teamA    *harness.Kubectl
 	teamB    *harness.Kubectl
-	nsA, nsB string // the downstream namespaces of the teams' default namespaces
+	shellA   *harness.Kubectl // team-a's kubectl with the plugins on its PATH (kubectl gantry ...)
+	nsA, nsB string           // the downstream namespaces of the teams' default namespaces
 }
 
 // setupServingFlow builds the flow: the cluster with an H100 and an A100 node, the target, the syncer, the CRDs it
@@ -91,7 +92,7 @@ func setupServingFlow(t *testing.T) *servingFlow {
 			computePath+"\", locationSelector: {matchLabels: {region: eu}}}\n").MustRun(t, "create", "-f", "-")
 		team.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "placement/eu", "--timeout=60s")
 		if i == 0 {
-			f.teamA = team
+			f.teamA, f.shellA = team, f.s.UserShell(t, path, "")
 		} else {
 			f.teamB = team
 		}
@@ -133,8 +134,8 @@ func (f *servingFlow) operatorKubeconfig(t *testing.T) string {
 	return path
 }
 
-// llamaModel is a team's Model llama: v1 and v2 under prefix, with the stages given.
-func llamaModel(prefix, v1Stage, v2Stage string) string {
+// flowModel is a team's Model llama: v1 and v2 under prefix, with the stages given.
+func flowModel(prefix, v1Stage, v2Stage string) string {
 	return `apiVersion: serving.gantry.dev/v1alpha1
 kind: Model
 metadata: {name: llama, namespace: default}
@@ -146,8 +147,8 @@ spec:
 `
 }
 
-// llmInferenceService follows llama's Production version on vLLM with gpus GPUs, preferring product when set.
-func llmInferenceService(name, gpus, product string) string {
+// flowService follows llama's Production version on vLLM with gpus GPUs, preferring product when set.
+func flowService(name, gpus, product string) string {
 	out := `apiVersion: serving.gantry.dev/v1alpha1
 kind: InferenceService
 metadata: {name: ` + name + `, namespace: default}
@@ -164,9 +165,9 @@ spec:
 `
 }
 
-// crashingInferenceService serves a scikit-learn model on the built-in oip runtime; its pods carry the test
+// flowCrashingService serves a scikit-learn model on the built-in oip runtime; its pods carry the test
 // cluster's fault annotation, so kwok reports their container crash-looping.
-const crashingInferenceService = `apiVersion: serving.gantry.dev/v1alpha1
+const flowCrashingService = `apiVersion: serving.gantry.dev/v1alpha1
 kind: InferenceService
 metadata:
   name: crashy
@@ -179,8 +180,8 @@ spec:
       storageUri: s3://models/iris
 `
 
-// get prints one field of a team's object with jsonpath.
-func get(t *testing.T, k *harness.Kubectl, object, jsonpath string) string {
+// flowGet prints one field of a team's object with jsonpath.
+func flowGet(t *testing.T, k *harness.Kubectl, object, jsonpath string) string {
 	t.Helper()
 	out, _, _ := k.Run("get", object, "-n", "default", "-o", "jsonpath="+jsonpath)
 	return out
@@ -196,17 +197,17 @@ func (f *servingFlow) down(ns, object, jsonpath string, selector ...string) stri
 	return out
 }
 
-// waitHealth waits until the team's service reports state (and reason, when not empty) upstream.
-func waitHealth(t *testing.T, k *harness.Kubectl, name, state, reason string) {
+// flowWaitHealth waits until the team's service reports state (and reason, when not empty) upstream.
+func flowWaitHealth(t *testing.T, k *harness.Kubectl, name, state, reason string) {
 	t.Helper()
 	want := state + "/" + reason
 	var got string
 	ok := assert.Eventually(t, func() bool {
-		got = get(t, k, "isvc/"+name, "{.status.health.state}/{.status.health.reason}")
+		got = flowGet(t, k, "isvc/"+name, "{.status.health.state}/{.status.health.reason}")
 		return got == want || (reason == "" && strings.HasPrefix(got, state+"/"))
 	}, 120*time.Second, 250*time.Millisecond, "isvc/%s to be %s upstream", name, want)
 	if !ok {
-		t.Fatalf("isvc/%s is %q upstream; status: %s", name, got, get(t, k, "isvc/"+name, "{.status}"))
+		t.Fatalf("isvc/%s is %q upstream; status: %s", name, got, flowGet(t, k, "isvc/"+name, "{.status}"))
 	}
 }
 
@@ -214,25 +215,26 @@ func waitHealth(t *testing.T, k *harness.Kubectl, name, state, reason string) {
 // cluster where gantry-syncer and gantry-serving run. A 1-GPU service on H100 becomes Healthy upstream, its pod on
 // the H100 node asking for nvidia.com/gpu: 1; a 16-GPU one is Degraded InsufficientGPU with the scheduler's
 // message; a crash-looping one is Degraded CrashLoopBackOff; upstream observedGeneration follows the upstream
-// generation; promoting v2 to Production rolls the following service to v2's files, Healthy again; team-b's
-// same-named service is untouched throughout.
+// generation, so that `kubectl gantry rollout status` and `rollout undo` work through the cluster; `kubectl gantry
+// promote` of v2 rolls the following service to v2's files, Healthy again, with both in its history, and promoting
+// v1 rolls it back; team-b's same-named service is untouched throughout.
 func TestServingFlow(t *testing.T) {
 	f := setupServingFlow(t)
 
 	// Both teams register llama; the services are created at once, to be checked one by one.
-	f.teamA.WithStdin(llamaModel("s3://team-a/llama", "Production", "Staging")).MustRun(t, "apply", "-f", "-")
-	f.teamB.WithStdin(llamaModel("s3://team-b/llama", "Production", "Staging")).MustRun(t, "apply", "-f", "-")
-	f.teamA.WithStdin(llmInferenceService("chat", "1", h100)+"---\n"+llmInferenceService("big", "16", "")+
-		"---\n"+crashingInferenceService).MustRun(t, "apply", "-f", "-")
-	f.teamB.WithStdin(llmInferenceService("chat", "1", a100)).MustRun(t, "apply", "-f", "-")
+	f.teamA.WithStdin(flowModel("s3://team-a/llama", "Production", "Staging")).MustRun(t, "apply", "-f", "-")
+	f.teamB.WithStdin(flowModel("s3://team-b/llama", "Production", "Staging")).MustRun(t, "apply", "-f", "-")
+	f.teamA.WithStdin(flowService("chat", "1", h100)+"---\n"+flowService("big", "16", "")+
+		"---\n"+flowCrashingService).MustRun(t, "apply", "-f", "-")
+	f.teamB.WithStdin(flowService("chat", "1", a100)).MustRun(t, "apply", "-f", "-")
 
 	var teamBDeploymentGeneration string
 	t.Run("a 1-GPU service on H100 becomes Healthy upstream, its pod on the H100 node", func(t *testing.T) {
-		waitHealth(t, f.teamA, "chat", "Healthy", "")
-		assert.Equal(t, "llama:v1 1/1", get(t, f.teamA, "isvc/chat", "{.status.model} {.status.ready}"))
-		assert.Equal(t, get(t, f.teamA, "isvc/chat", "{.metadata.generation}"), get(t, f.teamA, "isvc/chat", "{.status.observedGeneration}"))
-		assert.Equal(t, "True", get(t, f.teamA, "isvc/chat", `{.status.conditions[?(@.type=="Ready")].status}`))
-		assert.Equal(t, "gpu", get(t, f.teamA, "isvc/chat", "{.status.components[0].cluster}"), "the operator's --cluster-name")
+		flowWaitHealth(t, f.teamA, "chat", "Healthy", "")
+		assert.Equal(t, "llama:v1 1/1", flowGet(t, f.teamA, "isvc/chat", "{.status.model} {.status.ready}"))
+		assert.Equal(t, flowGet(t, f.teamA, "isvc/chat", "{.metadata.generation}"), flowGet(t, f.teamA, "isvc/chat", "{.status.observedGeneration}"))
+		assert.Equal(t, "True", flowGet(t, f.teamA, "isvc/chat", `{.status.conditions[?(@.type=="Ready")].status}`))
+		assert.Equal(t, "gpu", flowGet(t, f.teamA, "isvc/chat", "{.status.components[0].cluster}"), "the operator's --cluster-name")
 		listed := f.teamA.MustRun(t, "get", "isvc", "chat", "-n", "default")
 		assert.Contains(t, listed, "Healthy", "kubectl get shows the health column")
 
@@ -242,7 +244,7 @@ func TestServingFlow(t *testing.T) {
 		assert.Equal(t, "h100-0 Running", f.down(f.nsA, "pods", "{.items[0].spec.nodeName} {.items[0].status.phase}",
 			"-l", "serving.gantry.dev/inferenceservice=chat"))
 
-		waitHealth(t, f.teamB, "chat", "Healthy", "")
+		flowWaitHealth(t, f.teamB, "chat", "Healthy", "")
 		assert.Equal(t, "a100-0", f.down(f.nsB, "pods", "{.items[0].spec.nodeName}", "-l", "serving.gantry.dev/inferenceservice=chat"),
 			"team-b's service on its own product")
 		teamBDeploymentGeneration = f.down(f.nsB, "deploy/chat-predictor", "{.metadata.generation}")
@@ -250,47 +252,70 @@ func TestServingFlow(t *testing.T) {
 	})
 
 	t.Run("16 GPUs are Degraded InsufficientGPU upstream with the scheduler's message", func(t *testing.T) {
-		waitHealth(t, f.teamA, "big", "Degraded", "InsufficientGPU")
-		assert.Contains(t, get(t, f.teamA, "isvc/big", "{.status.health.message}"), "Insufficient nvidia.com/gpu")
-		assert.Equal(t, "BlockedByFailedLoad", get(t, f.teamA, "isvc/big", "{.status.modelStatus.transitionStatus}"))
+		flowWaitHealth(t, f.teamA, "big", "Degraded", "InsufficientGPU")
+		assert.Contains(t, flowGet(t, f.teamA, "isvc/big", "{.status.health.message}"), "Insufficient nvidia.com/gpu")
+		assert.Equal(t, "BlockedByFailedLoad", flowGet(t, f.teamA, "isvc/big", "{.status.modelStatus.transitionStatus}"))
 	})
 
 	t.Run("a crash-looping runtime is Degraded CrashLoopBackOff upstream", func(t *testing.T) {
-		waitHealth(t, f.teamA, "crashy", "Degraded", "CrashLoopBackOff")
-		assert.Contains(t, get(t, f.teamA, "isvc/crashy", "{.status.health.message}"), "container server")
+		flowWaitHealth(t, f.teamA, "crashy", "Degraded", "CrashLoopBackOff")
+		assert.Contains(t, flowGet(t, f.teamA, "isvc/crashy", "{.status.health.message}"), "container server")
 	})
 
-	t.Run("upstream observedGeneration counts upstream generations", func(t *testing.T) {
+	t.Run("upstream observedGeneration counts upstream generations; rollout status and undo rely on it", func(t *testing.T) {
 		// Two edits while the syncer is down reach the cluster as one: downstream generation 2 is upstream 3.
 		f.syncer.Stop(syscall.SIGTERM)
 		f.teamA.MustRun(t, "patch", "isvc", "chat", "-n", "default", "--type=merge", "-p", `{"spec":{"predictor":{"maxReplicas":3}}}`)
 		f.teamA.MustRun(t, "patch", "isvc", "chat", "-n", "default", "--type=merge", "-p", `{"spec":{"predictor":{"maxReplicas":4}}}`)
-		require.Equal(t, "3", get(t, f.teamA, "isvc/chat", "{.metadata.generation}"))
+		require.Equal(t, "3", flowGet(t, f.teamA, "isvc/chat", "{.metadata.generation}"))
 		f.syncer.Start()
 		eventually(t, "the edits downstream", func() bool {
 			return f.down(f.nsA, "isvc/chat", "{.spec.predictor.maxReplicas} {.metadata.generation}") == "4 2"
 		})
 		eventually(t, "upstream observedGeneration 3", func() bool {
-			return get(t, f.teamA, "isvc/chat", "{.status.observedGeneration} {.status.health.state}") == "3 Healthy"
+			return flowGet(t, f.teamA, "isvc/chat", "{.status.observedGeneration} {.status.health.state}") == "3 Healthy"
 		})
+		out := f.shellA.MustRun(t, "gantry", "rollout", "status", "isvc/chat", "-n", "default", "--timeout", "90s")
+		assert.Contains(t, out, "Healthy")
+
+		// Back to the first revision's predictor (no maxReplicas): generation 4 upstream, and status follows it.
+		f.shellA.MustRun(t, "gantry", "rollout", "undo", "isvc/chat", "-n", "default", "--to-revision", "1")
+		require.Equal(t, "4", flowGet(t, f.teamA, "isvc/chat", "{.metadata.generation}"))
+		f.shellA.MustRun(t, "gantry", "rollout", "status", "isvc/chat", "-n", "default", "--timeout", "90s")
+		assert.Equal(t, "4 Healthy", flowGet(t, f.teamA, "isvc/chat", "{.status.observedGeneration} {.status.health.state}"))
+		assert.Empty(t, f.down(f.nsA, "isvc/chat", "{.spec.predictor.maxReplicas}"), "the undo reached the cluster")
 	})
 
-	t.Run("promoting v2 to Production rolls the following service to v2, Healthy again", func(t *testing.T) {
-		f.teamA.WithStdin(llamaModel("s3://team-a/llama", "Archived", "Production")).MustRun(t, "apply", "-f", "-")
-		assert.Contains(t, f.teamA.MustRun(t, "get", "model", "llama", "-n", "default"), "v2", "the Production column")
+	t.Run("promoting v2 to Production rolls the following service to v2, Healthy again; history shows both", func(t *testing.T) {
+		f.shellA.MustRun(t, "gantry", "promote", "model/llama", "--version", "v2", "--stage", "Production", "-n", "default")
+		assert.Equal(t, "v2", flowGet(t, f.teamA, "model/llama", `{.spec.versions[?(@.stage=="Production")].name}`))
 		eventually(t, "the downstream Deployment rolls to v2's storageUri", func() bool {
 			return f.down(f.nsA, "deploy/chat-predictor", "{.spec.template.spec.initContainers[0].args[0]}") == "s3://team-a/llama/v2"
 		})
 		eventually(t, "llama:v2 Healthy upstream", func() bool {
-			return get(t, f.teamA, "isvc/chat", "{.status.model} {.status.health.state}") == "llama:v2 Healthy"
+			return flowGet(t, f.teamA, "isvc/chat", "{.status.model} {.status.health.state}") == "llama:v2 Healthy"
 		})
+		f.shellA.MustRun(t, "gantry", "rollout", "status", "isvc/chat", "-n", "default", "--timeout", "90s")
 		eventually(t, "the rolled pod runs on H100", func() bool {
 			return f.down(f.nsA, "pods", "{.items[*].spec.nodeName}", "-l", "serving.gantry.dev/inferenceservice=chat") == "h100-0"
+		})
+		history := f.shellA.MustRun(t, "gantry", "rollout", "history", "isvc/chat", "-n", "default")
+		assert.Regexp(t, `llama:v1`, history)
+		assert.Regexp(t, `llama:v2.*promoted to Production`, history)
+	})
+
+	t.Run("promoting v1 back rolls the service back to v1", func(t *testing.T) {
+		f.shellA.MustRun(t, "gantry", "promote", "model/llama", "--version", "v1", "--stage", "Production", "-n", "default")
+		eventually(t, "the downstream Deployment rolls back to v1's storageUri", func() bool {
+			return f.down(f.nsA, "deploy/chat-predictor", "{.spec.template.spec.initContainers[0].args[0]}") == "s3://team-a/llama/v1"
+		})
+		eventually(t, "llama:v1 Healthy upstream", func() bool {
+			return flowGet(t, f.teamA, "isvc/chat", "{.status.model} {.status.health.state}") == "llama:v1 Healthy"
 		})
 	})
 
 	t.Run("team-b's same-named service is untouched throughout", func(t *testing.T) {
-		assert.Equal(t, "llama:v1 Healthy 1", get(t, f.teamB, "isvc/chat", "{.status.model} {.status.health.state} {.metadata.generation}"))
+		assert.Equal(t, "llama:v1 Healthy 1", flowGet(t, f.teamB, "isvc/chat", "{.status.model} {.status.health.state} {.metadata.generation}"))
 		assert.Equal(t, teamBDeploymentGeneration, f.down(f.nsB, "deploy/chat-predictor", "{.metadata.generation}"))
 		assert.Equal(t, "s3://team-b/llama/v1", f.down(f.nsB, "deploy/chat-predictor", "{.spec.template.spec.initContainers[0].args[0]}"))
 		out, _, _ := f.teamB.Run("get", "isvc", "-n", "default", "-o", "name")

@@ -164,7 +164,7 @@ func (s *Syncer) namespaceChanged(obj interface{}) {
 	if err != nil {
 		return
 	}
-	s.enqueueUpstreamNamespace(locator.Cluster, locator.Namespace)
+	s.enqueueUpstreamNamespace(locator.Cluster, locator.Namespace, nil)
 }
 
 // upstreamWants reports whether any upstream object of a workspace's namespace is to run on the target (state Sync,

@@ -338,9 +338,13 @@ func (s *Syncer) enqueueUpstream(gvr schema.GroupVersionResource, clusterKey str
 	s.queue.Add(key{GVR: gvr, Cluster: cluster, Namespace: namespace, Name: name})
 }
 
-// enqueueUpstreamNamespace adds every upstream object of one namespace of one workspace.
-func (s *Syncer) enqueueUpstreamNamespace(cluster, namespace string) {
+// enqueueUpstreamNamespace adds every upstream object of one namespace of one workspace, of the resources only
+// accepts (all of them when only is nil).
+func (s *Syncer) enqueueUpstreamNamespace(cluster, namespace string, only func(schema.GroupVersionResource) bool) {
 	for _, r := range s.resources() {
+		if only != nil && !only(r.gvr) {
+			continue
+		}
 		objs, _ := r.upstream.Indexer().ByIndex(sdk.ClusterIndex, cluster)
 		for _, obj := range objs {
 			if k, err := sdk.ClusterKey(obj); err == nil && strings.Contains(k, "|"+namespace+"/") {

@@ -1,5 +1,3 @@
-// Package serving owns the `kubectl gantry` commands of the serving provider (serving.gantry.dev): the launchpad
-// (`launch`, `models`, `health`) and the history commands (`rollout`, `promote`).
 package serving
 
 import (

@@ -164,6 +164,6 @@ Components:
 		assert.Contains(t, errOut, "NotFound", "team-b's workspace has no llama of team-a")
 		_, errOut, err = alice.Run("gantry", "health", "deployment/llama")
 		require.Error(t, err)
-		assert.Contains(t, errOut, `error: "deployment/llama" is not an InferenceService: name it isvc/NAME`)
+		assert.Contains(t, errOut, `error: "deployment/llama" is not TYPE/NAME: use isvc/NAME`)
 	})
 }

@@ -53,25 +53,14 @@ func runHealth(ctx context.Context, f *plugin.Factory, ref string) error {
 	return nil
 }
 
-// healthKinds are the ways to name an InferenceService before the slash: kubectl's short name, kind and resource.
-var healthKinds = map[string]bool{
-	"isvc": true, "inferenceservice": true, "inferenceservices": true,
-	"inferenceservice.serving.gantry.dev": true, "inferenceservices.serving.gantry.dev": true,
-}
-
-// healthParseRef accepts isvc/NAME (or inferenceservice/NAME, ...) and a bare NAME.
+// healthParseRef accepts what ParseTarget takes for an InferenceService (isvc/NAME, inferenceservice/NAME, ...)
+// and, as `kubectl get` does, a bare NAME.
 func healthParseRef(ref string) (string, error) {
-	kind, name, hasKind := strings.Cut(ref, "/")
-	if !hasKind {
-		name, kind = kind, ""
+	if !strings.Contains(ref, "/") && ref != "" {
+		return ref, nil
 	}
-	if hasKind && !healthKinds[strings.ToLower(kind)] {
-		return "", fmt.Errorf("%q is not an InferenceService: name it isvc/NAME", ref)
-	}
-	if name == "" {
-		return "", fmt.Errorf("%q names no InferenceService: name it isvc/NAME", ref)
-	}
-	return name, nil
+	_, name, err := ParseTarget(ref, kindService)
+	return name, err
 }
 
 // healthTree prints the service's health as a tree: the overall health with the model, replicas and URL, then each

@@ -68,7 +68,7 @@ func healthParseRef(ref string) (string, error) {
 // be not reported, so that a new service's tree reads as such.
 func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 	st := &isvc.Status
-	fmt.Fprintf(out, "inferenceservice/%s (namespace %s): %s\n", isvc.Name, isvc.Namespace, healthWords(st.Health))
+	fmt.Fprintf(out, "inferenceservice/%s (namespace %s): %s\n", isvc.Name, isvc.Namespace, DescribeHealth(st.Health))
 	var facts []string
 	if st.Model != "" {
 		facts = append(facts, "model "+st.Model)
@@ -94,7 +94,7 @@ func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 	} else {
 		fmt.Fprintln(out, "Clusters:")
 		for _, c := range st.Clusters {
-			fmt.Fprintf(out, "  %s: %s, %d/%d ready\n", c.Name, healthWords(c.Health), c.ReadyReplicas, c.Replicas)
+			fmt.Fprintf(out, "  %s: %s, %d/%d ready\n", c.Name, DescribeHealth(c.Health), c.ReadyReplicas, c.Replicas)
 		}
 	}
 
@@ -108,27 +108,12 @@ func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 		if c.Cluster != "" {
 			where = " on " + c.Cluster
 		}
-		fmt.Fprintf(out, "  %s %s%s: %s\n", c.Kind, c.Name, where, healthWords(c.Health))
+		fmt.Fprintf(out, "  %s %s%s: %s\n", c.Kind, c.Name, where, DescribeHealth(c.Health))
 		for _, child := range c.Children {
-			fmt.Fprintf(out, "    %s %s: %s\n", child.Kind, child.Name, healthWords(child.Health))
+			fmt.Fprintf(out, "    %s %s: %s\n", child.Kind, child.Name, DescribeHealth(child.Health))
 			for _, leaf := range child.Children {
-				fmt.Fprintf(out, "      %s %s: %s\n", leaf.Kind, leaf.Name, healthWords(leaf.Health))
+				fmt.Fprintf(out, "      %s %s: %s\n", leaf.Kind, leaf.Name, DescribeHealth(leaf.Health))
 			}
 		}
 	}
-}
-
-// healthWords shows a health as "State", "State (Reason)" or "State (Reason): message"; no state is Unknown.
-func healthWords(h servingv1alpha1.Health) string {
-	s := string(h.State)
-	if s == "" {
-		s = string(servingv1alpha1.HealthUnknown)
-	}
-	if h.Reason != "" {
-		s += " (" + h.Reason + ")"
-	}
-	if h.Message != "" {
-		s += ": " + h.Message
-	}
-	return s
 }

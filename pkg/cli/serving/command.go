@@ -29,13 +29,22 @@ func serviceTarget(f *plugin.Factory, arg string) (client versioned.Interface, n
 	if _, name, err = ParseTarget(arg, kindService); err != nil {
 		return nil, "", "", err
 	}
-	if client, err = f.GantryClient(); err != nil {
-		return nil, "", "", err
+	client, namespace, err = namespacedClient(f)
+	return client, namespace, name, err
+}
+
+// namespacedClient is what every serving command needs of the factory: a client of the current workspace and the
+// namespace to work in (-n, else the context's, else default).
+func namespacedClient(f *plugin.Factory) (versioned.Interface, string, error) {
+	namespace, err := f.Namespace()
+	if err != nil {
+		return nil, "", err
 	}
-	if namespace, err = f.Namespace(); err != nil {
-		return nil, "", "", err
+	client, err := f.GantryClient()
+	if err != nil {
+		return nil, "", err
 	}
-	return client, namespace, name, nil
+	return client, namespace, nil
 }
 
 func newHistoryCommand(f *plugin.Factory) *cobra.Command {
@@ -116,11 +125,7 @@ func NewPromoteCommand(f *plugin.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			namespace, err := f.Namespace()
-			if err != nil {
-				return err
-			}
-			client, err := f.GantryClient()
+			client, namespace, err := namespacedClient(f)
 			if err != nil {
 				return err
 			}

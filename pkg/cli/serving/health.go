@@ -37,11 +37,7 @@ func runHealth(ctx context.Context, f *plugin.Factory, ref string) error {
 	if err != nil {
 		return err
 	}
-	ns, err := f.Namespace()
-	if err != nil {
-		return err
-	}
-	client, err := f.GantryClient()
+	client, ns, err := namespacedClient(f)
 	if err != nil {
 		return err
 	}

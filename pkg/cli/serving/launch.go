@@ -72,11 +72,7 @@ func runLaunch(ctx context.Context, f *plugin.Factory, ref string, o *launchOpti
 	if o.replicas < 0 {
 		return fmt.Errorf("--replicas must not be negative, got %d", o.replicas)
 	}
-	ns, err := f.Namespace()
-	if err != nil {
-		return err
-	}
-	client, err := f.GantryClient()
+	client, ns, err := namespacedClient(f)
 	if err != nil {
 		return err
 	}

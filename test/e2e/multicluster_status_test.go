@@ -139,6 +139,23 @@ func TestMultiClusterStatus(t *testing.T) {
 		assert.Equal(t, "2", get(teamA, "{.spec.replicas}"), "team-a's object is untouched by team-b's")
 	})
 
+	t.Run("a target that leaves removes its copy and its view; the one left writes status directly again", func(t *testing.T) {
+		teamA.MustRun(t, "label", "deploy", "llm", "-n", "default", westLabel+"=Delete", "--overwrite")
+		eventually(t, "west's copy removed", func() bool { return downSpec(westCS, teamANS) == "" })
+		eventually(t, "west's label and view gone, east's view gone", func() bool {
+			annotations := get(teamA, "{.metadata.annotations}")
+			return !strings.Contains(annotations, computev1alpha1.StatusAnnotationPrefix) && !strings.Contains(get(teamA, "{.metadata.labels}"), westLabel)
+		})
+		eventually(t, "the status is east's alone", func() bool { return get(teamA, "{.status.replicas}/{.status.availableReplicas}") == "2/2" })
+		assert.NotContains(t, get(teamA, `{.status.conditions[?(@.type=="Available")].message}`), "clusters")
+
+		teamA.MustRun(t, "label", "deploy", "llm", "-n", "default", westLabel+"=Sync")
+		eventually(t, "placed on both again: the status sums both", func() bool {
+			return viewReplicas(teamA, eastView) == 2 && viewReplicas(teamA, westView) == 2 &&
+				get(teamA, "{.status.replicas}/{.status.availableReplicas}") == "4/4"
+		})
+	})
+
 	t.Run("a stopped syncer's last view stays, and the other's follows its cluster", func(t *testing.T) {
 		westSyncer.Stop(syscall.SIGKILL)
 		s.Kubectl(computePath).MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=HeartbeatMissed", "synctarget/west", "--timeout=60s")

@@ -101,6 +101,11 @@ func TestStatusToCopyTranslatesObservedGeneration(t *testing.T) {
 	require.True(t, changed)
 	assert.Equal(t, int64(1), status.(map[string]interface{})["observedGeneration"], "a stale status is left alone")
 
+	view, changed, err := StatusAnnotationToWrite(up, downstream(1, 1), "status.workload.gantry.dev/k")
+	require.NoError(t, err)
+	require.True(t, changed)
+	assert.JSONEq(t, `{"phase":"Running","observedGeneration":3}`, view, "a cluster's view is translated too")
+
 	down = downstream(1, 1)
 	anns := down.GetAnnotations()
 	delete(anns, UpstreamGenerationAnnotation)

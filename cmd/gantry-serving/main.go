@@ -1,6 +1,6 @@
 // Command gantry-serving is the serving operator: it runs in each compute cluster next to gantry-syncer and turns
 // every InferenceService the syncer copied down into a ConfigMap, a Deployment and a Service, and writes the
-// service's health and status (see pkg/servingoperator and docs/serving-operator.md).
+// service's health and status (see pkg/servingoperator and docs/serving.md).
 package main
 
 import (

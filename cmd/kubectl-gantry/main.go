@@ -18,6 +18,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/cli/register"
 	"github.com/gantry-dev/gantry/pkg/cli/resourceschema"
 	"github.com/gantry-dev/gantry/pkg/cli/serving"
+	"github.com/gantry-dev/gantry/pkg/cli/targets"
 )
 
 func main() {
@@ -25,16 +26,22 @@ func main() {
 	os.Exit(plugin.Execute(newCommand(f), f.IOStreams.ErrOut))
 }
 
-// newCommand returns the root of `kubectl gantry` with every subcommand.
+// newCommand returns the root of `kubectl gantry` with every subcommand. Besides those the package comment names,
+// `launch`, `models` and `health` serve models (package serving), and `get targets`, `cordon` and `uncordon` show
+// and manage compute clusters (package targets).
 func newCommand(f *plugin.Factory) *cobra.Command {
 	root := plugin.NewRoot(f, "kubectl gantry", &cobra.Command{
 		Use:   "gantry",
 		Short: "Work with Gantry APIs: bind exports, make schemas, register clusters",
 		Example: `  kubectl gantry bind apiexport root:provider:widgets
   kubectl gantry schema from-crd widgets-crd.yaml --prefix v1
-  kubectl gantry sync gpu-eu --supported-api-export root:provider:widgets -o gpu-eu-syncer.yaml`,
+  kubectl gantry sync gpu-eu --supported-api-export root:provider:widgets -o gpu-eu-syncer.yaml
+  kubectl gantry launch llama-8b:v1 --gpus 1
+  kubectl gantry get targets --location root:compute`,
 	})
-	root.AddCommand(apibind.NewCommand(f), resourceschema.NewCommand(f), register.NewCommand(f), apiimport.NewCommand(f),
+	root.AddCommand(apibind.NewCommand(f), resourceschema.NewCommand(f), register.NewCommand(f), apiimport.NewCommand(f))
+	root.AddCommand(serving.NewLaunchCommand(f), serving.NewModelsCommand(f), serving.NewHealthCommand(f),
 		serving.NewRolloutCommand(f), serving.NewPromoteCommand(f))
+	root.AddCommand(targets.NewGetCommand(f), targets.NewCordonCommand(f), targets.NewUncordonCommand(f))
 	return root
 }

@@ -41,3 +41,14 @@ var WidgetsAPIExport string
 //
 //go:embed gpu-deployment.yaml
 var GPUDeployment string
+
+// LlamaModel is llama-model.yaml: the Model llama (safetensors) with v1 in Production and v2 in Staging.
+//
+//go:embed llama-model.yaml
+var LlamaModel string
+
+// LlamaService is llama-service.yaml: the InferenceService chat, following llama's Production version on vLLM with
+// one GPU, preferring H100 nodes.
+//
+//go:embed llama-service.yaml
+var LlamaService string

@@ -12,6 +12,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
+	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 )
 
 // TestSamplesDecodeStrictly decodes every sample into its Go type, refusing unknown fields, so that a misspelt
@@ -23,6 +24,8 @@ func TestSamplesDecodeStrictly(t *testing.T) {
 		WidgetsSchema:    &apisv1alpha1.APIResourceSchema{},
 		WidgetsAPIExport: &apisv1alpha1.APIExport{},
 		GPUDeployment:    &appsv1.Deployment{},
+		LlamaModel:       &servingv1alpha1.Model{},
+		LlamaService:     &servingv1alpha1.InferenceService{},
 	} {
 		require.NoError(t, yaml.UnmarshalStrict([]byte(sample), into))
 	}
@@ -36,10 +39,10 @@ func TestSamplesDecodeStrictly(t *testing.T) {
 func TestEveryFileIsExposed(t *testing.T) {
 	names, err := fs.Glob(Files, "*.yaml")
 	require.NoError(t, err)
-	assert.ElementsMatch(t, []string{"gpu-deployment.yaml", "my-crd.yaml", "my-widget.yaml", "widgets-apiexport.yaml", "widgets-crd.yaml", "widgets-schema.yaml"}, names)
+	assert.ElementsMatch(t, []string{"gpu-deployment.yaml", "llama-model.yaml", "llama-service.yaml", "my-crd.yaml", "my-widget.yaml", "widgets-apiexport.yaml", "widgets-crd.yaml", "widgets-schema.yaml"}, names)
 	for _, name := range names {
 		data, err := Files.ReadFile(name)
 		require.NoError(t, err)
-		assert.Contains(t, []string{GPUDeployment, MyCRD, MyWidget, WidgetsAPIExport, WidgetsCRD, WidgetsSchema}, string(data), name)
+		assert.Contains(t, []string{GPUDeployment, LlamaModel, LlamaService, MyCRD, MyWidget, WidgetsAPIExport, WidgetsCRD, WidgetsSchema}, string(data), name)
 	}
 }

@@ -15,6 +15,19 @@ import (
 // CRDs with; a single manager means a later apply drops whatever an earlier one set and the object no longer has.
 const FieldManager = "gantry-syncer"
 
+// The syncer's defaults for how many objects it reconciles at once and how fast its clients may call each API
+// server. Most reconciles send no request (see applyNeeded), so the client-side limit only paces bursts: a cold
+// start's one apply per object, plus namespaces, finalizers and status writes, at --qps 50 held 10,000 objects to
+// 54 copies/s.
+const (
+	// DefaultWorkers is how many objects are reconciled at once.
+	DefaultWorkers = 16
+	// DefaultQPS is the requests per second allowed to each of Gantry and the downstream cluster.
+	DefaultQPS = 500
+	// DefaultBurst is the requests allowed at once above DefaultQPS.
+	DefaultBurst = 1000
+)
+
 // Config is what a syncer needs to run: where Gantry and the downstream cluster are, and which SyncTarget it
 // stands for.
 type Config struct {
@@ -31,10 +44,12 @@ type Config struct {
 	Resync time.Duration
 	// HeartbeatPeriod is how often the SyncTarget's status is reported.
 	HeartbeatPeriod time.Duration
-	// Workers is how many objects are reconciled at once; 0 means 4.
+	// Workers is how many objects are reconciled at once; 0 means DefaultWorkers.
 	Workers int
 	// MetricsBindAddress is where /metrics is served; empty or "0" serves nothing.
 	MetricsBindAddress string
+	// Profiling serves Go's profiles at /debug/pprof/ next to /metrics.
+	Profiling bool
 	// HealthProbeBindAddress is where /healthz and /readyz are served; empty or "0" serves nothing.
 	HealthProbeBindAddress string
 	// Version is reported as the SyncTarget's status.syncerVersion.

@@ -27,6 +27,9 @@ const (
 	NamespaceLocatorAnnotation = "workload.gantry.dev/namespace-locator"
 	// UpstreamAnnotation on a downstream object says, as JSON (an ObjectLocator), which upstream object it copies.
 	UpstreamAnnotation = "workload.gantry.dev/upstream"
+	// UpstreamGenerationAnnotation on a downstream object is the upstream metadata.generation the syncer applied,
+	// so that a status describing the downstream copy's generation can be said to describe the upstream one.
+	UpstreamGenerationAnnotation = "workload.gantry.dev/upstream-generation"
 	// namespacePrefix starts every downstream namespace name the syncer makes.
 	namespacePrefix = "gantry-"
 )
@@ -161,7 +164,7 @@ func (s *Syncer) namespaceChanged(obj interface{}) {
 	if err != nil {
 		return
 	}
-	s.enqueueUpstreamNamespace(locator.Cluster, locator.Namespace)
+	s.enqueueUpstreamNamespace(locator.Cluster, locator.Namespace, nil)
 }
 
 // upstreamWants reports whether any upstream object of a workspace's namespace is to run on the target (state Sync,

@@ -262,6 +262,7 @@ func (s *Syncer) downstreamChanged(gvr schema.GroupVersionResource, obj interfac
 func (s *Syncer) downstreamDeleted(gvr schema.GroupVersionResource, obj interface{}) {
 	s.downstreamChanged(gvr, obj)
 	if u, ok := obj.(*unstructured.Unstructured); ok {
+		s.applied.forget(u.GetUID())
 		s.queue.Add(key{Namespace: u.GetNamespace(), namespaceOnly: true})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 )
@@ -39,8 +40,14 @@ func TrimPendingPod(obj interface{}) (interface{}, error) {
 	return out, nil
 }
 
-// watchPendingPods starts an informer of unscheduled pods; a change re-enqueues the upstream objects of the pod's
-// namespace, so that their status shows why their pods wait.
+// ReportsPendingPods says whether the status the syncer copies up for objects of gvr shows their unscheduled pods
+// (withSchedulingCondition): only workloads do, so only their objects are reconciled again when a pod's scheduling
+// changes. Every new pod is briefly unscheduled; re-enqueueing every object of its namespace (InferenceServices,
+// Models, ConfigMaps, ...) made each launch cost work in proportion to what the namespace already held.
+func ReportsPendingPods(gvr schema.GroupVersionResource) bool { return workloadGroups[gvr.Group] }
+
+// watchPendingPods starts an informer of unscheduled pods; a change re-enqueues the workloads (ReportsPendingPods)
+// of the pod's namespace, so that their status shows why their pods wait.
 func (s *Syncer) watchPendingPods(stop <-chan struct{}) {
 	factory := informers.NewSharedInformerFactoryWithOptions(s.down, s.cfg.Resync,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = pendingPods }),
@@ -54,7 +61,7 @@ func (s *Syncer) watchPendingPods(stop <-chan struct{}) {
 		}
 		if ns, err := s.namespaces.Get(p.Namespace); err == nil {
 			if locator, err := ParseNamespaceLocator(ns.Annotations[NamespaceLocatorAnnotation]); err == nil {
-				s.enqueueUpstreamNamespace(locator.Cluster, locator.Namespace)
+				s.enqueueUpstreamNamespace(locator.Cluster, locator.Namespace, ReportsPendingPods)
 			}
 		}
 	}

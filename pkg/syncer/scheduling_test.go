@@ -8,6 +8,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	corev1listers "k8s.io/client-go/listers/core/v1"
 	"k8s.io/client-go/tools/cache"
 )
@@ -45,4 +46,19 @@ func TestSchedulingConditionForWorkloads(t *testing.T) {
 
 	require.NoError(t, indexer.Delete(pendingPod("llm-1", map[string]string{"app": "llm"}, gpu)))
 	assert.Same(t, deploy, s.withSchedulingCondition("apps", deploy), "scheduled: nothing added")
+}
+
+// TestReportsPendingPods: only workloads, whose status shows their unscheduled pods, follow pod scheduling.
+func TestReportsPendingPods(t *testing.T) {
+	for gvr, want := range map[schema.GroupVersionResource]bool{
+		{Group: "apps", Version: "v1", Resource: "deployments"}:                           true,
+		{Group: "apps", Version: "v1", Resource: "statefulsets"}:                          true,
+		{Group: "batch", Version: "v1", Resource: "jobs"}:                                 true,
+		{Group: "serving.gantry.dev", Version: "v1alpha1", Resource: "inferenceservices"}: false,
+		{Group: "serving.gantry.dev", Version: "v1alpha1", Resource: "models"}:            false,
+		{Version: "v1", Resource: "configmaps"}:                                           false,
+		{Group: "example.com", Version: "v1", Resource: "widgets"}:                        false,
+	} {
+		assert.Equal(t, want, ReportsPendingPods(gvr), gvr.String())
+	}
 }

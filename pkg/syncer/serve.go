@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"time"
 
 	"k8s.io/component-base/metrics/legacyregistry"
@@ -15,10 +16,17 @@ import (
 )
 
 // serveMetrics serves /metrics (the component-base legacy registry: workqueue, client-go and the Go runtime) on
-// addr until ctx ends; an empty addr or "0" serves nothing.
-func serveMetrics(ctx context.Context, addr string) error {
+// addr until ctx ends, and with profiling Go's profiles at /debug/pprof/; an empty addr or "0" serves nothing.
+func serveMetrics(ctx context.Context, addr string, profiling bool) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", legacyregistry.Handler())
+	if profiling {
+		mux.HandleFunc("/debug/pprof/", pprof.Index)
+		mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+		mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+		mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	}
 	return serve(ctx, addr, mux)
 }
 

@@ -3,6 +3,7 @@ package syncer
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,7 +17,7 @@ import (
 
 // gantryMetadataPrefixes are the label and annotation keys that are Gantry's bookkeeping upstream and mean nothing
 // downstream; copying them would also make a downstream copy look placed.
-var gantryMetadataPrefixes = []string{computev1alpha1.StateLabelPrefix, "workload.gantry.dev/"}
+var gantryMetadataPrefixes = []string{computev1alpha1.StateLabelPrefix, "workload.gantry.dev/", computev1alpha1.StatusAnnotationPrefix}
 
 // reconcile brings the downstream copy of one upstream object (and the upstream finalizer and status) to where the
 // object's state says.
@@ -67,15 +68,27 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 		return err
 	}
 	desired := DownstreamObject(obj, ns, s.key)
+	live := s.cachedCopy(r, ns, obj.GetName())
+	var last appliedState
+	var known bool
+	if live != nil {
+		last, known = s.applied.get(live.GetUID())
+	}
+	if needed, why := applyNeeded(desired, live, last, known); !needed {
+		// Most reconciles are echoes of our own writes or status changes: a PATCH for each would only wait for
+		// the client's rate limit and load the downstream API server.
+		klog.FromContext(ctx).V(4).Info("downstream copy up to date; not applying", "resource", r.gvr.Resource, "namespace", ns, "name", obj.GetName(), "why", why)
+		return s.syncStatus(ctx, r, obj, live)
+	}
 	apply := func() (*unstructured.Unstructured, error) {
 		return s.downDynamic.Resource(r.gvr).Namespace(ns).Apply(ctx, obj.GetName(), desired,
 			metav1.ApplyOptions{FieldManager: FieldManager, Force: true})
 	}
-	applied, err := apply()
+	result, err := apply()
 	if apierrors.IsNotFound(err) {
 		// The namespace cache was behind a deletion: apply the namespace without asking it, then the object again.
 		if _, err = s.applyNamespace(ctx, clusterOf(obj), obj.GetNamespace()); err == nil {
-			applied, err = apply()
+			result, err = apply()
 		}
 	}
 	if apierrors.HasStatusCause(err, corev1.NamespaceTerminatingCause) {
@@ -88,11 +101,23 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 		return fmt.Errorf("the downstream cluster refused %s %s/%s (upstream %s|%s/%s): %w", r.gvr.Resource, ns,
 			obj.GetName(), clusterOf(obj), obj.GetNamespace(), obj.GetName(), err)
 	}
-	return s.syncStatus(ctx, r, obj, applied)
+	s.applied.record(desired, result)
+	return s.syncStatus(ctx, r, obj, result)
+}
+
+// cachedCopy is the downstream copy ns/name as the downstream informer has it (read only), or nil.
+func (s *Syncer) cachedCopy(r *resource, ns, name string) *unstructured.Unstructured {
+	obj, exists, err := r.downstream.GetIndexer().GetByKey(ns + "/" + name)
+	if err != nil || !exists {
+		return nil
+	}
+	u, _ := obj.(*unstructured.Unstructured)
+	return u
 }
 
 // leave removes the downstream copy of an object that is deleted or leaving the target, and only once the copy is
-// gone releases the object upstream: its finalizer, and for state Delete its state label, in one update.
+// gone releases the object upstream: its finalizer, its status annotation, and for state Delete its state label,
+// in one update.
 func (s *Syncer) leave(ctx context.Context, r *resource, obj *unstructured.Unstructured, downNS string) error {
 	if err := s.removeCopy(ctx, r, downNS, obj.GetName()); err != nil {
 		return err
@@ -106,7 +131,13 @@ func (s *Syncer) leave(ctx context.Context, r *resource, obj *unstructured.Unstr
 		delete(labels, s.stateLabel)
 		released.SetLabels(labels)
 	}
-	if !hadFinalizer && !dropLabel {
+	annotations := released.GetAnnotations()
+	_, hadView := annotations[s.statusAnnotation]
+	if hadView {
+		delete(annotations, s.statusAnnotation)
+		released.SetAnnotations(annotations)
+	}
+	if !hadFinalizer && !dropLabel && !hadView {
 		return nil
 	}
 	_, err := s.updateUpstream(ctx, r, released)
@@ -154,7 +185,7 @@ func (s *Syncer) updateUpstream(ctx context.Context, r *resource, obj *unstructu
 // DownstreamObject is what the syncer applies downstream for an upstream object: everything but its status, in
 // the downstream namespace ns, with the user's labels and annotations but none of Gantry's or the server's own
 // metadata (uid, resourceVersion, managedFields, ownerReferences, finalizers, generation, timestamps), labeled for
-// the target and annotated with where it comes from.
+// the target and annotated with where it comes from and the upstream generation it carries.
 func DownstreamObject(upstream *unstructured.Unstructured, ns, targetKey string) *unstructured.Unstructured {
 	out := &unstructured.Unstructured{Object: map[string]interface{}{}}
 	for field, value := range upstream.Object {
@@ -170,6 +201,9 @@ func DownstreamObject(upstream *unstructured.Unstructured, ns, targetKey string)
 	annotations := userMetadata(upstream.GetAnnotations())
 	delete(annotations, computev1alpha1.ClusterAnnotation)
 	annotations[UpstreamAnnotation] = encodeJSON(ObjectLocator{Cluster: clusterOf(upstream), Namespace: upstream.GetNamespace(), Name: upstream.GetName()})
+	if generation := upstream.GetGeneration(); generation > 0 {
+		annotations[UpstreamGenerationAnnotation] = strconv.FormatInt(generation, 10)
+	}
 	out.SetAnnotations(annotations)
 	return out
 }

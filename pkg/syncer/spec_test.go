@@ -48,6 +48,7 @@ func TestDownstreamObject(t *testing.T) {
 			"labels": map[string]interface{}{"app": "train", SyncTargetLabel: "key1"},
 			"annotations": map[string]interface{}{
 				"team": "a", UpstreamAnnotation: `{"cluster":"c1","namespace":"default","name":"w1"}`,
+				UpstreamGenerationAnnotation: "3",
 			},
 		},
 		"spec": map[string]interface{}{"size": int64(5), "nested": map[string]interface{}{"x": "y"}},
@@ -72,6 +73,67 @@ func TestStatusToCopy(t *testing.T) {
 	status, changed := StatusToCopy(up, down)
 	assert.True(t, changed)
 	assert.Equal(t, map[string]interface{}{"phase": "Done"}, status)
+}
+
+// TestStatusToCopyTranslatesObservedGeneration: a current downstream status says it observed the upstream
+// generation the syncer applied; a stale one, or one of a copy without the annotation, is copied as it is.
+func TestStatusToCopyTranslatesObservedGeneration(t *testing.T) {
+	up := upstreamWidget() // generation 3
+	up.Object["status"] = map[string]interface{}{"phase": "Running", "observedGeneration": int64(3)}
+	downstream := func(generation, observed int64) *unstructured.Unstructured {
+		down := DownstreamObject(up, "ns", "k")
+		down.SetGeneration(generation)
+		down.Object["status"] = map[string]interface{}{"phase": "Running", "observedGeneration": observed}
+		return down
+	}
+
+	_, changed := StatusToCopy(up, downstream(1, 1))
+	assert.False(t, changed, "downstream generation 1 is upstream generation 3: nothing to write")
+
+	down := downstream(1, 1)
+	down.Object["status"].(map[string]interface{})["phase"] = "Failed"
+	status, changed := StatusToCopy(up, down)
+	require.True(t, changed)
+	assert.Equal(t, map[string]interface{}{"phase": "Failed", "observedGeneration": int64(3)}, status)
+	assert.Equal(t, int64(1), down.Object["status"].(map[string]interface{})["observedGeneration"], "the cache is not changed")
+
+	status, changed = StatusToCopy(up, downstream(2, 1))
+	require.True(t, changed)
+	assert.Equal(t, int64(1), status.(map[string]interface{})["observedGeneration"], "a stale status is left alone")
+
+	view, changed, err := StatusAnnotationToWrite(up, downstream(1, 1), "status.workload.gantry.dev/k")
+	require.NoError(t, err)
+	require.True(t, changed)
+	assert.JSONEq(t, `{"phase":"Running","observedGeneration":3}`, view, "a cluster's view is translated too")
+
+	down = downstream(1, 1)
+	anns := down.GetAnnotations()
+	delete(anns, UpstreamGenerationAnnotation)
+	down.SetAnnotations(anns)
+	status, changed = StatusToCopy(up, down)
+	require.True(t, changed)
+	assert.Equal(t, int64(1), status.(map[string]interface{})["observedGeneration"], "without the annotation nothing is translated")
+
+	down = downstream(1, 1)
+	anns = down.GetAnnotations()
+	anns[UpstreamGenerationAnnotation] = "not-a-number"
+	down.SetAnnotations(anns)
+	status, changed = StatusToCopy(up, down)
+	require.True(t, changed)
+	assert.Equal(t, int64(1), status.(map[string]interface{})["observedGeneration"], "a malformed annotation is ignored")
+}
+
+// TestDownstreamObjectIgnoresUpstreamGenerationSpoofing: a user's own annotation of the syncer's key never reaches
+// the copy; the syncer writes the real generation.
+func TestDownstreamObjectIgnoresUpstreamGenerationSpoofing(t *testing.T) {
+	up := upstreamWidget()
+	anns := up.GetAnnotations()
+	anns[UpstreamGenerationAnnotation] = "99"
+	up.SetAnnotations(anns)
+	assert.Equal(t, "3", DownstreamObject(up, "ns", "k").GetAnnotations()[UpstreamGenerationAnnotation])
+	up.SetGeneration(0)
+	_, found := DownstreamObject(up, "ns", "k").GetAnnotations()[UpstreamGenerationAnnotation]
+	assert.False(t, found, "no generation, no annotation")
 }
 
 func TestStatusPatch(t *testing.T) {

@@ -54,13 +54,14 @@ var errRequeue = errors.New("not yet")
 // Syncer copies the objects placed on one SyncTarget to its downstream cluster and their status back, and reports
 // the cluster's capacity and GPUs in the SyncTarget's status.
 type Syncer struct {
-	cfg            Config
-	path, name     string
-	key            string // computev1alpha1.TargetKey of the target
-	computeCluster string // the compute workspace's logical cluster
-	stateLabel     string
-	finalizer      string
-	spec           computev1alpha1.SyncTargetSpec // as read at start
+	cfg              Config
+	path, name       string
+	key              string // computev1alpha1.TargetKey of the target
+	computeCluster   string // the compute workspace's logical cluster
+	stateLabel       string
+	finalizer        string
+	statusAnnotation string                         // where this target's view of an object placed on several goes
+	spec             computev1alpha1.SyncTargetSpec // as read at start
 
 	gantry versioned.Interface // the compute workspace
 	vw     *rest.Config        // the target's virtual workspace, Host without /clusters/...
@@ -80,7 +81,8 @@ type Syncer struct {
 	labeledFactory informers.SharedInformerFactory
 
 	queue    workqueue.TypedRateLimitingInterface[key]
-	writers  sync.Map // logical cluster -> dynamic.Interface through the virtual workspace
+	applied  *appliedStates // the last apply of each downstream copy, to skip those that would change nothing
+	writers  sync.Map       // logical cluster -> dynamic.Interface through the virtual workspace
 	mu       sync.RWMutex
 	res      map[schema.GroupVersionResource]*resource
 	pending  map[schema.GroupVersionResource]computev1alpha1.SyncedResource
@@ -95,7 +97,7 @@ func New(cfg Config) (*Syncer, error) {
 		return nil, err
 	}
 	if cfg.Workers <= 0 {
-		cfg.Workers = 4
+		cfg.Workers = DefaultWorkers
 	}
 	base, _ := serverBase(cfg.From.Host)
 	from := rest.CopyConfig(cfg.From)
@@ -106,7 +108,7 @@ func New(cfg Config) (*Syncer, error) {
 	}
 	s := &Syncer{cfg: cfg, path: cfg.SyncTargetPath, name: cfg.SyncTargetName,
 		res: map[schema.GroupVersionResource]*resource{}, pending: map[schema.GroupVersionResource]computev1alpha1.SyncedResource{},
-		fuel: make(chan struct{}, 1), discover: make(chan struct{}, 1)}
+		fuel: make(chan struct{}, 1), discover: make(chan struct{}, 1), applied: newAppliedStates()}
 	if s.gantry, err = gantryClient.Gantry(cfg.SyncTargetPath); err != nil {
 		return nil, err
 	}
@@ -180,7 +182,7 @@ func (s *Syncer) Run(ctx context.Context) error {
 	defer s.queue.ShutDown()
 	logger := klog.FromContext(ctx).WithValues("syncTarget", s.path+"/"+s.name)
 	ctx = klog.NewContext(ctx, logger)
-	if err := serveMetrics(ctx, s.cfg.MetricsBindAddress); err != nil {
+	if err := serveMetrics(ctx, s.cfg.MetricsBindAddress, s.cfg.Profiling); err != nil {
 		return fmt.Errorf("serving metrics: %w", err)
 	}
 	if err := serveHealth(ctx, s.cfg.HealthProbeBindAddress, s.Ready); err != nil {
@@ -228,6 +230,7 @@ func (s *Syncer) readTarget(ctx context.Context) error {
 	s.key = computev1alpha1.TargetKey(s.computeCluster, s.name)
 	s.stateLabel = computev1alpha1.StateLabel(s.computeCluster, s.name)
 	s.finalizer = computev1alpha1.SyncerFinalizer(s.computeCluster, s.name)
+	s.statusAnnotation = computev1alpha1.StatusAnnotation(s.computeCluster, s.name)
 	return nil
 }
 
@@ -338,9 +341,13 @@ func (s *Syncer) enqueueUpstream(gvr schema.GroupVersionResource, clusterKey str
 	s.queue.Add(key{GVR: gvr, Cluster: cluster, Namespace: namespace, Name: name})
 }
 
-// enqueueUpstreamNamespace adds every upstream object of one namespace of one workspace.
-func (s *Syncer) enqueueUpstreamNamespace(cluster, namespace string) {
+// enqueueUpstreamNamespace adds every upstream object of one namespace of one workspace, of the resources only
+// accepts (all of them when only is nil).
+func (s *Syncer) enqueueUpstreamNamespace(cluster, namespace string, only func(schema.GroupVersionResource) bool) {
 	for _, r := range s.resources() {
+		if only != nil && !only(r.gvr) {
+			continue
+		}
 		objs, _ := r.upstream.Indexer().ByIndex(sdk.ClusterIndex, cluster)
 		for _, obj := range objs {
 			if k, err := sdk.ClusterKey(obj); err == nil && strings.Contains(k, "|"+namespace+"/") {

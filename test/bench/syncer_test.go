@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -17,9 +18,11 @@ import (
 	apiextensionsclient "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/dynamic/dynamicinformer"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
@@ -63,6 +66,7 @@ type syncerBench struct {
 	label          string // gpu's state label
 	metricsAddr    string // the syncer's /metrics
 	downHost       string // host:port of the downstream API server
+	downConfig     *rest.Config
 }
 
 // setupSyncerBench starts Gantry and the downstream cluster and prepares everything the syncer needs.
@@ -88,12 +92,13 @@ func setupSyncerBench(b *testing.B) *syncerBench {
 	f.downExt = apiextensionsclient.NewForConfigOrDie(kc.RESTConfig())
 	f.downKubeconfig = kc.Kubeconfig()
 	f.downHost = strings.TrimPrefix(kc.RESTConfig().Host, "https://")
+	f.downConfig = kc.RESTConfig()
 	return f
 }
 
 // startSyncer starts the gantry-syncer binary for gpu, with its default flags otherwise; it is stopped when the
 // benchmark ends. With GANTRY_BENCH_SYNCER_V set, it runs at that log verbosity and its log's tail is printed at
-// the end.
+// the end. GANTRY_BENCH_SYNCER_ARGS adds flags (space-separated, such as "--workers 64").
 func (f *syncerBench) startSyncer(b *testing.B) *harness.Process {
 	b.Helper()
 	args := []string{"--from-kubeconfig", f.fromKubeconfig, "--to-kubeconfig", f.downKubeconfig,
@@ -102,11 +107,74 @@ func (f *syncerBench) startSyncer(b *testing.B) *harness.Process {
 	if v != "" {
 		args = append(args, "-v", v)
 	}
+	if os.Getenv("GANTRY_BENCH_SYNCER_PROFILE") != "" {
+		args = append(args, "--profiling")
+	}
+	args = append(args, strings.Fields(os.Getenv("GANTRY_BENCH_SYNCER_ARGS"))...)
 	p := harness.StartProcess(b, harness.SyncerBinary(b), args...)
 	if v != "" {
 		b.Cleanup(func() { b.Logf("gantry-syncer log:\n%s", p.Logs()) })
 	}
 	return p
+}
+
+// profileCPU, when GANTRY_BENCH_SYNCER_PROFILE names a folder, records GANTRY_BENCH_SYNCER_PROFILE_SECONDS
+// (default 30) of CPU profile of the syncer (syncer.cpu.pb), Gantry (gantry.cpu.pb) and the downstream
+// kube-apiserver (kube-apiserver.cpu.pb) there, from now on, in the background; the returned function waits until
+// all are written.
+func (f *syncerBench) profileCPU(b *testing.B) (wait func()) {
+	b.Helper()
+	dir := os.Getenv("GANTRY_BENCH_SYNCER_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	seconds := envInt("GANTRY_BENCH_SYNCER_PROFILE_SECONDS", 30)
+	cfg, err := f.s.RESTConfig("root")
+	if err != nil {
+		b.Fatal(err)
+	}
+	gantryHTTP, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	downHTTP, err := rest.HTTPClientFor(f.downConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	fetch := func(client *http.Client, url, file string) {
+		defer wg.Done()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			resp, err := client.Get(fmt.Sprintf("%s?seconds=%d", url, seconds))
+			if err != nil {
+				if time.Now().Before(deadline) {
+					continue // the syncer is still starting to listen
+				}
+				b.Errorf("profile %s: %v", url, err)
+				return
+			}
+			data, err := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("%s: %s", resp.Status, data)
+			}
+			if err == nil {
+				err = os.WriteFile(filepath.Join(dir, file), data, 0o644)
+			}
+			if err != nil {
+				b.Errorf("profile %s: %v", url, err)
+			}
+			return
+		}
+	}
+	wg.Add(3)
+	go fetch(downHTTP, f.downConfig.Host+"/debug/pprof/profile", "kube-apiserver.cpu.pb")
+	go fetch(http.DefaultClient, "http://"+f.metricsAddr+"/debug/pprof/profile", "syncer.cpu.pb")
+	go fetch(gantryHTTP, f.s.URL("root")+"/debug/pprof/profile", "gantry.cpu.pb")
+	return wg.Wait
 }
 
 // waitSyncerIdle waits (at most timeout) until the syncer's work queue has been empty for a second, read from its
@@ -131,7 +199,14 @@ func (f *syncerBench) waitSyncerIdle(b *testing.B, timeout time.Duration) {
 // labels.
 func (f *syncerBench) syncerMetric(b *testing.B, name string, labels ...string) float64 {
 	b.Helper()
-	resp, err := http.Get("http://" + f.metricsAddr + "/metrics")
+	return scrapeMetric(b, f.metricsAddr, name, labels...)
+}
+
+// scrapeMetric is the sum of the samples of the metric name on http://addr/metrics whose labels contain each of
+// labels.
+func scrapeMetric(b *testing.B, addr, name string, labels ...string) float64 {
+	b.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -274,10 +349,17 @@ func (a *arrivals) wait(key string, timeout time.Duration) (time.Time, bool) {
 // benchmark.
 func watchWidgets(b *testing.B, c dynamic.Interface, namespace, labelSelector string, key func(*unstructured.Unstructured) string) *arrivals {
 	b.Helper()
+	return watchResource(b, c, widgets, namespace, labelSelector, key)
+}
+
+// watchResource is watchWidgets for any resource.
+func watchResource(b *testing.B, c dynamic.Interface, gvr schema.GroupVersionResource, namespace, labelSelector string,
+	key func(*unstructured.Unstructured) string) *arrivals {
+	b.Helper()
 	a := newArrivals()
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c, 0, namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = labelSelector })
-	informer := factory.ForResource(widgets).Informer()
+	informer := factory.ForResource(gvr).Informer()
 	record := func(obj interface{}) {
 		if u, ok := obj.(*unstructured.Unstructured); ok {
 			if k := key(u); k != "" {
@@ -293,7 +375,7 @@ func watchWidgets(b *testing.B, c dynamic.Interface, namespace, labelSelector st
 	b.Cleanup(cancel)
 	factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
-		b.Fatal("widgets informer did not sync")
+		b.Fatalf("%s informer did not sync", gvr.Resource)
 	}
 	return a
 }
@@ -429,7 +511,9 @@ func BenchmarkSyncerStatusToUpstream(b *testing.B) {
 
 // BenchmarkSyncerColdStart places GANTRY_BENCH_SYNCER_OBJECTS_PER_WORKSPACE (default 10) widgets in each of
 // GANTRY_BENCH_SYNCER_WORKSPACES (default 1000) workspaces, then starts the syncer and reports the seconds from its
-// start until a downstream watch has seen every copy, and the syncer's RSS at that point.
+// start until a downstream watch has seen every copy, and the syncer's RSS at that point. With
+// GANTRY_BENCH_SYNCER_PROFILE set, it also records CPU profiles of the syncer and Gantry from the syncer's start
+// (see profileCPU).
 func BenchmarkSyncerColdStart(b *testing.B) {
 	workspaces := envInt("GANTRY_BENCH_SYNCER_WORKSPACES", 1000)
 	perWorkspace := envInt("GANTRY_BENCH_SYNCER_OBJECTS_PER_WORKSPACE", 10)
@@ -454,6 +538,7 @@ func BenchmarkSyncerColdStart(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	p := f.startSyncer(b)
+	profiled := f.profileCPU(b)
 	f.waitDownstreamCRD(b, 5*time.Minute)
 	crd := time.Since(start)
 	copies := watchWidgets(b, f.down, "", syncer.SyncTargetLabel, upstreamName)
@@ -476,4 +561,5 @@ func BenchmarkSyncerColdStart(b *testing.B) {
 	b.ReportMetric(f.syncerMetric(b, "workqueue_adds_total", `name="gantry_syncer"`)/float64(total), "queued/copy")
 	b.ReportMetric(f.downPatches(b)/float64(total), "down-PATCH/copy")
 	b.ReportMetric(0, "ns/op")
+	profiled()
 }

@@ -45,7 +45,7 @@ func TestREADME(t *testing.T) {
 	blocks := readmeBlocks(string(data))
 	require.NotEmpty(t, blocks)
 
-	s := harness.Start(t)
+	s := harness.Start(t, harness.WithServingProvider) // "Serve a model" binds root:serving
 	dir := readmeRepoRoot(t, s)
 	state := filepath.Join(t.TempDir(), "env")
 	require.NoError(t, os.WriteFile(state, nil, 0o600))

@@ -171,17 +171,19 @@ func testServingRulesRefuse(t *testing.T, f *servingFixture) {
 	_, _, err := alice.Run("get", "isvc", "bad")
 	require.Error(t, err, "nothing refused was stored")
 
+	// A revision of a service that does not exist, so that the history controller, which records chat's own
+	// revisions, leaves it alone.
 	revision := `apiVersion: serving.gantry.dev/v1alpha1
 kind: InferenceServiceRevision
-metadata: {name: chat-1, namespace: default}
-spec: {serviceName: chat, revision: 1, predictor: {model: {modelRef: {name: llama, version: v1}}}, author: alice, cause: spec changed}
+metadata: {name: imported-1, namespace: default}
+spec: {serviceName: imported, revision: 1, predictor: {model: {modelRef: {name: llama, version: v1}}}, author: alice, cause: spec changed}
 `
 	alice.WithStdin(revision).MustRun(t, "create", "-f", "-")
-	_, errOut, err := alice.Run("patch", "isvcrev", "chat-1", "--type=merge", "-p", `{"spec": {"cause": "rollback to 3"}}`)
+	_, errOut, err := alice.Run("patch", "isvcrev", "imported-1", "--type=merge", "-p", `{"spec": {"cause": "rollback to 3"}}`)
 	require.Error(t, err)
 	assert.Contains(t, errOut, "an InferenceServiceRevision is immutable: record a new revision instead")
-	alice.MustRun(t, "label", "isvcrev", "chat-1", "note=kept", "--overwrite")
-	assert.Equal(t, "spec changed", alice.MustRun(t, "get", "isvcrev", "chat-1", "-o", "jsonpath={.spec.cause}"))
+	alice.MustRun(t, "label", "isvcrev", "imported-1", "note=kept", "--overwrite")
+	assert.Equal(t, "spec changed", alice.MustRun(t, "get", "isvcrev", "imported-1", "-o", "jsonpath={.spec.cause}"))
 }
 
 func testServingIsolation(t *testing.T, f *servingFixture) {

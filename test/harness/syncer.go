@@ -14,40 +14,67 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
+// builtBinary is one of the repository's commands, built at most once per test process.
+type builtBinary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
 var (
-	syncerOnce sync.Once
-	syncerBin  string
-	syncerErr  error
+	binariesMu sync.Mutex
+	binaries   = map[string]*builtBinary{}
 )
 
 // SyncerBinary returns the gantry-syncer binary to test: gantry-syncer next to $GANTRY_BIN (make build puts it
 // there), or one built once into a temporary directory.
 func SyncerBinary(t testing.TB) string {
 	t.Helper()
+	return CommandBinary(t, "gantry-syncer")
+}
+
+// ServingOperatorBinary returns the gantry-serving binary (the serving operator) to test, found or built like
+// SyncerBinary.
+func ServingOperatorBinary(t testing.TB) string {
+	t.Helper()
+	return CommandBinary(t, "gantry-serving")
+}
+
+// CommandBinary returns the binary of ./cmd/<name>: the one next to $GANTRY_BIN (make build puts every command
+// there), or one built once into a temporary directory.
+func CommandBinary(t testing.TB, name string) string {
+	t.Helper()
 	if bin := os.Getenv("GANTRY_BIN"); bin != "" {
-		if p := filepath.Join(filepath.Dir(bin), "gantry-syncer"); fileExists(p) {
+		if p := filepath.Join(filepath.Dir(bin), name); fileExists(p) {
 			return p
 		}
 	}
-	syncerOnce.Do(func() {
+	binariesMu.Lock()
+	b, ok := binaries[name]
+	if !ok {
+		b = &builtBinary{}
+		binaries[name] = b
+	}
+	binariesMu.Unlock()
+	b.once.Do(func() {
 		_, file, _, _ := runtime.Caller(0)
 		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir, err := os.MkdirTemp("", "gantry-syncer-bin-")
+		dir, err := os.MkdirTemp("", name+"-bin-")
 		if err != nil {
-			syncerErr = err
+			b.err = err
 			return
 		}
-		syncerBin = filepath.Join(dir, "gantry-syncer")
-		cmd := exec.Command("go", "build", "-o", syncerBin, "./cmd/gantry-syncer")
+		b.path = filepath.Join(dir, name)
+		cmd := exec.Command("go", "build", "-o", b.path, "./cmd/"+name)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
-			syncerErr = fmt.Errorf("go build gantry-syncer: %v\n%s", err, out)
+			b.err = fmt.Errorf("go build %s: %v\n%s", name, err, out)
 		}
 	})
-	if syncerErr != nil {
-		t.Fatal(syncerErr)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return syncerBin
+	return b.path
 }
 
 func fileExists(p string) bool {

@@ -52,12 +52,16 @@ spec:
 }
 
 // keepBeating writes the targets' heartbeats every few seconds, as their syncers would, until the test ends: the
-// targets stay Ready however long the test takes. free gives each target's free GPUs.
-func keepBeating(t *testing.T, compute *harness.Kubectl, free map[string]int) {
+// targets stay Ready however long the test takes. free gives each target's free GPUs. The function returned stops
+// one target's heartbeats, as if its syncer died.
+func keepBeating(t *testing.T, compute *harness.Kubectl, free map[string]int) (stop func(name string)) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
+	var mu sync.Mutex
 	t.Cleanup(func() { cancel(); wg.Wait() })
 	beat := func() {
+		mu.Lock()
+		defer mu.Unlock()
 		for name, n := range free {
 			_, _, _ = compute.RunContext(ctx, "patch", "synctarget", name, "--subresource=status", "--type=merge", "-p", fmt.Sprintf(
 				`{"status":{"lastHeartbeatTime":%q,"gpus":[{"product":"H100","capacity":8,"allocatable":8,"requested":%d}]}}`,
@@ -79,6 +83,11 @@ func keepBeating(t *testing.T, compute *harness.Kubectl, free map[string]int) {
 			}
 		}
 	}()
+	return func(name string) {
+		mu.Lock()
+		defer mu.Unlock()
+		delete(free, name)
+	}
 }
 
 // placementEvents returns "reason: message" of the Events on a Placement, from namespace default of its workspace.
@@ -89,7 +98,8 @@ func placementEvents(t *testing.T, k *harness.Kubectl, name string) string {
 }
 
 // TestPlacementClusters: a Placement with clusters: 2 places a namespace and its objects on two targets and lists
-// both; a target turned unschedulable is replaced by a third (its label turns Delete), with an Event per move;
+// both; a target turned unschedulable, or not Ready beyond its evictAfter, is replaced by a third (its label turns
+// Delete), with an Event per move;
 // spreadBy refuses two targets of one region (only 1 of 2 fit: a condition) and says so when no target has the
 // label; clusters: 0 or -1 is refused.
 func TestPlacementClusters(t *testing.T) {
@@ -97,7 +107,7 @@ func TestPlacementClusters(t *testing.T) {
 	computePath, computeCluster := s.CreateWorkspace(t, "root", "compute")
 	compute := s.Kubectl(computePath)
 	compute.WithStdin(clustersTargets).MustRun(t, "create", "-f", "-")
-	keepBeating(t, compute, map[string]int{"a": 8, "b": 6, "c": 4, "d": 8})
+	stopBeating := keepBeating(t, compute, map[string]int{"a": 8, "b": 6, "c": 4, "d": 8})
 	compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/a", "synctarget/b", "synctarget/c", "synctarget/d", "--timeout=60s")
 	label := func(name string) string { return computev1alpha1.StateLabel(computeCluster, name) }
 
@@ -197,5 +207,24 @@ func TestPlacementClusters(t *testing.T) {
 		assert.Equal(t, "Unschedulable", b.MustRun(t, "get", "placement", "spread", "-o", "jsonpath={.status.phase}"))
 		waitLabel(t, b, "configmap/settings", label("a"), "Delete")
 		waitLabel(t, b, "configmap/settings", label("b"), "Delete")
+	})
+
+	t.Run("a target not Ready beyond its evictAfter is replaced, with no other change to wake the controller", func(t *testing.T) {
+		require.Equal(t, "a c", a.MustRun(t, "get", "placement", "two", "-o", "jsonpath={.status.selectedTargets[*].name}"))
+		// No heartbeat from now on: the others stay Ready for the 30 s lease, and none of their writes wakes the
+		// controller when c's evictAfter runs out; it must look again by itself.
+		for _, name := range []string{"a", "b", "c", "d"} {
+			stopBeating(name)
+		}
+		compute.MustRun(t, "patch", "synctarget", "c", "--type=merge", "-p", `{"spec":{"evictAfter":"3s"}}`)
+		heartbeat(t, compute, "c", time.Now().Add(-time.Hour), 4) // its syncer's last word, long ago
+		compute.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=HeartbeatMissed", "synctarget/c", "--timeout=60s")
+		a.MustRun(t, "wait", "--for=jsonpath={.status.selectedTargets[1].name}=b", "placement/two", "--timeout=60s")
+		assert.Equal(t, "a b", a.MustRun(t, "get", "placement", "two", "-o", "jsonpath={.status.selectedTargets[*].name}"))
+		waitLabel(t, a, "configmap/settings", label("b"), "Sync")
+		waitLabel(t, a, "configmap/settings", label("c"), "Delete")
+		require.Eventually(t, func() bool {
+			return strings.Contains(placementEvents(t, a, "two"), "Placement TargetEvicted: left c: not Ready for longer than its evictAfter (3s)")
+		}, 30*time.Second, 500*time.Millisecond)
 	})
 }

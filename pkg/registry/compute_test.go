@@ -49,3 +49,13 @@ func TestDefaultPlacementClusters(t *testing.T) {
 	defaultPlacement(p)
 	assert.Equal(t, int32(2), *p.Spec.Clusters, "a count asked for is kept")
 }
+
+func TestPlacementColumnsListEveryTarget(t *testing.T) {
+	p := &computev1alpha1.Placement{Spec: computev1alpha1.PlacementSpec{LocationWorkspace: "root:compute"}}
+	assert.Equal(t, []interface{}{"root:compute", "<none>", ""}, placementColumns(p))
+	p.Status.Phase = computev1alpha1.PlacementBound
+	p.Status.SelectedTarget = &computev1alpha1.TargetReference{Path: "root:compute", Name: "a"}
+	assert.Equal(t, []interface{}{"root:compute", "root:compute:a", "Bound"}, placementColumns(p), "a status of one target")
+	p.Status.SelectedTargets = []computev1alpha1.TargetReference{{Path: "root:compute", Name: "a"}, {Path: "root:compute", Name: "b"}}
+	assert.Equal(t, []interface{}{"root:compute", "root:compute:a,root:compute:b", "Bound"}, placementColumns(p))
+}

@@ -28,6 +28,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/servinghistory"
 	"github.com/gantry-dev/gantry/pkg/servingprovider"
+	"github.com/gantry-dev/gantry/pkg/statusaggregate"
 	"github.com/gantry-dev/gantry/pkg/synctarget"
 	"github.com/gantry-dev/gantry/pkg/workspace"
 	"github.com/gantry-dev/gantry/pkg/workspacetype"
@@ -113,6 +114,8 @@ type controllers struct {
 	bindings   *apibinding.Controller
 	targets    *synctarget.Controller
 	placements *placement.Controller
+	// statusAggregate writes the status of objects placed on several SyncTargets from their per-cluster views.
+	statusAggregate *statusaggregate.Controller
 	// provider publishes the serving API in root:serving; nil with --serving-provider=false.
 	provider *servingprovider.Controller
 	// history records the revisions of every InferenceService; nil with --serving-provider=false.
@@ -173,6 +176,8 @@ func newControllers(d controllerDeps) (*controllers, error) {
 		Targets: x.syncTargets, Namespaces: x.namespaces, CRDs: x.crds, Authorizer: d.authorizer}); err != nil {
 		return nil, err
 	}
+	c.statusAggregate = statusaggregate.NewController(statusaggregate.Config{Clients: d.clients, Workspaces: x.workspaces,
+		Targets: x.syncTargets, Exports: c.bindings.Exports(), CRDs: x.crds})
 	if d.servingProvider {
 		c.provider = servingprovider.NewController(d.clients)
 		if c.history, err = servinghistory.NewController(servinghistory.Config{Clients: d.clients,
@@ -203,6 +208,7 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.collector.Run(ctx, 2)
 	go c.targets.Run(ctx, 2)
 	go c.placements.Run(ctx, 2)
+	go c.statusAggregate.Run(ctx, 2)
 	if c.provider != nil {
 		go c.provider.Run(ctx)
 		go c.history.Run(ctx, 2)

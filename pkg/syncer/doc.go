@@ -12,7 +12,7 @@
 //	err = s.Run(ctx)
 //
 // Files: syncer.go wires clients, informers and the queue; resources.go discovers what is served; crds.go installs
-// CRDs; spec.go syncs objects down and removes them; status.go copies status up; namespaces.go names and cleans up
+// CRDs; spec.go syncs objects down and removes them; status.go copies status up (or, for an object on several targets, reports the cluster's view in an annotation); namespaces.go names and cleans up
 // downstream namespaces; heartbeat.go and gpus.go report the fuel; serve.go serves metrics and probes. The protocol
 // (state label, finalizer) is computev1alpha1's; docs/compute.md describes the behaviour.
 package syncer

@@ -16,7 +16,7 @@ import (
 
 // gantryMetadataPrefixes are the label and annotation keys that are Gantry's bookkeeping upstream and mean nothing
 // downstream; copying them would also make a downstream copy look placed.
-var gantryMetadataPrefixes = []string{computev1alpha1.StateLabelPrefix, "workload.gantry.dev/"}
+var gantryMetadataPrefixes = []string{computev1alpha1.StateLabelPrefix, "workload.gantry.dev/", computev1alpha1.StatusAnnotationPrefix}
 
 // reconcile brings the downstream copy of one upstream object (and the upstream finalizer and status) to where the
 // object's state says.
@@ -115,7 +115,8 @@ func (s *Syncer) cachedCopy(r *resource, ns, name string) *unstructured.Unstruct
 }
 
 // leave removes the downstream copy of an object that is deleted or leaving the target, and only once the copy is
-// gone releases the object upstream: its finalizer, and for state Delete its state label, in one update.
+// gone releases the object upstream: its finalizer, its status annotation, and for state Delete its state label,
+// in one update.
 func (s *Syncer) leave(ctx context.Context, r *resource, obj *unstructured.Unstructured, downNS string) error {
 	if err := s.removeCopy(ctx, r, downNS, obj.GetName()); err != nil {
 		return err
@@ -129,7 +130,13 @@ func (s *Syncer) leave(ctx context.Context, r *resource, obj *unstructured.Unstr
 		delete(labels, s.stateLabel)
 		released.SetLabels(labels)
 	}
-	if !hadFinalizer && !dropLabel {
+	annotations := released.GetAnnotations()
+	_, hadView := annotations[s.statusAnnotation]
+	if hadView {
+		delete(annotations, s.statusAnnotation)
+		released.SetAnnotations(annotations)
+	}
+	if !hadFinalizer && !dropLabel && !hadView {
 		return nil
 	}
 	_, err := s.updateUpstream(ctx, r, released)

@@ -54,13 +54,14 @@ var errRequeue = errors.New("not yet")
 // Syncer copies the objects placed on one SyncTarget to its downstream cluster and their status back, and reports
 // the cluster's capacity and GPUs in the SyncTarget's status.
 type Syncer struct {
-	cfg            Config
-	path, name     string
-	key            string // computev1alpha1.TargetKey of the target
-	computeCluster string // the compute workspace's logical cluster
-	stateLabel     string
-	finalizer      string
-	spec           computev1alpha1.SyncTargetSpec // as read at start
+	cfg              Config
+	path, name       string
+	key              string // computev1alpha1.TargetKey of the target
+	computeCluster   string // the compute workspace's logical cluster
+	stateLabel       string
+	finalizer        string
+	statusAnnotation string                         // where this target's view of an object placed on several goes
+	spec             computev1alpha1.SyncTargetSpec // as read at start
 
 	gantry versioned.Interface // the compute workspace
 	vw     *rest.Config        // the target's virtual workspace, Host without /clusters/...
@@ -228,6 +229,7 @@ func (s *Syncer) readTarget(ctx context.Context) error {
 	s.key = computev1alpha1.TargetKey(s.computeCluster, s.name)
 	s.stateLabel = computev1alpha1.StateLabel(s.computeCluster, s.name)
 	s.finalizer = computev1alpha1.SyncerFinalizer(s.computeCluster, s.name)
+	s.statusAnnotation = computev1alpha1.StatusAnnotation(s.computeCluster, s.name)
 	return nil
 }
 

@@ -66,6 +66,14 @@ func TestValidateSyncerUpdate(t *testing.T) {
 			u.SetAnnotations(map[string]string{"gantry.dev/cluster": "team", "status.workload.gantry.dev/" + key: "old",
 				"status.workload.gantry.dev/" + computev1alpha1.TargetKey("compute", "cpu"): "x"})
 		}, false},
+		{"own per-target status view", "Sync", func(u *unstructured.Unstructured) {
+			u.SetAnnotations(map[string]string{"gantry.dev/cluster": "team", "status.workload.gantry.dev/" + key: "old",
+				computev1alpha1.StatusAnnotation("compute", "gpu"): `{"replicas":1}`})
+		}, true},
+		{"another target's status view", "Sync", func(u *unstructured.Unstructured) {
+			u.SetAnnotations(map[string]string{"gantry.dev/cluster": "team", "status.workload.gantry.dev/" + key: "old",
+				computev1alpha1.StatusAnnotation("compute", "cpu"): `{"replicas":9}`})
+		}, false},
 		{"an annotation merely containing the key", "Sync", func(u *unstructured.Unstructured) {
 			u.SetAnnotations(map[string]string{"gantry.dev/cluster": "team", "status.workload.gantry.dev/" + key: "old", "x/" + key + "x": "y"})
 		}, false},

@@ -124,9 +124,9 @@ func TestServingCLI(t *testing.T) {
 			`{"status": {"health": {"state": "Degraded", "reason": "CrashLoopBackOff", "message": "container kserve-container restarts"}}}`)
 		result := <-done
 		assert.Contains(t, result[0], "inferenceservice.serving.gantry.dev/follow created in namespace default, serving llama:v2\n")
-		assert.Contains(t, result[0], "health: Degraded (CrashLoopBackOff): container kserve-container restarts\n")
+		assert.Contains(t, result[0], "inferenceservice/follow: Degraded (CrashLoopBackOff): container kserve-container restarts\n")
 		assert.Equal(t, "exit status 1", result[2])
-		assert.Equal(t, `error: inferenceservice "follow" is Degraded (CrashLoopBackOff): container kserve-container restarts`+"\n", result[1])
+		assert.Equal(t, `error: inferenceservice/follow is Degraded (CrashLoopBackOff): container kserve-container restarts`+"\n", result[1])
 
 		go func() {
 			out, errOut, err := alice.RunContext(context.Background(), "gantry", "launch", "llama", "--name", "healthy", "--timeout", "3m")
@@ -137,7 +137,7 @@ func TestServingCLI(t *testing.T) {
 			`{"status": {"health": {"state": "Healthy"}}}`)
 		result = <-done
 		assert.Equal(t, "<nil>", result[2], result[1])
-		assert.True(t, strings.HasSuffix(result[0], "health: Healthy\n"), result[0])
+		assert.True(t, strings.HasSuffix(result[0], "inferenceservice/healthy: Healthy\n"), result[0])
 	})
 
 	t.Run("health prints the tree, and what is not reported yet", func(t *testing.T) {
@@ -164,6 +164,6 @@ Components:
 		assert.Contains(t, errOut, "NotFound", "team-b's workspace has no llama of team-a")
 		_, errOut, err = alice.Run("gantry", "health", "deployment/llama")
 		require.Error(t, err)
-		assert.Contains(t, errOut, `error: "deployment/llama" is not an InferenceService: name it isvc/NAME`)
+		assert.Contains(t, errOut, `error: "deployment/llama" is not TYPE/NAME: use isvc/NAME`)
 	})
 }

@@ -257,7 +257,8 @@ func testRolloutStatus(t *testing.T, f *servingHistoryFixture) {
 	setHealth("Progressing", "Starting", "0/1 replicas ready")
 	_, errOut, err := f.alice.Run("gantry", "rollout", "status", "isvc/pinned", "--timeout", "1s")
 	require.Error(t, err)
-	assert.Equal(t, "error: inferenceservice/pinned did not become Healthy within 1s: it is Progressing (Starting): 0/1 replicas ready\n", errOut)
+	assert.Equal(t, "error: inferenceservice/pinned did not become Healthy within 1s: it is Progressing (Starting): 0/1 replicas ready; "+
+		"`kubectl gantry health isvc/pinned` shows why\n", errOut)
 
 	setHealth("Degraded", "InsufficientGPU", "0/2 nodes are available: 2 Insufficient nvidia.com/gpu")
 	out, errOut, err := f.alice.Run("gantry", "rollout", "status", "isvc/pinned")

@@ -27,7 +27,27 @@ const (
 	SyncVerb = "sync"
 	// UseVerb is what a Placement's creator needs on a SyncTarget for the Placement to choose it.
 	UseVerb = "use"
+	// StatusAnnotationPrefix starts the annotation in which a target's syncer reports its cluster's view of an
+	// object (the downstream status as JSON) while the object is placed on more than one target, so that the
+	// syncers never write one status in turn; StatusAnnotation completes it, and Gantry aggregates the views.
+	StatusAnnotationPrefix = "experimental.status.workload.gantry.dev/"
 )
+
+// StatusAnnotation is the annotation with the view of the SyncTarget name of cluster.
+func StatusAnnotation(cluster, name string) string {
+	return StatusAnnotationPrefix + TargetKey(cluster, name)
+}
+
+// SyncStates counts the targets an object is placed on for running: its state labels whose value is Sync.
+func SyncStates(labels map[string]string) int {
+	n := 0
+	for k, v := range labels {
+		if v == ResourceStateSync && len(k) > len(StateLabelPrefix) && k[:len(StateLabelPrefix)] == StateLabelPrefix {
+			n++
+		}
+	}
+	return n
+}
 
 // TargetKey is a stable, label-safe identifier of the SyncTarget name in the logical cluster of its compute
 // workspace: 20 hex digits of the SHA-256 of "<cluster>|<name>".

@@ -10,6 +10,7 @@ import (
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
 )
 
 // NewRolloutCommand returns `kubectl gantry rollout` with history, undo and status.
@@ -22,6 +23,30 @@ func NewRolloutCommand(f *plugin.Factory) *cobra.Command {
 	return cmd
 }
 
+// serviceTarget is what every `rollout` command starts with: the InferenceService named by arg (isvc/NAME), the
+// namespace it is in, and a client of the current workspace.
+func serviceTarget(f *plugin.Factory, arg string) (client versioned.Interface, namespace, name string, err error) {
+	if _, name, err = ParseTarget(arg, kindService); err != nil {
+		return nil, "", "", err
+	}
+	client, namespace, err = namespacedClient(f)
+	return client, namespace, name, err
+}
+
+// namespacedClient is what every serving command needs of the factory: a client of the current workspace and the
+// namespace to work in (-n, else the context's, else default).
+func namespacedClient(f *plugin.Factory) (versioned.Interface, string, error) {
+	namespace, err := f.Namespace()
+	if err != nil {
+		return nil, "", err
+	}
+	client, err := f.GantryClient()
+	if err != nil {
+		return nil, "", err
+	}
+	return client, namespace, nil
+}
+
 func newHistoryCommand(f *plugin.Factory) *cobra.Command {
 	return &cobra.Command{
 		Use:     "history isvc/NAME",
@@ -29,15 +54,7 @@ func newHistoryCommand(f *plugin.Factory) *cobra.Command {
 		Example: `  kubectl gantry rollout history isvc/chat -n team`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, name, err := ParseTarget(args[0], kindService)
-			if err != nil {
-				return err
-			}
-			client, err := f.GantryClient()
-			if err != nil {
-				return err
-			}
-			namespace, err := f.Namespace()
+			client, namespace, name, err := serviceTarget(f, args[0])
 			if err != nil {
 				return err
 			}
@@ -59,18 +76,10 @@ func newUndoCommand(f *plugin.Factory) *cobra.Command {
   kubectl gantry rollout undo isvc/chat --to-revision 1`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, name, err := ParseTarget(args[0], kindService)
-			if err != nil {
-				return err
-			}
 			if to < 0 {
 				return fmt.Errorf("--to-revision must be a revision number (1 or more), or 0 for the previous revision")
 			}
-			client, err := f.GantryClient()
-			if err != nil {
-				return err
-			}
-			namespace, err := f.Namespace()
+			client, namespace, name, err := serviceTarget(f, args[0])
 			if err != nil {
 				return err
 			}
@@ -89,15 +98,7 @@ func newStatusCommand(f *plugin.Factory) *cobra.Command {
 		Example: `  kubectl gantry rollout status isvc/chat --timeout 10m`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			_, name, err := ParseTarget(args[0], kindService)
-			if err != nil {
-				return err
-			}
-			client, err := f.GantryClient()
-			if err != nil {
-				return err
-			}
-			namespace, err := f.Namespace()
+			client, namespace, name, err := serviceTarget(f, args[0])
 			if err != nil {
 				return err
 			}
@@ -124,11 +125,7 @@ func NewPromoteCommand(f *plugin.Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			namespace, err := f.Namespace()
-			if err != nil {
-				return err
-			}
-			client, err := f.GantryClient()
+			client, namespace, err := namespacedClient(f)
 			if err != nil {
 				return err
 			}

@@ -37,11 +37,7 @@ func runHealth(ctx context.Context, f *plugin.Factory, ref string) error {
 	if err != nil {
 		return err
 	}
-	ns, err := f.Namespace()
-	if err != nil {
-		return err
-	}
-	client, err := f.GantryClient()
+	client, ns, err := namespacedClient(f)
 	if err != nil {
 		return err
 	}
@@ -53,25 +49,14 @@ func runHealth(ctx context.Context, f *plugin.Factory, ref string) error {
 	return nil
 }
 
-// healthKinds are the ways to name an InferenceService before the slash: kubectl's short name, kind and resource.
-var healthKinds = map[string]bool{
-	"isvc": true, "inferenceservice": true, "inferenceservices": true,
-	"inferenceservice.serving.gantry.dev": true, "inferenceservices.serving.gantry.dev": true,
-}
-
-// healthParseRef accepts isvc/NAME (or inferenceservice/NAME, ...) and a bare NAME.
+// healthParseRef accepts what ParseTarget takes for an InferenceService (isvc/NAME, inferenceservice/NAME, ...)
+// and, as `kubectl get` does, a bare NAME.
 func healthParseRef(ref string) (string, error) {
-	kind, name, hasKind := strings.Cut(ref, "/")
-	if !hasKind {
-		name, kind = kind, ""
+	if !strings.Contains(ref, "/") && ref != "" {
+		return ref, nil
 	}
-	if hasKind && !healthKinds[strings.ToLower(kind)] {
-		return "", fmt.Errorf("%q is not an InferenceService: name it isvc/NAME", ref)
-	}
-	if name == "" {
-		return "", fmt.Errorf("%q names no InferenceService: name it isvc/NAME", ref)
-	}
-	return name, nil
+	_, name, err := ParseTarget(ref, kindService)
+	return name, err
 }
 
 // healthTree prints the service's health as a tree: the overall health with the model, replicas and URL, then each
@@ -79,7 +64,7 @@ func healthParseRef(ref string) (string, error) {
 // be not reported, so that a new service's tree reads as such.
 func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 	st := &isvc.Status
-	fmt.Fprintf(out, "inferenceservice/%s (namespace %s): %s\n", isvc.Name, isvc.Namespace, healthWords(st.Health))
+	fmt.Fprintf(out, "inferenceservice/%s (namespace %s): %s\n", isvc.Name, isvc.Namespace, DescribeHealth(st.Health))
 	var facts []string
 	if st.Model != "" {
 		facts = append(facts, "model "+st.Model)
@@ -105,7 +90,7 @@ func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 	} else {
 		fmt.Fprintln(out, "Clusters:")
 		for _, c := range st.Clusters {
-			fmt.Fprintf(out, "  %s: %s, %d/%d ready\n", c.Name, healthWords(c.Health), c.ReadyReplicas, c.Replicas)
+			fmt.Fprintf(out, "  %s: %s, %d/%d ready\n", c.Name, DescribeHealth(c.Health), c.ReadyReplicas, c.Replicas)
 		}
 	}
 
@@ -119,27 +104,12 @@ func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 		if c.Cluster != "" {
 			where = " on " + c.Cluster
 		}
-		fmt.Fprintf(out, "  %s %s%s: %s\n", c.Kind, c.Name, where, healthWords(c.Health))
+		fmt.Fprintf(out, "  %s %s%s: %s\n", c.Kind, c.Name, where, DescribeHealth(c.Health))
 		for _, child := range c.Children {
-			fmt.Fprintf(out, "    %s %s: %s\n", child.Kind, child.Name, healthWords(child.Health))
+			fmt.Fprintf(out, "    %s %s: %s\n", child.Kind, child.Name, DescribeHealth(child.Health))
 			for _, leaf := range child.Children {
-				fmt.Fprintf(out, "      %s %s: %s\n", leaf.Kind, leaf.Name, healthWords(leaf.Health))
+				fmt.Fprintf(out, "      %s %s: %s\n", leaf.Kind, leaf.Name, DescribeHealth(leaf.Health))
 			}
 		}
 	}
-}
-
-// healthWords shows a health as "State", "State (Reason)" or "State (Reason): message"; no state is Unknown.
-func healthWords(h servingv1alpha1.Health) string {
-	s := string(h.State)
-	if s == "" {
-		s = string(servingv1alpha1.HealthUnknown)
-	}
-	if h.Reason != "" {
-		s += " (" + h.Reason + ")"
-	}
-	if h.Message != "" {
-		s += ": " + h.Message
-	}
-	return s
 }

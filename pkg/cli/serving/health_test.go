@@ -83,8 +83,10 @@ func TestHealthParseRef(t *testing.T) {
 		assert.Equal(t, want, got, ref)
 	}
 	for ref, want := range map[string]string{
-		"deployment/llama": `"deployment/llama" is not an InferenceService: name it isvc/NAME`,
-		"isvc/":            `"isvc/" names no InferenceService: name it isvc/NAME`,
+		"deployment/llama": `"deployment/llama" is not TYPE/NAME: use isvc/NAME`,
+		"isvc/":            `"isvc/" is not TYPE/NAME: use isvc/NAME`,
+		"model/llama":      `"model/llama": this command takes isvc/NAME`,
+		"":                 `"" is not TYPE/NAME: use isvc/NAME`,
 	} {
 		_, err := healthParseRef(ref)
 		assert.EqualError(t, err, want, ref)

@@ -10,10 +10,9 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/duration"
-	"k8s.io/cli-runtime/pkg/printers"
 
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/cli/plugin"
 	"github.com/gantry-dev/gantry/pkg/servingresolve"
 	"github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
 )
@@ -49,8 +48,7 @@ func PrintHistory(out io.Writer, isvc *servingv1alpha1.InferenceService, revisio
 		return err
 	}
 	current := isvc.Annotations[servingv1alpha1.RevisionAnnotation]
-	w := printers.GetNewTabWriter(out)
-	fmt.Fprintln(w, "REVISION\tMODEL\tAUTHOR\tAGE\tCAUSE")
+	table := plugin.NewTable(out, "REVISION", "MODEL", "AUTHOR", "AGE", "CAUSE")
 	for _, r := range revisions {
 		number := strconv.FormatInt(r.Spec.Revision, 10)
 		if number == current {
@@ -60,15 +58,7 @@ func PrintHistory(out io.Writer, isvc *servingv1alpha1.InferenceService, revisio
 		if r.Spec.ChangeTime != nil {
 			at = r.Spec.ChangeTime.Time
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", number, orNone(servingresolve.Label(r.Spec.ResolvedModel)),
-			orNone(r.Spec.Author), duration.HumanDuration(now.Sub(at)), orNone(r.Spec.Cause))
+		table.Row(number, servingresolve.Label(r.Spec.ResolvedModel), r.Spec.Author, plugin.Age(at, now), r.Spec.Cause)
 	}
-	return w.Flush()
-}
-
-func orNone(s string) string {
-	if s == "" {
-		return "<none>"
-	}
-	return s
+	return table.Flush()
 }

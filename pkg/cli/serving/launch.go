@@ -1,11 +1,8 @@
-// Package serving owns the `kubectl gantry` commands of the serving provider (serving.gantry.dev): the launchpad
-// (`launch`, `models`, `health`) and the history commands (`rollout`, `promote`).
 package serving
 
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 
@@ -15,12 +12,10 @@ import (
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
 	"github.com/gantry-dev/gantry/pkg/servingresolve"
-	servingclient "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/serving/v1alpha1"
 )
 
 // launchOptions are the flags of `kubectl gantry launch`.
@@ -77,11 +72,7 @@ func runLaunch(ctx context.Context, f *plugin.Factory, ref string, o *launchOpti
 	if o.replicas < 0 {
 		return fmt.Errorf("--replicas must not be negative, got %d", o.replicas)
 	}
-	ns, err := f.Namespace()
-	if err != nil {
-		return err
-	}
-	client, err := f.GantryClient()
+	client, ns, err := namespacedClient(f)
 	if err != nil {
 		return err
 	}
@@ -108,7 +99,7 @@ func runLaunch(ctx context.Context, f *plugin.Factory, ref string, o *launchOpti
 	if o.noWait {
 		return nil
 	}
-	return launchFollowHealth(ctx, serving.InferenceServices(ns), created.Name, o.timeout, out)
+	return WaitHealthy(ctx, client, ns, created.Name, o.timeout, out)
 }
 
 // launchParseRef splits MODEL[:VERSION].
@@ -168,59 +159,4 @@ func launchService(model *servingv1alpha1.Model, version string, o *launchOption
 		isvc.Spec.Predictor.Model.Resources = corev1.ResourceRequirements{Requests: gpus, Limits: gpus.DeepCopy()}
 	}
 	return isvc
-}
-
-// launchPollInterval is how often launchFollowHealth reads the service's status.
-const launchPollInterval = 500 * time.Millisecond
-
-// launchFollowHealth follows the InferenceService name until its health is Healthy, printing each change of state, reason
-// or message on out. It fails when the service turns Degraded (with the reason), is deleted, or timeout passes.
-func launchFollowHealth(ctx context.Context, services servingclient.InferenceServiceInterface, name string, timeout time.Duration, out io.Writer) error {
-	var last servingv1alpha1.Health
-	var final error
-	err := wait.PollUntilContextTimeout(ctx, launchPollInterval, timeout, true, func(ctx context.Context) (bool, error) {
-		isvc, err := services.Get(ctx, name, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			final = fmt.Errorf("inferenceservice %q was deleted while waiting for it to be Healthy", name)
-			return true, nil
-		}
-		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-			return false, err // retrying cannot help
-		}
-		if err != nil {
-			return false, nil // transient: try again until the timeout
-		}
-		health := isvc.Status.Health
-		if health.State == "" {
-			health.State = servingv1alpha1.HealthUnknown
-		}
-		if health != last {
-			fmt.Fprintln(out, launchTransition(health))
-			last = health
-		}
-		switch health.State {
-		case servingv1alpha1.HealthHealthy:
-			return true, nil
-		case servingv1alpha1.HealthDegraded:
-			final = fmt.Errorf("inferenceservice %q is Degraded (%s): %s", name, health.Reason, health.Message)
-			return true, nil
-		}
-		return false, nil
-	})
-	if final != nil {
-		return final
-	}
-	if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
-		return err
-	}
-	if err != nil {
-		return fmt.Errorf("inferenceservice %q is not Healthy after %s: it is %s; `kubectl gantry health isvc/%s` shows why",
-			name, timeout, last.State, name)
-	}
-	return nil
-}
-
-// launchTransition is the line printed when a service's health changes: "health: State (Reason): message".
-func launchTransition(h servingv1alpha1.Health) string {
-	return "health: " + healthWords(h)
 }

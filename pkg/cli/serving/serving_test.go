@@ -3,11 +3,13 @@ package serving
 import (
 	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -182,7 +184,7 @@ func TestWaitHealthy(t *testing.T) {
 	healthSequence(client, servingv1alpha1.Health{}, starting, starting, servingv1alpha1.Health{State: servingv1alpha1.HealthHealthy})
 	var out bytes.Buffer
 	require.NoError(t, WaitHealthy(ctx, client, "default", "chat", 10*time.Second, &out))
-	assert.Equal(t, "inferenceservice/chat: no health reported yet\n"+
+	assert.Equal(t, "inferenceservice/chat: Unknown\n"+
 		"inferenceservice/chat: Progressing (Starting): 0/1 ready\n"+
 		"inferenceservice/chat: Healthy\n", out.String(), "each transition once")
 
@@ -196,10 +198,56 @@ func TestWaitHealthy(t *testing.T) {
 	client = fake.NewSimpleClientset(chat("v1", "1"))
 	healthSequence(client, starting)
 	err = WaitHealthy(ctx, client, "default", "chat", 600*time.Millisecond, &out)
-	assert.EqualError(t, err, "inferenceservice/chat did not become Healthy within 600ms: it is Progressing (Starting): 0/1 ready")
+	assert.EqualError(t, err, "inferenceservice/chat did not become Healthy within 600ms: it is Progressing (Starting): 0/1 ready; "+
+		"`kubectl gantry health isvc/chat` shows why")
 
-	err = WaitHealthy(ctx, fake.NewSimpleClientset(), "default", "chat", time.Second, &out)
-	assert.ErrorContains(t, err, `"chat" not found`)
+	err = WaitHealthy(ctx, fake.NewSimpleClientset(), "default", "chat", time.Minute, &out)
+	assert.True(t, apierrors.IsNotFound(err), "a service that is not there ends the wait at once with the server's 404: %v", err)
+}
+
+func TestWaitHealthyNoticesDeletion(t *testing.T) {
+	client := fake.NewSimpleClientset(chat("v1", "1"))
+	reads := 0
+	client.PrependReactor("get", "inferenceservices", func(clienttesting.Action) (bool, runtime.Object, error) {
+		reads++
+		if reads > 1 {
+			return true, nil, apierrors.NewNotFound(servingv1alpha1.Resource("inferenceservices"), "chat")
+		}
+		return false, nil, nil // the first read finds it
+	})
+	err := WaitHealthy(context.Background(), client, "default", "chat", time.Minute, &bytes.Buffer{})
+	assert.EqualError(t, err, "inferenceservice/chat was deleted while waiting for it to be Healthy")
+}
+
+func TestWaitHealthyStopsWhenRefused(t *testing.T) {
+	for name, refusal := range map[string]error{
+		"403": apierrors.NewForbidden(servingv1alpha1.Resource("inferenceservices"), "chat", errors.New("no get")),
+		"401": apierrors.NewUnauthorized("no credentials"),
+	} {
+		client := fake.NewSimpleClientset(chat("v1", "1"))
+		client.PrependReactor("get", "inferenceservices", func(clienttesting.Action) (bool, runtime.Object, error) {
+			return true, nil, refusal
+		})
+		err := WaitHealthy(context.Background(), client, "default", "chat", time.Minute, &bytes.Buffer{})
+		assert.Equal(t, refusal, err, "%s: the server's refusal as is, at once", name)
+	}
+}
+
+func TestWaitHealthyRetriesWhatMayPass(t *testing.T) {
+	client := fake.NewSimpleClientset(chat("v1", "1"))
+	reads := 0
+	client.PrependReactor("get", "inferenceservices", func(clienttesting.Action) (bool, runtime.Object, error) {
+		reads++
+		if reads == 1 {
+			return true, nil, apierrors.NewServiceUnavailable("the server is starting")
+		}
+		isvc := chat("v1", "1")
+		isvc.Status.Health = servingv1alpha1.Health{State: servingv1alpha1.HealthHealthy}
+		return true, isvc, nil
+	})
+	var out bytes.Buffer
+	require.NoError(t, WaitHealthy(context.Background(), client, "default", "chat", time.Minute, &out))
+	assert.Equal(t, "inferenceservice/chat: Healthy\n", out.String())
 }
 
 func TestStatusWaitsForTheCurrentGeneration(t *testing.T) {

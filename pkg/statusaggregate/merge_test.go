@@ -1,0 +1,154 @@
+package statusaggregate
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+)
+
+func TestViews(t *testing.T) {
+	state, view := computev1alpha1.StateLabelPrefix, computev1alpha1.StatusAnnotationPrefix
+	names := func(key string) string {
+		if name, ok := map[string]string{"k1": "west", "k2": "east"}[key]; ok {
+			return name
+		}
+		return key
+	}
+	cases := []struct {
+		name        string
+		labels      map[string]string
+		annotations map[string]string
+		want        []View
+		wantErr     string
+	}{
+		{"none", map[string]string{state + "k1": "Sync"}, map[string]string{"team": "a"}, nil, ""},
+		{"two, in name order", map[string]string{state + "k1": "Sync", state + "k2": "Sync"},
+			map[string]string{view + "k1": `{"replicas":1}`, view + "k2": `{"replicas":2}`},
+			[]View{{"east", `{"replicas":2}`}, {"west", `{"replicas":1}`}}, ""},
+		{"a target leaving is stale", map[string]string{state + "k1": "Sync", state + "k2": "Delete"},
+			map[string]string{view + "k1": `{}`, view + "k2": `{}`}, []View{{"west", `{}`}}, ""},
+		{"a target no longer placed is stale", map[string]string{state + "k1": "Sync"},
+			map[string]string{view + "k1": `{}`, view + "k2": `{}`}, []View{{"west", `{}`}}, ""},
+		{"an unknown target keeps its key", map[string]string{state + "k3": "Sync"},
+			map[string]string{view + "k3": `{}`}, []View{{"k3", `{}`}}, ""},
+		{"not JSON", map[string]string{state + "k1": "Sync"}, map[string]string{view + "k1": `nope`}, nil, "cluster west"},
+	}
+	for _, c := range cases {
+		got, err := Views(c.labels, c.annotations, names)
+		if c.wantErr != "" {
+			assert.ErrorContains(t, err, c.wantErr, c.name)
+			continue
+		}
+		require.NoError(t, err, c.name)
+		assert.Equal(t, c.want, got, c.name)
+	}
+}
+
+func TestMergeDeployment(t *testing.T) {
+	available := func(status, msg string) string {
+		return `{"type":"Available","status":"` + status + `","reason":"R` + status + `","message":"` + msg + `"}`
+	}
+	progressing := `{"type":"Progressing","status":"True","reason":"NewReplicaSetAvailable","message":"done"}`
+	cases := []struct {
+		name  string
+		views []View
+		want  map[string]interface{}
+	}{
+		{"summed, all available", []View{
+			{"east", `{"observedGeneration":3,"replicas":2,"readyReplicas":2,"availableReplicas":2,"updatedReplicas":2,"conditions":[` + available("True", "ok") + `,` + progressing + `]}`},
+			{"west", `{"observedGeneration":2,"replicas":3,"readyReplicas":1,"availableReplicas":1,"updatedReplicas":3,"unavailableReplicas":2,"conditions":[` + available("True", "ok") + `,` + progressing + `]}`},
+		}, map[string]interface{}{"observedGeneration": int64(2), "replicas": int64(5), "readyReplicas": int64(3), "availableReplicas": int64(3),
+			"updatedReplicas": int64(5), "unavailableReplicas": int64(2), "conditions": []interface{}{
+				map[string]interface{}{"type": "Available", "status": "True", "reason": "RTrue", "message": "on all 2 clusters (east: ok)", "lastUpdateTime": nil, "lastTransitionTime": nil},
+				map[string]interface{}{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable", "message": "on all 2 clusters (east: done)", "lastUpdateTime": nil, "lastTransitionTime": nil},
+			}}},
+		{"one unavailable names its cluster", []View{
+			{"east", `{"replicas":1,"conditions":[` + available("True", "ok") + `]}`},
+			{"west", `{"replicas":1,"conditions":[` + available("False", "minimum replicas") + `]}`},
+		}, map[string]interface{}{"replicas": int64(2), "conditions": []interface{}{
+			map[string]interface{}{"type": "Available", "status": "False", "reason": "RFalse", "message": "cluster west: minimum replicas", "lastUpdateTime": nil, "lastTransitionTime": nil},
+		}}},
+		{"a cluster without the condition is Unknown", []View{
+			{"east", `{"replicas":1,"conditions":[` + available("True", "ok") + `]}`},
+			{"west", `{"replicas":1}`},
+		}, map[string]interface{}{"replicas": int64(2), "conditions": []interface{}{
+			map[string]interface{}{"type": "Available", "status": "Unknown", "reason": "NotReported", "message": "cluster west: no Available condition reported yet", "lastUpdateTime": nil, "lastTransitionTime": nil},
+		}}},
+		{"ReplicaFailure True wins", []View{
+			{"east", `{"conditions":[{"type":"ReplicaFailure","status":"False","message":"fine"}]}`},
+			{"west", `{"conditions":[{"type":"ReplicaFailure","status":"True","reason":"FailedCreate","message":"quota"}]}`},
+		}, map[string]interface{}{"conditions": []interface{}{
+			map[string]interface{}{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate", "message": "cluster west: quota", "lastUpdateTime": nil, "lastTransitionTime": nil},
+		}}},
+	}
+	for _, c := range cases {
+		got, err := Merge(schema.GroupResource{Group: "apps", Resource: "deployments"}, c.views)
+		require.NoError(t, err, c.name)
+		assert.Equal(t, c.want, got, c.name)
+	}
+	_, err := MergeDeployment([]View{{"east", `{"replicas":"many"}`}})
+	assert.ErrorContains(t, err, "cluster east")
+}
+
+func TestMergeInferenceService(t *testing.T) {
+	isvc := schema.GroupResource{Group: "serving.gantry.dev", Resource: "inferenceservices"}
+	healthy := `{"url":"http://east","replicas":2,"readyReplicas":2,"health":{"state":"Healthy","reason":"AllReady","message":"2/2 ready"},` +
+		`"components":[{"kind":"Deployment","name":"llm"}]}`
+	degraded := `{"url":"http://west","replicas":2,"readyReplicas":0,"health":{"state":"Degraded","reason":"InsufficientGPU","message":"no GPUs free"},` +
+		`"components":[{"kind":"Deployment","name":"llm","cluster":"ignored"}]}`
+	progressing := `{"url":"http://south","replicas":1,"health":{"state":"Progressing","reason":"RollingOut"}}`
+
+	got, err := Merge(isvc, []View{{"a-west", degraded}, {"b-east", healthy}, {"c-south", progressing}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]interface{}{"state": "Degraded", "reason": "InsufficientGPU", "message": "cluster a-west: no GPUs free"}, got["health"])
+	assert.Equal(t, "http://east", got["url"], "from the first healthy cluster")
+	assert.Equal(t, int64(5), got["replicas"])
+	assert.Equal(t, int64(2), got["readyReplicas"])
+	assert.Equal(t, "2/5", got["ready"])
+	assert.Equal(t, []interface{}{
+		map[string]interface{}{"name": "a-west", "health": map[string]interface{}{"state": "Degraded", "reason": "InsufficientGPU", "message": "no GPUs free"}, "replicas": int64(2)},
+		map[string]interface{}{"name": "b-east", "health": map[string]interface{}{"state": "Healthy", "reason": "AllReady", "message": "2/2 ready"}, "replicas": int64(2), "readyReplicas": int64(2)},
+		map[string]interface{}{"name": "c-south", "health": map[string]interface{}{"state": "Progressing", "reason": "RollingOut"}, "replicas": int64(1)},
+	}, got["clusters"])
+	assert.Equal(t, []interface{}{
+		map[string]interface{}{"kind": "Deployment", "name": "llm", "cluster": "a-west", "health": map[string]interface{}{}},
+		map[string]interface{}{"kind": "Deployment", "name": "llm", "cluster": "b-east", "health": map[string]interface{}{}},
+	}, got["components"])
+
+	cases := []struct {
+		name        string
+		views       []View
+		wantState   string
+		wantMessage string
+		wantURL     string
+	}{
+		{"all healthy", []View{{"east", healthy}, {"west", healthy}}, "Healthy", "Healthy on all 2 clusters (east, west)", "http://east"},
+		{"progressing beats healthy", []View{{"east", healthy}, {"south", progressing}}, "Progressing", "cluster south is Progressing", "http://east"},
+		{"none healthy: the first cluster's url", []View{{"south", progressing}, {"west", degraded}}, "Degraded", "cluster west: no GPUs free", "http://south"},
+		{"no health reported is Unknown, worse than Progressing", []View{{"quiet", `{}`}, {"south", progressing}}, "Unknown", "cluster quiet is Unknown", ""},
+	}
+	for _, c := range cases {
+		got, err := MergeInferenceService(c.views)
+		require.NoError(t, err, c.name)
+		h := got["health"].(map[string]interface{})
+		assert.Equal(t, c.wantState, h["state"], c.name)
+		assert.Equal(t, c.wantMessage, h["message"], c.name)
+		if c.wantURL == "" {
+			assert.NotContains(t, got, "url", c.name)
+		} else {
+			assert.Equal(t, c.wantURL, got["url"], c.name)
+		}
+	}
+}
+
+func TestMergeOtherResources(t *testing.T) {
+	got, err := Merge(schema.GroupResource{Group: "example.com", Resource: "widgets"}, []View{{"east", `{"phase":"Running","count":2}`}, {"west", `{"phase":"Failed"}`}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]interface{}{"phase": "Running", "count": int64(2)}, got, "the first cluster in name order")
+	_, err = Merge(schema.GroupResource{Group: "example.com", Resource: "widgets"}, nil)
+	assert.Error(t, err)
+}

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/tools/record"
 	"k8s.io/client-go/util/workqueue"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
@@ -53,6 +54,10 @@ type Controller struct {
 	client     rest.Interface
 	placements *clusterwatch.Store[*computev1alpha1.Placement]
 	queue      workqueue.TypedRateLimitingInterface[item]
+	// broadcaster writes the Events of every workspace's Placements (workspaceEventSink routes each); events
+	// records them.
+	broadcaster record.EventBroadcaster
+	events      record.EventRecorder
 }
 
 // item is a unit of work: a Placement to schedule, or a namespace (and its objects) to label.
@@ -83,7 +88,9 @@ func NewController(config Config) (*Controller, error) {
 		placements: clusterwatch.NewStore[*computev1alpha1.Placement](),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[item](),
 			workqueue.TypedRateLimitingQueueConfig[item]{Name: "placements"}),
+		broadcaster: record.NewBroadcaster(),
 	}
+	c.events = c.broadcaster.NewRecorder(registry.Scheme, eventSource)
 	c.placements.OnChange(func(cluster logicalcluster.Name, name string) {
 		c.queue.Add(item{cluster: cluster, name: name})
 		c.enqueueNamespaces(cluster) // a Placement's selector or existence decides its namespaces
@@ -101,6 +108,8 @@ func NewController(config Config) (*Controller, error) {
 func (c *Controller) Run(ctx context.Context, workers int) {
 	defer utilruntime.HandleCrash()
 	defer c.queue.ShutDown()
+	c.broadcaster.StartRecordingToSink(workspaceEventSink{clients: c.config.Clients})
+	defer c.broadcaster.Shutdown()
 	clusterwatch.Feed(ctx, c.client, "/apis/compute.gantry.dev/v1alpha1/placements",
 		func() runtime.Object { return &computev1alpha1.PlacementList{} }, &computev1alpha1.Placement{}, c.placements, "placement-index")
 	if !cache.WaitForCacheSync(ctx.Done(), c.placements.HasSynced, c.config.Targets.HasSynced, c.config.Namespaces.HasSynced,

@@ -45,7 +45,7 @@ func (c *Controller) reconcileNamespace(ctx context.Context, it item) error {
 	return nil
 }
 
-// namespaceLabels are the state labels a namespace should carry: those of the target chosen by the oldest
+// namespaceLabels are the state labels a namespace should carry: Sync for each target chosen by the oldest
 // Placement of the workspace that selects it (one Placement per namespace; a later one that also selects it waits).
 func (c *Controller) namespaceLabels(cluster logicalcluster.Name, ns *corev1.Namespace) map[string]string {
 	placements := c.placements.List(cluster)
@@ -60,15 +60,18 @@ func (c *Controller) namespaceLabels(cluster logicalcluster.Name, ns *corev1.Nam
 		if p.DeletionTimestamp != nil || !selectsNamespace(p, ns) {
 			continue
 		}
-		target := p.Status.SelectedTarget
-		if p.Status.Phase != computev1alpha1.PlacementBound || target == nil {
+		if p.Status.Phase != computev1alpha1.PlacementBound {
 			return map[string]string{}
 		}
 		location := c.locationOf(p)
 		if location == "" {
 			return map[string]string{}
 		}
-		return map[string]string{computev1alpha1.StateLabel(string(location), target.Name): computev1alpha1.ResourceStateSync}
+		out := map[string]string{}
+		for _, name := range currentTargets(p) {
+			out[computev1alpha1.StateLabel(string(location), name)] = computev1alpha1.ResourceStateSync
+		}
+		return out
 	}
 	return map[string]string{}
 }

@@ -14,11 +14,16 @@ import (
 
 // The reasons of a Placement's Ready condition.
 const (
-	// ReasonBound: a target is chosen.
+	// ReasonBound: as many targets as spec.clusters asks for are chosen.
 	ReasonBound = "TargetChosen"
+	// ReasonNotEnoughTargets: some targets are chosen, fewer than spec.clusters; the message says why the others
+	// do not fit.
+	ReasonNotEnoughTargets = "NotEnoughTargets"
 	// ReasonNoUsableTarget: the location workspace holds no selected target the owner may use (or does not exist,
 	// which reads the same).
 	ReasonNoUsableTarget = "NoUsableTarget"
+	// ReasonSpreadLabelMissing: spec.spreadBy names a label no usable target has, so none can be chosen.
+	ReasonSpreadLabelMissing = "SpreadLabelMissing"
 	// ReasonNoReadyTarget: every usable target is not Ready.
 	ReasonNoReadyTarget = "NoReadyTarget"
 	// ReasonAllUnschedulable: every usable, Ready target is marked unschedulable.
@@ -31,51 +36,173 @@ type candidate struct {
 	mayUse bool
 }
 
-// decision is what the scheduler chose, or why nothing fits.
-type decision struct {
-	chosen  *computev1alpha1.SyncTarget
-	reason  string
-	message string
+// request is what a Placement asks of the scheduler.
+type request struct {
+	// current are the names of the targets chosen before, in choice order.
+	current []string
+	// clusters is how many targets to choose.
+	clusters int
+	// spreadBy is the label whose values the chosen targets must not share; empty: none.
+	spreadBy string
 }
 
-// choose picks a target among the candidates. The current choice stays while it is usable, schedulable and
-// working: Ready, or not Ready for less than its evictAfter (no evictAfter: a missed heartbeat alone never moves
-// objects). Otherwise the Ready, schedulable, usable target with the most free GPUs wins, ties broken by name.
-func choose(current string, candidates []candidate, now time.Time) decision {
-	var usable, ready, schedulable []*computev1alpha1.SyncTarget
+// decision is what the scheduler chose, in choice order, and why it chose fewer than asked when it did.
+type decision struct {
+	chosen  []*computev1alpha1.SyncTarget
+	reason  string
+	message string
+	// left are the current targets no longer chosen, each with why: a move.
+	left []leftTarget
+	// recheckAfter, when positive, is when a chosen target that is not Ready reaches its evictAfter: the decision
+	// may change then without any object changing.
+	recheckAfter time.Duration
+}
+
+// leftTarget is a target that was chosen and is not any more.
+type leftTarget struct {
+	name string
+	// evicted: it was not Ready for longer than its evictAfter.
+	evicted bool
+	why     string
+}
+
+// choose picks req.clusters distinct targets among the candidates the owner may use.
+//
+// A current choice stays while it is schedulable and working: Ready, or not Ready for less than its evictAfter (no
+// evictAfter: a missed heartbeat alone never moves objects), so that choices do not flap. Missing ones are then
+// added among the Ready, schedulable targets, most free GPUs first, ties broken by name. With spreadBy, a target
+// without the label is never chosen, and none shares its value with one chosen before it.
+func choose(req request, candidates []candidate, now time.Time) decision {
+	if req.clusters < 1 {
+		req.clusters = 1
+	}
+	var d decision
+	usable := map[string]*computev1alpha1.SyncTarget{}
+	var usableList []*computev1alpha1.SyncTarget
 	for _, c := range candidates {
-		if !c.mayUse {
+		if c.mayUse {
+			usable[c.target.Name] = c.target
+			usableList = append(usableList, c.target)
+		}
+	}
+	chosen := map[string]bool{}
+	spreadTaken := map[string]string{} // value of spreadBy -> the chosen target that holds it
+	take := func(t *computev1alpha1.SyncTarget) {
+		d.chosen = append(d.chosen, t)
+		chosen[t.Name] = true
+		if req.spreadBy != "" {
+			spreadTaken[t.Labels[req.spreadBy]] = t.Name
+		}
+	}
+	// spreadConflict says why t cannot join the chosen ones under spreadBy; empty when it can.
+	spreadConflict := func(t *computev1alpha1.SyncTarget) string {
+		if req.spreadBy == "" {
+			return ""
+		}
+		value, ok := t.Labels[req.spreadBy]
+		if !ok {
+			return fmt.Sprintf("no label %s", req.spreadBy)
+		}
+		if holder, taken := spreadTaken[value]; taken {
+			return fmt.Sprintf("%s=%s is taken by %s", req.spreadBy, value, holder)
+		}
+		return ""
+	}
+
+	for _, name := range req.current {
+		if chosen[name] {
 			continue
 		}
-		usable = append(usable, c.target)
-		if c.target.Name == current && !c.target.Spec.Unschedulable && !evicted(c.target, now) {
-			return decision{chosen: c.target, reason: ReasonBound, message: chosenMessage(c.target)}
+		t, ok := usable[name]
+		switch {
+		case !ok:
+			d.left = append(d.left, leftTarget{name: name, why: "no longer selected, or no longer usable by the Placement's owner"})
+		case t.Spec.Unschedulable:
+			d.left = append(d.left, leftTarget{name: name, why: "unschedulable"})
+		case evicted(t, now):
+			d.left = append(d.left, leftTarget{name: name, evicted: true, why: fmt.Sprintf("not Ready for longer than its evictAfter (%s)", t.Spec.EvictAfter.Duration)})
+		case spreadConflict(t) != "":
+			d.left = append(d.left, leftTarget{name: name, why: spreadConflict(t)})
+		case len(d.chosen) >= req.clusters:
+			d.left = append(d.left, leftTarget{name: name, why: fmt.Sprintf("more than the %d clusters asked for", req.clusters)})
+		default:
+			take(t)
+			if wait := untilEvicted(t, now); wait > 0 && (d.recheckAfter == 0 || wait < d.recheckAfter) {
+				d.recheckAfter = wait
+			}
 		}
-		if !synctarget.IsReady(c.target) {
+	}
+
+	// Fill up with the best fitting targets, and remember why each other usable one does not fit.
+	sort.SliceStable(usableList, func(i, j int) bool {
+		fi, fj := freeGPUs(usableList[i]), freeGPUs(usableList[j])
+		if fi != fj {
+			return fi > fj
+		}
+		return usableList[i].Name < usableList[j].Name
+	})
+	var unfit []string
+	for _, t := range usableList {
+		if chosen[t.Name] {
 			continue
 		}
-		ready = append(ready, c.target)
-		if !c.target.Spec.Unschedulable {
-			schedulable = append(schedulable, c.target)
+		why := ""
+		switch {
+		case !synctarget.IsReady(t):
+			why = "not Ready"
+		case t.Spec.Unschedulable:
+			why = "unschedulable"
+		case spreadConflict(t) != "":
+			why = spreadConflict(t)
+		case len(d.chosen) >= req.clusters:
+			continue // fits, but not needed
+		default:
+			take(t)
+			continue
+		}
+		unfit = append(unfit, t.Name+": "+why)
+	}
+	sort.Strings(unfit)
+
+	switch {
+	case len(d.chosen) == req.clusters:
+		d.reason, d.message = ReasonBound, chosenMessage(d.chosen)
+	case len(d.chosen) > 0:
+		d.reason = ReasonNotEnoughTargets
+		d.message = fmt.Sprintf("%d of %d targets fit: %s", len(d.chosen), req.clusters, chosenMessage(d.chosen))
+		if len(unfit) > 0 {
+			d.message += "; " + strings.Join(unfit, "; ")
+		} else {
+			d.message += "; no other usable SyncTarget is selected"
+		}
+	default:
+		d.reason, d.message = nothingFits(req, usableList, unfit)
+	}
+	return d
+}
+
+// nothingFits is the reason and message of a Placement none of whose targets fits.
+func nothingFits(req request, usable []*computev1alpha1.SyncTarget, unfit []string) (string, string) {
+	var ready, labeled []*computev1alpha1.SyncTarget
+	for _, t := range usable {
+		if synctarget.IsReady(t) {
+			ready = append(ready, t)
+		}
+		if _, ok := t.Labels[req.spreadBy]; ok {
+			labeled = append(labeled, t)
 		}
 	}
 	switch {
 	case len(usable) == 0:
-		return decision{reason: ReasonNoUsableTarget, message: "no SyncTarget of the location workspace matches the location selector " +
-			"and may be used by the Placement's owner: it needs the verb \"use\" on synctargets there"}
+		return ReasonNoUsableTarget, "no SyncTarget of the location workspace matches the location selector " +
+			"and may be used by the Placement's owner: it needs the verb \"use\" on synctargets there"
+	case req.spreadBy != "" && len(labeled) == 0:
+		return ReasonSpreadLabelMissing, fmt.Sprintf("spreadBy names the label %s, which no usable SyncTarget has: %s",
+			req.spreadBy, names(usable))
 	case len(ready) == 0:
-		return decision{reason: ReasonNoReadyTarget, message: "no usable SyncTarget is Ready: " + names(usable)}
-	case len(schedulable) == 0:
-		return decision{reason: ReasonAllUnschedulable, message: "every usable, Ready SyncTarget is unschedulable: " + names(ready)}
+		return ReasonNoReadyTarget, "no usable SyncTarget is Ready: " + names(usable)
 	}
-	sort.SliceStable(schedulable, func(i, j int) bool {
-		fi, fj := freeGPUs(schedulable[i]), freeGPUs(schedulable[j])
-		if fi != fj {
-			return fi > fj
-		}
-		return schedulable[i].Name < schedulable[j].Name
-	})
-	return decision{chosen: schedulable[0], reason: ReasonBound, message: chosenMessage(schedulable[0])}
+	return ReasonAllUnschedulable, "no usable, Ready SyncTarget fits: " + strings.Join(unfit, "; ")
 }
 
 // evicted reports whether a target has been not Ready for longer than its evictAfter.
@@ -87,6 +214,20 @@ func evicted(t *computev1alpha1.SyncTarget, now time.Time) bool {
 	return t.Spec.EvictAfter != nil && now.Sub(ready.LastTransitionTime.Time) > t.Spec.EvictAfter.Duration
 }
 
+// untilEvicted is how long until a target that is not Ready is evicted; zero when it is Ready, has no evictAfter
+// or is evicted already.
+func untilEvicted(t *computev1alpha1.SyncTarget, now time.Time) time.Duration {
+	ready := meta.FindStatusCondition(t.Status.Conditions, synctarget.ConditionReady)
+	if ready == nil || ready.Status == "True" || t.Spec.EvictAfter == nil {
+		return 0
+	}
+	wait := ready.LastTransitionTime.Add(t.Spec.EvictAfter.Duration).Sub(now)
+	if wait <= 0 {
+		return 0
+	}
+	return wait + time.Second // past the deadline, not on it
+}
+
 // freeGPUs is the number of GPUs a target reports allocatable and not requested.
 func freeGPUs(t *computev1alpha1.SyncTarget) int64 {
 	var free int64
@@ -96,8 +237,13 @@ func freeGPUs(t *computev1alpha1.SyncTarget) int64 {
 	return free
 }
 
-func chosenMessage(t *computev1alpha1.SyncTarget) string {
-	return fmt.Sprintf("placed on %s (%d GPUs free)", t.Name, freeGPUs(t))
+// chosenMessage names the chosen targets and their free GPUs, in choice order.
+func chosenMessage(chosen []*computev1alpha1.SyncTarget) string {
+	out := make([]string, 0, len(chosen))
+	for _, t := range chosen {
+		out = append(out, fmt.Sprintf("%s (%d GPUs free)", t.Name, freeGPUs(t)))
+	}
+	return "placed on " + strings.Join(out, ", ")
 }
 
 func names(targets []*computev1alpha1.SyncTarget) string {

@@ -23,8 +23,8 @@ const serviceAccountPrefix = "system:serviceaccount:"
 // ConditionReady is the Placement condition that says whether a target is chosen, and why not.
 const ConditionReady = "Ready"
 
-// reconcilePlacement chooses a Placement's target and writes the decision to its status; a new choice relabels
-// the workspace's namespaces.
+// reconcilePlacement chooses a Placement's targets and writes the decision to its status, with an Event for every
+// move; a new choice relabels the workspace's namespaces.
 func (c *Controller) reconcilePlacement(ctx context.Context, cluster logicalcluster.Name, name string) error {
 	p, ok := c.placements.Get(cluster, name)
 	if !ok || p.DeletionTimestamp != nil {
@@ -34,18 +34,25 @@ func (c *Controller) reconcilePlacement(ctx context.Context, cluster logicalclus
 	if err != nil {
 		return err
 	}
-	current := ""
-	if p.Status.SelectedTarget != nil && p.Status.SelectedTarget.Path == p.Spec.LocationWorkspace {
-		current = p.Status.SelectedTarget.Name
+	now := c.config.Now()
+	d := choose(request{current: currentTargets(p), clusters: p.ClusterCount(), spreadBy: p.Spec.SpreadBy}, candidates, now)
+	if d.recheckAfter > 0 {
+		c.queue.AddAfter(item{cluster: cluster, name: name}, d.recheckAfter)
 	}
-	d := choose(current, candidates, c.config.Now())
 	want := p.DeepCopy()
 	ready := metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse, Reason: d.reason, Message: d.message,
-		ObservedGeneration: p.Generation, LastTransitionTime: metav1.NewTime(c.config.Now())}
-	if d.chosen != nil {
+		ObservedGeneration: p.Generation, LastTransitionTime: metav1.NewTime(now)}
+	want.Status.SelectedTargets = nil
+	for _, t := range d.chosen {
+		want.Status.SelectedTargets = append(want.Status.SelectedTargets, computev1alpha1.TargetReference{Path: p.Spec.LocationWorkspace, Name: t.Name})
+	}
+	if len(d.chosen) > 0 {
 		want.Status.Phase = computev1alpha1.PlacementBound
-		want.Status.SelectedTarget = &computev1alpha1.TargetReference{Path: p.Spec.LocationWorkspace, Name: d.chosen.Name}
-		ready.Status = metav1.ConditionTrue
+		first := want.Status.SelectedTargets[0]
+		want.Status.SelectedTarget = &first
+		if d.reason == ReasonBound {
+			ready.Status = metav1.ConditionTrue
+		}
 	} else {
 		want.Status.Phase = computev1alpha1.PlacementUnschedulable
 		want.Status.SelectedTarget = nil
@@ -62,10 +69,32 @@ func (c *Controller) reconcilePlacement(ctx context.Context, cluster logicalclus
 	if apierrors.IsNotFound(err) || apierrors.IsConflict(err) {
 		return nil // gone, or changed again: that change brings it back
 	}
-	if err == nil && !equality.Semantic.DeepEqual(p.Status.SelectedTarget, want.Status.SelectedTarget) {
+	if err != nil {
+		return err
+	}
+	c.recordMoves(cluster, p, d)
+	if !equality.Semantic.DeepEqual(p.Status.SelectedTargets, want.Status.SelectedTargets) ||
+		!equality.Semantic.DeepEqual(p.Status.SelectedTarget, want.Status.SelectedTarget) {
 		c.enqueueNamespaces(cluster)
 	}
-	return err
+	return nil
+}
+
+// currentTargets are the names of the targets a Placement's status says are chosen, in choice order: those of its
+// current location workspace (a changed location starts afresh). A status written before selectedTargets existed
+// names one, in selectedTarget.
+func currentTargets(p *computev1alpha1.Placement) []string {
+	refs := p.Status.SelectedTargets
+	if len(refs) == 0 && p.Status.SelectedTarget != nil {
+		refs = []computev1alpha1.TargetReference{*p.Status.SelectedTarget}
+	}
+	var out []string
+	for _, ref := range refs {
+		if ref.Path == p.Spec.LocationWorkspace {
+			out = append(out, ref.Name)
+		}
+	}
+	return out
 }
 
 // candidates are the targets of the Placement's location that its selector matches, each with whether the

@@ -7,9 +7,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
+	"k8s.io/client-go/tools/record"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/synctarget"
@@ -36,51 +38,252 @@ func usable(targets ...*computev1alpha1.SyncTarget) []candidate {
 	return out
 }
 
+// one asks for a single target, current being the one chosen before (empty: none).
+func one(current string) request {
+	r := request{clusters: 1}
+	if current != "" {
+		r.current = []string{current}
+	}
+	return r
+}
+
+func chosenNames(d decision) []string {
+	out := []string{}
+	for _, t := range d.chosen {
+		out = append(out, t.Name)
+	}
+	return out
+}
+
 func TestChoosePrefersReadySchedulableWithFreeGPUs(t *testing.T) {
 	cordoned := target("c-cordoned", true, 8)
 	cordoned.Spec.Unschedulable = true
-	d := choose("", usable(target("a-full", true, 0), target("b-down", false, 8), cordoned, target("d-free", true, 3)), now)
-	if assert.NotNil(t, d.chosen) {
-		assert.Equal(t, "d-free", d.chosen.Name, "the only Ready, schedulable target with free GPUs")
-	}
-	d = choose("", usable(target("b", true, 2), target("a", true, 2)), now)
-	assert.Equal(t, "a", d.chosen.Name, "ties broken by name")
+	d := choose(one(""), usable(target("a-full", true, 0), target("b-down", false, 8), cordoned, target("d-free", true, 3)), now)
+	assert.Equal(t, []string{"d-free"}, chosenNames(d), "the Ready, schedulable target with the most free GPUs")
+	d = choose(one(""), usable(target("b", true, 2), target("a", true, 2)), now)
+	assert.Equal(t, []string{"a"}, chosenNames(d), "ties broken by name")
 }
 
 func TestChooseKeepsAWorkingChoice(t *testing.T) {
-	d := choose("a", usable(target("a", true, 0), target("b", true, 8)), now)
-	assert.Equal(t, "a", d.chosen.Name, "no flapping to the target with more free GPUs")
+	d := choose(one("a"), usable(target("a", true, 0), target("b", true, 8)), now)
+	assert.Equal(t, []string{"a"}, chosenNames(d), "no flapping to the target with more free GPUs")
 
 	down := target("a", false, 8)
-	d = choose("a", usable(down, target("b", true, 8)), now)
-	assert.Equal(t, "a", d.chosen.Name, "without evictAfter a missed heartbeat alone does not move objects")
+	d = choose(one("a"), usable(down, target("b", true, 8)), now)
+	assert.Equal(t, []string{"a"}, chosenNames(d), "without evictAfter a missed heartbeat alone does not move objects")
+	assert.Zero(t, d.recheckAfter)
 	down.Spec.EvictAfter = &metav1.Duration{Duration: 30 * time.Second}
-	d = choose("a", usable(down, target("b", true, 8)), now)
-	assert.Equal(t, "b", d.chosen.Name, "not Ready for longer than evictAfter: moved")
+	d = choose(one("a"), usable(down, target("b", true, 8)), now)
+	assert.Equal(t, []string{"b"}, chosenNames(d), "not Ready for longer than evictAfter: moved")
+	if assert.Len(t, d.left, 1) {
+		assert.True(t, d.left[0].evicted)
+	}
+
+	down.Spec.EvictAfter = &metav1.Duration{Duration: 5 * time.Minute}
+	d = choose(one("a"), usable(down, target("b", true, 8)), now)
+	assert.Equal(t, []string{"a"}, chosenNames(d), "not Ready for less than evictAfter: kept")
+	assert.Equal(t, 4*time.Minute+time.Second, d.recheckAfter, "looked at again once evictAfter has passed")
 
 	cordoned := target("a", true, 8)
 	cordoned.Spec.Unschedulable = true
-	d = choose("a", usable(cordoned, target("b", true, 1)), now)
-	assert.Equal(t, "b", d.chosen.Name, "an unschedulable target is left")
+	d = choose(one("a"), usable(cordoned, target("b", true, 1)), now)
+	assert.Equal(t, []string{"b"}, chosenNames(d), "an unschedulable target is left")
 }
 
 func TestChooseSaysWhyNothingFits(t *testing.T) {
-	d := choose("", nil, now)
-	assert.Nil(t, d.chosen)
+	d := choose(one(""), nil, now)
+	assert.Empty(t, d.chosen)
 	assert.Equal(t, ReasonNoUsableTarget, d.reason)
 
-	d = choose("", []candidate{{target: target("a", true, 8), mayUse: false}}, now)
+	d = choose(one(""), []candidate{{target: target("a", true, 8), mayUse: false}}, now)
 	assert.Equal(t, ReasonNoUsableTarget, d.reason, "a target the owner may not use is not a candidate")
 	assert.Contains(t, d.message, `"use"`)
 
-	d = choose("", usable(target("a", false, 8)), now)
+	d = choose(one(""), usable(target("a", false, 8)), now)
 	assert.Equal(t, ReasonNoReadyTarget, d.reason)
 	assert.Contains(t, d.message, "a")
 
 	cordoned := target("a", true, 8)
 	cordoned.Spec.Unschedulable = true
-	d = choose("", usable(cordoned), now)
+	d = choose(one(""), usable(cordoned), now)
 	assert.Equal(t, ReasonAllUnschedulable, d.reason)
+	assert.Contains(t, d.message, "a: unschedulable")
+}
+
+// labeled returns a target with the given labels.
+func labeled(tg *computev1alpha1.SyncTarget, kv ...string) *computev1alpha1.SyncTarget {
+	tg.Labels = map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		tg.Labels[kv[i]] = kv[i+1]
+	}
+	return tg
+}
+
+func TestChooseN(t *testing.T) {
+	const region = "topology.gantry.dev/region"
+	evictable := func(name string) *computev1alpha1.SyncTarget {
+		tg := target(name, false, 8)
+		tg.Spec.EvictAfter = &metav1.Duration{Duration: 30 * time.Second}
+		return tg
+	}
+	cordoned := func(name string, free int64) *computev1alpha1.SyncTarget {
+		tg := target(name, true, free)
+		tg.Spec.Unschedulable = true
+		return tg
+	}
+	for _, tc := range []struct {
+		name       string
+		req        request
+		candidates []candidate
+		want       []string
+		reason     string
+		message    []string // substrings of the Ready message
+		left       []string
+	}{{
+		name:       "two of three, most free GPUs first",
+		req:        request{clusters: 2},
+		candidates: usable(target("a", true, 1), target("b", true, 8), target("c", true, 4)),
+		want:       []string{"b", "c"}, reason: ReasonBound, message: []string{"placed on b (8 GPUs free), c (4 GPUs free)"},
+	}, {
+		name:       "working choices stay, in their order, though others have more free GPUs",
+		req:        request{clusters: 2, current: []string{"c", "a"}},
+		candidates: usable(target("a", true, 0), target("b", true, 8), target("c", true, 1)),
+		want:       []string{"c", "a"}, reason: ReasonBound,
+	}, {
+		name:       "a missing target is added next to the one kept",
+		req:        request{clusters: 3, current: []string{"a"}},
+		candidates: usable(target("a", true, 0), target("b", true, 2), target("c", true, 5)),
+		want:       []string{"a", "c", "b"}, reason: ReasonBound,
+	}, {
+		name:       "an unschedulable target is replaced by a third",
+		req:        request{clusters: 2, current: []string{"a", "b"}},
+		candidates: usable(target("a", true, 8), cordoned("b", 8), target("c", true, 1)),
+		want:       []string{"a", "c"}, reason: ReasonBound, left: []string{"b"},
+	}, {
+		name:       "an evicted target is replaced",
+		req:        request{clusters: 2, current: []string{"a", "b"}},
+		candidates: usable(target("a", true, 8), evictable("b"), target("c", true, 1)),
+		want:       []string{"a", "c"}, reason: ReasonBound, left: []string{"b"},
+	}, {
+		name:       "without a replacement the survivor stays: 1 of 2 fit, and why not the others",
+		req:        request{clusters: 2, current: []string{"a", "b"}},
+		candidates: usable(target("a", true, 8), evictable("b"), cordoned("c", 8), target("d", false, 8)),
+		want:       []string{"a"}, reason: ReasonNotEnoughTargets,
+		message: []string{"1 of 2 targets fit: placed on a (8 GPUs free)", "b: not Ready", "c: unschedulable", "d: not Ready"},
+		left:    []string{"b"},
+	}, {
+		name:       "fewer usable targets than asked",
+		req:        request{clusters: 3},
+		candidates: append(usable(target("a", true, 8)), candidate{target: target("secret", true, 8)}),
+		want:       []string{"a"}, reason: ReasonNotEnoughTargets,
+		message: []string{"1 of 3 targets fit", "no other usable SyncTarget is selected"},
+	}, {
+		name:       "a target the owner may no longer use is left",
+		req:        request{clusters: 2, current: []string{"a", "b"}},
+		candidates: append(usable(target("a", true, 8), target("c", true, 0)), candidate{target: target("b", true, 8)}),
+		want:       []string{"a", "c"}, reason: ReasonBound, left: []string{"b"},
+	}, {
+		name:       "fewer clusters asked: the first chosen stay",
+		req:        request{clusters: 1, current: []string{"b", "a"}},
+		candidates: usable(target("a", true, 8), target("b", true, 0)),
+		want:       []string{"b"}, reason: ReasonBound, left: []string{"a"},
+	}, {
+		name: "spreadBy refuses two targets of one region",
+		req:  request{clusters: 2, spreadBy: region},
+		candidates: usable(labeled(target("eu-1", true, 8), region, "eu"), labeled(target("eu-2", true, 7), region, "eu"),
+			labeled(target("none", true, 8))),
+		want: []string{"eu-1"}, reason: ReasonNotEnoughTargets,
+		message: []string{"1 of 2 targets fit", "eu-2: " + region + "=eu is taken by eu-1", "none: no label " + region},
+	}, {
+		name: "spreadBy picks distinct regions",
+		req:  request{clusters: 2, spreadBy: region},
+		candidates: usable(labeled(target("eu-1", true, 8), region, "eu"), labeled(target("eu-2", true, 7), region, "eu"),
+			labeled(target("us-1", true, 1), region, "us")),
+		want: []string{"eu-1", "us-1"}, reason: ReasonBound,
+	}, {
+		name: "spreadBy added later leaves a current target that shares a region",
+		req:  request{clusters: 2, spreadBy: region, current: []string{"eu-1", "eu-2"}},
+		candidates: usable(labeled(target("eu-1", true, 8), region, "eu"), labeled(target("eu-2", true, 7), region, "eu"),
+			labeled(target("us-1", true, 1), region, "us")),
+		want: []string{"eu-1", "us-1"}, reason: ReasonBound, left: []string{"eu-2"},
+	}, {
+		name:       "spreadBy on a label no usable target has",
+		req:        request{clusters: 2, spreadBy: "zone"},
+		candidates: usable(labeled(target("a", true, 8), region, "eu"), labeled(target("b", true, 8), region, "us")),
+		want:       []string{}, reason: ReasonSpreadLabelMissing, message: []string{"spreadBy names the label zone", "a, b"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := choose(tc.req, tc.candidates, now)
+			assert.Equal(t, tc.want, chosenNames(d))
+			assert.Equal(t, tc.reason, d.reason)
+			for _, m := range tc.message {
+				assert.Contains(t, d.message, m)
+			}
+			left := []string{}
+			for _, l := range d.left {
+				left = append(left, l.name)
+			}
+			if tc.left == nil {
+				tc.left = []string{}
+			}
+			assert.Equal(t, tc.left, left)
+		})
+	}
+}
+
+func TestCurrentTargets(t *testing.T) {
+	p := &computev1alpha1.Placement{Spec: computev1alpha1.PlacementSpec{LocationWorkspace: "root:compute"}}
+	assert.Empty(t, currentTargets(p))
+	p.Status.SelectedTarget = &computev1alpha1.TargetReference{Path: "root:compute", Name: "old"}
+	assert.Equal(t, []string{"old"}, currentTargets(p), "a status written before selectedTargets")
+	p.Status.SelectedTargets = []computev1alpha1.TargetReference{{Path: "root:compute", Name: "b"}, {Path: "root:other", Name: "x"}, {Path: "root:compute", Name: "a"}}
+	assert.Equal(t, []string{"b", "a"}, currentTargets(p), "choice order, and only the current location's")
+}
+
+func TestRecordMoves(t *testing.T) {
+	recorder := record.NewFakeRecorder(10)
+	c := &Controller{events: recorder}
+	p := &computev1alpha1.Placement{Spec: computev1alpha1.PlacementSpec{LocationWorkspace: "root:compute"}}
+	p.Status.SelectedTargets = []computev1alpha1.TargetReference{{Path: "root:compute", Name: "a"}, {Path: "root:compute", Name: "b"}}
+	p.Status.Conditions = []metav1.Condition{{Type: ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonBound}}
+	evictedB := target("b", false, 8)
+	evictedB.Spec.EvictAfter = &metav1.Duration{Duration: time.Second}
+	d := choose(request{clusters: 2, current: currentTargets(p)}, usable(target("a", true, 8), evictedB, target("c", true, 1)), now)
+	c.recordMoves("team", p, d)
+	inTeam := " map[" + eventWorkspaceAnnotation + ":team]" // each Event names the Placement's workspace, for the sink
+	assert.Equal(t, []string{"Normal TargetAdded placed on c (1 GPUs free)" + inTeam,
+		"Warning TargetEvicted left b: not Ready for longer than its evictAfter (1s)" + inTeam}, drain(recorder))
+
+	d = choose(request{clusters: 2, current: currentTargets(p)}, usable(target("a", true, 8)), now)
+	c.recordMoves("team", p, d)
+	events := drain(recorder)
+	if assert.Len(t, events, 2) {
+		assert.Equal(t, "Warning TargetRemoved left b: no longer selected, or no longer usable by the Placement's owner"+inTeam, events[0])
+		assert.Contains(t, events[1], "Warning NotEnoughTargets 1 of 2 targets fit")
+	}
+
+	p.Status.SelectedTargets = p.Status.SelectedTargets[:1]
+	p.Status.Conditions[0].Reason = ReasonNotEnoughTargets
+	c.recordMoves("team", p, choose(request{clusters: 2, current: currentTargets(p)}, usable(target("a", true, 8)), now))
+	assert.Empty(t, drain(recorder), "nothing moved and the reason stays: no Event")
+}
+
+// drain returns the Events a FakeRecorder holds.
+func drain(r *record.FakeRecorder) []string {
+	var out []string
+	for {
+		select {
+		case e := <-r.Events:
+			out = append(out, e)
+		default:
+			return out
+		}
+	}
+}
+
+func TestWorkspaceEventSinkNeedsAWorkspace(t *testing.T) {
+	_, _, err := workspaceEventSink{}.target(&corev1.Event{ObjectMeta: metav1.ObjectMeta{Name: "e"}})
+	assert.ErrorContains(t, err, "names no workspace")
 }
 
 func TestLabelPatch(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -46,8 +47,15 @@ func Compute(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResou
 		return nil, err
 	}
 	placementRules, placementStatus := specAndStatus(validatePlacement, func(_ context.Context, obj runtime.Object) {
-		obj.(*computev1alpha1.Placement).Status = computev1alpha1.PlacementStatus{Phase: computev1alpha1.PlacementPending}
+		p := obj.(*computev1alpha1.Placement)
+		p.Status = computev1alpha1.PlacementStatus{Phase: computev1alpha1.PlacementPending}
+		defaultPlacement(p)
 	})
+	keepStatus := placementRules.prepareForUpdate
+	placementRules.prepareForUpdate = func(obj, old runtime.Object) {
+		keepStatus(obj, old)
+		defaultPlacement(obj.(*computev1alpha1.Placement))
+	}
 	placements, err := statusResource(optsGetter, resource{
 		gvr: computev1alpha1.SchemeGroupVersion.WithResource("placements"), kind: "Placement", singular: "placement",
 		newFunc: func() runtime.Object { return &computev1alpha1.Placement{} },
@@ -95,6 +103,14 @@ func validateExportReference(p *field.Path, ref computev1alpha1.ExportReference)
 	return errs
 }
 
+// defaultPlacement writes spec.clusters' default, 1, so that the stored object says how many targets it gets.
+func defaultPlacement(p *computev1alpha1.Placement) {
+	if p.Spec.Clusters == nil {
+		one := int32(1)
+		p.Spec.Clusters = &one
+	}
+}
+
 func validatePlacement(obj, _ runtime.Object) field.ErrorList {
 	p := obj.(*computev1alpha1.Placement)
 	errs := validateName(obj, apimachineryvalidation.NameIsDNSSubdomain)
@@ -107,6 +123,14 @@ func validatePlacement(obj, _ runtime.Object) field.ErrorList {
 	opts := metav1validation.LabelSelectorValidationOptions{}
 	errs = append(errs, metav1validation.ValidateLabelSelector(p.Spec.LocationSelector, opts, spec.Child("locationSelector"))...)
 	errs = append(errs, metav1validation.ValidateLabelSelector(p.Spec.NamespaceSelector, opts, spec.Child("namespaceSelector"))...)
+	if n := p.Spec.Clusters; n != nil && *n < 1 {
+		errs = append(errs, field.Invalid(spec.Child("clusters"), *n, "must be at least 1: the number of SyncTargets each selected object runs on"))
+	} else if n != nil && *n > computev1alpha1.MaxPlacementClusters {
+		errs = append(errs, field.Invalid(spec.Child("clusters"), *n, fmt.Sprintf("must be at most %d", computev1alpha1.MaxPlacementClusters)))
+	}
+	if p.Spec.SpreadBy != "" {
+		errs = append(errs, metav1validation.ValidateLabelName(p.Spec.SpreadBy, spec.Child("spreadBy"))...)
+	}
 	return errs
 }
 
@@ -132,12 +156,19 @@ func syncTargetColumns(o runtime.Object) []interface{} {
 	return []interface{}{ready, fmt.Sprintf("%d/%d", free, total), heartbeat}
 }
 
-// placementColumns are the printer columns of a Placement: its target and phase.
+// placementColumns are the printer columns of a Placement: its targets and phase.
 func placementColumns(o runtime.Object) []interface{} {
 	p := o.(*computev1alpha1.Placement)
 	target := "<none>"
 	if t := p.Status.SelectedTarget; t != nil {
 		target = t.Path + ":" + t.Name
+	}
+	if len(p.Status.SelectedTargets) > 0 {
+		chosen := make([]string, 0, len(p.Status.SelectedTargets))
+		for _, t := range p.Status.SelectedTargets {
+			chosen = append(chosen, t.Path+":"+t.Name)
+		}
+		target = strings.Join(chosen, ",")
 	}
 	return []interface{}{p.Spec.LocationWorkspace, target, string(p.Status.Phase)}
 }

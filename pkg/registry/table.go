@@ -115,7 +115,7 @@ var printers = map[string]columns{
 	"SyncTarget": {[]metav1.TableColumnDefinition{column("Ready", "Whether the syncer heartbeats; SchedulingDisabled when unschedulable"),
 		column("GPUs", "GPUs free/allocatable"), column("Heartbeat", "Time since the last heartbeat")}, syncTargetColumns},
 	"Placement": {[]metav1.TableColumnDefinition{column("Location", "Workspace of the candidate SyncTargets"),
-		column("Target", "The chosen SyncTarget, path:name"), column("Phase", "Pending, Bound or Unschedulable")}, placementColumns},
+		column("Target", "The chosen SyncTargets, path:name, comma-separated"), column("Phase", "Pending, Bound or Unschedulable")}, placementColumns},
 	"APIResourceSchema": {[]metav1.TableColumnDefinition{column("Group", "API group"), column("Resource", "Plural resource name"),
 		column("Scope", "Namespaced or Cluster")}, func(o runtime.Object) []interface{} {
 		spec := o.(*apisv1alpha1.APIResourceSchema).Spec

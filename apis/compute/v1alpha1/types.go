@@ -170,6 +170,25 @@ type PlacementSpec struct {
 	// NamespaceSelector selects the namespaces of this workspace whose objects are placed; unset selects every one.
 	// +optional
 	NamespaceSelector *metav1.LabelSelector `json:"namespaceSelector,omitempty"`
+	// Clusters is how many distinct SyncTargets every selected object runs on, the same object on each: from 1 to
+	// MaxPlacementClusters; unset is 1.
+	// +optional
+	Clusters *int32 `json:"clusters,omitempty"`
+	// SpreadBy is a label key of the SyncTargets: no two chosen targets share a value of it, and a target without
+	// the label is not chosen (topology.gantry.dev/region keeps the copies in distinct regions).
+	// +optional
+	SpreadBy string `json:"spreadBy,omitempty"`
+}
+
+// MaxPlacementClusters is the most SyncTargets one Placement may ask for.
+const MaxPlacementClusters = 10
+
+// ClusterCount is the number of targets the Placement asks for: spec.clusters, or 1 when unset.
+func (p *Placement) ClusterCount() int {
+	if p.Spec.Clusters == nil {
+		return 1
+	}
+	return int(*p.Spec.Clusters)
 }
 
 // PlacementPhase is where a Placement stands.
@@ -178,7 +197,8 @@ type PlacementPhase string
 const (
 	// PlacementPending means no target has been chosen yet.
 	PlacementPending PlacementPhase = "Pending"
-	// PlacementBound means a target is chosen and the selected objects go there.
+	// PlacementBound means at least one target is chosen and the selected objects go there; the Ready condition
+	// says when fewer than spec.clusters are.
 	PlacementBound PlacementPhase = "Bound"
 	// PlacementUnschedulable means no selected target fits; the conditions say why.
 	PlacementUnschedulable PlacementPhase = "Unschedulable"
@@ -189,10 +209,14 @@ type PlacementStatus struct {
 	// Phase is where the Placement stands.
 	// +optional
 	Phase PlacementPhase `json:"phase,omitempty"`
-	// SelectedTarget is the chosen SyncTarget.
+	// SelectedTarget is the first of SelectedTargets, for readers of a Placement of one target.
 	// +optional
 	SelectedTarget *TargetReference `json:"selectedTarget,omitempty"`
-	// Conditions: Ready, and why nothing fits when nothing does.
+	// SelectedTargets are the chosen SyncTargets, in the order they were chosen: at most spec.clusters.
+	// +optional
+	// +listType=atomic
+	SelectedTargets []TargetReference `json:"selectedTargets,omitempty"`
+	// Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -133,6 +133,11 @@ func (in *PlacementSpec) DeepCopyInto(out *PlacementSpec) {
 		*out = new(v1.LabelSelector)
 		(*in).DeepCopyInto(*out)
 	}
+	if in.Clusters != nil {
+		in, out := &in.Clusters, &out.Clusters
+		*out = new(int32)
+		**out = **in
+	}
 	return
 }
 
@@ -153,6 +158,11 @@ func (in *PlacementStatus) DeepCopyInto(out *PlacementStatus) {
 		in, out := &in.SelectedTarget, &out.SelectedTarget
 		*out = new(TargetReference)
 		**out = **in
+	}
+	if in.SelectedTargets != nil {
+		in, out := &in.SelectedTargets, &out.SelectedTargets
+		*out = make([]TargetReference, len(*in))
+		copy(*out, *in)
 	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions

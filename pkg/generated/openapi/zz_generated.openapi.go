@@ -1462,6 +1462,20 @@ func schema_gantry_apis_compute_v1alpha1_PlacementSpec(ref common.ReferenceCallb
 							Ref:         ref(metav1.LabelSelector{}.OpenAPIModelName()),
 						},
 					},
+					"clusters": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Clusters is how many distinct SyncTargets every selected object runs on, the same object on each: from 1 to MaxPlacementClusters; unset is 1.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"spreadBy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "SpreadBy is a label key of the SyncTargets: no two chosen targets share a value of it, and a target without the label is not chosen (topology.gantry.dev/region keeps the copies in distinct regions).",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
 				},
 				Required: []string{"locationWorkspace"},
 			},
@@ -1487,8 +1501,26 @@ func schema_gantry_apis_compute_v1alpha1_PlacementStatus(ref common.ReferenceCal
 					},
 					"selectedTarget": {
 						SchemaProps: spec.SchemaProps{
-							Description: "SelectedTarget is the chosen SyncTarget.",
+							Description: "SelectedTarget is the first of SelectedTargets, for readers of a Placement of one target.",
 							Ref:         ref(computev1alpha1.TargetReference{}.OpenAPIModelName()),
+						},
+					},
+					"selectedTargets": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "SelectedTargets are the chosen SyncTargets, in the order they were chosen: at most spec.clusters.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(computev1alpha1.TargetReference{}.OpenAPIModelName()),
+									},
+								},
+							},
 						},
 					},
 					"conditions": {
@@ -1501,7 +1533,7 @@ func schema_gantry_apis_compute_v1alpha1_PlacementStatus(ref common.ReferenceCal
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Conditions: Ready, and why nothing fits when nothing does.",
+							Description: "Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{

@@ -33,6 +33,12 @@ type PlacementSpecApplyConfiguration struct {
 	LocationSelector *v1.LabelSelectorApplyConfiguration `json:"locationSelector,omitempty"`
 	// NamespaceSelector selects the namespaces of this workspace whose objects are placed; unset selects every one.
 	NamespaceSelector *v1.LabelSelectorApplyConfiguration `json:"namespaceSelector,omitempty"`
+	// Clusters is how many distinct SyncTargets every selected object runs on, the same object on each: from 1 to
+	// MaxPlacementClusters; unset is 1.
+	Clusters *int32 `json:"clusters,omitempty"`
+	// SpreadBy is a label key of the SyncTargets: no two chosen targets share a value of it, and a target without
+	// the label is not chosen (topology.gantry.dev/region keeps the copies in distinct regions).
+	SpreadBy *string `json:"spreadBy,omitempty"`
 }
 
 // PlacementSpecApplyConfiguration constructs a declarative configuration of the PlacementSpec type for use with
@@ -62,5 +68,21 @@ func (b *PlacementSpecApplyConfiguration) WithLocationSelector(value *v1.LabelSe
 // If called multiple times, the NamespaceSelector field is set to the value of the last call.
 func (b *PlacementSpecApplyConfiguration) WithNamespaceSelector(value *v1.LabelSelectorApplyConfiguration) *PlacementSpecApplyConfiguration {
 	b.NamespaceSelector = value
+	return b
+}
+
+// WithClusters sets the Clusters field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Clusters field is set to the value of the last call.
+func (b *PlacementSpecApplyConfiguration) WithClusters(value int32) *PlacementSpecApplyConfiguration {
+	b.Clusters = &value
+	return b
+}
+
+// WithSpreadBy sets the SpreadBy field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the SpreadBy field is set to the value of the last call.
+func (b *PlacementSpecApplyConfiguration) WithSpreadBy(value string) *PlacementSpecApplyConfiguration {
+	b.SpreadBy = &value
 	return b
 }

@@ -30,9 +30,11 @@ import (
 type PlacementStatusApplyConfiguration struct {
 	// Phase is where the Placement stands.
 	Phase *computev1alpha1.PlacementPhase `json:"phase,omitempty"`
-	// SelectedTarget is the chosen SyncTarget.
+	// SelectedTarget is the first of SelectedTargets, for readers of a Placement of one target.
 	SelectedTarget *TargetReferenceApplyConfiguration `json:"selectedTarget,omitempty"`
-	// Conditions: Ready, and why nothing fits when nothing does.
+	// SelectedTargets are the chosen SyncTargets, in the order they were chosen: at most spec.clusters.
+	SelectedTargets []TargetReferenceApplyConfiguration `json:"selectedTargets,omitempty"`
+	// Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 }
 
@@ -55,6 +57,19 @@ func (b *PlacementStatusApplyConfiguration) WithPhase(value computev1alpha1.Plac
 // If called multiple times, the SelectedTarget field is set to the value of the last call.
 func (b *PlacementStatusApplyConfiguration) WithSelectedTarget(value *TargetReferenceApplyConfiguration) *PlacementStatusApplyConfiguration {
 	b.SelectedTarget = value
+	return b
+}
+
+// WithSelectedTargets adds the given value to the SelectedTargets field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the SelectedTargets field.
+func (b *PlacementStatusApplyConfiguration) WithSelectedTargets(values ...*TargetReferenceApplyConfiguration) *PlacementStatusApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithSelectedTargets")
+		}
+		b.SelectedTargets = append(b.SelectedTargets, *values[i])
+	}
 	return b
 }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -20,6 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gantry-dev/gantry/test/freeport"
 )
 
 var (
@@ -311,15 +312,14 @@ func KubectlPath() string {
 	return "/usr/bin/kubectl"
 }
 
-// FreePort returns a free TCP port on loopback.
+// FreePort returns a free TCP port on loopback, outside the ephemeral range (see test/freeport).
 func FreePort(t testing.TB) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	port, err := freeport.Pick()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return port
 }
 
 // KubectlAs runs kubectl against a workspace as the user of a bearer token (from --token-auth-file), with a

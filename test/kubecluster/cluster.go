@@ -3,7 +3,6 @@ package kubecluster
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
+	"github.com/gantry-dev/gantry/test/freeport"
 	"github.com/gantry-dev/gantry/test/kubecluster/internal/kubecache"
 )
 
@@ -233,11 +233,6 @@ func (c *Cluster) writeKubeconfig() error {
 	return err
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+// freePort picks a port outside the ephemeral range, where no client socket can take it before the component
+// binds it (test/freeport).
+func freePort() (int, error) { return freeport.Pick() }

@@ -76,64 +76,90 @@ func choose(req request, candidates []candidate, now time.Time) decision {
 	if req.clusters < 1 {
 		req.clusters = 1
 	}
-	var d decision
+	s := &selection{req: req, taken: map[string]bool{}, spreadTaken: map[string]string{}}
+	usable, usableList := usableTargets(candidates)
+	s.keepCurrent(usable, now)
+	unfit := s.fillUp(usableList)
+	s.conclude(usableList, unfit)
+	return s.decision
+}
+
+// selection is choose's work in progress: the decision so far, and what its chosen targets hold.
+type selection struct {
+	req request
+	decision
+	taken       map[string]bool   // names of the chosen targets
+	spreadTaken map[string]string // value of spreadBy -> the chosen target that holds it
+}
+
+// usableTargets returns the candidates the Placement's owner may use, by name and as a list.
+func usableTargets(candidates []candidate) (map[string]*computev1alpha1.SyncTarget, []*computev1alpha1.SyncTarget) {
 	usable := map[string]*computev1alpha1.SyncTarget{}
-	var usableList []*computev1alpha1.SyncTarget
+	var list []*computev1alpha1.SyncTarget
 	for _, c := range candidates {
 		if c.mayUse {
 			usable[c.target.Name] = c.target
-			usableList = append(usableList, c.target)
+			list = append(list, c.target)
 		}
 	}
-	chosen := map[string]bool{}
-	spreadTaken := map[string]string{} // value of spreadBy -> the chosen target that holds it
-	take := func(t *computev1alpha1.SyncTarget) {
-		d.chosen = append(d.chosen, t)
-		chosen[t.Name] = true
-		if req.spreadBy != "" {
-			spreadTaken[t.Labels[req.spreadBy]] = t.Name
-		}
+	return usable, list
+}
+
+// take chooses t.
+func (s *selection) take(t *computev1alpha1.SyncTarget) {
+	s.chosen = append(s.chosen, t)
+	s.taken[t.Name] = true
+	if s.req.spreadBy != "" {
+		s.spreadTaken[t.Labels[s.req.spreadBy]] = t.Name
 	}
-	// spreadConflict says why t cannot join the chosen ones under spreadBy; empty when it can.
-	spreadConflict := func(t *computev1alpha1.SyncTarget) string {
-		if req.spreadBy == "" {
-			return ""
-		}
-		value, ok := t.Labels[req.spreadBy]
-		if !ok {
-			return fmt.Sprintf("no label %s", req.spreadBy)
-		}
-		if holder, taken := spreadTaken[value]; taken {
-			return fmt.Sprintf("%s=%s is taken by %s", req.spreadBy, value, holder)
-		}
+}
+
+// spreadConflict says why t cannot join the chosen ones under spreadBy; empty when it can.
+func (s *selection) spreadConflict(t *computev1alpha1.SyncTarget) string {
+	if s.req.spreadBy == "" {
 		return ""
 	}
+	value, ok := t.Labels[s.req.spreadBy]
+	if !ok {
+		return fmt.Sprintf("no label %s", s.req.spreadBy)
+	}
+	if holder, taken := s.spreadTaken[value]; taken {
+		return fmt.Sprintf("%s=%s is taken by %s", s.req.spreadBy, value, holder)
+	}
+	return ""
+}
 
-	for _, name := range req.current {
-		if chosen[name] {
+// keepCurrent keeps each current choice that still works, records why each other one left, and when the earliest
+// kept but not Ready target runs out of its evictAfter.
+func (s *selection) keepCurrent(usable map[string]*computev1alpha1.SyncTarget, now time.Time) {
+	for _, name := range s.req.current {
+		if s.taken[name] {
 			continue
 		}
 		t, ok := usable[name]
 		switch {
 		case !ok:
-			d.left = append(d.left, leftTarget{name: name, why: "no longer selected, or no longer usable by the Placement's owner"})
+			s.left = append(s.left, leftTarget{name: name, why: "no longer selected, or no longer usable by the Placement's owner"})
 		case t.Spec.Unschedulable:
-			d.left = append(d.left, leftTarget{name: name, why: "unschedulable"})
+			s.left = append(s.left, leftTarget{name: name, why: "unschedulable"})
 		case evicted(t, now):
-			d.left = append(d.left, leftTarget{name: name, evicted: true, why: fmt.Sprintf("not Ready for longer than its evictAfter (%s)", t.Spec.EvictAfter.Duration)})
-		case spreadConflict(t) != "":
-			d.left = append(d.left, leftTarget{name: name, why: spreadConflict(t)})
-		case len(d.chosen) >= req.clusters:
-			d.left = append(d.left, leftTarget{name: name, why: fmt.Sprintf("more than the %d clusters asked for", req.clusters)})
+			s.left = append(s.left, leftTarget{name: name, evicted: true, why: fmt.Sprintf("not Ready for longer than its evictAfter (%s)", t.Spec.EvictAfter.Duration)})
+		case s.spreadConflict(t) != "":
+			s.left = append(s.left, leftTarget{name: name, why: s.spreadConflict(t)})
+		case len(s.chosen) >= s.req.clusters:
+			s.left = append(s.left, leftTarget{name: name, why: fmt.Sprintf("more than the %d clusters asked for", s.req.clusters)})
 		default:
-			take(t)
-			if wait := untilEvicted(t, now); wait > 0 && (d.recheckAfter == 0 || wait < d.recheckAfter) {
-				d.recheckAfter = wait
+			s.take(t)
+			if wait := untilEvicted(t, now); wait > 0 && (s.recheckAfter == 0 || wait < s.recheckAfter) {
+				s.recheckAfter = wait
 			}
 		}
 	}
+}
 
-	// Fill up with the best fitting targets, and remember why each other usable one does not fit.
+// fillUp adds the best fitting usable targets until req.clusters are chosen, and returns why each other usable one
+// does not fit ("name: why"), sorted. It sorts usableList, most free GPUs first.
+func (s *selection) fillUp(usableList []*computev1alpha1.SyncTarget) []string {
 	sort.SliceStable(usableList, func(i, j int) bool {
 		fi, fj := freeGPUs(usableList[i]), freeGPUs(usableList[j])
 		if fi != fj {
@@ -143,7 +169,7 @@ func choose(req request, candidates []candidate, now time.Time) decision {
 	})
 	var unfit []string
 	for _, t := range usableList {
-		if chosen[t.Name] {
+		if s.taken[t.Name] {
 			continue
 		}
 		why := ""
@@ -152,33 +178,38 @@ func choose(req request, candidates []candidate, now time.Time) decision {
 			why = "not Ready"
 		case t.Spec.Unschedulable:
 			why = "unschedulable"
-		case spreadConflict(t) != "":
-			why = spreadConflict(t)
-		case len(d.chosen) >= req.clusters:
+		case s.spreadConflict(t) != "":
+			why = s.spreadConflict(t)
+		case len(s.chosen) >= s.req.clusters:
 			continue // fits, but not needed
 		default:
-			take(t)
+			s.take(t)
 			continue
 		}
 		unfit = append(unfit, t.Name+": "+why)
 	}
 	sort.Strings(unfit)
+	return unfit
+}
 
+// conclude sets the decision's reason and message: Bound, NotEnoughTargets with why the others do not fit, or why
+// nothing fits.
+func (s *selection) conclude(usableList []*computev1alpha1.SyncTarget, unfit []string) {
+	chosen := s.chosen
 	switch {
-	case len(d.chosen) == req.clusters:
-		d.reason, d.message = ReasonBound, chosenMessage(d.chosen)
-	case len(d.chosen) > 0:
-		d.reason = ReasonNotEnoughTargets
-		d.message = fmt.Sprintf("%d of %d targets fit: %s", len(d.chosen), req.clusters, chosenMessage(d.chosen))
+	case len(chosen) == s.req.clusters:
+		s.reason, s.message = ReasonBound, chosenMessage(chosen)
+	case len(chosen) > 0:
+		s.reason = ReasonNotEnoughTargets
+		s.message = fmt.Sprintf("%d of %d targets fit: %s", len(chosen), s.req.clusters, chosenMessage(chosen))
 		if len(unfit) > 0 {
-			d.message += "; " + strings.Join(unfit, "; ")
+			s.message += "; " + strings.Join(unfit, "; ")
 		} else {
-			d.message += "; no other usable SyncTarget is selected"
+			s.message += "; no other usable SyncTarget is selected"
 		}
 	default:
-		d.reason, d.message = nothingFits(req, usableList, unfit)
+		s.reason, s.message = nothingFits(s.req, usableList, unfit)
 	}
-	return d
 }
 
 // nothingFits is the reason and message of a Placement none of whose targets fits.

@@ -131,12 +131,7 @@ func (s *Syncer) leave(ctx context.Context, r *resource, obj *unstructured.Unstr
 		delete(labels, s.stateLabel)
 		released.SetLabels(labels)
 	}
-	annotations := released.GetAnnotations()
-	_, hadView := annotations[s.statusAnnotation]
-	if hadView {
-		delete(annotations, s.statusAnnotation)
-		released.SetAnnotations(annotations)
-	}
+	hadView := dropAnnotation(released, s.statusAnnotation)
 	if !hadFinalizer && !dropLabel && !hadView {
 		return nil
 	}

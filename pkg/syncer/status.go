@@ -29,9 +29,7 @@ func (s *Syncer) syncStatus(ctx context.Context, r *resource, upstream, downstre
 	if _, had := upstream.GetAnnotations()[s.statusAnnotation]; had {
 		// Placed on several targets before: the view would go stale now that this target writes the status.
 		obj := upstream.DeepCopy()
-		annotations := obj.GetAnnotations()
-		delete(annotations, s.statusAnnotation)
-		obj.SetAnnotations(annotations)
+		dropAnnotation(obj, s.statusAnnotation)
 		updated, err := s.updateUpstream(ctx, r, obj)
 		if err != nil {
 			return fmt.Errorf("removing the status annotation of %s %s|%s/%s: %w", r.gvr.Resource, clusterOf(upstream), upstream.GetNamespace(), upstream.GetName(), err)
@@ -77,20 +75,9 @@ func (s *Syncer) syncStatusAnnotation(ctx context.Context, r *resource, upstream
 // by StatusToCopy), for the status annotation named annotation, and whether it must be written: when the copy has a
 // status and the annotation does not hold it yet.
 func StatusAnnotationToWrite(upstream, downstream *unstructured.Unstructured, annotation string) (string, bool, error) {
-	if downstream == nil {
+	view, ok := translatedStatus(downstream)
+	if !ok {
 		return "", false, nil
-	}
-	down, found, _ := unstructured.NestedFieldNoCopy(downstream.Object, "status")
-	if !found || down == nil {
-		return "", false, nil
-	}
-	m, isMap := down.(map[string]interface{})
-	if isMap && len(m) == 0 {
-		return "", false, nil
-	}
-	view := runtimeDeepCopy(down)
-	if isMap {
-		TranslateObservedGeneration(downstream, view.(map[string]interface{}))
 	}
 	raw, err := json.Marshal(view) // map keys sorted: the same status always gives the same text
 	if err != nil {
@@ -106,6 +93,20 @@ func StatusAnnotationToWrite(upstream, downstream *unstructured.Unstructured, an
 // generation (TranslateObservedGeneration), and whether it must be written upstream: when it has one and it
 // differs from the upstream object's.
 func StatusToCopy(upstream, downstream *unstructured.Unstructured) (interface{}, bool) {
+	status, ok := translatedStatus(downstream)
+	if !ok {
+		return nil, false
+	}
+	up, _, _ := unstructured.NestedFieldNoCopy(upstream.Object, "status")
+	if equality.Semantic.DeepEqual(up, status) {
+		return nil, false
+	}
+	return status, true
+}
+
+// translatedStatus returns a copy of the downstream object's status with its observedGeneration translated
+// (TranslateObservedGeneration), and false when the copy is nil or has no status, or an empty one.
+func translatedStatus(downstream *unstructured.Unstructured) (interface{}, bool) {
 	if downstream == nil {
 		return nil, false
 	}
@@ -120,10 +121,6 @@ func StatusToCopy(upstream, downstream *unstructured.Unstructured) (interface{},
 	status := runtimeDeepCopy(down)
 	if isMap {
 		TranslateObservedGeneration(downstream, status.(map[string]interface{}))
-	}
-	up, _, _ := unstructured.NestedFieldNoCopy(upstream.Object, "status")
-	if equality.Semantic.DeepEqual(up, status) {
-		return nil, false
 	}
 	return status, true
 }
@@ -142,4 +139,15 @@ func TranslateObservedGeneration(downstream *unstructured.Unstructured, status m
 		return
 	}
 	status["observedGeneration"] = upstream
+}
+
+// dropAnnotation removes the annotation key from obj and reports whether it was there.
+func dropAnnotation(obj *unstructured.Unstructured, key string) bool {
+	annotations := obj.GetAnnotations()
+	if _, had := annotations[key]; !had {
+		return false
+	}
+	delete(annotations, key)
+	obj.SetAnnotations(annotations)
+	return true
 }

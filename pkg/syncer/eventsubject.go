@@ -48,12 +48,8 @@ func (c *eventCopier) upstreamOfCopy(gvk schema.GroupVersionKind, namespace, nam
 		if r.gvr.Group != gvk.Group {
 			continue
 		}
-		obj, exists, err := r.downstream.GetStore().GetByKey(namespace + "/" + name)
-		if err != nil || !exists {
-			continue
-		}
-		copied, isU := obj.(*unstructured.Unstructured)
-		if !isU || copied.GetKind() != gvk.Kind || string(uid) != "" && string(copied.GetUID()) != string(uid) {
+		copied := c.s.cachedCopy(r, namespace, name)
+		if copied == nil || copied.GetKind() != gvk.Kind || string(uid) != "" && string(copied.GetUID()) != string(uid) {
 			continue
 		}
 		locator, err := ParseObjectLocator(copied.GetAnnotations()[UpstreamAnnotation])

@@ -16,14 +16,10 @@ import (
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/synctarget"
 	"github.com/gantry-dev/gantry/pkg/workloop"
 	"github.com/gantry-dev/gantry/sdk"
 )
-
-// Workspaces resolves workspace paths.
-type Workspaces interface {
-	Resolve(ref logicalcluster.Reference) (logicalcluster.Name, bool)
-}
 
 // Config is what the controller needs.
 type Config struct {
@@ -31,7 +27,7 @@ type Config struct {
 	// writes.
 	Clients *sdk.Client
 	// Workspaces resolves the paths of the supported APIExports.
-	Workspaces Workspaces
+	Workspaces synctarget.Workspaces
 	// Targets is the server's index of SyncTargets: their supported APIExports are what syncers sync, and their
 	// names are what status.clusters[] shows.
 	Targets *clusterwatch.Store[*computev1alpha1.SyncTarget]

@@ -50,14 +50,19 @@ type step struct {
 
 // listRevisions returns the service's revisions, oldest first.
 func (s *step) listRevisions(ctx context.Context) ([]servingv1alpha1.InferenceServiceRevision, error) {
-	list, err := s.client.InferenceServiceRevisions(s.namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: servingv1alpha1.ServiceLabel + "=" + s.name})
+	return ListRevisions(ctx, s.client, s.namespace, s.name)
+}
+
+// ListRevisions returns the revisions recorded for the service namespace/name, oldest first.
+func ListRevisions(ctx context.Context, client servingv1alpha1client.ServingV1alpha1Interface, namespace, name string) ([]servingv1alpha1.InferenceServiceRevision, error) {
+	list, err := client.InferenceServiceRevisions(namespace).List(ctx, metav1.ListOptions{
+		LabelSelector: servingv1alpha1.ServiceLabel + "=" + name})
 	if err != nil {
 		return nil, err
 	}
 	revisions := list.Items[:0]
 	for _, r := range list.Items {
-		if r.Spec.ServiceName == s.name {
+		if r.Spec.ServiceName == name {
 			revisions = append(revisions, r)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
+	"github.com/gantry-dev/gantry/pkg/servinghistory"
 	"github.com/gantry-dev/gantry/pkg/servingresolve"
 	"github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
 )
@@ -23,20 +23,10 @@ func Revisions(ctx context.Context, client versioned.Interface, namespace, name 
 	if err != nil {
 		return nil, nil, err
 	}
-	list, err := client.ServingV1alpha1().InferenceServiceRevisions(namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: servingv1alpha1.ServiceLabel + "=" + name})
+	revisions, err := servinghistory.ListRevisions(ctx, client.ServingV1alpha1(), namespace, name)
 	if err != nil && !apierrors.IsNotFound(err) {
 		return nil, nil, err
 	}
-	var revisions []servingv1alpha1.InferenceServiceRevision
-	if list != nil {
-		for _, r := range list.Items {
-			if r.Spec.ServiceName == name {
-				revisions = append(revisions, r)
-			}
-		}
-	}
-	sort.Slice(revisions, func(i, j int) bool { return revisions[i].Spec.Revision < revisions[j].Spec.Revision })
 	return isvc, revisions, nil
 }
 

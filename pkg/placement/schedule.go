@@ -137,6 +137,10 @@ func (s *selection) keepCurrent(usable map[string]*computev1alpha1.SyncTarget, n
 			continue
 		}
 		t, ok := usable[name]
+		conflict := ""
+		if ok {
+			conflict = s.spreadConflict(t)
+		}
 		switch {
 		case !ok:
 			s.left = append(s.left, leftTarget{name: name, why: "no longer selected, or no longer usable by the Placement's owner"})
@@ -144,8 +148,8 @@ func (s *selection) keepCurrent(usable map[string]*computev1alpha1.SyncTarget, n
 			s.left = append(s.left, leftTarget{name: name, why: "unschedulable"})
 		case evicted(t, now):
 			s.left = append(s.left, leftTarget{name: name, evicted: true, why: fmt.Sprintf("not Ready for longer than its evictAfter (%s)", t.Spec.EvictAfter.Duration)})
-		case s.spreadConflict(t) != "":
-			s.left = append(s.left, leftTarget{name: name, why: s.spreadConflict(t)})
+		case conflict != "":
+			s.left = append(s.left, leftTarget{name: name, why: conflict})
 		case len(s.chosen) >= s.req.clusters:
 			s.left = append(s.left, leftTarget{name: name, why: fmt.Sprintf("more than the %d clusters asked for", s.req.clusters)})
 		default:
@@ -172,14 +176,14 @@ func (s *selection) fillUp(usableList []*computev1alpha1.SyncTarget) []string {
 		if s.taken[t.Name] {
 			continue
 		}
-		why := ""
+		why, conflict := "", s.spreadConflict(t)
 		switch {
 		case !synctarget.IsReady(t):
 			why = "not Ready"
 		case t.Spec.Unschedulable:
 			why = "unschedulable"
-		case s.spreadConflict(t) != "":
-			why = s.spreadConflict(t)
+		case conflict != "":
+			why = conflict
 		case len(s.chosen) >= s.req.clusters:
 			continue // fits, but not needed
 		default:

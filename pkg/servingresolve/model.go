@@ -11,6 +11,12 @@ import (
 // modelRef, model is the Model it names, looked up in the service's namespace (nil when there is none): the version
 // named, or the version in the stage followed. With modelRef, a modelFormat that is set must equal the Model's format.
 func ResolveModel(predictor *servingv1alpha1.PredictorModel, model *servingv1alpha1.Model) (*servingv1alpha1.ResolvedModel, *Error) {
+	resolved, _, err := resolveModel(predictor, model)
+	return resolved, err
+}
+
+// resolveModel is ResolveModel that also returns the Model's version picked, nil for a service given by storageUri.
+func resolveModel(predictor *servingv1alpha1.PredictorModel, model *servingv1alpha1.Model) (*servingv1alpha1.ResolvedModel, *servingv1alpha1.ModelVersion, *Error) {
 	if predictor.ModelRef == nil {
 		resolved := &servingv1alpha1.ResolvedModel{}
 		if predictor.StorageURI != nil {
@@ -19,24 +25,24 @@ func ResolveModel(predictor *servingv1alpha1.PredictorModel, model *servingv1alp
 		if predictor.ModelFormat != nil {
 			resolved.Format = predictor.ModelFormat.Name
 		}
-		return resolved, nil
+		return resolved, nil, nil
 	}
 	ref := predictor.ModelRef
 	if model == nil {
-		return nil, &Error{Reason: ReasonModelNotFound, Field: modelRefPath.Child("name"), Value: ref.Name,
+		return nil, nil, &Error{Reason: ReasonModelNotFound, Field: modelRefPath.Child("name"), Value: ref.Name,
 			Message: fmt.Sprintf("no Model %q in this namespace: register it first, or fix modelRef.name", ref.Name)}
 	}
 	version, err := PickVersion(model, ref)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if f := predictor.ModelFormat; f != nil && f.Name != model.Spec.Format {
-		return nil, &Error{Reason: ReasonFormatMismatch, Field: formatPath, Value: f.Name,
+		return nil, nil, &Error{Reason: ReasonFormatMismatch, Field: formatPath, Value: f.Name,
 			Message: fmt.Sprintf("Model %q is in format %q: remove modelFormat or set it to %q", model.Name,
 				model.Spec.Format, model.Spec.Format)}
 	}
 	return &servingv1alpha1.ResolvedModel{Name: model.Name, Version: version.Name, StorageURI: version.StorageURI,
-		Format: model.Spec.Format}, nil
+		Format: model.Spec.Format}, version, nil
 }
 
 // PickVersion returns the version of model that ref means: the version it names, or the version in the stage it

@@ -15,17 +15,13 @@ type Resolution struct {
 // Resolve resolves a predictor's model against model (the Model its modelRef names, nil when there is none or no
 // modelRef) and its runtime against catalog.
 func Resolve(predictor *servingv1alpha1.PredictorModel, model *servingv1alpha1.Model, catalog Catalog) (*Resolution, *Error) {
-	resolved, err := ResolveModel(predictor, model)
+	resolved, version, err := resolveModel(predictor, model)
 	if err != nil {
 		return nil, err
 	}
 	hint := ""
-	if model != nil && predictor.ModelRef != nil {
-		for _, v := range model.Spec.Versions {
-			if v.Name == resolved.Version {
-				hint = v.Runtime
-			}
-		}
+	if version != nil {
+		hint = version.Runtime
 	}
 	runtime, err := ResolveRuntime(predictor, resolved, hint, catalog)
 	if err != nil {

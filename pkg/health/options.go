@@ -5,6 +5,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/utils/clock"
+
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 )
 
 // DefaultStartupBudget is how long a pod may take to become ready when Options.StartupBudget is zero. Model servers
@@ -12,7 +14,7 @@ import (
 const DefaultStartupBudget = 10 * time.Minute
 
 // DefaultGPUResource is the extended resource GPU pods request (NVIDIA's device plugin).
-const DefaultGPUResource corev1.ResourceName = "nvidia.com/gpu"
+const DefaultGPUResource = computev1alpha1.GPUResource
 
 // Options are the inputs of the rules beyond the objects themselves.
 type Options struct {

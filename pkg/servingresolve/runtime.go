@@ -6,11 +6,12 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	servingv1alpha1 "github.com/gantry-dev/gantry/apis/serving/v1alpha1"
 )
 
 // GPUResource is the extended resource of NVIDIA GPUs.
-const GPUResource corev1.ResourceName = "nvidia.com/gpu"
+const GPUResource = computev1alpha1.GPUResource
 
 // Catalog is the runtimes a service may use: the ServingRuntimes of its namespace, which win, and the built-in ones
 // (config/serving/runtimes).
@@ -93,16 +94,9 @@ func RequestsGPU(requirements corev1.ResourceRequirements) bool {
 	return GPUs(requirements) > 0
 }
 
-// GPUs returns the number of nvidia.com/gpu requirements ask for: the request, else the limit (Kubernetes requires
-// them equal for extended resources).
+// GPUs returns the number of nvidia.com/gpu requirements ask for: the request, else the limit.
 func GPUs(requirements corev1.ResourceRequirements) int64 {
-	if q, ok := requirements.Requests[GPUResource]; ok {
-		return q.Value()
-	}
-	if q, ok := requirements.Limits[GPUResource]; ok {
-		return q.Value()
-	}
-	return 0
+	return computev1alpha1.RequestedGPUs(requirements)
 }
 
 // supportedFormat returns the runtime's entry for a format, or nil.

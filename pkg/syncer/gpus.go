@@ -12,9 +12,9 @@ import (
 
 const (
 	// GPUResource is the extended resource NVIDIA's device plugin advertises.
-	GPUResource corev1.ResourceName = "nvidia.com/gpu"
+	GPUResource = computev1alpha1.GPUResource
 	// GPUProductLabel is the node label (from NVIDIA's GPU feature discovery) naming a node's GPU model.
-	GPUProductLabel = "nvidia.com/gpu.product"
+	GPUProductLabel = computev1alpha1.GPUProductLabel
 )
 
 // activePods is the field selector of the pods that may hold GPUs: bound to a node and not terminated.
@@ -115,12 +115,7 @@ func PodGPUs(p *corev1.Pod) int64 {
 	return max(sum, initMax)
 }
 
-func containerGPUs(c corev1.Container) int64 {
-	if q, ok := c.Resources.Requests[GPUResource]; ok {
-		return q.Value()
-	}
-	return quantity(c.Resources.Limits, GPUResource)
-}
+func containerGPUs(c corev1.Container) int64 { return computev1alpha1.RequestedGPUs(c.Resources) }
 
 func quantity(list corev1.ResourceList, name corev1.ResourceName) int64 {
 	q, ok := list[name]

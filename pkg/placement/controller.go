@@ -60,9 +60,11 @@ type Controller struct {
 	events      record.EventRecorder
 }
 
-// item is a unit of work: a Placement to schedule, or a namespace (and its objects) to label.
+// item is a unit of work: a Placement to schedule, a namespace (and its objects) to label, or the Placement
+// counts of the SyncTargets of a location workspace (cluster) to write.
 type item struct {
 	namespace bool
+	counts    bool
 	// sweep asks for the namespace's objects to be labeled even when its own labels are already right.
 	sweep   bool
 	cluster logicalcluster.Name
@@ -94,6 +96,7 @@ func NewController(config Config) (*Controller, error) {
 	c.placements.OnChange(func(cluster logicalcluster.Name, name string) {
 		c.queue.Add(item{cluster: cluster, name: name})
 		c.enqueueNamespaces(cluster) // a Placement's selector or existence decides its namespaces
+		c.enqueueCounts(cluster, name)
 	})
 	config.Namespaces.OnChange(func(cluster logicalcluster.Name, name string) {
 		if len(c.placements.List(cluster)) > 0 || hasStateLabels(config.Namespaces, cluster, name) {
@@ -119,6 +122,9 @@ func (c *Controller) Run(ctx context.Context, workers int) {
 	workloop.Run(ctx, c.queue, workers, "placements", func(ctx context.Context, it item) error {
 		if it.namespace {
 			return c.reconcileNamespace(ctx, it)
+		}
+		if it.counts {
+			return c.reconcileCounts(ctx, it.cluster)
 		}
 		return c.reconcilePlacement(ctx, it.cluster, it.name)
 	})

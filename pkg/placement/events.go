@@ -45,6 +45,13 @@ func (c *Controller) recordMoves(cluster logicalcluster.Name, p *computev1alpha1
 			c.events.AnnotatedEventf(p, at, corev1.EventTypeNormal, EventTargetAdded, "placed on %s (%d GPUs free)", t.Name, freeGPUs(t))
 		}
 	}
+	wasDraining := drainingTargets(p)
+	for _, t := range d.draining {
+		if !slices.Contains(wasDraining, t.target.Name) {
+			c.events.AnnotatedEventf(p, at, corev1.EventTypeNormal, EventTargetDraining,
+				"moving off %s (%s): its copies stay until every object is Ready on %s", t.target.Name, t.why, orNone(targetNames(d.chosen)))
+		}
+	}
 	for _, l := range d.left {
 		reason := EventTargetRemoved
 		if l.evicted {
@@ -112,3 +119,11 @@ func (s workspaceEventSink) Patch(e *corev1.Event, data []byte) (*corev1.Event, 
 
 // eventSource names the placement controller as the source of its Events.
 var eventSource = corev1.EventSource{Component: "gantry-placement"}
+
+// orNone is s, or "another target" when s is empty (nothing chosen yet).
+func orNone(s string) string {
+	if s == "" {
+		return "another target"
+	}
+	return s
+}

@@ -45,9 +45,32 @@ func (c *Controller) reconcileNamespace(ctx context.Context, it item) error {
 	return nil
 }
 
-// namespaceLabels are the state labels a namespace should carry: Sync for each target chosen by the oldest
-// Placement of the workspace that selects it (one Placement per namespace; a later one that also selects it waits).
+// namespaceLabels are the state labels a namespace should carry: Sync for each target chosen by the Placement
+// that owns it (placementOf), while it is Bound, and for each target it drains, whose copies keep running until
+// their replacements are Ready.
 func (c *Controller) namespaceLabels(cluster logicalcluster.Name, ns *corev1.Namespace) map[string]string {
+	out := map[string]string{}
+	p := c.placementOf(cluster, ns)
+	if p == nil {
+		return out
+	}
+	location := c.locationOf(p)
+	if location == "" {
+		return out
+	}
+	targets := drainingTargets(p)
+	if p.Status.Phase == computev1alpha1.PlacementBound {
+		targets = append(targets, currentTargets(p)...)
+	}
+	for _, name := range targets {
+		out[computev1alpha1.StateLabel(string(location), name)] = computev1alpha1.ResourceStateSync
+	}
+	return out
+}
+
+// placementOf is the Placement that owns a namespace: the oldest of the workspace that selects it (one Placement
+// per namespace; a later one that also selects it waits). Nil when none does.
+func (c *Controller) placementOf(cluster logicalcluster.Name, ns *corev1.Namespace) *computev1alpha1.Placement {
 	placements := c.placements.List(cluster)
 	sort.Slice(placements, func(i, j int) bool {
 		ti, tj := placements[i].CreationTimestamp, placements[j].CreationTimestamp
@@ -57,23 +80,11 @@ func (c *Controller) namespaceLabels(cluster logicalcluster.Name, ns *corev1.Nam
 		return placements[i].Name < placements[j].Name
 	})
 	for _, p := range placements {
-		if p.DeletionTimestamp != nil || !selectsNamespace(p, ns) {
-			continue
+		if p.DeletionTimestamp == nil && selectsNamespace(p, ns) {
+			return p
 		}
-		if p.Status.Phase != computev1alpha1.PlacementBound {
-			return map[string]string{}
-		}
-		location := c.locationOf(p)
-		if location == "" {
-			return map[string]string{}
-		}
-		out := map[string]string{}
-		for _, name := range currentTargets(p) {
-			out[computev1alpha1.StateLabel(string(location), name)] = computev1alpha1.ResourceStateSync
-		}
-		return out
 	}
-	return map[string]string{}
+	return nil
 }
 
 // selectsNamespace reports whether a Placement's namespace selector (unset: all) matches ns.

@@ -40,6 +40,8 @@ type candidate struct {
 type request struct {
 	// current are the names of the targets chosen before, in choice order.
 	current []string
+	// draining are the names of the targets that were draining before.
+	draining []string
 	// clusters is how many targets to choose.
 	clusters int
 	// spreadBy is the label whose values the chosen targets must not share; empty: none.
@@ -53,6 +55,9 @@ type decision struct {
 	message string
 	// left are the current targets no longer chosen, each with why: a move.
 	left []leftTarget
+	// draining are the targets being moved off while Ready (unschedulable): not chosen, but their copies stay
+	// until every object is Ready on the chosen ones (the controller decides when, handover_step.go).
+	draining []drainingTarget
 	// recheckAfter, when positive, is when a chosen target that is not Ready reaches its evictAfter: the decision
 	// may change then without any object changing.
 	recheckAfter time.Duration
@@ -66,12 +71,22 @@ type leftTarget struct {
 	why     string
 }
 
+// drainingTarget is a target being moved off: its copies stay until their replacements are Ready.
+type drainingTarget struct {
+	target *computev1alpha1.SyncTarget
+	why    string
+}
+
 // choose picks req.clusters distinct targets among the candidates the owner may use.
 //
 // A current choice stays while it is schedulable and working: Ready, or not Ready for less than its evictAfter (no
 // evictAfter: a missed heartbeat alone never moves objects), so that choices do not flap. Missing ones are then
 // added among the Ready, schedulable targets, most free GPUs first, ties broken by name. With spreadBy, a target
 // without the label is never chosen, and none shares its value with one chosen before it.
+//
+// A current choice that turns unschedulable while Ready is a planned move (a drain): it leaves the chosen ones but
+// drains, its copies staying, until the controller sees every object Ready on the chosen targets. A draining
+// target stops draining when it is chosen again, or leaves at once when it is evicted or no longer usable.
 func choose(req request, candidates []candidate, now time.Time) decision {
 	if req.clusters < 1 {
 		req.clusters = 1
@@ -79,7 +94,9 @@ func choose(req request, candidates []candidate, now time.Time) decision {
 	s := &selection{req: req, taken: map[string]bool{}, spreadTaken: map[string]string{}}
 	usable, usableList := usableTargets(candidates)
 	s.keepCurrent(usable, now)
+	s.keepDraining(usable, now)
 	unfit := s.fillUp(usableList)
+	s.dropChosenFromDraining()
 	s.conclude(usableList, unfit)
 	return s.decision
 }
@@ -144,8 +161,10 @@ func (s *selection) keepCurrent(usable map[string]*computev1alpha1.SyncTarget, n
 		switch {
 		case !ok:
 			s.left = append(s.left, leftTarget{name: name, why: "no longer selected, or no longer usable by the Placement's owner"})
+		case t.Spec.Unschedulable && synctarget.IsReady(t):
+			s.draining = append(s.draining, drainingTarget{target: t, why: "unschedulable"})
 		case t.Spec.Unschedulable:
-			s.left = append(s.left, leftTarget{name: name, why: "unschedulable"})
+			s.left = append(s.left, leftTarget{name: name, why: "unschedulable, and not Ready"})
 		case evicted(t, now):
 			s.left = append(s.left, leftTarget{name: name, evicted: true, why: fmt.Sprintf("not Ready for longer than its evictAfter (%s)", t.Spec.EvictAfter.Duration)})
 		case conflict != "":
@@ -159,6 +178,50 @@ func (s *selection) keepCurrent(usable map[string]*computev1alpha1.SyncTarget, n
 			}
 		}
 	}
+}
+
+// keepDraining keeps draining each target that drained before and is not current: while it is usable and not
+// evicted (a draining target whose syncer stops is evicted like a chosen one, so that a drain never waits on a
+// dead cluster beyond its evictAfter).
+func (s *selection) keepDraining(usable map[string]*computev1alpha1.SyncTarget, now time.Time) {
+	for _, name := range s.req.draining {
+		if s.taken[name] || s.isDraining(name) {
+			continue
+		}
+		t, ok := usable[name]
+		switch {
+		case !ok:
+			s.left = append(s.left, leftTarget{name: name, why: "no longer selected, or no longer usable by the Placement's owner"})
+		case evicted(t, now):
+			s.left = append(s.left, leftTarget{name: name, evicted: true, why: fmt.Sprintf("not Ready for longer than its evictAfter (%s)", t.Spec.EvictAfter.Duration)})
+		default:
+			s.draining = append(s.draining, drainingTarget{target: t, why: "unschedulable"})
+			if wait := untilEvicted(t, now); wait > 0 && (s.recheckAfter == 0 || wait < s.recheckAfter) {
+				s.recheckAfter = wait
+			}
+		}
+	}
+}
+
+// isDraining reports whether the named target is draining already.
+func (s *selection) isDraining(name string) bool {
+	for _, d := range s.draining {
+		if d.target.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// dropChosenFromDraining ends the drain of a target chosen again (uncordoned while draining, say): it simply stays.
+func (s *selection) dropChosenFromDraining() {
+	kept := s.draining[:0]
+	for _, d := range s.draining {
+		if !s.taken[d.target.Name] {
+			kept = append(kept, d)
+		}
+	}
+	s.draining = kept
 }
 
 // fillUp adds the best fitting usable targets until req.clusters are chosen, and returns why each other usable one

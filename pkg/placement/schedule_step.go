@@ -23,8 +23,8 @@ const serviceAccountPrefix = "system:serviceaccount:"
 // ConditionReady is the Placement condition that says whether a target is chosen, and why not.
 const ConditionReady = "Ready"
 
-// reconcilePlacement chooses a Placement's targets and writes the decision to its status, with an Event for every
-// move; a new choice relabels the workspace's namespaces.
+// reconcilePlacement chooses a Placement's targets, settles its drains, and writes the decision to its status,
+// with an Event for every move; a new choice relabels the workspace's namespaces.
 func (c *Controller) reconcilePlacement(ctx context.Context, cluster logicalcluster.Name, name string) error {
 	p, ok := c.placements.Get(cluster, name)
 	if !ok || p.DeletionTimestamp != nil {
@@ -35,9 +35,16 @@ func (c *Controller) reconcilePlacement(ctx context.Context, cluster logicalclus
 		return err
 	}
 	now := c.config.Now()
-	d := choose(request{current: currentTargets(p), clusters: p.ClusterCount(), spreadBy: p.Spec.SpreadBy}, candidates, now)
+	d := choose(request{current: currentTargets(p), draining: drainingTargets(p), clusters: p.ClusterCount(), spreadBy: p.Spec.SpreadBy}, candidates, now)
 	if d.recheckAfter > 0 {
 		c.queue.AddAfter(item{cluster: cluster, name: name}, d.recheckAfter)
+	}
+	drained, err := c.settleDrains(ctx, cluster, p, &d)
+	if err != nil {
+		return err
+	}
+	if len(d.draining) > 0 {
+		c.queue.AddAfter(item{cluster: cluster, name: name}, drainPoll)
 	}
 	want := p.DeepCopy()
 	ready := metav1.Condition{Type: ConditionReady, Status: metav1.ConditionFalse, Reason: d.reason, Message: d.message,
@@ -45,6 +52,14 @@ func (c *Controller) reconcilePlacement(ctx context.Context, cluster logicalclus
 	want.Status.SelectedTargets = nil
 	for _, t := range d.chosen {
 		want.Status.SelectedTargets = append(want.Status.SelectedTargets, computev1alpha1.TargetReference{Path: p.Spec.LocationWorkspace, Name: t.Name})
+	}
+	want.Status.DrainingTargets = nil
+	for _, t := range d.draining {
+		want.Status.DrainingTargets = append(want.Status.DrainingTargets, computev1alpha1.TargetReference{Path: p.Spec.LocationWorkspace, Name: t.target.Name})
+	}
+	if drained != nil {
+		drained.ObservedGeneration, drained.LastTransitionTime = p.Generation, metav1.NewTime(now)
+		meta.SetStatusCondition(&want.Status.Conditions, *drained)
 	}
 	if len(d.chosen) > 0 {
 		want.Status.Phase = computev1alpha1.PlacementBound
@@ -74,10 +89,22 @@ func (c *Controller) reconcilePlacement(ctx context.Context, cluster logicalclus
 	}
 	c.recordMoves(cluster, p, d)
 	if !equality.Semantic.DeepEqual(p.Status.SelectedTargets, want.Status.SelectedTargets) ||
-		!equality.Semantic.DeepEqual(p.Status.SelectedTarget, want.Status.SelectedTarget) {
+		!equality.Semantic.DeepEqual(p.Status.SelectedTarget, want.Status.SelectedTarget) ||
+		!equality.Semantic.DeepEqual(p.Status.DrainingTargets, want.Status.DrainingTargets) {
 		c.enqueueNamespaces(cluster)
 	}
 	return nil
+}
+
+// drainingTargets are the names of the targets a Placement's status says are draining, of its current location.
+func drainingTargets(p *computev1alpha1.Placement) []string {
+	var out []string
+	for _, ref := range p.Status.DrainingTargets {
+		if ref.Path == p.Spec.LocationWorkspace {
+			out = append(out, ref.Name)
+		}
+	}
+	return out
 }
 
 // currentTargets are the names of the targets a Placement's status says are chosen, in choice order: those of its

@@ -47,6 +47,14 @@ func one(current string) request {
 	return r
 }
 
+func drainingNames(d decision) []string {
+	out := []string{}
+	for _, t := range d.draining {
+		out = append(out, t.target.Name)
+	}
+	return out
+}
+
 func chosenNames(d decision) []string {
 	out := []string{}
 	for _, t := range d.chosen {
@@ -87,7 +95,8 @@ func TestChooseKeepsAWorkingChoice(t *testing.T) {
 	cordoned := target("a", true, 8)
 	cordoned.Spec.Unschedulable = true
 	d = choose(one("a"), usable(cordoned, target("b", true, 1)), now)
-	assert.Equal(t, []string{"b"}, chosenNames(d), "an unschedulable target is left")
+	assert.Equal(t, []string{"b"}, chosenNames(d), "an unschedulable target is replaced")
+	assert.Equal(t, []string{"a"}, drainingNames(d), "while Ready, it drains")
 }
 
 func TestChooseSaysWhyNothingFits(t *testing.T) {
@@ -139,6 +148,7 @@ func TestChooseN(t *testing.T) {
 		reason     string
 		message    []string // substrings of the Ready message
 		left       []string
+		draining   []string
 	}{{
 		name:       "two of three, most free GPUs first",
 		req:        request{clusters: 2},
@@ -155,10 +165,40 @@ func TestChooseN(t *testing.T) {
 		candidates: usable(target("a", true, 0), target("b", true, 2), target("c", true, 5)),
 		want:       []string{"a", "c", "b"}, reason: ReasonBound,
 	}, {
-		name:       "an unschedulable target is replaced by a third",
+		name:       "an unschedulable target is replaced by a third, and drains while Ready",
 		req:        request{clusters: 2, current: []string{"a", "b"}},
 		candidates: usable(target("a", true, 8), cordoned("b", 8), target("c", true, 1)),
+		want:       []string{"a", "c"}, reason: ReasonBound, draining: []string{"b"},
+	}, {
+		name:       "an unschedulable target that is not Ready leaves at once",
+		req:        request{clusters: 2, current: []string{"a", "b"}},
+		candidates: usable(target("a", true, 8), func() *computev1alpha1.SyncTarget { b := target("b", false, 8); b.Spec.Unschedulable = true; return b }(), target("c", true, 1)),
 		want:       []string{"a", "c"}, reason: ReasonBound, left: []string{"b"},
+	}, {
+		name:       "a draining target keeps draining",
+		req:        request{clusters: 1, current: []string{"c"}, draining: []string{"b"}},
+		candidates: usable(cordoned("b", 8), target("c", true, 1)),
+		want:       []string{"c"}, reason: ReasonBound, draining: []string{"b"},
+	}, {
+		name:       "the only target drains with nothing to replace it",
+		req:        request{clusters: 1, current: []string{"b"}},
+		candidates: usable(cordoned("b", 8)),
+		want:       []string{}, reason: ReasonAllUnschedulable, draining: []string{"b"},
+	}, {
+		name:       "a draining target uncordoned is chosen again when one is missing",
+		req:        request{clusters: 2, current: []string{"c"}, draining: []string{"b"}},
+		candidates: usable(target("b", true, 8), target("c", true, 1)),
+		want:       []string{"c", "b"}, reason: ReasonBound,
+	}, {
+		name:       "a draining target that is evicted leaves",
+		req:        request{clusters: 1, current: []string{"c"}, draining: []string{"b"}},
+		candidates: usable(func() *computev1alpha1.SyncTarget { b := evictable("b"); b.Spec.Unschedulable = true; return b }(), target("c", true, 1)),
+		want:       []string{"c"}, reason: ReasonBound, left: []string{"b"},
+	}, {
+		name:       "a draining target the owner may no longer use leaves",
+		req:        request{clusters: 1, current: []string{"c"}, draining: []string{"b"}},
+		candidates: append(usable(target("c", true, 1)), candidate{target: cordoned("b", 8)}),
+		want:       []string{"c"}, reason: ReasonBound, left: []string{"b"},
 	}, {
 		name:       "an evicted target is replaced",
 		req:        request{clusters: 2, current: []string{"a", "b"}},
@@ -227,6 +267,10 @@ func TestChooseN(t *testing.T) {
 				tc.left = []string{}
 			}
 			assert.Equal(t, tc.left, left)
+			if tc.draining == nil {
+				tc.draining = []string{}
+			}
+			assert.Equal(t, tc.draining, drainingNames(d))
 		})
 	}
 }

@@ -27,14 +27,36 @@ var builtinResources = []schema.GroupVersionResource{
 // PlacedResources are the resources of a workspace whose objects are placed: the built-in configmaps and secrets,
 // and every resource the workspace binds.
 func PlacedResources(crds *crdset.Set, cluster logicalcluster.Name) []schema.GroupVersionResource {
-	out := append([]schema.GroupVersionResource{}, builtinResources...)
+	placed := placedResources(crds, cluster)
+	out := make([]schema.GroupVersionResource, 0, len(placed))
+	for _, r := range placed {
+		out = append(out, r.gvr)
+	}
+	return out
+}
+
+// placedResource is a resource whose objects are placed, and whether it has a status subresource.
+type placedResource struct {
+	gvr    schema.GroupVersionResource
+	status bool
+}
+
+// placedResources are PlacedResources, each with whether it has a status (the built-in ones have none).
+func placedResources(crds *crdset.Set, cluster logicalcluster.Name) []placedResource {
+	out := make([]placedResource, 0, len(builtinResources))
+	for _, gvr := range builtinResources {
+		out = append(out, placedResource{gvr: gvr})
+	}
 	for _, crd := range crds.InCluster(cluster) {
 		if !crdset.IsBound(crd) || crd.Spec.Scope != "Namespaced" {
 			continue
 		}
 		for _, v := range crd.Spec.Versions {
 			if v.Storage {
-				out = append(out, schema.GroupVersionResource{Group: crd.Spec.Group, Version: v.Name, Resource: crd.Status.AcceptedNames.Plural})
+				out = append(out, placedResource{
+					gvr:    schema.GroupVersionResource{Group: crd.Spec.Group, Version: v.Name, Resource: crd.Status.AcceptedNames.Plural},
+					status: v.Subresources != nil && v.Subresources.Status != nil,
+				})
 			}
 		}
 	}

@@ -35,7 +35,9 @@ type SyncTargetSpec struct {
 	// +optional
 	// +listType=set
 	BuiltinResources []string `json:"builtinResources,omitempty"`
-	// Unschedulable keeps new objects from being placed on the cluster; those placed stay.
+	// Unschedulable keeps objects from being placed on the cluster, and moves those placed there to other targets
+	// (a drain): while the cluster is Ready, each Placement keeps its copies here until every one of its objects is
+	// Ready on the targets chosen instead.
 	// +optional
 	Unschedulable bool `json:"unschedulable,omitempty"`
 	// EvictAfter is how long the cluster may miss heartbeats before its objects are placed elsewhere; unset never
@@ -85,6 +87,20 @@ type SyncTargetStatus struct {
 	// SyncerVersion is the version of the syncer that last reported.
 	// +optional
 	SyncerVersion string `json:"syncerVersion,omitempty"`
+	// Placements counts the Placements, in every workspace, that run objects on the cluster, for its owner, who
+	// cannot read the teams' workspaces: a drain is over when none is left. Written by the placement controller.
+	// +optional
+	Placements *PlacementCount `json:"placements,omitempty"`
+}
+
+// PlacementCount counts the Placements that run objects on one SyncTarget.
+type PlacementCount struct {
+	// Total is the number of Placements whose objects run on the target, draining ones included.
+	Total int32 `json:"total"`
+	// Draining is the number of those moving off the target: their copies stay until each of their objects is
+	// Ready on the targets that replace it.
+	// +optional
+	Draining int32 `json:"draining,omitempty"`
 }
 
 // GPUUsage is the GPUs of one product in a cluster.
@@ -216,7 +232,14 @@ type PlacementStatus struct {
 	// +optional
 	// +listType=atomic
 	SelectedTargets []TargetReference `json:"selectedTargets,omitempty"`
-	// Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit.
+	// DrainingTargets are targets chosen before that turned unschedulable while Ready (a drain). Their copies
+	// stay, and keep running, until every selected object is Ready on each of SelectedTargets; then they leave
+	// like any other target.
+	// +optional
+	// +listType=atomic
+	DrainingTargets []TargetReference `json:"drainingTargets,omitempty"`
+	// Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit;
+	// Drained, once a target has drained, False while copies wait for their replacements to be Ready.
 	// +optional
 	// +listType=map
 	// +listMapKey=type

@@ -37,6 +37,11 @@ func (in Placement) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in PlacementCount) OpenAPIModelName() string {
+	return "dev.gantry.compute.v1alpha1.PlacementCount"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in PlacementList) OpenAPIModelName() string {
 	return "dev.gantry.compute.v1alpha1.PlacementList"
 }

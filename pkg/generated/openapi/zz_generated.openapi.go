@@ -64,6 +64,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		computev1alpha1.ExportReference{}.OpenAPIModelName():                   schema_gantry_apis_compute_v1alpha1_ExportReference(ref),
 		computev1alpha1.GPUUsage{}.OpenAPIModelName():                          schema_gantry_apis_compute_v1alpha1_GPUUsage(ref),
 		computev1alpha1.Placement{}.OpenAPIModelName():                         schema_gantry_apis_compute_v1alpha1_Placement(ref),
+		computev1alpha1.PlacementCount{}.OpenAPIModelName():                    schema_gantry_apis_compute_v1alpha1_PlacementCount(ref),
 		computev1alpha1.PlacementList{}.OpenAPIModelName():                     schema_gantry_apis_compute_v1alpha1_PlacementList(ref),
 		computev1alpha1.PlacementSpec{}.OpenAPIModelName():                     schema_gantry_apis_compute_v1alpha1_PlacementSpec(ref),
 		computev1alpha1.PlacementStatus{}.OpenAPIModelName():                   schema_gantry_apis_compute_v1alpha1_PlacementStatus(ref),
@@ -1386,6 +1387,35 @@ func schema_gantry_apis_compute_v1alpha1_Placement(ref common.ReferenceCallback)
 	}
 }
 
+func schema_gantry_apis_compute_v1alpha1_PlacementCount(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "PlacementCount counts the Placements that run objects on one SyncTarget.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"total": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Total is the number of Placements whose objects run on the target, draining ones included.",
+							Default:     0,
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+					"draining": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Draining is the number of those moving off the target: their copies stay until each of their objects is Ready on the targets that replace it.",
+							Type:        []string{"integer"},
+							Format:      "int32",
+						},
+					},
+				},
+				Required: []string{"total"},
+			},
+		},
+	}
+}
+
 func schema_gantry_apis_compute_v1alpha1_PlacementList(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -1523,6 +1553,24 @@ func schema_gantry_apis_compute_v1alpha1_PlacementStatus(ref common.ReferenceCal
 							},
 						},
 					},
+					"drainingTargets": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "atomic",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "DrainingTargets are targets chosen before that turned unschedulable while Ready (a drain). Their copies stay, and keep running, until every selected object is Ready on each of SelectedTargets; then they leave like any other target.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(computev1alpha1.TargetReference{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 					"conditions": {
 						VendorExtensible: spec.VendorExtensible{
 							Extensions: spec.Extensions{
@@ -1533,7 +1581,7 @@ func schema_gantry_apis_compute_v1alpha1_PlacementStatus(ref common.ReferenceCal
 							},
 						},
 						SchemaProps: spec.SchemaProps{
-							Description: "Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit.",
+							Description: "Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit; Drained, once a target has drained, False while copies wait for their replacements to be Ready.",
 							Type:        []string{"array"},
 							Items: &spec.SchemaOrArray{
 								Schema: &spec.Schema{
@@ -1696,7 +1744,7 @@ func schema_gantry_apis_compute_v1alpha1_SyncTargetSpec(ref common.ReferenceCall
 					},
 					"unschedulable": {
 						SchemaProps: spec.SchemaProps{
-							Description: "Unschedulable keeps new objects from being placed on the cluster; those placed stay.",
+							Description: "Unschedulable keeps objects from being placed on the cluster, and moves those placed there to other targets (a drain): while the cluster is Ready, each Placement keeps its copies here until every one of its objects is Ready on the targets chosen instead.",
 							Type:        []string{"boolean"},
 							Format:      "",
 						},
@@ -1830,11 +1878,17 @@ func schema_gantry_apis_compute_v1alpha1_SyncTargetStatus(ref common.ReferenceCa
 							Format:      "",
 						},
 					},
+					"placements": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Placements counts the Placements, in every workspace, that run objects on the cluster, for its owner, who cannot read the teams' workspaces: a drain is over when none is left. Written by the placement controller.",
+							Ref:         ref(computev1alpha1.PlacementCount{}.OpenAPIModelName()),
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			computev1alpha1.GPUUsage{}.OpenAPIModelName(), computev1alpha1.SyncedResource{}.OpenAPIModelName(), resource.Quantity{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
+			computev1alpha1.GPUUsage{}.OpenAPIModelName(), computev1alpha1.PlacementCount{}.OpenAPIModelName(), computev1alpha1.SyncedResource{}.OpenAPIModelName(), resource.Quantity{}.OpenAPIModelName(), metav1.Condition{}.OpenAPIModelName(), metav1.Time{}.OpenAPIModelName()},
 	}
 }
 

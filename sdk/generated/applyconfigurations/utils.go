@@ -68,6 +68,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		return &applyconfigurationscomputev1alpha1.GPUUsageApplyConfiguration{}
 	case computev1alpha1.SchemeGroupVersion.WithKind("Placement"):
 		return &applyconfigurationscomputev1alpha1.PlacementApplyConfiguration{}
+	case computev1alpha1.SchemeGroupVersion.WithKind("PlacementCount"):
+		return &applyconfigurationscomputev1alpha1.PlacementCountApplyConfiguration{}
 	case computev1alpha1.SchemeGroupVersion.WithKind("PlacementSpec"):
 		return &applyconfigurationscomputev1alpha1.PlacementSpecApplyConfiguration{}
 	case computev1alpha1.SchemeGroupVersion.WithKind("PlacementStatus"):

@@ -34,7 +34,12 @@ type PlacementStatusApplyConfiguration struct {
 	SelectedTarget *TargetReferenceApplyConfiguration `json:"selectedTarget,omitempty"`
 	// SelectedTargets are the chosen SyncTargets, in the order they were chosen: at most spec.clusters.
 	SelectedTargets []TargetReferenceApplyConfiguration `json:"selectedTargets,omitempty"`
-	// Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit.
+	// DrainingTargets are targets chosen before that turned unschedulable while Ready (a drain). Their copies
+	// stay, and keep running, until every selected object is Ready on each of SelectedTargets; then they leave
+	// like any other target.
+	DrainingTargets []TargetReferenceApplyConfiguration `json:"drainingTargets,omitempty"`
+	// Conditions: Ready, True when spec.clusters targets are chosen, else False with why the others do not fit;
+	// Drained, once a target has drained, False while copies wait for their replacements to be Ready.
 	Conditions []v1.ConditionApplyConfiguration `json:"conditions,omitempty"`
 }
 
@@ -69,6 +74,19 @@ func (b *PlacementStatusApplyConfiguration) WithSelectedTargets(values ...*Targe
 			panic("nil value passed to WithSelectedTargets")
 		}
 		b.SelectedTargets = append(b.SelectedTargets, *values[i])
+	}
+	return b
+}
+
+// WithDrainingTargets adds the given value to the DrainingTargets field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the DrainingTargets field.
+func (b *PlacementStatusApplyConfiguration) WithDrainingTargets(values ...*TargetReferenceApplyConfiguration) *PlacementStatusApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithDrainingTargets")
+		}
+		b.DrainingTargets = append(b.DrainingTargets, *values[i])
 	}
 	return b
 }

@@ -32,7 +32,9 @@ type SyncTargetSpecApplyConfiguration struct {
 	// BuiltinResources are the resources Gantry serves itself that the cluster also carries, by plural name
 	// (configmaps, secrets). Default: configmaps and secrets.
 	BuiltinResources []string `json:"builtinResources,omitempty"`
-	// Unschedulable keeps new objects from being placed on the cluster; those placed stay.
+	// Unschedulable keeps objects from being placed on the cluster, and moves those placed there to other targets
+	// (a drain): while the cluster is Ready, each Placement keeps its copies here until every one of its objects is
+	// Ready on the targets chosen instead.
 	Unschedulable *bool `json:"unschedulable,omitempty"`
 	// EvictAfter is how long the cluster may miss heartbeats before its objects are placed elsewhere; unset never
 	// evicts.

@@ -46,6 +46,9 @@ type SyncTargetStatusApplyConfiguration struct {
 	VirtualWorkspaceURL *string `json:"virtualWorkspaceURL,omitempty"`
 	// SyncerVersion is the version of the syncer that last reported.
 	SyncerVersion *string `json:"syncerVersion,omitempty"`
+	// Placements counts the Placements, in every workspace, that run objects on the cluster, for its owner, who
+	// cannot read the teams' workspaces: a drain is over when none is left. Written by the placement controller.
+	Placements *PlacementCountApplyConfiguration `json:"placements,omitempty"`
 }
 
 // SyncTargetStatusApplyConfiguration constructs a declarative configuration of the SyncTargetStatus type for use with
@@ -130,5 +133,13 @@ func (b *SyncTargetStatusApplyConfiguration) WithVirtualWorkspaceURL(value strin
 // If called multiple times, the SyncerVersion field is set to the value of the last call.
 func (b *SyncTargetStatusApplyConfiguration) WithSyncerVersion(value string) *SyncTargetStatusApplyConfiguration {
 	b.SyncerVersion = &value
+	return b
+}
+
+// WithPlacements sets the Placements field in the declarative configuration to the given value
+// and returns the receiver, so that objects can be built by chaining "With" function invocations.
+// If called multiple times, the Placements field is set to the value of the last call.
+func (b *SyncTargetStatusApplyConfiguration) WithPlacements(value *PlacementCountApplyConfiguration) *SyncTargetStatusApplyConfiguration {
+	b.Placements = value
 	return b
 }

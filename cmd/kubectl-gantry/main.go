@@ -42,6 +42,7 @@ func newCommand(f *plugin.Factory) *cobra.Command {
 	root.AddCommand(apibind.NewCommand(f), resourceschema.NewCommand(f), register.NewCommand(f), apiimport.NewCommand(f))
 	root.AddCommand(serving.NewLaunchCommand(f), serving.NewModelsCommand(f), serving.NewHealthCommand(f),
 		serving.NewRolloutCommand(f), serving.NewPromoteCommand(f))
-	root.AddCommand(targets.NewGetCommand(f), targets.NewCordonCommand(f), targets.NewUncordonCommand(f))
+	root.AddCommand(targets.NewGetCommand(f), targets.NewCordonCommand(f), targets.NewUncordonCommand(f),
+		targets.NewDrainCommand(f))
 	return root
 }

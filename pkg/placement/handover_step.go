@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/json"
+	"k8s.io/klog/v2"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -45,11 +46,11 @@ const drainPoll = 2 * time.Second
 // condition to write (without times), nil when the Placement never drained.
 func (c *Controller) settleDrains(ctx context.Context, cluster logicalcluster.Name, p *computev1alpha1.Placement, d *decision) (*metav1.Condition, error) {
 	if len(d.draining) == 0 {
-		if len(p.Status.DrainingTargets) == 0 && !hasCondition(p, ConditionDrained) {
-			return nil, nil
+		if len(p.Status.DrainingTargets) == 0 {
+			return nil, nil // never drained, or the condition already says how the last drain ended
 		}
 		return &metav1.Condition{Type: ConditionDrained, Status: metav1.ConditionTrue, Reason: ReasonDrainComplete,
-			Message: "no target is draining"}, nil
+			Message: "no target is draining"}, nil // ended otherwise: uncordoned and chosen again, evicted, or unusable
 	}
 	names := drainingList(d.draining)
 	if len(d.chosen) == 0 {
@@ -61,6 +62,8 @@ func (c *Controller) settleDrains(ctx context.Context, cluster logicalcluster.Na
 	if err != nil {
 		return nil, err
 	}
+	klog.FromContext(ctx).V(2).Info("drain progress", "placement", p.Name, "workspace", cluster, "draining", names,
+		"objects", progress.objects, "ready", progress.ready, "waiting", progress.firstWaiting)
 	if !progress.done() {
 		return &metav1.Condition{Type: ConditionDrained, Status: metav1.ConditionFalse, Reason: ReasonWaitingForReplacements,
 			Message: fmt.Sprintf("the copies stay on %s until every object is Ready on %s: %s", names, targetNames(d.chosen), progress)}, nil
@@ -102,7 +105,7 @@ func (c *Controller) readiness(ctx context.Context, cluster logicalcluster.Name,
 	}
 	resources := placedResources(c.config.CRDs, cluster)
 	for _, ns := range c.config.Namespaces.List(cluster) {
-		if ns.DeletionTimestamp != nil || c.placementOf(cluster, ns) != p {
+		if owner := c.placementOf(cluster, ns); ns.DeletionTimestamp != nil || owner == nil || owner.Name != p.Name {
 			continue
 		}
 		for _, r := range resources {
@@ -180,8 +183,7 @@ func targetStatus(obj *unstructured.Unstructured, annotation string) (map[string
 
 // StatusReadiness says why a status of obj is not Ready, or "" when it is: it must have observed obj's
 // generation (when it says which it observed), carry a True Ready condition (else a True Available one, when it
-// has either), and count as many available (else ready) replicas as spec.replicas asks for (when it counts
-// replicas at all).
+// has either), and, when obj has spec.replicas, count as many available (else ready) replicas.
 func StatusReadiness(obj *unstructured.Unstructured, status map[string]interface{}) string {
 	if observed, found, err := unstructured.NestedInt64(status, "observedGeneration"); found && err == nil && observed < obj.GetGeneration() {
 		return fmt.Sprintf("status of generation %d, the object is at %d", observed, obj.GetGeneration())
@@ -195,17 +197,13 @@ func StatusReadiness(obj *unstructured.Unstructured, status map[string]interface
 		}
 	}
 	want, found, err := unstructured.NestedInt64(obj.Object, "spec", "replicas")
-	if !found || err != nil {
+	if !found || err != nil || want <= 0 {
 		return ""
 	}
-	_, counts := status["replicas"]
+	// A count left out is zero: a controller's first status (a Deployment's "Progressing" alone) has none yet.
 	available, hasAvailable, _ := unstructured.NestedInt64(status, "availableReplicas")
-	ready, hasReady, _ := unstructured.NestedInt64(status, "readyReplicas")
-	if !counts && !hasAvailable && !hasReady {
-		return ""
-	}
 	if !hasAvailable {
-		available = ready
+		available, _, _ = unstructured.NestedInt64(status, "readyReplicas")
 	}
 	if available < want {
 		return fmt.Sprintf("%d of %d replicas available", available, want)

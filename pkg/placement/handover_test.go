@@ -88,6 +88,16 @@ func TestCopyReadiness(t *testing.T) {
 					"replicas": int64(2), "availableReplicas": int64(2)}, "status")
 				return obj
 			}(), hasStatus: true},
+		{name: "a controller's first status: Progressing alone, no counts yet",
+			obj: withView(placedOn([]string{"old", "new"}, "old", "new"), "new",
+				`{"conditions":[{"type":"Progressing","status":"True","reason":"NewReplicaSetCreated"}]}`),
+			hasStatus: true, want: "0 of 2 replicas available"},
+		{name: "a status without replicas for an object without spec.replicas",
+			obj: func() *unstructured.Unstructured {
+				obj := withView(placedOn([]string{"old", "new"}, "old", "new"), "new", `{"phase":"Bound"}`)
+				unstructured.RemoveNestedField(obj.Object, "spec", "replicas")
+				return obj
+			}(), hasStatus: true},
 		{name: "an unreadable view", obj: withView(placedOn([]string{"old", "new"}, "old", "new"), "new", `{`),
 			hasStatus: true, want: "no status reported yet"},
 	} {

@@ -130,4 +130,28 @@ func TestFleetView(t *testing.T) {
 		require.Error(t, err)
 		assert.Contains(t, errOut, `Error from server (NotFound): synctargets.compute.gantry.dev "nope" not found`)
 	})
+
+	t.Run("drain: bad input is refused and cordons nothing", func(t *testing.T) {
+		_, errOut, err := alice.Run("gantry", "drain", "gpu-eu", "--location", computePath)
+		require.Error(t, err, "alice may use gpu-eu, not drain it")
+		assert.Contains(t, errOut, `Error from server (Forbidden): synctargets.compute.gantry.dev "gpu-eu" is forbidden: User "alice" cannot patch resource "synctargets"`)
+		_, errOut, err = dave.Run("gantry", "drain", "gpu-us", "--location", computePath)
+		require.Error(t, err, "dave may not even use gpu-us")
+		assert.Contains(t, errOut, `Error from server (Forbidden): synctargets.compute.gantry.dev "gpu-us" is forbidden: User "dave" cannot patch resource "synctargets"`)
+		assert.Equal(t, "", compute.MustRun(t, "get", "synctargets", "-o", "jsonpath={.items[*].spec.unschedulable}"), "nothing cordoned")
+		_, errOut, err = owner.Run("gantry", "drain", "nope")
+		require.Error(t, err)
+		assert.Contains(t, errOut, `Error from server (NotFound): synctargets.compute.gantry.dev "nope" not found`)
+		_, errOut, err = owner.Run("gantry", "drain", "gpu-eu", "--location", "Bad Path")
+		require.Error(t, err)
+		assert.Contains(t, errOut, `error: --location "Bad Path" is not a workspace path`)
+	})
+
+	t.Run("drain of a target no Placement uses ends at once", func(t *testing.T) {
+		out := owner.MustRun(t, "gantry", "drain", "gpu-us", "--timeout", "60s")
+		assert.True(t, strings.HasPrefix(out, "synctarget.compute.gantry.dev/gpu-us cordoned in "+computePath+"\n"+
+			"gpu-us: no Placement runs objects here"), out) // "(not Ready: ...)" follows once the fake heartbeat is too old
+		assert.True(t, strings.HasSuffix(out, "\nsynctarget.compute.gantry.dev/gpu-us drained\n"), out)
+		assert.Equal(t, "true", compute.MustRun(t, "get", "synctarget", "gpu-us", "-o", "jsonpath={.spec.unschedulable}"))
+	})
 }

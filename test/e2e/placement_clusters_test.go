@@ -98,8 +98,8 @@ func placementEvents(t *testing.T, k *harness.Kubectl, name string) string {
 }
 
 // TestPlacementClusters: a Placement with clusters: 2 places a namespace and its objects on two targets and lists
-// both; a target turned unschedulable, or not Ready beyond its evictAfter, is replaced by a third (its label turns
-// Delete), with an Event per move;
+// both; a target turned unschedulable is replaced by a third and drains (its label turns Delete once the third
+// has taken every object up), one not Ready beyond its evictAfter is replaced at once, with an Event per move;
 // spreadBy refuses two targets of one region (only 1 of 2 fit: a condition) and says so when no target has the
 // label; clusters: 0 or -1 is refused.
 func TestPlacementClusters(t *testing.T) {
@@ -158,18 +158,33 @@ func TestPlacementClusters(t *testing.T) {
 		}, 30*time.Second, 500*time.Millisecond, "an Event for each target added")
 	})
 
-	t.Run("an unschedulable target is replaced by a third and its label turns Delete", func(t *testing.T) {
+	t.Run("an unschedulable target is replaced by a third, drains until the third took every object up, then its label turns Delete", func(t *testing.T) {
 		compute.MustRun(t, "patch", "synctarget", "b", "--type=merge", "-p", `{"spec":{"unschedulable":true}}`)
 		a.MustRun(t, "wait", "--for=jsonpath={.status.selectedTargets[1].name}=c", "placement/two", "--timeout=60s")
 		assert.Equal(t, "a c", a.MustRun(t, "get", "placement", "two", "-o", "jsonpath={.status.selectedTargets[*].name}"), "a stays")
 		waitLabel(t, a, "configmap/settings", label("c"), "Sync")
+		a.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Drained')].reason}=WaitingForReplacements", "placement/two", "--timeout=60s")
+		assert.Equal(t, "b", a.MustRun(t, "get", "placement", "two", "-o", "jsonpath={.status.drainingTargets[*].name}"))
+		assert.Contains(t, a.MustRun(t, "get", "placement", "two", "-o", "jsonpath={.status.conditions[?(@.type=='Drained')].message}"),
+			"the copies stay on b until every object is Ready on a, c: 0 of ")
+		assert.Equal(t, "Sync", labelOf(t, a, "configmap/settings", label("b")), "b keeps its copies while draining")
+		waitLabel(t, a, "namespace/default", label("c"), "Sync")
+		assert.Equal(t, "Sync", labelOf(t, a, "namespace/default", label("b")))
+
+		// No syncer runs here: take the objects up on a and c as theirs would, by adding their finalizers.
+		for _, cm := range []string{"settings", "later"} {
+			a.MustRun(t, "patch", "configmap", cm, "-n", "default", "--type=merge", "-p",
+				`{"metadata":{"finalizers":["`+computev1alpha1.SyncerFinalizer(computeCluster, "a")+`","`+computev1alpha1.SyncerFinalizer(computeCluster, "c")+`"]}}`)
+		}
 		waitLabel(t, a, "configmap/settings", label("b"), "Delete")
 		assert.Equal(t, "Sync", labelOf(t, a, "configmap/settings", label("a")))
-		waitLabel(t, a, "namespace/default", label("c"), "Sync")
-		assert.Equal(t, "", labelOf(t, a, "namespace/default", label("b")))
+		waitLabel(t, a, "namespace/default", label("b"), "")
+		assert.Equal(t, "DrainComplete", a.MustRun(t, "get", "placement", "two", "-o", "jsonpath={.status.conditions[?(@.type=='Drained')].reason}"))
 		require.Eventually(t, func() bool {
 			events := placementEvents(t, a, "two")
-			return strings.Contains(events, "Placement TargetRemoved: left b: unschedulable") && strings.Contains(events, "Placement TargetAdded: placed on c")
+			return strings.Contains(events, "Placement TargetDraining: moving off b (unschedulable): its copies stay until every object is Ready on a, c") &&
+				strings.Contains(events, "Placement TargetRemoved: left b: unschedulable, drained: every object is Ready on a, c") &&
+				strings.Contains(events, "Placement TargetAdded: placed on c")
 		}, 30*time.Second, 500*time.Millisecond, "an Event for each move")
 		assert.Empty(t, strings.TrimSpace(placementEvents(t, b, "two")), "the Events stay in the Placement's workspace")
 	})

@@ -38,8 +38,8 @@ func TestDrain(t *testing.T) {
 
 	f := &computeFlow{s: s, computePath: computePath}
 	team, teamNS := f.addTeam(t, "team-a", false)
-	team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: one}\nspec: {locationWorkspace: \"" +
-		computePath + "\"}\n").MustRun(t, "create", "-f", "-")
+	team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: one}\nspec: {locationWorkspace: \""+
+		computePath+"\"}\n").MustRun(t, "create", "-f", "-")
 	team.MustRun(t, "wait", "--for=condition=Ready", "placement/one", "--timeout=60s")
 	require.Equal(t, "east", team.MustRun(t, "get", "placement", "one", "-o", "jsonpath={.status.selectedTargets[*].name}"))
 	team.WithStdin(placedDeployment(1)).MustRun(t, "apply", "-f", "-")

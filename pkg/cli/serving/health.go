@@ -60,7 +60,7 @@ func healthParseRef(ref string) (string, error) {
 }
 
 // healthTree prints the service's health as a tree: the overall health with the model, replicas and URL, then the
-// clusters (how many are unhealthy and which, then one row each), then each component with its pods and their
+// clusters (how many are unhealthy and which, then one row each: ready replicas, then health), then each component with its pods and their
 // containers. Parts of the status not written yet are said to be not reported, so that a new service's tree reads
 // as such.
 func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
@@ -91,7 +91,7 @@ func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 	} else {
 		fmt.Fprintln(out, clustersHeading(st.Clusters))
 		for _, c := range st.Clusters {
-			fmt.Fprintf(out, "  %s: %s, %d/%d ready\n", c.Name, DescribeHealth(c.Health), c.ReadyReplicas, c.Replicas)
+			fmt.Fprintf(out, "  %s: %d/%d ready, %s\n", c.Name, c.ReadyReplicas, c.Replicas, DescribeHealth(withoutClusterName(c)))
 		}
 	}
 
@@ -113,6 +113,14 @@ func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 			}
 		}
 	}
+}
+
+// withoutClusterName is a cluster row's health without the "cluster NAME: " its operator (--cluster-name) may
+// have put before the message: the row is named already.
+func withoutClusterName(c servingv1alpha1.ClusterHealth) servingv1alpha1.Health {
+	h := c.Health
+	h.Message = strings.TrimPrefix(h.Message, "cluster "+c.Name+": ")
+	return h
 }
 
 // clustersHeading is the line above the cluster rows: how many of them are unhealthy (not Healthy), and which, so

@@ -212,8 +212,8 @@ func MergeInferenceService(views []View) (map[string]interface{}, error) {
 	return runtime.DefaultUnstructuredConverter.ToUnstructured(&out)
 }
 
-// aggregateHealth is the worst cluster's health, its message naming the cluster; when every cluster is Healthy
-// it says so.
+// aggregateHealth is the worst cluster's health, its message naming the cluster once; when every cluster is
+// Healthy it says so.
 func aggregateHealth(views []View, statuses []servingv1alpha1.InferenceServiceStatus, worst int) servingv1alpha1.Health {
 	h := withState(statuses[worst].Health)
 	if h.State == servingv1alpha1.HealthHealthy {
@@ -224,10 +224,13 @@ func aggregateHealth(views []View, statuses []servingv1alpha1.InferenceServiceSt
 		h.Message = fmt.Sprintf("Healthy on all %d clusters (%s)", len(views), strings.Join(names, ", "))
 		return h
 	}
-	if h.Message == "" {
+	named := "cluster " + views[worst].Cluster + ": "
+	switch {
+	case h.Message == "":
 		h.Message = fmt.Sprintf("cluster %s is %s", views[worst].Cluster, h.State)
-	} else {
-		h.Message = fmt.Sprintf("cluster %s: %s", views[worst].Cluster, h.Message)
+	case !strings.HasPrefix(h.Message, named):
+		// An operator started with --cluster-name equal to the target's name names the cluster already.
+		h.Message = named + h.Message
 	}
 	return h
 }

@@ -129,6 +129,12 @@ func TestMergeInferenceService(t *testing.T) {
 		{"all healthy", []View{{"east", healthy}, {"west", healthy}}, "Healthy", "Healthy on all 2 clusters (east, west)", "http://east"},
 		{"progressing beats healthy", []View{{"east", healthy}, {"south", progressing}}, "Progressing", "cluster south is Progressing", "http://east"},
 		{"none healthy: the first cluster's url", []View{{"south", progressing}, {"west", degraded}}, "Degraded", "cluster west: no GPUs free", "http://south"},
+		{"a message naming its cluster already is not named twice", []View{{"east", healthy},
+			{"west", `{"health":{"state":"Degraded","reason":"Unschedulable","message":"cluster west: pod p: Unschedulable: 0/1 nodes are available"}}`}},
+			"Degraded", "cluster west: pod p: Unschedulable: 0/1 nodes are available", "http://east"},
+		{"another cluster's name in the message is not taken for this one's", []View{{"east", healthy},
+			{"west", `{"health":{"state":"Degraded","message":"cluster gpu: no GPUs free"}}`}},
+			"Degraded", "cluster west: cluster gpu: no GPUs free", "http://east"},
 		{"no health reported is Unknown, worse than Progressing", []View{{"quiet", `{}`}, {"south", progressing}}, "Unknown", "cluster quiet is Unknown", ""},
 	}
 	for _, c := range cases {

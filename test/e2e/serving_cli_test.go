@@ -144,9 +144,9 @@ func TestServingCLI(t *testing.T) {
 		admin.MustRun(t, "patch", "isvc", "llama", "-n", "default", "--subresource=status", "--type=merge", "-p", servingCLIHealthTree)
 		assert.Equal(t, `inferenceservice/llama (namespace default): Degraded (InsufficientGPU): Deployment llama-predictor on gpu-us: 0/2 nodes are available: 2 Insufficient nvidia.com/gpu
   model llama:v1, revision 2, 1/2 ready, url http://llama.default.example
-Clusters:
-  gpu-eu: Healthy, 1/1 ready
-  gpu-us: Degraded (InsufficientGPU): 0/2 nodes are available, 0/1 ready
+Clusters: 1 of 2 unhealthy (gpu-us)
+  gpu-eu: 1/1 ready, Healthy
+  gpu-us: 0/1 ready, Degraded (InsufficientGPU): 0/2 nodes are available
 Components:
   Deployment llama-predictor on gpu-us: Degraded (InsufficientGPU)
     Pod llama-predictor-7d9f: Degraded (InsufficientGPU): 0/2 nodes are available

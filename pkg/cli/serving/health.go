@@ -59,9 +59,10 @@ func healthParseRef(ref string) (string, error) {
 	return name, err
 }
 
-// healthTree prints the service's health as a tree: the overall health with the model, replicas and URL, then each
-// cluster, then each component with its pods and their containers. Parts of the status not written yet are said to
-// be not reported, so that a new service's tree reads as such.
+// healthTree prints the service's health as a tree: the overall health with the model, replicas and URL, then the
+// clusters (how many are unhealthy and which, then one row each: ready replicas, then health), then each component with its pods and their
+// containers. Parts of the status not written yet are said to be not reported, so that a new service's tree reads
+// as such.
 func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 	st := &isvc.Status
 	fmt.Fprintf(out, "inferenceservice/%s (namespace %s): %s\n", isvc.Name, isvc.Namespace, DescribeHealth(st.Health))
@@ -88,9 +89,9 @@ func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 	if len(st.Clusters) == 0 {
 		fmt.Fprintln(out, "Clusters: none reported")
 	} else {
-		fmt.Fprintln(out, "Clusters:")
+		fmt.Fprintln(out, clustersHeading(st.Clusters))
 		for _, c := range st.Clusters {
-			fmt.Fprintf(out, "  %s: %s, %d/%d ready\n", c.Name, DescribeHealth(c.Health), c.ReadyReplicas, c.Replicas)
+			fmt.Fprintf(out, "  %s: %d/%d ready, %s\n", c.Name, c.ReadyReplicas, c.Replicas, DescribeHealth(withoutClusterName(c)))
 		}
 	}
 
@@ -112,4 +113,27 @@ func healthTree(out io.Writer, isvc *servingv1alpha1.InferenceService) {
 			}
 		}
 	}
+}
+
+// withoutClusterName is a cluster row's health without the "cluster NAME: " its operator (--cluster-name) may
+// have put before the message: the row is named already.
+func withoutClusterName(c servingv1alpha1.ClusterHealth) servingv1alpha1.Health {
+	h := c.Health
+	h.Message = strings.TrimPrefix(h.Message, "cluster "+c.Name+": ")
+	return h
+}
+
+// clustersHeading is the line above the cluster rows: how many of them are unhealthy (not Healthy), and which, so
+// that a failing cluster among many is seen at a glance.
+func clustersHeading(clusters []servingv1alpha1.ClusterHealth) string {
+	var unhealthy []string
+	for _, c := range clusters {
+		if c.Health.State != servingv1alpha1.HealthHealthy {
+			unhealthy = append(unhealthy, c.Name)
+		}
+	}
+	if len(unhealthy) == 0 {
+		return fmt.Sprintf("Clusters: %d of %d healthy", len(clusters), len(clusters))
+	}
+	return fmt.Sprintf("Clusters: %d of %d unhealthy (%s)", len(unhealthy), len(clusters), strings.Join(unhealthy, ", "))
 }

@@ -28,7 +28,7 @@ func TestHealthTreeFull(t *testing.T) {
 			Reason: "InsufficientGPU", Message: "0/1 nodes have nvidia.com/gpu"}},
 		Clusters: []servingv1alpha1.ClusterHealth{
 			{Name: "gpu-eu", Health: healthOf(servingv1alpha1.HealthHealthy, "", ""), ReadyReplicas: 1, Replicas: 1},
-			{Name: "gpu-us", Health: healthOf(servingv1alpha1.HealthDegraded, "InsufficientGPU", "0/1 nodes have nvidia.com/gpu"), Replicas: 1},
+			{Name: "gpu-us", Health: healthOf(servingv1alpha1.HealthDegraded, "InsufficientGPU", "cluster gpu-us: 0/1 nodes have nvidia.com/gpu"), Replicas: 1},
 		},
 		Components: []servingv1alpha1.ComponentHealth{
 			{Kind: "Deployment", Name: "llama-predictor", Cluster: "gpu-eu", Health: healthOf(servingv1alpha1.HealthHealthy, "", ""),
@@ -44,9 +44,9 @@ func TestHealthTreeFull(t *testing.T) {
 	assert.Equal(t, `inferenceservice/llama (namespace ml): Degraded (InsufficientGPU): Deployment llama-predictor on gpu-us: 0/1 nodes have nvidia.com/gpu
   model llama:v1, revision 3, 1/2 ready, url http://llama.ml.example
   last failure: InsufficientGPU: 0/1 nodes have nvidia.com/gpu
-Clusters:
-  gpu-eu: Healthy, 1/1 ready
-  gpu-us: Degraded (InsufficientGPU): 0/1 nodes have nvidia.com/gpu, 0/1 ready
+Clusters: 1 of 2 unhealthy (gpu-us)
+  gpu-eu: 1/1 ready, Healthy
+  gpu-us: 0/1 ready, Degraded (InsufficientGPU): 0/1 nodes have nvidia.com/gpu
 Components:
   Deployment llama-predictor on gpu-eu: Healthy
     Pod llama-predictor-a: Healthy
@@ -71,6 +71,37 @@ func TestHealthTreePartial(t *testing.T) {
 	healthTree(&out, isvc)
 	assert.Equal(t, "inferenceservice/new (namespace ml): Progressing (Deploying)\nClusters: none reported\n"+
 		"Components:\n  Deployment new-predictor: Unknown\n", out.String())
+}
+
+// TestWithoutClusterName: a row's message loses the "cluster NAME: " of its own cluster only.
+func TestWithoutClusterName(t *testing.T) {
+	row := servingv1alpha1.ClusterHealth{Name: "west", Health: healthOf(servingv1alpha1.HealthDegraded, "Unschedulable", "cluster west: pod p: Unschedulable")}
+	assert.Equal(t, healthOf(servingv1alpha1.HealthDegraded, "Unschedulable", "pod p: Unschedulable"), withoutClusterName(row))
+	assert.Equal(t, "cluster west: pod p: Unschedulable", row.Health.Message, "the status itself is left as it is")
+	row.Health.Message = "cluster west-2: pod p: Unschedulable"
+	assert.Equal(t, "cluster west-2: pod p: Unschedulable", withoutClusterName(row).Message, "another cluster's name stays")
+}
+
+// TestClustersHeading: the line above the cluster rows counts the clusters that are not Healthy (Unknown and
+// a missing state included) and names them in row order; with none, it says all are healthy.
+func TestClustersHeading(t *testing.T) {
+	healthy := healthOf(servingv1alpha1.HealthHealthy, "", "")
+	for name, tc := range map[string]struct {
+		clusters []servingv1alpha1.ClusterHealth
+		want     string
+	}{
+		"all healthy": {[]servingv1alpha1.ClusterHealth{{Name: "east", Health: healthy}, {Name: "west", Health: healthy}},
+			"Clusters: 2 of 2 healthy"},
+		"one degraded": {[]servingv1alpha1.ClusterHealth{{Name: "east", Health: healthy},
+			{Name: "west", Health: healthOf(servingv1alpha1.HealthDegraded, "Unschedulable", "0/1 nodes are available")}},
+			"Clusters: 1 of 2 unhealthy (west)"},
+		"unknown and unreported count as unhealthy": {[]servingv1alpha1.ClusterHealth{{Name: "a"},
+			{Name: "b", Health: healthy}, {Name: "c", Health: healthOf(servingv1alpha1.HealthUnknown, "NoData", "")}},
+			"Clusters: 2 of 3 unhealthy (a, c)"},
+		"one cluster": {[]servingv1alpha1.ClusterHealth{{Name: "gpu", Health: healthy}}, "Clusters: 1 of 1 healthy"},
+	} {
+		t.Run(name, func(t *testing.T) { assert.Equal(t, tc.want, clustersHeading(tc.clusters)) })
+	}
 }
 
 func TestHealthParseRef(t *testing.T) {

@@ -44,11 +44,11 @@ func readyOf(t *testing.T, k *harness.Kubectl, name string) string {
 }
 
 // TestPlacementGPUFit: a target is added only when it has free GPUs for what the placed objects request. Of a real
-// 2-GPU cluster and a real 8-GPU one, a 4-GPU Deployment placed on two targets gets only the 8-GPU one (1 of 2
+// 2-GPU cluster and a real 8-GPU one, a 6-GPU Deployment placed on two targets gets only the 8-GPU one (1 of 2
 // fit, the message saying how many GPUs the other has free and the objects request) and runs only there; asking
-// for more GPUs than any target has free leaves a Placement Unschedulable with InsufficientGPUs; and when the
-// 8-GPU target is cordoned the objects are not moved to the 2-GPU one, where they could not run, though it is the
-// only other target.
+// for more GPUs than any target has free leaves a Placement Unschedulable with InsufficientGPUs; when the 8-GPU
+// target is drained its objects are not moved to the 2-GPU one, where they could not run, though it is the only
+// other target, and uncordoned it is chosen again though its own copy holds all but 2 of its GPUs.
 func TestPlacementGPUFit(t *testing.T) {
 	smallCluster, bigCluster := kubecluster.Start(t), kubecluster.Start(t)
 	smallCluster.AddGPUNode(t, "gpu-0", h100, 2)
@@ -68,15 +68,15 @@ func TestPlacementGPUFit(t *testing.T) {
 	}
 
 	team, teamNS := f.addTeam(t, "team-a", false)
-	team.WithStdin(gpuHungryDeployment(1, 4)).MustRun(t, "apply", "-f", "-")
+	team.WithStdin(gpuHungryDeployment(1, 6)).MustRun(t, "apply", "-f", "-")
 	team.WithStdin(placement("ha", "2")).MustRun(t, "create", "-f", "-")
 	team.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=NotEnoughTargets", "placement/ha", "--timeout=60s")
 	assert.Equal(t, "big", team.MustRun(t, "get", "placement", "ha", "-o", "jsonpath={.status.selectedTargets[*].name}"),
-		"only the 8-GPU target has 4 GPUs free")
+		"only the 8-GPU target has 6 GPUs free")
 	assert.Equal(t, "Bound", team.MustRun(t, "get", "placement", "ha", "-o", "jsonpath={.status.phase}"), "the one that fits is used")
 	ready := readyOf(t, team, "ha")
 	assert.Contains(t, ready, "NotEnoughTargets: 1 of 2 targets fit: placed on big (")
-	assert.Contains(t, ready, "small: 2 GPUs free, the placed objects request 4 (nvidia.com/gpu)")
+	assert.Contains(t, ready, "small: 2 GPUs free, the placed objects request 6 (nvidia.com/gpu)")
 
 	bigCS := kubernetes.NewForConfigOrDie(bigCluster.RESTConfig())
 	smallCS := kubernetes.NewForConfigOrDie(smallCluster.RESTConfig())
@@ -92,7 +92,7 @@ func TestPlacementGPUFit(t *testing.T) {
 	eventually(t, "an Event says why only 1 of 2 fit", func() bool {
 		events := placementEvents(t, team, "ha")
 		return strings.Contains(events, "Placement NotEnoughTargets: 1 of 2 targets fit") &&
-			strings.Contains(events, "small: 2 GPUs free, the placed objects request 4")
+			strings.Contains(events, "small: 2 GPUs free, the placed objects request 6")
 	})
 
 	t.Run("more GPUs than any target has free: Unschedulable, InsufficientGPUs", func(t *testing.T) {
@@ -111,17 +111,22 @@ func TestPlacementGPUFit(t *testing.T) {
 		}
 	})
 
-	t.Run("a cordoned target's objects do not move to one without the GPUs", func(t *testing.T) {
+	t.Run("a drained target's objects do not move to one without the GPUs, and it is chosen again", func(t *testing.T) {
+		compute.MustRun(t, "wait", "--for=jsonpath={.status.gpus[0].requested}=6", "synctarget/big", "--timeout=60s")
 		compute.MustRun(t, "patch", "synctarget", "big", "--type=merge", "-p", `{"spec":{"unschedulable":true}}`)
 		team.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=InsufficientGPUs", "placement/ha", "--timeout=60s")
 		assert.Empty(t, team.MustRun(t, "get", "placement", "ha", "-o", "jsonpath={.status.selectedTargets}"), "small is not chosen")
 		ready := readyOf(t, team, "ha")
 		assert.Contains(t, ready, "big: unschedulable")
-		assert.Contains(t, ready, "small: 2 GPUs free, the placed objects request 4 (nvidia.com/gpu)")
+		assert.Contains(t, ready, "small: 2 GPUs free, the placed objects request 6 (nvidia.com/gpu)")
+		team.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Drained')].reason}=NoReplacement", "placement/ha", "--timeout=60s")
+		assert.True(t, exists(bigCS), "with no replacement the drained copy stays")
 		assert.False(t, exists(smallCS), "nothing is sent to the cluster that cannot run it")
 
+		// Uncordoned, big has 2 GPUs free, fewer than the 6 requested, but they are its own copy's: it is chosen again.
 		compute.MustRun(t, "patch", "synctarget", "big", "--type=merge", "-p", `{"spec":{"unschedulable":false}}`)
 		team.MustRun(t, "wait", "--for=jsonpath={.status.selectedTargets[0].name}=big", "placement/ha", "--timeout=60s")
-		eventually(t, "llm runs in the 8-GPU cluster again", func() bool { return exists(bigCS) })
+		assert.True(t, exists(bigCS), "the copy never left")
+		assert.Equal(t, "6", compute.MustRun(t, "get", "synctarget", "big", "-o", "jsonpath={.status.gpus[0].requested}"))
 	})
 }

@@ -28,6 +28,9 @@ const (
 	ReasonNoReadyTarget = "NoReadyTarget"
 	// ReasonAllUnschedulable: every usable, Ready target is marked unschedulable.
 	ReasonAllUnschedulable = "AllUnschedulable"
+	// ReasonInsufficientGPUs: no usable, Ready, schedulable target has as many free GPUs as the placed objects
+	// request.
+	ReasonInsufficientGPUs = "InsufficientGPUs"
 )
 
 // candidate is a SyncTarget the Placement's location selector matches, and whether the owner may use it.
@@ -46,6 +49,10 @@ type request struct {
 	clusters int
 	// spreadBy is the label whose values the chosen targets must not share; empty: none.
 	spreadBy string
+	// gpuDemand returns the GPUs the placed objects request, which a target must have free to be added (a kept
+	// target already counts them as requested). Called at most once, and only when a target is to be added: it
+	// reads every placed object. Nil: none.
+	gpuDemand func() int64
 }
 
 // decision is what the scheduler chose, in choice order, and why it chose fewer than asked when it did.
@@ -81,8 +88,9 @@ type drainingTarget struct {
 //
 // A current choice stays while it is schedulable and working: Ready, or not Ready for less than its evictAfter (no
 // evictAfter: a missed heartbeat alone never moves objects), so that choices do not flap. Missing ones are then
-// added among the Ready, schedulable targets, most free GPUs first, ties broken by name. With spreadBy, a target
-// without the label is never chosen, and none shares its value with one chosen before it.
+// added among the Ready, schedulable targets with as many free GPUs as the placed objects request (req.gpuDemand),
+// most free GPUs first, ties broken by name. With spreadBy, a target without the label is never chosen, and none
+// shares its value with one chosen before it.
 //
 // A current choice that turns unschedulable while Ready is a planned move (a drain): it leaves the chosen ones but
 // drains, its copies staying, until the controller sees every object Ready on the chosen targets. A draining
@@ -107,6 +115,9 @@ type selection struct {
 	decision
 	taken       map[string]bool   // names of the chosen targets
 	spreadTaken map[string]string // value of spreadBy -> the chosen target that holds it
+	demand      *int64            // req.gpuDemand's answer, once asked
+	// shortOfGPUs: a target that fits otherwise was refused for want of free GPUs.
+	shortOfGPUs bool
 }
 
 // usableTargets returns the candidates the Placement's owner may use, by name and as a list.
@@ -129,6 +140,32 @@ func (s *selection) take(t *computev1alpha1.SyncTarget) {
 	if s.req.spreadBy != "" {
 		s.spreadTaken[t.Labels[s.req.spreadBy]] = t.Name
 	}
+}
+
+// placedGPUs is the GPUs the placed objects request, asked of req.gpuDemand the first time only.
+func (s *selection) placedGPUs() int64 {
+	if s.demand == nil {
+		var n int64
+		if s.req.gpuDemand != nil {
+			n = s.req.gpuDemand()
+		}
+		s.demand = &n
+	}
+	return *s.demand
+}
+
+// gpuShortage says why t has too few free GPUs to be added; empty when it has enough, or drains (its copies still
+// run there, so its requested GPUs count them already).
+func (s *selection) gpuShortage(t *computev1alpha1.SyncTarget) string {
+	if s.isDraining(t.Name) {
+		return ""
+	}
+	free, demand := freeGPUs(t), s.placedGPUs()
+	if demand == 0 || free >= demand {
+		return ""
+	}
+	s.shortOfGPUs = true
+	return fmt.Sprintf("%d GPUs free, the placed objects request %d (%s)", free, demand, computev1alpha1.GPUResource)
 }
 
 // spreadConflict says why t cannot join the chosen ones under spreadBy; empty when it can.
@@ -250,8 +287,10 @@ func (s *selection) fillUp(usableList []*computev1alpha1.SyncTarget) []string {
 		case len(s.chosen) >= s.req.clusters:
 			continue // fits, but not needed
 		default:
-			s.take(t)
-			continue
+			if why = s.gpuShortage(t); why == "" {
+				s.take(t)
+				continue
+			}
 		}
 		unfit = append(unfit, t.Name+": "+why)
 	}
@@ -276,6 +315,11 @@ func (s *selection) conclude(usableList []*computev1alpha1.SyncTarget, unfit []s
 		}
 	default:
 		s.reason, s.message = nothingFits(s.req, usableList, unfit)
+		if s.reason == ReasonAllUnschedulable && s.shortOfGPUs {
+			s.reason = ReasonInsufficientGPUs
+			s.message = fmt.Sprintf("no usable, Ready SyncTarget has free GPUs for the %d (%s) the placed objects request: %s",
+				s.placedGPUs(), computev1alpha1.GPUResource, strings.Join(unfit, "; "))
+		}
 	}
 }
 

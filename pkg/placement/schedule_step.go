@@ -35,7 +35,17 @@ func (c *Controller) reconcilePlacement(ctx context.Context, cluster logicalclus
 		return err
 	}
 	now := c.config.Now()
-	d := choose(request{current: currentTargets(p), draining: drainingTargets(p), clusters: p.ClusterCount(), spreadBy: p.Spec.SpreadBy}, candidates, now)
+	var demandErr error
+	demand := func() int64 { // read only when a target is to be added: it lists the placed objects
+		n, err := c.placedGPUs(ctx, cluster, p)
+		demandErr = err
+		return n
+	}
+	d := choose(request{current: currentTargets(p), draining: drainingTargets(p), clusters: p.ClusterCount(),
+		spreadBy: p.Spec.SpreadBy, gpuDemand: demand}, candidates, now)
+	if demandErr != nil {
+		return demandErr
+	}
 	if d.recheckAfter > 0 {
 		c.queue.AddAfter(item{cluster: cluster, name: name}, d.recheckAfter)
 	}

@@ -275,6 +275,75 @@ func TestChooseN(t *testing.T) {
 	}
 }
 
+func TestChooseFitsTheGPUDemand(t *testing.T) {
+	cordoned := target("c", true, 8)
+	cordoned.Spec.Unschedulable = true
+	for _, tc := range []struct {
+		name       string
+		req        request
+		demand     int64
+		candidates []candidate
+		want       []string
+		reason     string
+		message    []string // substrings of the Ready message
+		asked      int      // how often the demand is read
+	}{{
+		name: "a target is added only with as many free GPUs as the objects request", req: request{clusters: 1}, demand: 4,
+		candidates: usable(target("a", true, 2), target("b", true, 4)),
+		want:       []string{"b"}, reason: ReasonBound, asked: 1,
+	}, {
+		name: "fewer fit: the message says how many GPUs are free and requested", req: request{clusters: 2}, demand: 4,
+		candidates: usable(target("a", true, 2), target("b", true, 8)),
+		want:       []string{"b"}, reason: ReasonNotEnoughTargets, asked: 1,
+		message: []string{"1 of 2 targets fit: placed on b (8 GPUs free)", "a: 2 GPUs free, the placed objects request 4 (nvidia.com/gpu)"},
+	}, {
+		name: "more than any target has free: InsufficientGPUs, naming each", req: request{clusters: 1}, demand: 10,
+		candidates: usable(target("a", true, 2), target("b", true, 8), target("d", false, 8)),
+		want:       []string{}, reason: ReasonInsufficientGPUs, asked: 1,
+		message: []string{"no usable, Ready SyncTarget has free GPUs for the 10 (nvidia.com/gpu) the placed objects request",
+			"a: 2 GPUs free, the placed objects request 10", "b: 8 GPUs free, the placed objects request 10", "d: not Ready"},
+	}, {
+		name: "short of GPUs beside an unschedulable one is still for GPUs", req: request{clusters: 1}, demand: 4,
+		candidates: usable(cordoned, target("a", true, 2)),
+		want:       []string{}, reason: ReasonInsufficientGPUs, asked: 1,
+		message: []string{"a: 2 GPUs free, the placed objects request 4", "c: unschedulable"},
+	}, {
+		name: "a kept target stays though its GPUs are taken (by the placed objects themselves)", demand: 4,
+		req:        request{clusters: 1, current: []string{"a"}},
+		candidates: usable(target("a", true, 0), target("b", true, 8)),
+		want:       []string{"a"}, reason: ReasonBound, asked: 0,
+	}, {
+		name: "a draining target chosen again needs no free GPUs for the copies it still runs", demand: 4,
+		req:        request{clusters: 1, draining: []string{"a"}},
+		candidates: usable(target("a", true, 0), target("c", true, 2)),
+		want:       []string{"a"}, reason: ReasonBound, asked: 1,
+	}, {
+		name: "objects requesting no GPUs fit a target without free GPUs", req: request{clusters: 1}, demand: 0,
+		candidates: usable(target("a", true, 0)),
+		want:       []string{"a"}, reason: ReasonBound, asked: 1,
+	}, {
+		name: "the demand is read once however many targets are added", req: request{clusters: 3}, demand: 2,
+		candidates: usable(target("a", true, 8), target("b", true, 2), target("c", true, 1), target("d", true, 4)),
+		want:       []string{"a", "d", "b"}, reason: ReasonBound, asked: 1,
+	}, {
+		name: "nothing Ready: the demand is not read", req: request{clusters: 1}, demand: 4,
+		candidates: usable(target("a", false, 8)),
+		want:       []string{}, reason: ReasonNoReadyTarget, asked: 0,
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			asked := 0
+			tc.req.gpuDemand = func() int64 { asked++; return tc.demand }
+			d := choose(tc.req, tc.candidates, now)
+			assert.Equal(t, tc.want, chosenNames(d))
+			assert.Equal(t, tc.reason, d.reason)
+			for _, m := range tc.message {
+				assert.Contains(t, d.message, m)
+			}
+			assert.Equal(t, tc.asked, asked, "the placed objects are listed only when a target is to be added, once")
+		})
+	}
+}
+
 func TestCurrentTargets(t *testing.T) {
 	p := &computev1alpha1.Placement{Spec: computev1alpha1.PlacementSpec{LocationWorkspace: "root:compute"}}
 	assert.Empty(t, currentTargets(p))

@@ -30,7 +30,7 @@ func (c *Controller) reconcile(ctx context.Context, it item) error {
 	if computev1alpha1.SyncStates(obj.GetLabels()) < 2 {
 		return nil // placed on one target: its syncer writes the status itself
 	}
-	views, err := Views(obj.GetLabels(), obj.GetAnnotations(), c.targetName)
+	views, err := Views(obj.GetLabels(), obj.GetAnnotations(), c.targetOf)
 	if err != nil {
 		// Retrying cannot fix what a syncer wrote; its next report replaces it.
 		klog.FromContext(ctx).Error(err, "not aggregating", "key", it.key, "resource", it.source.gvr.String())

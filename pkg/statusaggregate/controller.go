@@ -47,6 +47,8 @@ type Controller struct {
 	rescan  chan struct{}
 	mu      sync.RWMutex
 	watches map[source]*watched
+	// ready is whether each target (by key) was Ready when last seen, to notice when that changes.
+	ready map[string]bool
 }
 
 // source is one resource as one APIExport's virtual workspace serves it, in every workspace that binds it.
@@ -70,10 +72,14 @@ func NewController(config Config) *Controller {
 		config:  config,
 		rescan:  make(chan struct{}, 1),
 		watches: map[source]*watched{},
+		ready:   map[string]bool{},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[item](),
 			workqueue.TypedRateLimitingQueueConfig[item]{Name: "statusaggregate"}),
 	}
-	config.Targets.OnChange(func(logicalcluster.Name, string) { c.requestRescan() })
+	config.Targets.OnChange(func(cluster logicalcluster.Name, name string) {
+		c.requestRescan()
+		c.noticeReadiness(cluster, name)
+	})
 	if config.Exports != nil {
 		config.Exports.OnChange(func(logicalcluster.Name, string) { c.requestRescan() })
 	}

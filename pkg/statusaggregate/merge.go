@@ -22,23 +22,32 @@ type View struct {
 	Cluster string
 	// Status is the downstream copy's status as JSON.
 	Status string
+	// Lost, when set, says why the report may be out of date: the cluster's SyncTarget is not Ready (its syncer
+	// stopped reporting). The merges then count the cluster as Unknown, naming it and why, instead of trusting
+	// its last report.
+	Lost string
 }
 
+// TargetOf describes the SyncTarget of a target key: its name (the key itself when no known target has it) and,
+// when it is not Ready, why (View.Lost).
+type TargetOf func(key string) (name, lost string)
+
 // Views returns the views an object carries from the targets it is placed on (state label Sync), in cluster name
-// order. A view of a target the object is leaving (or left) is stale and ignored. name turns a target key into
-// the cluster's name; a view that is not a JSON object is an error, naming its cluster.
-func Views(labels, annotations map[string]string, name func(key string) string) ([]View, error) {
+// order. A view of a target the object is leaving (or left) is stale and ignored. target names each cluster and
+// says whether it is lost; a view that is not a JSON object is an error, naming its cluster.
+func Views(labels, annotations map[string]string, target TargetOf) ([]View, error) {
 	var views []View
 	for k, v := range annotations {
 		key, ok := strings.CutPrefix(k, computev1alpha1.StatusAnnotationPrefix)
 		if !ok || labels[computev1alpha1.StateLabelPrefix+key] != computev1alpha1.ResourceStateSync {
 			continue
 		}
+		name, lost := target(key)
 		var probe map[string]interface{}
 		if err := json.Unmarshal([]byte(v), &probe); err != nil {
-			return nil, fmt.Errorf("the status view of cluster %s (annotation %s) is not a JSON object: %v", name(key), k, err)
+			return nil, fmt.Errorf("the status view of cluster %s (annotation %s) is not a JSON object: %v", name, k, err)
 		}
-		views = append(views, View{Cluster: name(key), Status: v})
+		views = append(views, View{Cluster: name, Status: v, Lost: lost})
 	}
 	sort.Slice(views, func(i, j int) bool { return views[i].Cluster < views[j].Cluster })
 	return views, nil
@@ -59,15 +68,26 @@ func Merge(gr schema.GroupResource, views []View) (map[string]interface{}, error
 	}
 }
 
-// MergeFirst is the status of the first cluster in name order: for a resource whose status has no known meaning,
-// one real cluster's view beats an invented blend.
+// MergeFirst is the status of the first cluster in name order that is not lost (the first one when all are):
+// for a resource whose status has no known meaning, one real cluster's view beats an invented blend.
 func MergeFirst(views []View) (map[string]interface{}, error) {
+	first := views[0]
+	for _, v := range views {
+		if v.Lost == "" {
+			first = v
+			break
+		}
+	}
 	var out map[string]interface{}
-	if err := json.Unmarshal([]byte(views[0].Status), &out); err != nil {
-		return nil, fmt.Errorf("decoding the status of cluster %s: %w", views[0].Cluster, err)
+	if err := json.Unmarshal([]byte(first.Status), &out); err != nil {
+		return nil, fmt.Errorf("decoding the status of cluster %s: %w", first.Cluster, err)
 	}
 	return out, nil
 }
+
+// ReasonClusterNotReady is the reason of what a lost cluster (View.Lost) reports in an aggregate: Unknown
+// Available and Progressing conditions of a Deployment, the Unknown health of an InferenceService.
+const ReasonClusterNotReady = "ClusterNotReady"
 
 // MergeDeployment aggregates Deployment statuses: replicas, updatedReplicas, readyReplicas, availableReplicas and
 // unavailableReplicas are summed; observedGeneration is the minimum (the aggregate has observed no more than its
@@ -77,6 +97,9 @@ func MergeDeployment(views []View) (map[string]interface{}, error) {
 	for i, v := range views {
 		if err := json.Unmarshal([]byte(v.Status), &statuses[i]); err != nil {
 			return nil, fmt.Errorf("decoding the Deployment status of cluster %s: %w", v.Cluster, err)
+		}
+		if v.Lost != "" {
+			markDeploymentLost(&statuses[i], v.Lost)
 		}
 	}
 	out := *statuses[0].DeepCopy()
@@ -93,6 +116,20 @@ func MergeDeployment(views []View) (map[string]interface{}, error) {
 	}
 	out.Conditions = MergeDeploymentConditions(views, statuses)
 	return runtime.DefaultUnstructuredConverter.ToUnstructured(&out)
+}
+
+// markDeploymentLost turns a lost cluster's Available and Progressing conditions Unknown, saying why: its last
+// counts stay (nothing newer is known), but nobody can vouch that they still hold.
+func markDeploymentLost(s *appsv1.DeploymentStatus, lost string) {
+	for _, t := range []appsv1.DeploymentConditionType{appsv1.DeploymentAvailable, appsv1.DeploymentProgressing} {
+		c := appsv1.DeploymentCondition{Type: t, Status: corev1.ConditionUnknown, Reason: ReasonClusterNotReady, Message: lost}
+		if old := findCondition(s.Conditions, t); old != nil {
+			c.LastUpdateTime, c.LastTransitionTime = old.LastUpdateTime, old.LastTransitionTime
+			*old = c
+		} else {
+			s.Conditions = append(s.Conditions, c)
+		}
+	}
 }
 
 // goodWhenTrue are the Deployment conditions that say things are well when True; for any other type (such as
@@ -181,6 +218,11 @@ func MergeInferenceService(views []View) (map[string]interface{}, error) {
 	for i, v := range views {
 		if err := json.Unmarshal([]byte(v.Status), &statuses[i]); err != nil {
 			return nil, fmt.Errorf("decoding the InferenceService status of cluster %s: %w", v.Cluster, err)
+		}
+		if v.Lost != "" {
+			last := withState(statuses[i].Health).State
+			statuses[i].Health = servingv1alpha1.Health{State: servingv1alpha1.HealthUnknown, Reason: ReasonClusterNotReady,
+				Message: fmt.Sprintf("%s; its last report said %s", v.Lost, last)}
 		}
 	}
 	base, worst := -1, 0

@@ -2,12 +2,17 @@ package statusaggregate
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/klog/v2"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/synctarget"
 	"github.com/gantry-dev/gantry/sdk"
 )
@@ -111,14 +116,60 @@ func hasViews(annotations map[string]string) bool {
 	return n >= 2
 }
 
-// targetName turns a target key into its SyncTarget's name, or leaves the key when no known target has it.
-func (c *Controller) targetName(key string) string {
+// targetOf turns a target key into its SyncTarget's name, or leaves the key when no known target has it, and says
+// why the target is lost when it is not Ready (a target not known is not lost: nothing says it stopped).
+func (c *Controller) targetOf(key string) (string, string) {
 	for _, cluster := range c.config.Targets.Clusters() {
 		for _, target := range c.config.Targets.List(cluster) {
 			if computev1alpha1.TargetKey(string(cluster), target.Name) == key {
-				return target.Name
+				return target.Name, lostBecause(target)
 			}
 		}
 	}
-	return key
+	return key, ""
+}
+
+// lostBecause says why a SyncTarget's views may be out of date: it is not Ready. Empty while it is Ready.
+func lostBecause(t *computev1alpha1.SyncTarget) string {
+	if synctarget.IsReady(t) {
+		return ""
+	}
+	ready := meta.FindStatusCondition(t.Status.Conditions, synctarget.ConditionReady)
+	if ready == nil {
+		return fmt.Sprintf("SyncTarget %s has not reported yet", t.Name)
+	}
+	return fmt.Sprintf("SyncTarget %s not Ready since %s (%s): %s", t.Name, ready.LastTransitionTime.UTC().Format(time.RFC3339), ready.Reason, ready.Message)
+}
+
+// noticeReadiness requeues the objects that carry views of a target whose readiness changed: their aggregate
+// trusts its views again, or no longer does. The first sight of a target changes nothing.
+func (c *Controller) noticeReadiness(cluster logicalcluster.Name, name string) {
+	t, ok := c.config.Targets.Get(cluster, name)
+	ready := ok && synctarget.IsReady(t)
+	key := computev1alpha1.TargetKey(string(cluster), name)
+	c.mu.Lock()
+	was, seen := c.ready[key]
+	c.ready[key] = ready
+	if !ok {
+		delete(c.ready, key)
+	}
+	watches := make(map[source]*watched, len(c.watches))
+	for s, w := range c.watches {
+		watches[s] = w
+	}
+	c.mu.Unlock()
+	if !seen || was == ready {
+		return
+	}
+	annotation := computev1alpha1.StatusAnnotationPrefix + key
+	for s, w := range watches {
+		for _, k := range w.informer.Indexer().ListKeys() {
+			obj, exists, err := w.informer.Indexer().GetByKey(k)
+			if u, isU := obj.(*unstructured.Unstructured); err == nil && exists && isU {
+				if _, has := u.GetAnnotations()[annotation]; has {
+					c.queue.Add(item{source: s, key: k})
+				}
+			}
+		}
+	}
 }

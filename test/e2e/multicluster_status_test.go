@@ -68,7 +68,8 @@ spec:
 
 // TestMultiClusterStatus: a Deployment placed on two real clusters runs in both with the identical spec; each
 // syncer reports its cluster's view in its own annotation instead of fighting over status, and Gantry writes
-// status as their aggregate (replicas summed, Available merged). A stopped syncer's last view stays. Another
+// status as their aggregate (replicas summed, Available merged). A stopped syncer's last view stays, its counts
+// summed but its Available Unknown (ClusterNotReady) once its target is not Ready. Another
 // team's same-named Deployment, on one cluster, keeps its own directly written status.
 func TestMultiClusterStatus(t *testing.T) {
 	east, west := kubecluster.Start(t), kubecluster.Start(t)
@@ -156,7 +157,7 @@ func TestMultiClusterStatus(t *testing.T) {
 		})
 	})
 
-	t.Run("a stopped syncer's last view stays, and the other's follows its cluster", func(t *testing.T) {
+	t.Run("a stopped syncer's last view stays, not trusted, and the other's follows its cluster", func(t *testing.T) {
 		westSyncer.Stop(syscall.SIGKILL)
 		s.Kubectl(computePath).MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=HeartbeatMissed", "synctarget/west", "--timeout=60s")
 		teamA.MustRun(t, "scale", "deploy", "llm", "-n", "default", "--replicas=3")
@@ -165,6 +166,9 @@ func TestMultiClusterStatus(t *testing.T) {
 		eventually(t, "the status sums east's 3 and west's last 2", func() bool {
 			return get(teamA, "{.status.availableReplicas}") == "5"
 		})
+		assert.Equal(t, "Unknown ClusterNotReady", get(teamA, "{.status.conditions[?(@.type=='Available')].status} {.status.conditions[?(@.type=='Available')].reason}"),
+			"nobody vouches for west's last report: Available is Unknown, naming west")
+		assert.Contains(t, get(teamA, "{.status.conditions[?(@.type=='Available')].message}"), "cluster west: SyncTarget west not Ready since ")
 		d, err := westCS.AppsV1().Deployments(teamANS).Get(context.Background(), "llm", metav1.GetOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, int32(2), *d.Spec.Replicas, "west is not synced while its syncer is down")

@@ -61,7 +61,9 @@ func TestFailover(t *testing.T) {
 	}
 	eventually(t, "llm available on east and west", func() bool { return available("east") == 1 && available("west") == 1 })
 	assert.Equal(t, int32(-1), available("spare"))
-	label := func(target string) string { return labelOf(t, team, "deployment/llm", computev1alpha1.StateLabel(computeCluster, target)) }
+	label := func(target string) string {
+		return labelOf(t, team, "deployment/llm", computev1alpha1.StateLabel(computeCluster, target))
+	}
 
 	westSyncer.Stop(syscall.SIGKILL)
 	compute.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=HeartbeatMissed", "synctarget/west", "--timeout=60s")

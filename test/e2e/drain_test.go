@@ -14,8 +14,6 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
-	"github.com/gantry-dev/gantry/test/harness"
-	"github.com/gantry-dev/gantry/test/kubecluster"
 )
 
 // TestDrain: `kubectl gantry drain east` moves a Placement's Deployment to west, and east's copy keeps running
@@ -23,45 +21,24 @@ import (
 // and the Placement says what it waits for; once west's pod runs, east's copy goes. The drain prints its progress
 // and ends when nothing is left on east. Draining the last target with nothing to replace it keeps its copy.
 func TestDrain(t *testing.T) {
-	east, west := kubecluster.Start(t), kubecluster.Start(t)
-	east.AddGPUNode(t, "gpu-0", h100, 8) // more free GPUs: chosen first
-	westNode := west.AddGPUNode(t, "gpu-0", h100, 4)
-	s := harness.Start(t, "--synctarget-lease=5s")
-	computePath, computeCluster := s.CreateWorkspace(t, "root", "compute")
-	owner := s.UserShell(t, computePath, "")
-	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", east.Kubeconfig(), "deployments.apps")
-	require.NoError(t, err, progress)
-	registerCluster(t, s, computePath, east, "east")
-	registerCluster(t, s, computePath, west, "west")
-	eastLabel := computev1alpha1.StateLabel(computeCluster, "east")
-	westLabel := computev1alpha1.StateLabel(computeCluster, "west")
-
-	f := &computeFlow{s: s, computePath: computePath}
+	f := startComputeFleet(t, fleetCluster{"east", 8}, fleetCluster{"west", 4}) // east has more free GPUs: chosen first
+	computePath, compute, owner := f.computePath, f.compute, f.s.UserShell(t, f.computePath, "")
+	eastLabel := computev1alpha1.StateLabel(f.computeCluster, "east")
+	westLabel := computev1alpha1.StateLabel(f.computeCluster, "west")
 	team, teamNS := f.addTeam(t, "team-a", false)
-	team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: one}\nspec: {locationWorkspace: \""+
-		computePath+"\"}\n").MustRun(t, "create", "-f", "-")
+	team.WithStdin(f.placementYAML("one", "")).MustRun(t, "create", "-f", "-")
 	team.MustRun(t, "wait", "--for=condition=Ready", "placement/one", "--timeout=60s")
 	require.Equal(t, "east", team.MustRun(t, "get", "placement", "one", "-o", "jsonpath={.status.selectedTargets[*].name}"))
 	team.WithStdin(placedDeployment(1)).MustRun(t, "apply", "-f", "-")
-
-	eastCS := kubernetes.NewForConfigOrDie(east.RESTConfig())
-	westCS := kubernetes.NewForConfigOrDie(west.RESTConfig())
-	// available is the downstream copy's available replicas, -1 when there is no copy.
-	available := func(cs kubernetes.Interface) int32 {
-		d, err := cs.AppsV1().Deployments(teamNS).Get(context.Background(), "llm", metav1.GetOptions{})
-		if err != nil {
-			return -1
-		}
-		return d.Status.AvailableReplicas
-	}
-	eventually(t, "llm available on east", func() bool { return available(eastCS) == 1 })
-	compute := s.Kubectl(computePath)
+	available := func(cluster string) int32 { return f.available(cluster, teamNS, "llm") }
+	westNode := f.nodes["west"]
+	eventually(t, "llm available on east", func() bool { return available("east") == 1 })
 	eventually(t, "east counts one Placement", func() bool {
 		return compute.MustRun(t, "get", "synctarget", "east", "-o", "jsonpath={.status.placements.total}") == "1"
 	})
 
 	// West cannot run the replacement yet: its only node is cordoned downstream.
-	setNodeUnschedulable(t, westCS, westNode.Name, true)
+	setNodeUnschedulable(t, f.clients["west"], westNode.Name, true)
 	var drainOut, drainErrOut string
 	var drainErr error
 	var drained sync.WaitGroup
@@ -74,20 +51,20 @@ func TestDrain(t *testing.T) {
 	team.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Drained')].reason}=WaitingForReplacements", "placement/one", "--timeout=60s")
 	assert.Equal(t, "west", team.MustRun(t, "get", "placement", "one", "-o", "jsonpath={.status.selectedTargets[*].name}"))
 	assert.Equal(t, "east", team.MustRun(t, "get", "placement", "one", "-o", "jsonpath={.status.drainingTargets[*].name}"))
-	eventually(t, "west has its copy, not yet available", func() bool { return available(westCS) == 0 })
+	eventually(t, "west has its copy, not yet available", func() bool { return available("west") == 0 })
 	message := team.MustRun(t, "get", "placement", "one", "-o", "jsonpath={.status.conditions[?(@.type=='Drained')].message}")
 	assert.Contains(t, message, "the copies stay on east until every object is Ready on west: 0 of 1 objects Ready; waiting for deployments default/llm on west")
 	for i := 0; i < 5; i++ { // several heartbeats and drain polls pass: east's copy stays, labeled Sync
-		assert.Equal(t, int32(1), available(eastCS), "east's copy keeps serving while west's is not Ready")
+		assert.Equal(t, int32(1), available("east"), "east's copy keeps serving while west's is not Ready")
 		time.Sleep(time.Second)
 	}
 	assert.Equal(t, "Sync", labelOf(t, team, "deployment/llm", eastLabel))
 	assert.Equal(t, "Sync", labelOf(t, team, "deployment/llm", westLabel))
 	assert.Equal(t, "1", compute.MustRun(t, "get", "synctarget", "east", "-o", "jsonpath={.status.placements.draining}"))
 
-	setNodeUnschedulable(t, westCS, westNode.Name, false)
-	eventually(t, "east's copy removed once west's is available", func() bool { return available(eastCS) == -1 })
-	assert.Equal(t, int32(1), available(westCS), "the replacement was available before the old copy went")
+	setNodeUnschedulable(t, f.clients["west"], westNode.Name, false)
+	eventually(t, "east's copy removed once west's is available", func() bool { return available("east") == -1 })
+	assert.Equal(t, int32(1), available("west"), "the replacement was available before the old copy went")
 	eventually(t, "east's label gone", func() bool { return labelOf(t, team, "deployment/llm", eastLabel) == "" })
 	drained.Wait()
 	require.NoError(t, drainErr, drainErrOut)
@@ -106,12 +83,12 @@ func TestDrain(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, errOut, `drain of synctarget "west" in `+computePath+` not finished after 8s: west: 1 Placement(s) still run objects here, 1 of them waiting for their replacements to be Ready; it stays cordoned`)
 	assert.Equal(t, "NoReplacement", team.MustRun(t, "get", "placement", "one", "-o", "jsonpath={.status.conditions[?(@.type=='Drained')].reason}"))
-	assert.Equal(t, int32(1), available(westCS), "the last copy keeps running")
+	assert.Equal(t, int32(1), available("west"), "the last copy keeps running")
 	assert.Equal(t, "Sync", labelOf(t, team, "deployment/llm", westLabel))
 
 	// Uncordoned, east takes the Placement again; west then drains for real.
 	compute.MustRun(t, "patch", "synctarget", "east", "--type=merge", "-p", `{"spec":{"unschedulable":false}}`)
-	eventually(t, "east runs llm again and west's copy goes", func() bool { return available(eastCS) == 1 && available(westCS) == -1 })
+	eventually(t, "east runs llm again and west's copy goes", func() bool { return available("east") == 1 && available("west") == -1 })
 	assert.Equal(t, "east", team.MustRun(t, "get", "placement", "one", "-o", "jsonpath={.status.selectedTargets[*].name}"))
 	assert.Equal(t, "", team.MustRun(t, "get", "placement", "one", "-o", "jsonpath={.status.drainingTargets}"))
 }

@@ -1,19 +1,14 @@
 package e2e
 
 import (
-	"context"
 	"strings"
 	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
-	"github.com/gantry-dev/gantry/test/harness"
-	"github.com/gantry-dev/gantry/test/kubecluster"
 )
 
 // TestFailover, with three real clusters: a Placement of two runs the same Deployment on east and west. West's
@@ -22,47 +17,21 @@ import (
 // Deployment. West's syncer restarted removes its stale copy, and the objects stay where they are (no flapping,
 // never more than two copies).
 func TestFailover(t *testing.T) {
-	east, west, spare := kubecluster.Start(t), kubecluster.Start(t), kubecluster.Start(t)
-	east.AddGPUNode(t, "gpu-0", h100, 8)
-	west.AddGPUNode(t, "gpu-0", h100, 8)
-	spare.AddGPUNode(t, "gpu-0", h100, 4) // fewest free GPUs: not chosen first
-	s := harness.Start(t, "--synctarget-lease=5s")
-	computePath, computeCluster := s.CreateWorkspace(t, "root", "compute")
-	owner := s.UserShell(t, computePath, "")
-	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", east.Kubeconfig(), "deployments.apps")
-	require.NoError(t, err, progress)
-	registerCluster(t, s, computePath, east, "east")
-	westSyncer := registerCluster(t, s, computePath, west, "west")
-	registerCluster(t, s, computePath, spare, "spare")
-	compute := s.Kubectl(computePath)
+	f := startComputeFleet(t, fleetCluster{"east", 8}, fleetCluster{"west", 8}, fleetCluster{"spare", 4}) // spare: fewest free GPUs, not chosen first
+	compute, westSyncer := f.compute, f.syncers["west"]
 	compute.MustRun(t, "patch", "synctarget", "west", "--type=merge", "-p", `{"spec":{"evictAfter":"2s"}}`)
 	compute.MustRun(t, "patch", "synctarget", "spare", "--type=merge", "-p", `{"spec":{"unschedulable":true}}`)
 
-	f := &computeFlow{s: s, computePath: computePath}
 	team, teamNS := f.addTeam(t, "team-a", false)
-	team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: ha}\nspec: {locationWorkspace: \""+
-		computePath+"\", clusters: 2}\n").MustRun(t, "create", "-f", "-")
+	team.WithStdin(f.placementYAML("ha", "clusters: 2")).MustRun(t, "create", "-f", "-")
 	team.MustRun(t, "wait", "--for=condition=Ready", "placement/ha", "--timeout=60s")
 	require.Equal(t, "east west", team.MustRun(t, "get", "placement", "ha", "-o", "jsonpath={.status.selectedTargets[*].name}"))
 	team.WithStdin(placedDeployment(1)).MustRun(t, "apply", "-f", "-")
-
-	clients := map[string]kubernetes.Interface{
-		"east":  kubernetes.NewForConfigOrDie(east.RESTConfig()),
-		"west":  kubernetes.NewForConfigOrDie(west.RESTConfig()),
-		"spare": kubernetes.NewForConfigOrDie(spare.RESTConfig()),
-	}
-	// available is a cluster's copy's available replicas, -1 when it has no copy.
-	available := func(cluster string) int32 {
-		d, err := clients[cluster].AppsV1().Deployments(teamNS).Get(context.Background(), "llm", metav1.GetOptions{})
-		if err != nil {
-			return -1
-		}
-		return d.Status.AvailableReplicas
-	}
+	available := func(cluster string) int32 { return f.available(cluster, teamNS, "llm") }
 	eventually(t, "llm available on east and west", func() bool { return available("east") == 1 && available("west") == 1 })
 	assert.Equal(t, int32(-1), available("spare"))
 	label := func(target string) string {
-		return labelOf(t, team, "deployment/llm", computev1alpha1.StateLabel(computeCluster, target))
+		return labelOf(t, team, "deployment/llm", computev1alpha1.StateLabel(f.computeCluster, target))
 	}
 
 	westSyncer.Stop(syscall.SIGKILL)
@@ -96,5 +65,5 @@ func TestFailover(t *testing.T) {
 	assert.Equal(t, int32(1), available("east"))
 	assert.Equal(t, int32(1), available("spare"))
 	finalizers := team.MustRun(t, "get", "deployment", "llm", "-o", "jsonpath={.metadata.finalizers}")
-	assert.NotContains(t, finalizers, computev1alpha1.SyncerFinalizer(computeCluster, "west"), "west's syncer released the object")
+	assert.NotContains(t, finalizers, computev1alpha1.SyncerFinalizer(f.computeCluster, "west"), "west's syncer released the object")
 }

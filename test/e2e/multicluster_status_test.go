@@ -3,7 +3,6 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -41,29 +40,6 @@ func registerCluster(t *testing.T, s *harness.Server, computePath string, kc *ku
 	})
 	s.Kubectl(computePath).MustRun(t, "wait", "--for=condition=Ready", "synctarget/"+name, "--timeout=60s")
 	return p
-}
-
-// placedDeployment is a Deployment of the given replicas with the given state labels set by the workspace admin.
-func placedDeployment(replicas int, stateLabels ...string) string {
-	labels := "app: llm"
-	for _, l := range stateLabels {
-		labels += ", " + l + ": Sync"
-	}
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: llm, namespace: default, labels: {%s}}
-spec:
-  replicas: %d
-  selector: {matchLabels: {app: llm}}
-  template:
-    metadata: {labels: {app: llm}}
-    spec:
-      containers:
-      - name: server
-        image: vllm/vllm-openai:v0.6.0
-        resources:
-          limits: {nvidia.com/gpu: 1}
-`, labels, replicas)
 }
 
 // TestMultiClusterStatus: a Deployment placed on two real clusters runs in both with the identical spec; each

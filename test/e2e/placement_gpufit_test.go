@@ -1,40 +1,14 @@
 package e2e
 
 import (
-	"context"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/test/harness"
-	"github.com/gantry-dev/gantry/test/kubecluster"
 )
-
-// gpuHungryDeployment is the Deployment llm of replicas pods, each asking for gpus GPUs.
-func gpuHungryDeployment(replicas, gpus int) string {
-	return fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata: {name: llm, namespace: default, labels: {app: llm}}
-spec:
-  replicas: %d
-  selector: {matchLabels: {app: llm}}
-  template:
-    metadata: {labels: {app: llm}}
-    spec:
-      containers:
-      - name: server
-        image: vllm/vllm-openai:v0.6.0
-        resources:
-          limits: {nvidia.com/gpu: %d}
-`, replicas, gpus)
-}
 
 // readyOf returns a Placement's Ready condition as "reason: message".
 func readyOf(t *testing.T, k *harness.Kubectl, name string) string {
@@ -50,25 +24,12 @@ func readyOf(t *testing.T, k *harness.Kubectl, name string) string {
 // target is drained its objects are not moved to the 2-GPU one, where they could not run, though it is the only
 // other target, and uncordoned it is chosen again though its own copy holds all but 2 of its GPUs.
 func TestPlacementGPUFit(t *testing.T) {
-	smallCluster, bigCluster := kubecluster.Start(t), kubecluster.Start(t)
-	smallCluster.AddGPUNode(t, "gpu-0", h100, 2)
-	bigCluster.AddGPUNode(t, "gpu-0", h100, 8)
-	s := harness.Start(t, "--synctarget-lease=5s")
-	computePath, computeCluster := s.CreateWorkspace(t, "root", "compute")
-	owner := s.UserShell(t, computePath, "")
-	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", bigCluster.Kubeconfig(), "deployments.apps")
-	require.NoError(t, err, progress)
-	registerCluster(t, s, computePath, smallCluster, "small")
-	registerCluster(t, s, computePath, bigCluster, "big")
-	compute := s.Kubectl(computePath)
-	f := &computeFlow{s: s, computePath: computePath}
-	placement := func(name, clusters string) string {
-		return "apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: " + name + "}\nspec: {locationWorkspace: \"" +
-			computePath + "\", clusters: " + clusters + "}\n"
-	}
+	f := startComputeFleet(t, fleetCluster{"small", 2}, fleetCluster{"big", 8})
+	compute, computeCluster := f.compute, f.computeCluster
+	placement := func(name, clusters string) string { return f.placementYAML(name, "clusters: "+clusters) }
 
 	team, teamNS := f.addTeam(t, "team-a", false)
-	team.WithStdin(gpuHungryDeployment(1, 6)).MustRun(t, "apply", "-f", "-")
+	team.WithStdin(deploymentYAML(1, 6)).MustRun(t, "apply", "-f", "-")
 	team.WithStdin(placement("ha", "2")).MustRun(t, "create", "-f", "-")
 	team.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=NotEnoughTargets", "placement/ha", "--timeout=60s")
 	assert.Equal(t, "big", team.MustRun(t, "get", "placement", "ha", "-o", "jsonpath={.status.selectedTargets[*].name}"),
@@ -78,17 +39,9 @@ func TestPlacementGPUFit(t *testing.T) {
 	assert.Contains(t, ready, "NotEnoughTargets: 1 of 2 targets fit: placed on big (")
 	assert.Contains(t, ready, "small: 2 GPUs free, the placed objects request 6 (nvidia.com/gpu)")
 
-	bigCS := kubernetes.NewForConfigOrDie(bigCluster.RESTConfig())
-	smallCS := kubernetes.NewForConfigOrDie(smallCluster.RESTConfig())
-	exists := func(cs kubernetes.Interface) bool {
-		_, err := cs.AppsV1().Deployments(teamNS).Get(context.Background(), "llm", metav1.GetOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			t.Logf("reading llm downstream: %v", err)
-		}
-		return err == nil
-	}
-	eventually(t, "llm runs in the 8-GPU cluster", func() bool { return exists(bigCS) })
-	assert.False(t, exists(smallCS), "nothing is sent to the cluster that cannot run it")
+	exists := func(cluster string) bool { return f.available(cluster, teamNS, "llm") >= 0 }
+	eventually(t, "llm runs in the 8-GPU cluster", func() bool { return exists("big") })
+	assert.False(t, exists("small"), "nothing is sent to the cluster that cannot run it")
 	eventually(t, "an Event says why only 1 of 2 fit", func() bool {
 		events := placementEvents(t, team, "ha")
 		return strings.Contains(events, "Placement NotEnoughTargets: 1 of 2 targets fit") &&
@@ -97,7 +50,7 @@ func TestPlacementGPUFit(t *testing.T) {
 
 	t.Run("more GPUs than any target has free: Unschedulable, InsufficientGPUs", func(t *testing.T) {
 		other, _ := f.addTeam(t, "team-b", false)
-		other.WithStdin(gpuHungryDeployment(2, 8)).MustRun(t, "apply", "-f", "-")
+		other.WithStdin(deploymentYAML(2, 8)).MustRun(t, "apply", "-f", "-")
 		other.WithStdin(placement("huge", "1")).MustRun(t, "create", "-f", "-")
 		other.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=InsufficientGPUs", "placement/huge", "--timeout=60s")
 		assert.Equal(t, "Unschedulable", other.MustRun(t, "get", "placement", "huge", "-o", "jsonpath={.status.phase}"))
@@ -120,13 +73,13 @@ func TestPlacementGPUFit(t *testing.T) {
 		assert.Contains(t, ready, "big: unschedulable")
 		assert.Contains(t, ready, "small: 2 GPUs free, the placed objects request 6 (nvidia.com/gpu)")
 		team.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Drained')].reason}=NoReplacement", "placement/ha", "--timeout=60s")
-		assert.True(t, exists(bigCS), "with no replacement the drained copy stays")
-		assert.False(t, exists(smallCS), "nothing is sent to the cluster that cannot run it")
+		assert.True(t, exists("big"), "with no replacement the drained copy stays")
+		assert.False(t, exists("small"), "nothing is sent to the cluster that cannot run it")
 
 		// Uncordoned, big has 2 GPUs free, fewer than the 6 requested, but they are its own copy's: it is chosen again.
 		compute.MustRun(t, "patch", "synctarget", "big", "--type=merge", "-p", `{"spec":{"unschedulable":false}}`)
 		team.MustRun(t, "wait", "--for=jsonpath={.status.selectedTargets[0].name}=big", "placement/ha", "--timeout=60s")
-		assert.True(t, exists(bigCS), "the copy never left")
+		assert.True(t, exists("big"), "the copy never left")
 		assert.Equal(t, "6", compute.MustRun(t, "get", "synctarget", "big", "-o", "jsonpath={.status.gpus[0].requested}"))
 	})
 }

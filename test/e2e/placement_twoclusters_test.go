@@ -7,45 +7,31 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
-	"github.com/gantry-dev/gantry/test/harness"
-	"github.com/gantry-dev/gantry/test/kubecluster"
 )
 
 // TestPlacementTwoClusters: a Placement with clusters: 2 puts the same Deployment in two real clusters and lists
 // both; when one target turns unschedulable with no third to take its place, the Placement says only 1 of 2 fit,
-// that cluster's syncer removes its copy and nothing is deleted from the other; uncordoned, it gets its copy back.
+// that cluster drains (its syncer removes its copy once the objects are Ready on the other) and nothing is deleted
+// from the other; uncordoned, it gets its copy back.
 func TestPlacementTwoClusters(t *testing.T) {
-	east, west := kubecluster.Start(t), kubecluster.Start(t)
-	east.AddGPUNode(t, "gpu-0", h100, 4)
-	west.AddGPUNode(t, "gpu-0", h100, 4)
-	s := harness.Start(t, "--synctarget-lease=5s")
-	computePath, computeCluster := s.CreateWorkspace(t, "root", "compute")
-	owner := s.UserShell(t, computePath, "")
-	_, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", east.Kubeconfig(), "deployments.apps")
-	require.NoError(t, err, progress)
-	registerCluster(t, s, computePath, east, "east")
-	registerCluster(t, s, computePath, west, "west")
-	compute := s.Kubectl(computePath)
-	eastLabel := computev1alpha1.StateLabel(computeCluster, "east")
-	westLabel := computev1alpha1.StateLabel(computeCluster, "west")
+	f := startComputeFleet(t, fleetCluster{"east", 4}, fleetCluster{"west", 4})
+	compute := f.compute
+	eastLabel := computev1alpha1.StateLabel(f.computeCluster, "east")
+	westLabel := computev1alpha1.StateLabel(f.computeCluster, "west")
 
-	f := &computeFlow{s: s, computePath: computePath}
 	team, teamNS := f.addTeam(t, "team-a", false)
-	team.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: ha}\nspec: {locationWorkspace: \""+
-		computePath+"\", clusters: 2}\n").MustRun(t, "create", "-f", "-")
+	team.WithStdin(f.placementYAML("ha", "clusters: 2")).MustRun(t, "create", "-f", "-")
 	team.MustRun(t, "wait", "--for=condition=Ready", "placement/ha", "--timeout=60s")
 	assert.Equal(t, "east west", team.MustRun(t, "get", "placement", "ha", "-o", "jsonpath={.status.selectedTargets[*].name}"))
 	team.WithStdin(placedDeployment(1)).MustRun(t, "apply", "-f", "-")
 	assert.Equal(t, "Sync", labelOf(t, team, "deployment/llm", eastLabel), "placed on both at creation")
 	assert.Equal(t, "Sync", labelOf(t, team, "deployment/llm", westLabel))
 
-	eastCS := kubernetes.NewForConfigOrDie(east.RESTConfig())
-	westCS := kubernetes.NewForConfigOrDie(west.RESTConfig())
+	eastCS, westCS := f.clients["east"], f.clients["west"]
 	downSpec := func(cs kubernetes.Interface) string {
 		d, err := cs.AppsV1().Deployments(teamNS).Get(context.Background(), "llm", metav1.GetOptions{})
 		if err != nil {

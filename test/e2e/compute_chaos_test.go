@@ -69,8 +69,11 @@ type chaosWriter struct {
 	rng     *rand.Rand
 	rev     int
 	ops     atomic.Int64
-	// deleted: objects whose last operation was a delete (read once the writer stopped).
-	deleted map[chaosObject]bool
+	// deleted: the UID each object had when the writer last deleted it, "" once it created it again (read once the
+	// writer stopped).
+	deleted map[chaosObject]types.UID
+	// refused counts the writes refused for a deletion in progress or just finished, by operation and reason.
+	refused map[string]int
 }
 
 // run creates every object, then changes random ones until ctx ends.
@@ -98,10 +101,17 @@ func (w *chaosWriter) run(ctx context.Context) error {
 	return nil
 }
 
-// benign reports whether a write failed only because of a deletion in progress or just finished: a delete waits
-// for both syncers' finalizers, and a syncer that is down holds it.
-func benign(err error) bool {
-	return err == nil || apierrors.IsNotFound(err) || apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err)
+// benign reports whether a write failed only because of a deletion in progress or just finished (a delete waits
+// for both syncers' finalizers, and a syncer that is down holds it), and counts such refusals.
+func (w *chaosWriter) benign(op string, err error) bool {
+	if err == nil {
+		return true
+	}
+	if reason := apierrors.ReasonForError(err); apierrors.IsNotFound(err) || apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err) {
+		w.refused[op+" "+string(reason)]++
+		return true
+	}
+	return false
 }
 
 // step makes one change to o: creates it when missing, otherwise deletes it (one time in five) or changes its
@@ -121,11 +131,13 @@ func (w *chaosWriter) step(ctx context.Context, o chaosObject) error {
 	if w.rng.Intn(5) == 0 {
 		uid := cur.GetUID()
 		err = client.Delete(ctx, o.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
-		if benign(err) {
-			w.deleted[o] = true
-			return nil
+		if err == nil || apierrors.IsNotFound(err) {
+			w.deleted[o] = uid
 		}
-		return fmt.Errorf("deleting %s: %w", o, err)
+		if !w.benign("delete", err) {
+			return fmt.Errorf("deleting %s: %w", o, err)
+		}
+		return nil
 	}
 	var patch string
 	switch {
@@ -146,7 +158,7 @@ func (w *chaosWriter) step(ctx context.Context, o chaosObject) error {
 		}
 	}
 	_, err = client.Patch(ctx, o.name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
-	if !benign(err) {
+	if !w.benign("patch", err) {
 		return fmt.Errorf("patching %s with %s: %w", o, patch, err)
 	}
 	return nil
@@ -180,11 +192,11 @@ func (w *chaosWriter) create(ctx context.Context, o chaosObject) error {
 	obj.SetNamespace("default")
 	obj.SetLabels(map[string]string{"chaos": "yes"})
 	_, err := o.team.dyn.Resource(o.gvr).Namespace("default").Create(ctx, obj, metav1.CreateOptions{})
-	if !benign(err) {
+	if !w.benign("create", err) {
 		return fmt.Errorf("creating %s: %w", o, err)
 	}
 	if err == nil {
-		w.deleted[o] = false
+		w.deleted[o] = ""
 	}
 	return nil
 }
@@ -240,7 +252,8 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 	}
 
 	// 100 objects: team-a 45 configmaps and 25 Deployments, team-b 20 and 10, some of the same names in both.
-	w := &chaosWriter{rng: rand.New(rand.NewSource(time.Now().UnixNano())), deleted: map[chaosObject]bool{}}
+	w := &chaosWriter{rng: rand.New(rand.NewSource(time.Now().UnixNano())), deleted: map[chaosObject]types.UID{},
+		refused: map[string]int{}}
 	for i, counts := range [][2]int{{45, 25}, {20, 10}} {
 		for n := 0; n < counts[0]; n++ {
 			w.objects = append(w.objects, chaosObject{team: teams[i], gvr: configMapsGVR, name: fmt.Sprintf("cm-%02d", n)})
@@ -300,7 +313,7 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 	}
 	stopWriter()
 	require.NoError(t, <-writerDone)
-	t.Logf("the writer made %d changes", w.ops.Load())
+	t.Logf("the writer made %d changes; refused for deletions in progress: %v", w.ops.Load(), w.refused)
 
 	var diff string
 	converged := func() bool {
@@ -335,7 +348,7 @@ func waitFor(timeout, interval time.Duration, cond func() bool) bool {
 // and is not being deleted; each cluster holds, of the resources written, exactly one copy of each object placed on
 // it, with the upstream data (configmaps) or spec (Deployments), and no other; deleted objects are gone everywhere;
 // and the clusters hold no namespace of ours beyond the placed teams'.
-func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget, deleted map[chaosObject]bool) string {
+func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget, deleted map[chaosObject]types.UID) string {
 	ctx := context.Background()
 	var problems []string
 	problem := func(format string, args ...interface{}) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -349,7 +362,7 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 		want[name] = map[string]placed{}
 		wantNamespaces[name] = map[string]bool{}
 	}
-	upstream := map[chaosObject]bool{}
+	upstream := map[chaosObject]*unstructured.Unstructured{}
 	for _, team := range teams {
 		wantLabels, wantFinalizers := map[string]string{}, []string{}
 		for _, name := range team.targets {
@@ -365,7 +378,7 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 			for i := range list.Items {
 				obj := &list.Items[i]
 				id := fmt.Sprintf("%s %s/%s", team.name, gvr.Resource, obj.GetName())
-				upstream[chaosObject{team: team, gvr: gvr, name: obj.GetName()}] = true
+				upstream[chaosObject{team: team, gvr: gvr, name: obj.GetName()}] = obj
 				if obj.GetDeletionTimestamp() != nil {
 					problem("%s is being deleted, held by %v", id, obj.GetFinalizers())
 					continue
@@ -383,9 +396,10 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 			}
 		}
 	}
-	for o, wasDeleted := range deleted {
-		if wasDeleted && upstream[o] {
-			problem("%s was deleted last but is still there upstream", o)
+	for o, uid := range deleted {
+		if obj := upstream[o]; uid != "" && obj != nil {
+			problem("%s was deleted last (uid %s) but is still there upstream: uid %s, created %s, finalizers %v", o, uid,
+				obj.GetUID(), obj.GetCreationTimestamp(), obj.GetFinalizers())
 		}
 	}
 	names := make([]string, 0, len(targets))
@@ -454,8 +468,8 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 			}
 		}
 	}
-	if len(problems) > 20 {
-		problems = append(problems[:20], fmt.Sprintf("... and %d more", len(problems)-20))
+	if len(problems) > 40 {
+		problems = append(problems[:40], fmt.Sprintf("... and %d more", len(problems)-40))
 	}
 	return strings.Join(problems, "\n")
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand"
 	"reflect"
@@ -101,11 +102,16 @@ func (w *chaosWriter) run(ctx context.Context) error {
 	return nil
 }
 
-// benign reports whether a write failed only because of a deletion in progress or just finished (a delete waits
-// for both syncers' finalizers, and a syncer that is down holds it), and counts such refusals.
-func (w *chaosWriter) benign(op string, err error) bool {
+// benign reports whether a write of o failed only because of a deletion in progress or just finished (a delete
+// waits for both syncers' finalizers, and a syncer that is down holds it), and counts such refusals. A 404 that
+// is not about o itself (the resource not served) is no such refusal.
+func (w *chaosWriter) benign(op string, o chaosObject, err error) bool {
 	if err == nil {
 		return true
+	}
+	var status apierrors.APIStatus
+	if !errors.As(err, &status) || status.Status().Details == nil || status.Status().Details.Name != o.name {
+		return false
 	}
 	if reason := apierrors.ReasonForError(err); apierrors.IsNotFound(err) || apierrors.IsAlreadyExists(err) || apierrors.IsConflict(err) {
 		w.refused[op+" "+string(reason)]++
@@ -131,11 +137,11 @@ func (w *chaosWriter) step(ctx context.Context, o chaosObject) error {
 	if w.rng.Intn(5) == 0 {
 		uid := cur.GetUID()
 		err = client.Delete(ctx, o.name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &uid}})
+		if !w.benign("delete", o, err) {
+			return fmt.Errorf("deleting %s: %w", o, err)
+		}
 		if err == nil || apierrors.IsNotFound(err) {
 			w.deleted[o] = uid
-		}
-		if !w.benign("delete", err) {
-			return fmt.Errorf("deleting %s: %w", o, err)
 		}
 		return nil
 	}
@@ -158,7 +164,7 @@ func (w *chaosWriter) step(ctx context.Context, o chaosObject) error {
 		}
 	}
 	_, err = client.Patch(ctx, o.name, types.MergePatchType, []byte(patch), metav1.PatchOptions{})
-	if !w.benign("patch", err) {
+	if !w.benign("patch", o, err) {
 		return fmt.Errorf("patching %s with %s: %w", o, patch, err)
 	}
 	return nil
@@ -192,7 +198,7 @@ func (w *chaosWriter) create(ctx context.Context, o chaosObject) error {
 	obj.SetNamespace("default")
 	obj.SetLabels(map[string]string{"chaos": "yes"})
 	_, err := o.team.dyn.Resource(o.gvr).Namespace("default").Create(ctx, obj, metav1.CreateOptions{})
-	if !w.benign("create", err) {
+	if !w.benign("create", o, err) {
 		return fmt.Errorf("creating %s: %w", o, err)
 	}
 	if err == nil {

@@ -209,12 +209,13 @@ func (w *chaosWriter) create(ctx context.Context, o chaosObject) error {
 
 // TestSyncersRestartWhileObjectsChange: two real clusters east and west; team-a's Placement runs its objects on
 // both (clusters: 2), team-b's on west alone (a location selector). While a writer keeps creating, changing and
-// deleting 100 configmaps and bound Deployments of both teams, east's syncer is killed (kill -9) and, once its
-// target is not Ready, restarted, killed again while it catches up, and restarted; then west's, and while west's
-// is down team-b's Placement moves to east. Once the writer stops, every cluster holds exactly what the placements
-// say: a copy of every upstream object placed there, with the same data or spec, and nothing else (no orphans of
-// deleted, re-created or moved objects, no leftover namespace); upstream no object is left with a Delete label, a
-// stale state label or finalizer, or held by a syncer's finalizer.
+// deleting 100 configmaps and bound Deployments of both teams, east's syncer is killed (kill -9); once its target
+// is not Ready and evicted (evictAfter), so that team-a runs on west alone, it is restarted, killed again while it
+// catches up, and restarted, and team-a takes it back. Then west's syncer goes the same way (west is never
+// evicted), and while it is down team-b's Placement moves to east. Once the writer stops, every cluster holds
+// exactly what the placements say: a copy of every upstream object placed there, with the same data or spec, and
+// nothing else (no orphans of deleted, re-created or moved objects, no leftover namespace); upstream no object is
+// left with a Delete label, a stale state label or finalizer, or held by a syncer's finalizer.
 func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 	eastKC, westKC := kubecluster.Start(t), kubecluster.Start(t)
 	eastKC.AddGPUNode(t, "gpu-0", h100, 4)
@@ -233,6 +234,8 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 	}
 	compute := s.Kubectl(computePath)
 	compute.MustRun(t, "label", "synctarget", "west", "chaos.gantry.dev/team-b=yes")
+	// east's objects are placed elsewhere once it misses heartbeats for a second more than the lease; west's stay.
+	compute.MustRun(t, "patch", "synctarget", "east", "--type=merge", "-p", `{"spec":{"evictAfter":"1s"}}`)
 
 	f := &computeFlow{s: s, computePath: computePath}
 	var teams []*chaosTeam
@@ -297,6 +300,11 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 		target.syncer.Stop(syscall.SIGKILL)
 		compute.MustRun(t, "wait", "--for=jsonpath={.status.conditions[?(@.type=='Ready')].reason}=HeartbeatMissed", "synctarget/"+name, "--timeout=120s")
 		waitOps("changes while "+name+"'s syncer is down", 50)
+		if name == "east" {
+			// With no third target, team-a runs on west alone until east is back: its objects turn Delete for east,
+			// which east's syncer, once back, finds with their copies still there.
+			eventually(t, "team-a's Placement evicted east", func() bool { return selectedTargets(t, teams[0]) == "west" })
+		}
 		if name == "west" {
 			// team-b moves to east while west's syncer is down: once back, west must remove its now-unplaced copies.
 			teamB := teams[1]
@@ -304,7 +312,7 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 			compute.MustRun(t, "label", "synctarget", "west", "chaos.gantry.dev/team-b-")
 			teamB.targets = []string{"east"}
 			eventually(t, "team-b's Placement moved to east", func() bool {
-				return teamB.kubectl.MustRun(t, "get", "placement", "chaos", "-o", "jsonpath={.status.selectedTargets[*].name}") == "east"
+				return selectedTargets(t, teamB) == "east"
 			})
 		}
 		waitOps("more changes while "+name+"'s syncer is down", 50)
@@ -315,6 +323,9 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 		waitOps("changes after "+name+"'s syncer crashed again", 20)
 		target.syncer.Start()
 		compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/"+name, "--timeout=120s")
+		if name == "east" {
+			eventually(t, "team-a's Placement took east back", func() bool { return selectedTargets(t, teams[0]) == "east west" })
+		}
 		waitOps("changes once "+name+"'s syncer is back", 100)
 	}
 	stopWriter()
@@ -330,9 +341,15 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 		t.Fatalf("the clusters did not converge to what the placements say:\n%s", diff)
 	}
 	for _, team := range teams {
-		require.Equal(t, strings.Join(team.targets, " "), team.kubectl.MustRun(t, "get", "placement", "chaos", "-o", "jsonpath={.status.selectedTargets[*].name}"),
-			"the restarts moved nothing else")
+		require.Equal(t, strings.Join(team.targets, " "), selectedTargets(t, team), "the restarts moved nothing else")
 	}
+}
+
+// selectedTargets are the names of the targets a team's Placement chose, sorted and space-separated.
+func selectedTargets(t *testing.T, team *chaosTeam) string {
+	names := strings.Fields(team.kubectl.MustRun(t, "get", "placement", "chaos", "-o", "jsonpath={.status.selectedTargets[*].name}"))
+	sort.Strings(names)
+	return strings.Join(names, " ")
 }
 
 // waitFor polls cond every interval until it holds or timeout passes, and reports whether it held.

@@ -24,14 +24,15 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/placement"
 	"github.com/gantry-dev/gantry/pkg/syncer"
 	"github.com/gantry-dev/gantry/test/harness"
 	"github.com/gantry-dev/gantry/test/kubecluster"
 )
 
 var (
-	configMapsGVR  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
-	deploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+	chaosConfigMapsGVR  = schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}
+	chaosDeploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
 )
 
 // chaosTeam is a team workspace of TestSyncersRestartWhileObjectsChange, with the targets its Placement chose.
@@ -147,10 +148,10 @@ func (w *chaosWriter) step(ctx context.Context, o chaosObject) error {
 	}
 	var patch string
 	switch {
-	case o.gvr == configMapsGVR && w.rng.Intn(2) == 0:
+	case o.gvr == chaosConfigMapsGVR && w.rng.Intn(2) == 0:
 		// A key the upstream object drops must be dropped downstream too.
 		patch = fmt.Sprintf(`{"data":{"rev":"%d","extra":null}}`, w.rev)
-	case o.gvr == configMapsGVR:
+	case o.gvr == chaosConfigMapsGVR:
 		patch = fmt.Sprintf(`{"data":{"rev":"%d","extra":"x%d"}}`, w.rev, w.rev)
 	default:
 		switch w.rng.Intn(3) {
@@ -174,7 +175,7 @@ func (w *chaosWriter) step(ctx context.Context, o chaosObject) error {
 func (w *chaosWriter) create(ctx context.Context, o chaosObject) error {
 	w.rev++
 	obj := &unstructured.Unstructured{}
-	if o.gvr == configMapsGVR {
+	if o.gvr == chaosConfigMapsGVR {
 		obj.SetAPIVersion("v1")
 		obj.SetKind("ConfigMap")
 		obj.Object["data"] = map[string]interface{}{"rev": strconv.Itoa(w.rev)}
@@ -261,14 +262,16 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 	}
 
 	// 100 objects: team-a 45 configmaps and 25 Deployments, team-b 20 and 10, some of the same names in both.
-	w := &chaosWriter{rng: rand.New(rand.NewSource(time.Now().UnixNano())), deleted: map[chaosObject]types.UID{},
+	seed := time.Now().UnixNano()
+	t.Logf("the writer's random seed: %d", seed)
+	w := &chaosWriter{rng: rand.New(rand.NewSource(seed)), deleted: map[chaosObject]types.UID{},
 		refused: map[string]int{}}
 	for i, counts := range [][2]int{{45, 25}, {20, 10}} {
 		for n := 0; n < counts[0]; n++ {
-			w.objects = append(w.objects, chaosObject{team: teams[i], gvr: configMapsGVR, name: fmt.Sprintf("cm-%02d", n)})
+			w.objects = append(w.objects, chaosObject{team: teams[i], gvr: chaosConfigMapsGVR, name: fmt.Sprintf("cm-%02d", n)})
 		}
 		for n := 0; n < counts[1]; n++ {
-			w.objects = append(w.objects, chaosObject{team: teams[i], gvr: deploymentsGVR, name: fmt.Sprintf("llm-%02d", n)})
+			w.objects = append(w.objects, chaosObject{team: teams[i], gvr: chaosDeploymentsGVR, name: fmt.Sprintf("llm-%02d", n)})
 		}
 	}
 	ctx, stopWriter := context.WithCancel(context.Background())
@@ -281,7 +284,7 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 		until := w.ops.Load() + n
 		var stopped bool
 		var writerErr error
-		done := waitFor(3*time.Minute, 100*time.Millisecond, func() bool {
+		done := pollUntil(3*time.Minute, 100*time.Millisecond, func() bool {
 			select {
 			case writerErr = <-writerDone:
 				stopped = true
@@ -303,7 +306,7 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 		if name == "east" {
 			// With no third target, team-a runs on west alone until east is back: its objects turn Delete for east,
 			// which east's syncer, once back, finds with their copies still there.
-			eventually(t, "team-a's Placement evicted east", func() bool { return selectedTargets(t, teams[0]) == "west" })
+			eventually(t, "team-a's Placement evicted east", func() bool { return chosenTargets(t, teams[0]) == "west" })
 		}
 		if name == "west" {
 			// team-b moves to east while west's syncer is down: once back, west must remove its now-unplaced copies.
@@ -312,7 +315,7 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 			compute.MustRun(t, "label", "synctarget", "west", "chaos.gantry.dev/team-b-")
 			teamB.targets = []string{"east"}
 			eventually(t, "team-b's Placement moved to east", func() bool {
-				return selectedTargets(t, teamB) == "east"
+				return chosenTargets(t, teamB) == "east"
 			})
 		}
 		waitOps("more changes while "+name+"'s syncer is down", 50)
@@ -324,7 +327,7 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 		target.syncer.Start()
 		compute.MustRun(t, "wait", "--for=condition=Ready", "synctarget/"+name, "--timeout=120s")
 		if name == "east" {
-			eventually(t, "team-a's Placement took east back", func() bool { return selectedTargets(t, teams[0]) == "east west" })
+			eventually(t, "team-a's Placement took east back", func() bool { return chosenTargets(t, teams[0]) == "east west" })
 		}
 		waitOps("changes once "+name+"'s syncer is back", 100)
 	}
@@ -334,26 +337,26 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 
 	var diff string
 	converged := func() bool {
-		diff = chaosDiff(t, teams, targets, w.deleted)
+		diff = chaosDiff(teams, targets, w.deleted)
 		return diff == ""
 	}
-	if !waitFor(4*time.Minute, 500*time.Millisecond, converged) {
+	if !pollUntil(4*time.Minute, 500*time.Millisecond, converged) {
 		t.Fatalf("the clusters did not converge to what the placements say:\n%s", diff)
 	}
 	for _, team := range teams {
-		require.Equal(t, strings.Join(team.targets, " "), selectedTargets(t, team), "the restarts moved nothing else")
+		require.Equal(t, strings.Join(team.targets, " "), chosenTargets(t, team), "the restarts moved nothing else")
 	}
 }
 
-// selectedTargets are the names of the targets a team's Placement chose, sorted and space-separated.
-func selectedTargets(t *testing.T, team *chaosTeam) string {
+// chosenTargets are the names of the targets a team's Placement chose, sorted and space-separated.
+func chosenTargets(t *testing.T, team *chaosTeam) string {
 	names := strings.Fields(team.kubectl.MustRun(t, "get", "placement", "chaos", "-o", "jsonpath={.status.selectedTargets[*].name}"))
 	sort.Strings(names)
 	return strings.Join(names, " ")
 }
 
-// waitFor polls cond every interval until it holds or timeout passes, and reports whether it held.
-func waitFor(timeout, interval time.Duration, cond func() bool) bool {
+// pollUntil polls cond every interval until it holds or timeout passes, and reports whether it held.
+func pollUntil(timeout, interval time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(timeout)
 	for {
 		if cond() {
@@ -371,7 +374,7 @@ func waitFor(timeout, interval time.Duration, cond func() bool) bool {
 // and is not being deleted; each cluster holds, of the resources written, exactly one copy of each object placed on
 // it, with the upstream data (configmaps) or spec (Deployments), and no other; deleted objects are gone everywhere;
 // and the clusters hold no namespace of ours beyond the placed teams'.
-func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget, deleted map[chaosObject]types.UID) string {
+func chaosDiff(teams []*chaosTeam, targets map[string]*chaosTarget, deleted map[chaosObject]types.UID) string {
 	ctx := context.Background()
 	var problems []string
 	problem := func(format string, args ...interface{}) { problems = append(problems, fmt.Sprintf(format, args...)) }
@@ -393,7 +396,7 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 			wantFinalizers = append(wantFinalizers, targets[name].finalizer)
 		}
 		sort.Strings(wantFinalizers)
-		for _, gvr := range []schema.GroupVersionResource{configMapsGVR, deploymentsGVR} {
+		for _, gvr := range []schema.GroupVersionResource{chaosConfigMapsGVR, chaosDeploymentsGVR} {
 			list, err := team.dyn.Resource(gvr).Namespace("default").List(ctx, metav1.ListOptions{LabelSelector: "chaos=yes"})
 			if err != nil {
 				return fmt.Sprintf("listing %s of %s: %v", gvr.Resource, team.name, err)
@@ -406,10 +409,10 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 					problem("%s is being deleted, held by %v", id, obj.GetFinalizers())
 					continue
 				}
-				if labels := stateLabels(obj.GetLabels()); !reflect.DeepEqual(labels, wantLabels) {
+				if labels := placement.StateLabels(obj.GetLabels()); !reflect.DeepEqual(labels, wantLabels) {
 					problem("%s has the state labels %v, its Placement says %v", id, labels, wantLabels)
 				}
-				if finalizers := syncerFinalizers(obj.GetFinalizers()); !reflect.DeepEqual(finalizers, wantFinalizers) {
+				if finalizers := chaosSyncerFinalizers(obj.GetFinalizers()); !reflect.DeepEqual(finalizers, wantFinalizers) {
 					problem("%s has the syncer finalizers %v, want %v", id, finalizers, wantFinalizers)
 				}
 				for _, name := range team.targets {
@@ -434,7 +437,7 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 		target := targets[name]
 		selector := metav1.ListOptions{LabelSelector: syncer.SyncTargetLabel + "=" + target.key}
 		seen := map[string]bool{}
-		for _, gvr := range []schema.GroupVersionResource{configMapsGVR, deploymentsGVR} {
+		for _, gvr := range []schema.GroupVersionResource{chaosConfigMapsGVR, chaosDeploymentsGVR} {
 			list, err := target.down.Resource(gvr).List(ctx, selector)
 			if err != nil {
 				return fmt.Sprintf("listing %s in %s: %v", gvr.Resource, name, err)
@@ -457,13 +460,13 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 				if wantLocator := (syncer.ObjectLocator{Cluster: p.cluster, Namespace: "default", Name: up.GetName()}); err != nil || locator != wantLocator {
 					copyProblem("upstream locator %+v (%v), want %+v", locator, err, wantLocator)
 				}
-				if gvr == configMapsGVR {
+				if gvr == chaosConfigMapsGVR {
 					if !reflect.DeepEqual(downCopy.Object["data"], up.Object["data"]) {
 						copyProblem("data %v, upstream %v", downCopy.Object["data"], up.Object["data"])
 					}
 					continue
 				}
-				if !specContains(downCopy.Object["spec"], up.Object["spec"]) {
+				if !chaosSpecContains(downCopy.Object["spec"], up.Object["spec"]) {
 					copyProblem("spec %v does not hold the upstream spec %v", downCopy.Object["spec"], up.Object["spec"])
 				}
 				if generation := strconv.FormatInt(up.GetGeneration(), 10); downCopy.GetAnnotations()[syncer.UpstreamGenerationAnnotation] != generation {
@@ -497,19 +500,8 @@ func chaosDiff(t *testing.T, teams []*chaosTeam, targets map[string]*chaosTarget
 	return strings.Join(problems, "\n")
 }
 
-// stateLabels are an object's state labels.
-func stateLabels(labels map[string]string) map[string]string {
-	out := map[string]string{}
-	for k, v := range labels {
-		if strings.HasPrefix(k, computev1alpha1.StateLabelPrefix) {
-			out[k] = v
-		}
-	}
-	return out
-}
-
-// syncerFinalizers are an object's syncer finalizers, sorted.
-func syncerFinalizers(finalizers []string) []string {
+// chaosSyncerFinalizers are an object's syncer finalizers, sorted.
+func chaosSyncerFinalizers(finalizers []string) []string {
 	out := []string{}
 	for _, f := range finalizers {
 		if strings.HasPrefix(f, computev1alpha1.SyncerFinalizerPrefix) {
@@ -520,10 +512,10 @@ func syncerFinalizers(finalizers []string) []string {
 	return out
 }
 
-// specContains reports whether every field the upstream spec sets has the same value in the downstream spec:
+// chaosSpecContains reports whether every field the upstream spec sets has the same value in the downstream spec:
 // the downstream API server adds its defaults (strategy, revisionHistoryLimit, ...), which the upstream object,
 // served from an imported schema, does not have. Lists must have the same length.
-func specContains(have, want interface{}) bool {
+func chaosSpecContains(have, want interface{}) bool {
 	switch w := want.(type) {
 	case map[string]interface{}:
 		h, ok := have.(map[string]interface{})
@@ -531,7 +523,7 @@ func specContains(have, want interface{}) bool {
 			return false
 		}
 		for k, wv := range w {
-			if hv, found := h[k]; !found || !specContains(hv, wv) {
+			if hv, found := h[k]; !found || !chaosSpecContains(hv, wv) {
 				return false
 			}
 		}
@@ -542,7 +534,7 @@ func specContains(have, want interface{}) bool {
 			return false
 		}
 		for i := range w {
-			if !specContains(h[i], w[i]) {
+			if !chaosSpecContains(h[i], w[i]) {
 				return false
 			}
 		}

@@ -340,9 +340,11 @@ func TestSyncersRestartWhileObjectsChange(t *testing.T) {
 		diff = chaosDiff(teams, targets, w.deleted)
 		return diff == ""
 	}
+	stopped := time.Now()
 	if !pollUntil(4*time.Minute, 500*time.Millisecond, converged) {
 		t.Fatalf("the clusters did not converge to what the placements say:\n%s", diff)
 	}
+	t.Logf("converged %s after the writer stopped", time.Since(stopped).Round(time.Second))
 	for _, team := range teams {
 		require.Equal(t, strings.Join(team.targets, " "), chosenTargets(t, team), "the restarts moved nothing else")
 	}

@@ -65,15 +65,17 @@ type Controller struct {
 type item struct {
 	namespace bool
 	counts    bool
-	// sweep asks for the namespace's objects to be labeled even when its own labels are already right.
-	sweep   bool
+	// sweep asks for the namespace's objects to be labeled even when its own labels are already right; it is the
+	// sweep-th of resweepDelays.
+	sweep   int
 	cluster logicalcluster.Name
 	name    string
 }
 
-// resweepDelay is when a namespace whose labels just changed has its objects labeled a second time: an object
-// created while the namespace was being relabeled may have been admitted with the namespace's old labels.
-const resweepDelay = 2 * time.Second
+// resweepDelays are when a namespace whose labels just changed has its objects labeled again, each after the one
+// before: an object created while the namespace was being relabeled may have been admitted with the namespace's
+// old labels, and stored after the first resweep listed the namespace on a slow server.
+var resweepDelays = []time.Duration{2 * time.Second, 30 * time.Second}
 
 // NewController returns a controller; Run starts it.
 func NewController(config Config) (*Controller, error) {

@@ -33,14 +33,18 @@ func (c *Controller) reconcileNamespace(ctx context.Context, it item) error {
 			return err
 		}
 	}
-	if !changed && !it.sweep {
+	if !changed && it.sweep == 0 {
 		return nil
 	}
 	if err := c.sweep(ctx, it.cluster, ns.Name, want); err != nil {
 		return err
 	}
+	next := it.sweep + 1 // a change starts the resweeps afresh
 	if changed {
-		c.queue.AddAfter(item{namespace: true, sweep: true, cluster: it.cluster, name: it.name}, resweepDelay)
+		next = 1
+	}
+	if next <= len(resweepDelays) {
+		c.queue.AddAfter(item{namespace: true, sweep: next, cluster: it.cluster, name: it.name}, resweepDelays[next-1])
 	}
 	return nil
 }

@@ -357,6 +357,14 @@ func watchResource(b *testing.B, c dynamic.Interface, gvr schema.GroupVersionRes
 	key func(*unstructured.Unstructured) string) *arrivals {
 	b.Helper()
 	a := newArrivals()
+	watchResourceInto(b, a, c, gvr, namespace, labelSelector, key)
+	return a
+}
+
+// watchResourceInto is watchResource recording into a, which several watches (of several workspaces) may share.
+func watchResourceInto(b *testing.B, a *arrivals, c dynamic.Interface, gvr schema.GroupVersionResource, namespace, labelSelector string,
+	key func(*unstructured.Unstructured) string) {
+	b.Helper()
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c, 0, namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = labelSelector })
 	informer := factory.ForResource(gvr).Informer()
@@ -377,7 +385,6 @@ func watchResource(b *testing.B, c dynamic.Interface, gvr schema.GroupVersionRes
 	if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
 		b.Fatalf("%s informer did not sync", gvr.Resource)
 	}
-	return a
 }
 
 // upstreamName maps a downstream copy to its upstream object's "<cluster>/<namespace>/<name>".
@@ -403,6 +410,19 @@ func reportLatencies(b *testing.B, ds []time.Duration) {
 	b.ReportMetric(ms(percentile(ds, 99)), "p99-ms")
 	b.ReportMetric(ms(ds[len(ds)-1]), "max-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// first is the earliest arrival.
+func (a *arrivals) first() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var first time.Time
+	for _, t := range a.at {
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	return first
 }
 
 // last is the latest arrival.

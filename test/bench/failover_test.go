@@ -1,0 +1,381 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
+	"sigs.k8s.io/yaml"
+
+	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/syncer"
+	"github.com/gantry-dev/gantry/test/harness"
+	"github.com/gantry-dev/gantry/test/kubecluster"
+)
+
+var (
+	deployments  = appsv1.SchemeGroupVersion.WithResource("deployments")
+	placements   = computev1alpha1.SchemeGroupVersion.WithResource("placements")
+	syncTargets  = computev1alpha1.SchemeGroupVersion.WithResource("synctargets")
+	failoverWait = 20 * time.Minute // how long any one stage of the benchmark may take before it fails
+)
+
+// failoverLease is the --synctarget-lease of the benchmark's Gantry: short, so that the benchmark does not wait
+// the default 30 s, yet five of the syncers' heartbeats (failoverHeartbeat) long, so that a slow heartbeat under
+// load does not turn a target not Ready before the kill.
+const (
+	failoverLease     = 10 * time.Second
+	failoverHeartbeat = "2s"
+)
+
+// failoverBench is Gantry with the compute workspace root:compute importing Deployments, two real clusters
+// registered as the SyncTargets a and b (evictAfter 0s: evicted as soon as not Ready), each with its gantry-syncer,
+// and team workspaces binding the Deployments with a Placement of one cluster.
+type failoverBench struct {
+	s              *harness.Server
+	computePath    string
+	computeCluster string
+	compute        *harness.Kubectl
+	clusters       map[string]*kubecluster.Cluster
+	downs          map[string]dynamic.Interface
+	syncers        map[string]*harness.Process
+	teams          []failoverTeam
+}
+
+// failoverTeam is a team workspace: its logical cluster, admin client and namespaces.
+type failoverTeam struct {
+	path, cluster string
+	up            dynamic.Interface
+	namespaces    []string
+}
+
+// BenchmarkFailover places GANTRY_BENCH_FAILOVER_OBJECTS (default 1000) one-replica Deployments, in
+// GANTRY_BENCH_FAILOVER_WORKSPACES (default 10) team workspaces of GANTRY_BENCH_FAILOVER_NAMESPACES (default 2)
+// namespaces each, on the target a (each team's Placement of one cluster chose it), waits until every one is
+// Available in a's cluster, then kills a's syncer with SIGKILL and times, from a's last heartbeat
+// (status.lastHeartbeatTime as stored, whole seconds) to the last object of each stage:
+//
+//   - s-to-not-ready: a's Ready condition False (the lease ran out), seen by a watch;
+//   - s-to-placed-b: every Placement selects b (a is evicted at once: evictAfter 0s);
+//   - s-to-labeled-b: every Deployment carries b's state label Sync (the placement controller's relabel);
+//   - s-to-copies-b: every copy exists in b's cluster (b's syncer);
+//   - s-to-ready-b: every copy is Available in b's cluster (controller-manager, scheduler, kwok);
+//   - s-to-ready-up: every Deployment upstream shows b's Available condition (b's syncer's status copy).
+//
+// The goal (issue 11) is s-to-ready-b within the lease plus 10 s; over-lease-s is s-to-ready-b minus the lease.
+// With -v the first and last arrival of each stage are logged.
+func BenchmarkFailover(b *testing.B) {
+	n := envInt("GANTRY_BENCH_FAILOVER_OBJECTS", 1000)
+	workspaces := envInt("GANTRY_BENCH_FAILOVER_WORKSPACES", 10)
+	namespaces := envInt("GANTRY_BENCH_FAILOVER_NAMESPACES", 2)
+	ctx := context.Background()
+	f := setupFailover(b, n, workspaces, namespaces)
+	f.createDeployments(b, n)
+	readyA := f.watchDownstream(b, "a", available)
+	f.waitAll(b, readyA, n, "Available in a's cluster")
+	readyUpA := newArrivals()
+	for _, t := range f.teams {
+		cluster := t.cluster
+		watchResourceInto(b, readyUpA, t.up, deployments, "", "", func(u *unstructured.Unstructured) string {
+			if conditionStatus(u, "Available") == "True" {
+				return cluster + "/" + u.GetNamespace() + "/" + u.GetName()
+			}
+			return ""
+		})
+	}
+	f.waitAll(b, readyUpA, n, "Deployments showing a's status upstream")
+	b.Logf("failover: %d Deployments Available in a's cluster, and so upstream", n)
+	// Conditions carry whole seconds: b's Available conditions upstream are told from a's by a transition at or
+	// after the second of the kill, which must then be later than the second of a's last.
+	time.Sleep(time.Until(readyUpA.last().Truncate(time.Second).Add(2 * time.Second)))
+
+	bLabel := computev1alpha1.StateLabel(f.computeCluster, "b")
+	killed := time.Now()
+	kill := killed.Truncate(time.Second)
+	notReady := watchResource(b, dynamicOf(b, f.s, f.computePath), syncTargets, "", "", func(u *unstructured.Unstructured) string {
+		if u.GetName() == "a" && conditionStatus(u, "Ready") == "False" {
+			return "a"
+		}
+		return ""
+	})
+	placed, labeled, readyUp := newArrivals(), newArrivals(), newArrivals()
+	for _, t := range f.teams {
+		cluster := t.cluster
+		watchResourceInto(b, placed, t.up, placements, "", "", func(u *unstructured.Unstructured) string {
+			targets, _, _ := unstructured.NestedSlice(u.Object, "status", "selectedTargets")
+			if len(targets) == 1 {
+				if m, ok := targets[0].(map[string]interface{}); ok && m["name"] == "b" {
+					return cluster + "/" + u.GetName()
+				}
+			}
+			return ""
+		})
+		watchResourceInto(b, labeled, t.up, deployments, "", bLabel+"="+computev1alpha1.ResourceStateSync, func(u *unstructured.Unstructured) string {
+			return cluster + "/" + u.GetNamespace() + "/" + u.GetName()
+		})
+		watchResourceInto(b, readyUp, t.up, deployments, "", "", func(u *unstructured.Unstructured) string {
+			if availableSince(u, kill) {
+				return cluster + "/" + u.GetNamespace() + "/" + u.GetName()
+			}
+			return ""
+		})
+	}
+	copiesB := f.watchDownstream(b, "b", upstreamName)
+	readyB := f.watchDownstream(b, "b", available)
+	if readyUp.count() != 0 || copiesB.count() != 0 {
+		b.Fatalf("before the kill: %d Deployments already report b's status, %d copies already in b", readyUp.count(), copiesB.count())
+	}
+
+	b.ResetTimer()
+	f.syncers["a"].Stop(syscall.SIGKILL)
+	if _, ok := notReady.wait("a", failoverWait); !ok {
+		b.Fatalf("a still Ready %s after its syncer was killed", failoverWait)
+	}
+	target, err := dynamicOf(b, f.s, f.computePath).Resource(syncTargets).Get(ctx, "a", metav1.GetOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	heartbeat, err := time.Parse(time.RFC3339, stringAt(target, "status", "lastHeartbeatTime"))
+	if err != nil {
+		b.Fatalf("a's last heartbeat: %v", err)
+	}
+	f.waitAll(b, placed, len(f.teams), "Placements selecting b")
+	f.waitAll(b, labeled, n, "Deployments labeled for b")
+	f.waitAll(b, copiesB, n, "copies in b's cluster")
+	f.waitAll(b, readyB, n, "copies Available in b's cluster")
+	f.waitAll(b, readyUp, n, "Deployments showing b's status upstream")
+	b.StopTimer()
+
+	since := func(t time.Time) float64 { return t.Sub(heartbeat).Seconds() }
+	notReadyAt, _ := notReady.wait("a", 0)
+	b.ReportMetric(failoverLease.Seconds(), "lease-s")
+	b.ReportMetric(since(killed), "s-to-kill")
+	b.ReportMetric(since(notReadyAt), "s-to-not-ready")
+	b.ReportMetric(since(placed.last()), "s-to-placed-b")
+	b.ReportMetric(since(labeled.last()), "s-to-labeled-b")
+	b.ReportMetric(since(copiesB.last()), "s-to-copies-b")
+	b.ReportMetric(since(readyB.last()), "s-to-ready-b")
+	b.ReportMetric(since(readyUp.last()), "s-to-ready-up")
+	b.ReportMetric(since(readyB.last())-failoverLease.Seconds(), "over-lease-s")
+	b.ReportMetric(0, "ns/op")
+	for _, stage := range []struct {
+		name string
+		a    *arrivals
+	}{{"placed on b", placed}, {"labeled for b", labeled}, {"copy in b", copiesB}, {"Available in b", readyB}, {"b's status upstream", readyUp}} {
+		b.Logf("failover: %-20s first %6.2f s, last %6.2f s after a's last heartbeat", stage.name, since(stage.a.first()), since(stage.a.last()))
+	}
+}
+
+// setupFailover starts Gantry with a lease of failoverLease, two real clusters with enough fake nodes for n pods,
+// imports their Deployments into root:compute, registers them as the SyncTargets a and b with a syncer each, and
+// creates the team workspaces, each with its namespaces and a Placement of one cluster that chose a (b is
+// unschedulable until every Placement chose, then schedulable again: choices that work stay).
+func setupFailover(b *testing.B, n, workspaces, namespaces int) *failoverBench {
+	b.Helper()
+	f := &failoverBench{s: harness.Start(b, "--synctarget-lease="+failoverLease.String()),
+		clusters: map[string]*kubecluster.Cluster{}, downs: map[string]dynamic.Interface{}, syncers: map[string]*harness.Process{}}
+	for _, name := range []string{"a", "b"} {
+		kc := kubecluster.Start(b)
+		for i := 0; i <= n/100; i++ { // a fake node holds 110 pods
+			kc.AddGPUNode(b, fmt.Sprintf("node-%d", i), "NVIDIA-H100-80GB-HBM3", 0)
+		}
+		f.clusters[name], f.downs[name] = kc, dynamic.NewForConfigOrDie(kc.RESTConfig())
+	}
+	f.computePath, f.computeCluster = f.s.CreateWorkspace(b, "root", "compute")
+	f.compute = f.s.Kubectl(f.computePath)
+	owner := f.s.UserShell(b, f.computePath, "")
+	if _, progress, err := owner.Run("gantry", "import-apis", "--from-kubeconfig", f.clusters["a"].Kubeconfig(), "deployments.apps"); err != nil {
+		b.Fatalf("import-apis: %v\n%s", err, progress)
+	}
+	for _, name := range []string{"a", "b"} {
+		f.syncers[name] = f.registerTarget(b, owner, name)
+	}
+	f.compute.MustRun(b, "patch", "synctarget", "b", "--type=merge", "-p", `{"spec":{"unschedulable":true}}`)
+	for i := 0; i < workspaces; i++ {
+		f.teams = append(f.teams, f.addTeam(b, fmt.Sprintf("team-%d", i), namespaces))
+	}
+	for _, t := range f.teams {
+		k := f.s.Kubectl(t.path)
+		k.MustRun(b, "wait", "--for=condition=Ready", "placement/cluster", "--timeout=60s")
+		if got := k.MustRun(b, "get", "placement", "cluster", "-o", "jsonpath={.status.selectedTargets[*].name}"); got != "a" {
+			b.Fatalf("%s's Placement chose %q, not a", t.path, got)
+		}
+	}
+	f.compute.MustRun(b, "patch", "synctarget", "b", "--type=merge", "-p", `{"spec":{"unschedulable":false}}`)
+	return f
+}
+
+// registerTarget registers the cluster name as a SyncTarget supporting the Deployments, as `kubectl gantry sync`
+// tells an owner to (its manifests applied downstream), gives it evictAfter 0s and starts its syncer with
+// failoverHeartbeat, and waits until it is Ready.
+func (f *failoverBench) registerTarget(b *testing.B, owner *harness.Kubectl, name string) *harness.Process {
+	b.Helper()
+	kc := f.clusters[name]
+	manifest := filepath.Join(b.TempDir(), name+"-syncer.yaml")
+	if _, progress, err := owner.Run("gantry", "sync", name, "--supported-api-export", f.computePath+":kubernetes", "-o", manifest); err != nil {
+		b.Fatalf("gantry sync %s: %v\n%s", name, err, progress)
+	}
+	manifests, err := os.ReadFile(manifest)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f.s.KubectlWith(kc.Kubeconfig()).WithStdin(string(manifests)).MustRun(b, "apply", "-f", "-")
+	f.compute.MustRun(b, "patch", "synctarget", name, "--type=merge", "-p", `{"spec":{"evictAfter":"0s"}}`)
+	p := harness.StartProcess(b, harness.SyncerBinary(b), "--from-kubeconfig", syncerSecretKubeconfig(b, string(manifests)),
+		"--to-kubeconfig", kc.Kubeconfig(), "--sync-target", f.computePath+"/"+name, "--heartbeat-period", failoverHeartbeat,
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	f.compute.MustRun(b, "wait", "--for=condition=Ready", "synctarget/"+name, "--timeout=120s")
+	return p
+}
+
+// syncerSecretKubeconfig writes the Gantry kubeconfig of the rendered manifests' Secret to a file and returns its
+// path.
+func syncerSecretKubeconfig(b *testing.B, manifests string) string {
+	b.Helper()
+	for _, doc := range strings.Split(manifests, "---\n") {
+		var secret corev1.Secret
+		if yaml.Unmarshal([]byte(doc), &secret) == nil && secret.Kind == "Secret" {
+			path := filepath.Join(b.TempDir(), "syncer.kubeconfig")
+			if err := os.WriteFile(path, []byte(secret.StringData["kubeconfig"]), 0o600); err != nil {
+				b.Fatal(err)
+			}
+			return path
+		}
+	}
+	b.Fatal("no Secret in the manifests of gantry sync")
+	return ""
+}
+
+// addTeam creates the workspace root:<name> binding the compute workspace's kubernetes export, its namespaces
+// (default and ns-1 ... ns-<namespaces-1>) and the Placement cluster of one cluster.
+func (f *failoverBench) addTeam(b *testing.B, name string, namespaces int) failoverTeam {
+	b.Helper()
+	path, cluster := f.s.CreateWorkspace(b, "root", name)
+	k := f.s.Kubectl(path)
+	k.WithStdin("apiVersion: apis.gantry.dev/v1alpha1\nkind: APIBinding\nmetadata: {name: kubernetes}\nspec:\n  reference:\n    export: {path: '"+
+		f.computePath+"', name: kubernetes}\n").MustRun(b, "create", "-f", "-")
+	k.MustRun(b, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/kubernetes", "--timeout=60s")
+	t := failoverTeam{path: path, cluster: cluster, up: dynamicOf(b, f.s, path), namespaces: []string{"default"}}
+	for i := 1; i < namespaces; i++ {
+		ns := fmt.Sprintf("ns-%d", i)
+		k.MustRun(b, "create", "namespace", ns)
+		t.namespaces = append(t.namespaces, ns)
+	}
+	k.WithStdin("apiVersion: compute.gantry.dev/v1alpha1\nkind: Placement\nmetadata: {name: cluster}\nspec: {locationWorkspace: \""+
+		f.computePath+"\", clusters: 1}\n").MustRun(b, "create", "-f", "-")
+	return t
+}
+
+// createDeployments creates n one-replica Deployments, app-<i>, spread round-robin over the teams' namespaces;
+// each is placed at creation on the target its namespace's Placement chose.
+func (f *failoverBench) createDeployments(b *testing.B, n int) {
+	b.Helper()
+	type slot struct {
+		up        dynamic.Interface
+		namespace string
+	}
+	var slots []slot
+	for _, t := range f.teams {
+		for _, ns := range t.namespaces {
+			slots = append(slots, slot{t.up, ns})
+		}
+	}
+	each(n, func(i int) {
+		s := slots[i%len(slots)]
+		if _, err := s.up.Resource(deployments).Namespace(s.namespace).Create(context.Background(),
+			failoverDeployment(s.namespace, fmt.Sprintf("app-%d", i)), metav1.CreateOptions{}); err != nil {
+			b.Error(err)
+		}
+	})
+	if b.Failed() {
+		b.FailNow()
+	}
+}
+
+// failoverDeployment is a one-replica Deployment without resource requests, which kwok's fake nodes run.
+func failoverDeployment(namespace, name string) *unstructured.Unstructured {
+	labels := map[string]interface{}{"app": name}
+	return &unstructured.Unstructured{Object: map[string]interface{}{"apiVersion": "apps/v1", "kind": "Deployment",
+		"metadata": map[string]interface{}{"name": name, "namespace": namespace},
+		"spec": map[string]interface{}{"replicas": int64(1), "selector": map[string]interface{}{"matchLabels": labels},
+			"template": map[string]interface{}{"metadata": map[string]interface{}{"labels": labels},
+				"spec": map[string]interface{}{"containers": []interface{}{
+					map[string]interface{}{"name": "server", "image": "registry.example/server:v1"}}}}}}}
+}
+
+// watchDownstream watches the copies in the cluster of target name and records key of each.
+func (f *failoverBench) watchDownstream(b *testing.B, name string, key func(*unstructured.Unstructured) string) *arrivals {
+	b.Helper()
+	return watchResource(b, f.downs[name], deployments, "", syncer.SyncTargetLabel, key)
+}
+
+// waitAll waits until want keys arrived in a, failing after failoverWait.
+func (f *failoverBench) waitAll(b *testing.B, a *arrivals, want int, what string) {
+	b.Helper()
+	for deadline := time.Now().Add(failoverWait); a.count() < want; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			b.Fatalf("only %d of %d %s after %s", a.count(), want, what, failoverWait)
+		}
+	}
+}
+
+// available maps a downstream copy whose Available condition is True to its upstream object's key.
+func available(u *unstructured.Unstructured) string {
+	if conditionStatus(u, "Available") != "True" {
+		return ""
+	}
+	return upstreamName(u)
+}
+
+// availableSince reports whether an object's Available condition is True and turned so at or after since: on
+// an upstream Deployment, the status of a copy created then.
+func availableSince(u *unstructured.Unstructured, since time.Time) bool {
+	c := condition(u, "Available")
+	if c == nil || c["status"] != "True" {
+		return false
+	}
+	at, err := time.Parse(time.RFC3339, fmt.Sprint(c["lastTransitionTime"]))
+	return err == nil && !at.Before(since)
+}
+
+// conditionStatus is the status of an object's condition of type kind, or "" without one.
+func conditionStatus(u *unstructured.Unstructured, kind string) string {
+	if c := condition(u, kind); c != nil {
+		return fmt.Sprint(c["status"])
+	}
+	return ""
+}
+
+// condition is an object's status condition of type kind, or nil.
+func condition(u *unstructured.Unstructured, kind string) map[string]interface{} {
+	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conditions {
+		if m, ok := c.(map[string]interface{}); ok && m["type"] == kind {
+			return m
+		}
+	}
+	return nil
+}
+
+// stringAt is the string at path in u, or "".
+func stringAt(u *unstructured.Unstructured, path ...string) string {
+	s, _, _ := unstructured.NestedString(u.Object, path...)
+	return s
+}
+
+// dynamicOf is an admin dynamic client of the workspace at path.
+func dynamicOf(b *testing.B, s *harness.Server, path string) dynamic.Interface {
+	b.Helper()
+	_, d := s.Clients(b, path)
+	return d
+}

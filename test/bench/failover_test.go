@@ -95,13 +95,11 @@ func BenchmarkFailover(b *testing.B) {
 	}
 	f.waitAll(b, readyUpA, n, "Deployments showing a's status upstream")
 	b.Logf("failover: %d Deployments Available in a's cluster, and so upstream", n)
-	// Conditions carry whole seconds: b's Available conditions upstream are told from a's by a transition at or
-	// after the second of the kill, which must then be later than the second of a's last.
-	time.Sleep(time.Until(readyUpA.last().Truncate(time.Second).Add(2 * time.Second)))
+	// Conditions carry whole seconds: b's Available conditions upstream are told from a's by a transition in the
+	// second after a's last or later, before which the kill must not come.
+	kill := readyUpA.last().Truncate(time.Second).Add(time.Second)
 
 	bLabel := computev1alpha1.StateLabel(f.computeCluster, "b")
-	killed := time.Now()
-	kill := killed.Truncate(time.Second)
 	notReady := watchResource(b, dynamicOf(b, f.s, f.computePath), syncTargets, "", "", func(u *unstructured.Unstructured) string {
 		if u.GetName() == "a" && conditionStatus(u, "Ready") == "False" {
 			return "a"
@@ -136,7 +134,9 @@ func BenchmarkFailover(b *testing.B) {
 		b.Fatalf("before the kill: %d Deployments already report b's status, %d copies already in b", readyUp.count(), copiesB.count())
 	}
 
+	time.Sleep(time.Until(kill))
 	b.ResetTimer()
+	killed := time.Now()
 	f.syncers["a"].Stop(syscall.SIGKILL)
 	if _, ok := notReady.wait("a", failoverWait); !ok {
 		b.Fatalf("a still Ready %s after its syncer was killed", failoverWait)

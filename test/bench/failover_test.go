@@ -3,8 +3,11 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,6 +18,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
@@ -49,6 +53,7 @@ type failoverBench struct {
 	clusters       map[string]*kubecluster.Cluster
 	downs          map[string]dynamic.Interface
 	syncers        map[string]*harness.Process
+	metricsAddrs   map[string]string // each syncer's /metrics (and /debug/pprof/ with GANTRY_BENCH_FAILOVER_PROFILE)
 	teams          []failoverTeam
 }
 
@@ -73,7 +78,10 @@ type failoverTeam struct {
 //   - s-to-ready-up: every Deployment upstream shows b's Available condition (b's syncer's status copy).
 //
 // The goal (issue 11) is s-to-ready-b within the lease plus 10 s; over-lease-s is s-to-ready-b minus the lease.
-// With -v the first and last arrival of each stage are logged.
+// With -v the first and last arrival of each stage are logged, and the CPU time each process used from the kill
+// until the last stage (cpu-s is their sum). With GANTRY_BENCH_FAILOVER_PROFILE naming a folder,
+// CPU profiles of Gantry, b's kube-apiserver and b's syncer are recorded there from a's turning not Ready on, for
+// GANTRY_BENCH_FAILOVER_PROFILE_SECONDS (default 30).
 func BenchmarkFailover(b *testing.B) {
 	n := envInt("GANTRY_BENCH_FAILOVER_OBJECTS", 1000)
 	workspaces := envInt("GANTRY_BENCH_FAILOVER_WORKSPACES", 10)
@@ -136,11 +144,13 @@ func BenchmarkFailover(b *testing.B) {
 
 	time.Sleep(time.Until(kill))
 	b.ResetTimer()
+	cpuBefore := f.childCPU()
 	killed := time.Now()
 	f.syncers["a"].Stop(syscall.SIGKILL)
 	if _, ok := notReady.wait("a", failoverWait); !ok {
 		b.Fatalf("a still Ready %s after its syncer was killed", failoverWait)
 	}
+	profiled := f.profileCPU(b)
 	target, err := dynamicOf(b, f.s, f.computePath).Resource(syncTargets).Get(ctx, "a", metav1.GetOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -155,6 +165,8 @@ func BenchmarkFailover(b *testing.B) {
 	f.waitAll(b, readyB, n, "copies Available in b's cluster")
 	f.waitAll(b, readyUp, n, "Deployments showing b's status upstream")
 	b.StopTimer()
+	cpuAfter, wall := f.childCPU(), time.Since(killed)
+	profiled()
 
 	since := func(t time.Time) float64 { return t.Sub(heartbeat).Seconds() }
 	notReadyAt, _ := notReady.wait("a", 0)
@@ -168,6 +180,7 @@ func BenchmarkFailover(b *testing.B) {
 	b.ReportMetric(since(readyUp.last()), "s-to-ready-up")
 	b.ReportMetric(since(readyB.last())-failoverLease.Seconds(), "over-lease-s")
 	b.ReportMetric(0, "ns/op")
+	logCPU(b, cpuBefore, cpuAfter, wall)
 	for _, stage := range []struct {
 		name string
 		a    *arrivals
@@ -183,7 +196,8 @@ func BenchmarkFailover(b *testing.B) {
 func setupFailover(b *testing.B, n, workspaces, namespaces int) *failoverBench {
 	b.Helper()
 	f := &failoverBench{s: harness.Start(b, "--synctarget-lease="+failoverLease.String()),
-		clusters: map[string]*kubecluster.Cluster{}, downs: map[string]dynamic.Interface{}, syncers: map[string]*harness.Process{}}
+		clusters: map[string]*kubecluster.Cluster{}, downs: map[string]dynamic.Interface{}, syncers: map[string]*harness.Process{},
+		metricsAddrs: map[string]string{}}
 	for _, name := range []string{"a", "b"} {
 		kc := kubecluster.Start(b)
 		for i := 0; i <= n/100; i++ { // a fake node holds 110 pods
@@ -231,9 +245,14 @@ func (f *failoverBench) registerTarget(b *testing.B, owner *harness.Kubectl, nam
 	}
 	f.s.KubectlWith(kc.Kubeconfig()).WithStdin(string(manifests)).MustRun(b, "apply", "-f", "-")
 	f.compute.MustRun(b, "patch", "synctarget", name, "--type=merge", "-p", `{"spec":{"evictAfter":"0s"}}`)
-	p := harness.StartProcess(b, harness.SyncerBinary(b), "--from-kubeconfig", syncerSecretKubeconfig(b, string(manifests)),
-		"--to-kubeconfig", kc.Kubeconfig(), "--sync-target", f.computePath+"/"+name, "--heartbeat-period", failoverHeartbeat,
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "0")
+	f.metricsAddrs[name] = fmt.Sprintf("127.0.0.1:%d", harness.FreePort(b))
+	args := []string{"--from-kubeconfig", syncerSecretKubeconfig(b, string(manifests)), "--to-kubeconfig", kc.Kubeconfig(),
+		"--sync-target", f.computePath + "/" + name, "--heartbeat-period", failoverHeartbeat,
+		"--metrics-bind-address", f.metricsAddrs[name], "--health-probe-bind-address", "0"}
+	if os.Getenv("GANTRY_BENCH_FAILOVER_PROFILE") != "" {
+		args = append(args, "--profiling")
+	}
+	p := harness.StartProcess(b, harness.SyncerBinary(b), args...)
 	f.compute.MustRun(b, "wait", "--for=condition=Ready", "synctarget/"+name, "--timeout=120s")
 	return p
 }
@@ -378,4 +397,95 @@ func dynamicOf(b *testing.B, s *harness.Server, path string) dynamic.Interface {
 	b.Helper()
 	_, d := s.Clients(b, path)
 	return d
+}
+
+// profileCPU, when GANTRY_BENCH_FAILOVER_PROFILE names a folder, records GANTRY_BENCH_FAILOVER_PROFILE_SECONDS
+// (default 30) of CPU profile of Gantry (gantry.cpu.pb), b's kube-apiserver (kube-apiserver-b.cpu.pb) and b's
+// syncer (syncer-b.cpu.pb) there, from now on, in the background; the returned function waits until all are
+// written.
+func (f *failoverBench) profileCPU(b *testing.B) (wait func()) {
+	b.Helper()
+	dir := os.Getenv("GANTRY_BENCH_FAILOVER_PROFILE")
+	if dir == "" {
+		return func() {}
+	}
+	gantryConfig, err := f.s.RESTConfig("root")
+	if err != nil {
+		b.Fatal(err)
+	}
+	gantryHTTP, err := rest.HTTPClientFor(gantryConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	downConfig := f.clusters["b"].RESTConfig()
+	downHTTP, err := rest.HTTPClientFor(downConfig)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return recordCPUProfiles(b, dir, envInt("GANTRY_BENCH_FAILOVER_PROFILE_SECONDS", 30), []profileSource{
+		{gantryHTTP, f.s.URL("root") + "/debug/pprof/profile", "gantry.cpu.pb"},
+		{downHTTP, downConfig.Host + "/debug/pprof/profile", "kube-apiserver-b.cpu.pb"},
+		{http.DefaultClient, "http://" + f.metricsAddrs["b"] + "/debug/pprof/profile", "syncer-b.cpu.pb"},
+	})
+}
+
+// clockTicks is the unit of the CPU times in /proc/<pid>/stat (USER_HZ, 100 on Linux).
+const clockTicks = 100
+
+// childCPU is the CPU time (user and system) used so far by each process this benchmark started (its direct
+// children: Gantry, the syncers, each cluster's components), by name: the binary's, with "-a" or "-b" when its
+// command line names that cluster's folder. It reads /proc, so it is empty where there is none.
+func (f *failoverBench) childCPU() map[string]time.Duration {
+	out := map[string]time.Duration{}
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return out
+	}
+	self := strconv.Itoa(os.Getpid())
+	for _, e := range entries {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// The fields after the command, which is in parentheses and may hold spaces: state, ppid, ... utime
+		// (the 14th field of the line) and stime (15th).
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) < 13 || fields[1] != self {
+			continue
+		}
+		utime, _ := strconv.ParseInt(fields[11], 10, 64)
+		stime, _ := strconv.ParseInt(fields[12], 10, 64)
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmdline), "\x00")
+		name := filepath.Base(args[0])
+		for cluster, kc := range f.clusters {
+			if strings.Contains(string(cmdline), filepath.Dir(kc.LogDir())+string(filepath.Separator)) {
+				name += "-" + cluster
+			}
+		}
+		out[name] += time.Duration(utime+stime) * time.Second / clockTicks
+	}
+	return out
+}
+
+// logCPU logs the CPU time each process used between two childCPU readings, most first, and reports their sum.
+func logCPU(b *testing.B, before, after map[string]time.Duration, wall time.Duration) {
+	names := make([]string, 0, len(after))
+	var total time.Duration
+	for name := range after {
+		names = append(names, name)
+		total += after[name] - before[name]
+	}
+	sort.Slice(names, func(i, j int) bool { return after[names[i]]-before[names[i]] > after[names[j]]-before[names[j]] })
+	for _, name := range names {
+		used := after[name] - before[name]
+		b.Logf("failover: CPU %-26s %6.1f s (%3.0f%% of one core)", name, used.Seconds(), 100*used.Seconds()/wall.Seconds())
+	}
+	b.ReportMetric(total.Seconds(), "cpu-s")
 }

@@ -79,7 +79,8 @@ type failoverTeam struct {
 //
 // The goal (issue 11) is s-to-ready-b within the lease plus 10 s; over-lease-s is s-to-ready-b minus the lease.
 // With -v the first and last arrival of each stage are logged, and the CPU time each process used from the kill
-// until the last stage (cpu-s is their sum). With GANTRY_BENCH_FAILOVER_PROFILE naming a folder,
+// until the last stage (cpu-s is their sum). up-writes/object and down-writes/object are the writes (POST, PUT,
+// PATCH) b's syncer sent Gantry and its cluster per object, counted once its queue is idle after the last stage. With GANTRY_BENCH_FAILOVER_PROFILE naming a folder,
 // CPU profiles of Gantry, b's kube-apiserver and b's syncer are recorded there from a's turning not Ready on, for
 // GANTRY_BENCH_FAILOVER_PROFILE_SECONDS (default 30).
 func BenchmarkFailover(b *testing.B) {
@@ -144,7 +145,7 @@ func BenchmarkFailover(b *testing.B) {
 
 	time.Sleep(time.Until(kill))
 	b.ResetTimer()
-	cpuBefore := f.childCPU()
+	cpuBefore, writesBefore := f.childCPU(), f.syncerWrites(b, "b")
 	killed := time.Now()
 	f.syncers["a"].Stop(syscall.SIGKILL)
 	if _, ok := notReady.wait("a", failoverWait); !ok {
@@ -166,6 +167,8 @@ func BenchmarkFailover(b *testing.B) {
 	f.waitAll(b, readyUp, n, "Deployments showing b's status upstream")
 	b.StopTimer()
 	cpuAfter, wall := f.childCPU(), time.Since(killed)
+	f.waitSyncerIdle(b, "b")
+	writesAfter := f.syncerWrites(b, "b")
 	profiled()
 
 	since := func(t time.Time) float64 { return t.Sub(heartbeat).Seconds() }
@@ -181,6 +184,8 @@ func BenchmarkFailover(b *testing.B) {
 	b.ReportMetric(since(readyB.last())-failoverLease.Seconds(), "over-lease-s")
 	b.ReportMetric(0, "ns/op")
 	logCPU(b, cpuBefore, cpuAfter, wall)
+	b.ReportMetric((writesAfter[0]-writesBefore[0])/float64(n), "up-writes/object")
+	b.ReportMetric((writesAfter[1]-writesBefore[1])/float64(n), "down-writes/object")
 	for _, stage := range []struct {
 		name string
 		a    *arrivals
@@ -488,4 +493,35 @@ func logCPU(b *testing.B, before, after map[string]time.Duration, wall time.Dura
 		b.Logf("failover: CPU %-26s %6.1f s (%3.0f%% of one core)", name, used.Seconds(), 100*used.Seconds()/wall.Seconds())
 	}
 	b.ReportMetric(total.Seconds(), "cpu-s")
+}
+
+// syncerWrites is how many writes (POST, PUT, PATCH) the syncer of target name has sent Gantry, and its cluster.
+func (f *failoverBench) syncerWrites(b *testing.B, name string) [2]float64 {
+	b.Helper()
+	var out [2]float64
+	hosts := []string{fmt.Sprintf("127.0.0.1:%d", f.s.Port), strings.TrimPrefix(f.clusters[name].RESTConfig().Host, "https://")}
+	for i, host := range hosts {
+		for _, method := range []string{"POST", "PUT", "PATCH"} {
+			out[i] += scrapeMetric(b, f.metricsAddrs[name], "rest_client_requests_total", `host="`+host+`"`, `method="`+method+`"`)
+		}
+	}
+	return out
+}
+
+// waitSyncerIdle waits (at most failoverWait) until the work queue of the syncer of target name has been empty for
+// a second.
+func (f *failoverBench) waitSyncerIdle(b *testing.B, name string) {
+	b.Helper()
+	idleSince := time.Time{}
+	for deadline := time.Now().Add(failoverWait); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		switch {
+		case scrapeMetric(b, f.metricsAddrs[name], "workqueue_depth", `name="gantry_syncer"`) != 0:
+			idleSince = time.Time{}
+		case idleSince.IsZero():
+			idleSince = time.Now()
+		case time.Since(idleSince) >= time.Second:
+			return
+		}
+	}
+	b.Fatalf("the work queue of %s's syncer was not idle within %s", name, failoverWait)
 }

@@ -12,6 +12,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/workqueue"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/crdset"
@@ -90,6 +91,13 @@ func (c *Controller) sweep(ctx context.Context, cluster logicalcluster.Name, nam
 	return nil
 }
 
+// sweepConcurrency is how many objects of one namespace and resource a sweep relabels at once. A failover relabels
+// every object the lost target held; one request at a time, that takes their number times the server's latency
+// per write, which under load is hundreds of milliseconds.
+const sweepConcurrency = 16
+
+// sweepResource relabels the objects of one resource in a namespace, sweepConcurrency at a time, and returns the
+// first error.
 func sweepResource(ctx context.Context, client dynamic.ResourceInterface, resource string, want map[string]string) error {
 	list, err := client.List(ctx, metav1.ListOptions{})
 	if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
@@ -98,6 +106,11 @@ func sweepResource(ctx context.Context, client dynamic.ResourceInterface, resour
 	if err != nil {
 		return err
 	}
+	type relabel struct {
+		name string
+		body []byte
+	}
+	var todo []relabel
 	for i := range list.Items {
 		obj := &list.Items[i]
 		secretType, _, _ := unstructured.NestedString(obj.Object, "type")
@@ -112,7 +125,20 @@ func sweepResource(ctx context.Context, client dynamic.ResourceInterface, resour
 		if err != nil {
 			return err
 		}
-		if _, err := client.Patch(ctx, obj.GetName(), types.MergePatchType, body, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		todo = append(todo, relabel{name: obj.GetName(), body: body})
+	}
+	errs := make([]error, len(todo))
+	workqueue.ParallelizeUntil(ctx, sweepConcurrency, len(todo), func(i int) {
+		_, err := client.Patch(ctx, todo[i].name, types.MergePatchType, todo[i].body, metav1.PatchOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			errs[i] = err
+		}
+	})
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	for _, err := range errs {
+		if err != nil {
 			return err
 		}
 	}

@@ -128,9 +128,6 @@ func (f *syncerBench) profileCPU(b *testing.B) (wait func()) {
 	if dir == "" {
 		return func() {}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		b.Fatal(err)
-	}
 	seconds := envInt("GANTRY_BENCH_SYNCER_PROFILE_SECONDS", 30)
 	cfg, err := f.s.RESTConfig("root")
 	if err != nil {
@@ -144,6 +141,27 @@ func (f *syncerBench) profileCPU(b *testing.B) (wait func()) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	return recordCPUProfiles(b, dir, seconds, []profileSource{
+		{downHTTP, f.downConfig.Host + "/debug/pprof/profile", "kube-apiserver.cpu.pb"},
+		{http.DefaultClient, "http://" + f.metricsAddr + "/debug/pprof/profile", "syncer.cpu.pb"},
+		{gantryHTTP, f.s.URL("root") + "/debug/pprof/profile", "gantry.cpu.pb"},
+	})
+}
+
+// profileSource is a process's CPU profile endpoint, the client that may read it, and the file to write it to.
+type profileSource struct {
+	client *http.Client
+	url    string
+	file   string
+}
+
+// recordCPUProfiles records seconds of CPU profile of every source into dir, from now on, in the background; the
+// returned function waits until all are written.
+func recordCPUProfiles(b *testing.B, dir string, seconds int, sources []profileSource) (wait func()) {
+	b.Helper()
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	var wg sync.WaitGroup
 	fetch := func(client *http.Client, url, file string) {
 		defer wg.Done()
@@ -151,7 +169,7 @@ func (f *syncerBench) profileCPU(b *testing.B) (wait func()) {
 			resp, err := client.Get(fmt.Sprintf("%s?seconds=%d", url, seconds))
 			if err != nil {
 				if time.Now().Before(deadline) {
-					continue // the syncer is still starting to listen
+					continue // the process is still starting to listen
 				}
 				b.Errorf("profile %s: %v", url, err)
 				return
@@ -170,10 +188,10 @@ func (f *syncerBench) profileCPU(b *testing.B) (wait func()) {
 			return
 		}
 	}
-	wg.Add(3)
-	go fetch(downHTTP, f.downConfig.Host+"/debug/pprof/profile", "kube-apiserver.cpu.pb")
-	go fetch(http.DefaultClient, "http://"+f.metricsAddr+"/debug/pprof/profile", "syncer.cpu.pb")
-	go fetch(gantryHTTP, f.s.URL("root")+"/debug/pprof/profile", "gantry.cpu.pb")
+	wg.Add(len(sources))
+	for _, s := range sources {
+		go fetch(s.client, s.url, s.file)
+	}
 	return wg.Wait
 }
 
@@ -357,6 +375,14 @@ func watchResource(b *testing.B, c dynamic.Interface, gvr schema.GroupVersionRes
 	key func(*unstructured.Unstructured) string) *arrivals {
 	b.Helper()
 	a := newArrivals()
+	watchResourceInto(b, a, c, gvr, namespace, labelSelector, key)
+	return a
+}
+
+// watchResourceInto is watchResource recording into a, which several watches (of several workspaces) may share.
+func watchResourceInto(b *testing.B, a *arrivals, c dynamic.Interface, gvr schema.GroupVersionResource, namespace, labelSelector string,
+	key func(*unstructured.Unstructured) string) {
+	b.Helper()
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c, 0, namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = labelSelector })
 	informer := factory.ForResource(gvr).Informer()
@@ -377,7 +403,6 @@ func watchResource(b *testing.B, c dynamic.Interface, gvr schema.GroupVersionRes
 	if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
 		b.Fatalf("%s informer did not sync", gvr.Resource)
 	}
-	return a
 }
 
 // upstreamName maps a downstream copy to its upstream object's "<cluster>/<namespace>/<name>".
@@ -403,6 +428,19 @@ func reportLatencies(b *testing.B, ds []time.Duration) {
 	b.ReportMetric(ms(percentile(ds, 99)), "p99-ms")
 	b.ReportMetric(ms(ds[len(ds)-1]), "max-ms")
 	b.ReportMetric(0, "ns/op")
+}
+
+// first is the earliest arrival.
+func (a *arrivals) first() time.Time {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var first time.Time
+	for _, t := range a.at {
+		if first.IsZero() || t.Before(first) {
+			first = t
+		}
+	}
+	return first
 }
 
 // last is the latest arrival.

@@ -126,6 +126,9 @@ func BenchmarkAuthorizationCost(b *testing.B) {
 		b.ReportMetric(float64(mean(rbac))/float64(mean(allow)), "mean-ratio")
 	})
 	if dir := os.Getenv("GANTRY_BENCH_CPUPROFILE_DIR"); dir != "" {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			b.Fatal(err)
+		}
 		rootCfg, err := s.RESTConfig("root")
 		if err != nil {
 			b.Fatal(err)

@@ -261,3 +261,50 @@ func TestSubjectIndexAgreesWithAScan(t *testing.T) {
 	assert.Empty(t, index.roleBindingsBySubject.bySubject, "nothing is left behind once every binding is gone")
 	assert.Empty(t, index.roleBindingsBySubject.indexedUnder)
 }
+
+// TestSubjectIndexUnderConcurrentChanges decides while a binding's subjects keep changing (run it with -race), and
+// checks that the last version is what applies once the changes stop.
+func TestSubjectIndexUnderConcurrentChanges(t *testing.T) {
+	index := syncedIndex(t)
+	rbac := &RBAC{Index: index}
+	alice := &user.DefaultInfo{Name: "alice"}
+	bob := &user.DefaultInfo{Name: "bob"}
+	ctx := logicalcluster.WithCluster(context.Background(), "a")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := 0; i < 500; i++ {
+			subject := []string{"alice", "bob"}[i%2]
+			if err := index.RoleBindings.Update(roleBinding("a", "default", "rb", "view", userSubj(subject))); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	}()
+	for running := true; running; {
+		select {
+		case <-done:
+			running = false
+		default:
+		}
+		for _, u := range []user.Info{alice, bob} {
+			_, _, err := rbac.Authorize(ctx, authorizer.AttributesRecord{User: u, Verb: "get", ResourceRequest: true,
+				Resource: "configmaps", Namespace: "default"})
+			require.NoError(t, err)
+		}
+	}
+	h, entered := rbac.rules("a", bob, "default")
+	assert.True(t, entered, "the last version names bob")
+	assert.NotEmpty(t, append(h.rules, rulesOf(h.served)...), "bob holds view")
+	_, entered = rbac.rules("a", alice, "default")
+	assert.False(t, entered, "and no longer alice")
+	assert.Len(t, index.roleBindingsBySubject.bySubject["a"], 1, "one subject left in the index")
+}
+
+func rulesOf(served []servedRule) []rbacv1.PolicyRule {
+	var out []rbacv1.PolicyRule
+	for _, s := range served {
+		out = append(out, s.rule)
+	}
+	return out
+}

@@ -1,5 +1,6 @@
 // Package authorization decides what a request may do in the workspace it names: RBAC evaluated per workspace
-// from an index of every workspace's roles and bindings, the verb "access" on "/" to enter a workspace at all,
+// from an index of every workspace's roles and bindings (bindings found by the subjects they name, so a decision
+// reads only the bindings of its user), the verb "access" on "/" to enter a workspace at all,
 // the standard cluster roles, the checks that stop RBAC escalation, and the guard that lets only privileged
 // identities list and watch every workspace ("*").
 //

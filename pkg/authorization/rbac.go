@@ -20,22 +20,29 @@ const AccessDenied = "access to the workspace is denied"
 // serverPaths are the paths outside any workspace every authenticated user may read.
 var serverPaths = []string{"/livez", "/livez/*", "/readyz", "/readyz/*", "/healthz", "/healthz/*", "/version", "/version/"}
 
-// RBACIndex holds the RBAC objects of every workspace.
+// RBACIndex holds the RBAC objects of every workspace, and finds a workspace's bindings by the subjects they name.
 type RBACIndex struct {
 	Roles               *clusterwatch.Store[*rbacv1.Role]
 	RoleBindings        *clusterwatch.Store[*rbacv1.RoleBinding]
 	ClusterRoles        *clusterwatch.Store[*rbacv1.ClusterRole]
 	ClusterRoleBindings *clusterwatch.Store[*rbacv1.ClusterRoleBinding]
+
+	roleBindingsBySubject        *subjectIndex[*rbacv1.RoleBinding]
+	clusterRoleBindingsBySubject *subjectIndex[*rbacv1.ClusterRoleBinding]
 }
 
 // NewRBACIndex returns an empty index.
 func NewRBACIndex() *RBACIndex {
-	return &RBACIndex{
+	x := &RBACIndex{
 		Roles:               clusterwatch.NewStore[*rbacv1.Role](),
 		RoleBindings:        clusterwatch.NewStore[*rbacv1.RoleBinding](),
 		ClusterRoles:        clusterwatch.NewStore[*rbacv1.ClusterRole](),
 		ClusterRoleBindings: clusterwatch.NewStore[*rbacv1.ClusterRoleBinding](),
 	}
+	x.roleBindingsBySubject = newSubjectIndex(x.RoleBindings, func(rb *rbacv1.RoleBinding) []rbacv1.Subject { return rb.Subjects })
+	x.clusterRoleBindingsBySubject = newSubjectIndex(x.ClusterRoleBindings,
+		func(crb *rbacv1.ClusterRoleBinding) []rbacv1.Subject { return crb.Subjects })
+	return x
 }
 
 // HasSynced reports whether all four kinds have been listed.
@@ -136,21 +143,18 @@ func (r *RBAC) addClusterRole(h *held, cluster logicalcluster.Name, name string)
 }
 
 // rules returns what applies to the user in namespace (cluster-wide grants included), and whether the user may
-// enter the workspace at all.
+// enter the workspace at all. It reads only the bindings that name the user, its groups or its ServiceAccount.
 func (r *RBAC) rules(cluster logicalcluster.Name, u user.Info, namespace string) (held, bool) {
 	var h held
 	bound := false
-	for _, crb := range r.Index.ClusterRoleBindings.List(cluster) {
-		if crb.RoleRef.Kind != "ClusterRole" || !anySubjectMatches(crb.Subjects, u) {
+	for _, crb := range r.Index.clusterRoleBindingsBySubject.naming(cluster, u) {
+		if crb.RoleRef.Kind != "ClusterRole" {
 			continue
 		}
 		bound = true
 		r.addClusterRole(&h, cluster, crb.RoleRef.Name)
 	}
-	for _, rb := range r.Index.RoleBindings.List(cluster) {
-		if !anySubjectMatches(rb.Subjects, u) {
-			continue
-		}
+	for _, rb := range r.Index.roleBindingsBySubject.naming(cluster, u) {
 		bound = true
 		if rb.Namespace != namespace {
 			continue

@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	rbacv1 "k8s.io/api/rbac/v1"
-	"k8s.io/apiserver/pkg/authentication/user"
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 )
 
@@ -70,28 +69,6 @@ func nonResourceURLMatches(allowed []string, path string) bool {
 			return true
 		}
 		if strings.HasSuffix(u, "*") && strings.HasPrefix(path, strings.TrimSuffix(u, "*")) {
-			return true
-		}
-	}
-	return false
-}
-
-// subjectMatches reports whether a binding subject names the user.
-func subjectMatches(s rbacv1.Subject, u user.Info) bool {
-	switch s.Kind {
-	case rbacv1.UserKind:
-		return s.Name == u.GetName()
-	case rbacv1.GroupKind:
-		return contains(u.GetGroups(), s.Name)
-	case rbacv1.ServiceAccountKind:
-		return u.GetName() == "system:serviceaccount:"+s.Namespace+":"+s.Name
-	}
-	return false
-}
-
-func anySubjectMatches(subjects []rbacv1.Subject, u user.Info) bool {
-	for _, s := range subjects {
-		if subjectMatches(s, u) {
 			return true
 		}
 	}

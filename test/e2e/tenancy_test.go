@@ -89,6 +89,46 @@ func TestWorkspaceAccessAndRBAC(t *testing.T) {
 	t.Run("a refused workspace path passes the handler chain: it is audited", func(t *testing.T) { testRBACRefusedPathAudited(t, f) })
 	t.Run("a ServiceAccount token works in its own workspace only", func(t *testing.T) { testRBACServiceAccountToken(t, f) })
 	t.Run("unauthenticated requests get 401", func(t *testing.T) { testRBACUnauthenticated(t, f) })
+	t.Run("a binding's new subjects, and its removal, apply in its workspace only", func(t *testing.T) { testRBACBindingChanges(t, f) })
+}
+
+// testRBACBindingChanges binds dave by same-named RoleBindings in two new workspaces A and B, then moves A's to the
+// group team-b (bob's) and deletes it: each change reaches the decisions in A, and none reaches B.
+func testRBACBindingChanges(t *testing.T, f *rbacFixture) {
+	s := f.s
+	a, _ := s.CreateWorkspace(t, f.orgPath, "moves-a")
+	b, _ := s.CreateWorkspace(t, f.orgPath, "moves-b")
+	for _, ws := range []string{a, b} {
+		s.Kubectl(ws).MustRun(t, "create", "rolebinding", "moving", "--clusterrole=view", "--user=dave", "-n", "default")
+	}
+	// The RBAC index follows a watch, so a change is awaited; a generous timeout keeps this robust under load.
+	waitFor := func(token, ws string, want int, what string) {
+		t.Helper()
+		require.Eventually(t, func() bool {
+			code, _ := configMapListStatus(t, s, token, ws)
+			return code == want
+		}, time.Minute, 100*time.Millisecond, what)
+	}
+	waitFor(daveToken, a, http.StatusOK, "dave reads A")
+	waitFor(daveToken, b, http.StatusOK, "dave reads B")
+	code, _ := configMapListStatus(t, s, bobToken, a)
+	require.Equal(t, http.StatusForbidden, code, "bob is not named in A yet")
+
+	s.Kubectl(a).MustRun(t, "patch", "rolebinding", "moving", "-n", "default", "--type=json",
+		"-p", `[{"op":"replace","path":"/subjects","value":[{"apiGroup":"rbac.authorization.k8s.io","kind":"Group","name":"team-b"}]}]`)
+	waitFor(bobToken, a, http.StatusOK, "bob reads A through his group, now named")
+	code, msg := configMapListStatus(t, s, daveToken, a)
+	assert.Equal(t, http.StatusForbidden, code, "dave, no longer named, is out of A")
+	assert.Contains(t, msg, "access to the workspace is denied")
+	code, _ = configMapListStatus(t, s, daveToken, b)
+	assert.Equal(t, http.StatusOK, code, "B's binding of the same name still names dave")
+	code, _ = configMapListStatus(t, s, bobToken, b)
+	assert.Equal(t, http.StatusForbidden, code, "bob's group is named in A only")
+
+	s.Kubectl(a).MustRun(t, "delete", "rolebinding", "moving", "-n", "default")
+	waitFor(bobToken, a, http.StatusForbidden, "bob is out of A once the binding is gone")
+	code, _ = configMapListStatus(t, s, daveToken, b)
+	assert.Equal(t, http.StatusOK, code, "deleting A's binding left B's")
 }
 
 // testRBACWorksWhereGranted checks that alice can write, read and discover in team-a, where she is admin.

@@ -46,6 +46,11 @@ fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).
 bench: build kube-binaries ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(BENCH_FLAGS) ./test/bench/...
 
+BENCH_COMPARE_FLAGS ?=
+.PHONY: bench-compare
+bench-compare: build kube-binaries ## Measure Gantry against a vanilla kube-apiserver on one etcd and print the side-by-side table (about 10 minutes; not part of `make test`).
+	$(GO) run ./test/bench/compare -gantry-bin $(BIN)/gantry $(BENCH_COMPARE_FLAGS)
+
 .PHONY: codegen
 codegen: ## Regenerate deepcopy and OpenAPI code, the sdk clients and the serving CRDs.
 	./hack/update-codegen.sh

@@ -23,6 +23,8 @@ type options struct {
 	scale                       float64
 	throughputFor               time.Duration
 	keep                        bool
+	cpuProfile                  string
+	profileFor                  time.Duration
 }
 
 func main() {
@@ -35,6 +37,8 @@ func main() {
 	flag.Float64Var(&o.scale, "scale", 1, "multiplies the number of requests of each operation per round")
 	flag.DurationVar(&o.throughputFor, "throughput-for", 2*time.Second, "how long the concurrent clients run per round")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data and logs) afterwards")
+	flag.StringVar(&o.cpuProfile, "gantry-cpu-profile", "", "after the table, write a CPU profile of gantry under the GET load at 16 clients to this file")
+	flag.DurationVar(&o.profileFor, "profile-for", 30*time.Second, "how long the CPU profile lasts")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -119,6 +123,12 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("\nRSS at the end: vanilla kube-apiserver %.0f MiB, gantry %.0f MiB (gantry holds %d more workspaces).\n",
 		env.Vanilla.proc.rssMiB(), env.Gantry.proc.rssMiB(), o.others+1)
 	fmt.Printf("Figures missing their goal: %d. Total run time %s.\n", results.Misses(), since(begin))
+	if o.cpuProfile != "" {
+		if err := ProfileGantryGET(ctx, env.GantryRoot, loads["gantry"], o.profileFor, o.cpuProfile); err != nil {
+			return fmt.Errorf("CPU profile: %w", err)
+		}
+		logf("CPU profile of gantry under the GET load written to %s", o.cpuProfile)
+	}
 	return nil
 }
 

@@ -9,5 +9,5 @@
 // prints one Markdown table: per operation p50 and p99 for each server and the ratios Gantry/vanilla.
 //
 // Files: servers.go starts the processes, fixtures.go creates what the load needs in each server, load.go is the
-// load, table.go the statistics and the table, profile.go the optional CPU profile, main.go the rounds.
+// load, table.go the statistics and the table, profile.go the optional CPU profiles, main.go the rounds.
 package main

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"time"
 
+	"k8s.io/client-go/rest"
+
 	"github.com/gantry-dev/gantry/test/kubecluster"
 )
 
@@ -23,7 +25,7 @@ type options struct {
 	scale                       float64
 	throughputFor               time.Duration
 	keep                        bool
-	cpuProfile                  string
+	profileDir                  string
 	profileFor                  time.Duration
 }
 
@@ -37,8 +39,8 @@ func main() {
 	flag.Float64Var(&o.scale, "scale", 1, "multiplies the number of requests of each operation per round")
 	flag.DurationVar(&o.throughputFor, "throughput-for", 2*time.Second, "how long the concurrent clients run per round")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data and logs) afterwards")
-	flag.StringVar(&o.cpuProfile, "gantry-cpu-profile", "", "after the table, write a CPU profile of gantry under the GET load at 16 clients to this file")
-	flag.DurationVar(&o.profileFor, "profile-for", 30*time.Second, "how long the CPU profile lasts")
+	flag.StringVar(&o.profileDir, "cpu-profiles", "", "after the table, write CPU profiles of each server under the GET load at 16 clients to gantry-get.pprof and vanilla-get.pprof in this directory")
+	flag.DurationVar(&o.profileFor, "profile-for", 30*time.Second, "how long each CPU profile lasts")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -123,11 +125,16 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("\nRSS at the end: vanilla kube-apiserver %.0f MiB, gantry %.0f MiB (gantry holds %d more workspaces).\n",
 		env.Vanilla.proc.rssMiB(), env.Gantry.proc.rssMiB(), o.others+1)
 	fmt.Printf("Figures missing their goal: %d. Total run time %s.\n", results.Misses(), since(begin))
-	if o.cpuProfile != "" {
-		if err := ProfileGantryGET(ctx, env.GantryRoot, loads["gantry"], o.profileFor, o.cpuProfile); err != nil {
-			return fmt.Errorf("CPU profile: %w", err)
+	if o.profileDir != "" {
+		// Gantry serves /debug/pprof per workspace path; the root's is the process's.
+		admins := map[string]*rest.Config{"gantry": env.GantryRoot, "vanilla": env.Vanilla.Admin}
+		for _, name := range []string{"gantry", "vanilla"} {
+			path := filepath.Join(o.profileDir, name+"-get.pprof")
+			if err := ProfileGET(ctx, admins[name], loads[name], o.profileFor, path); err != nil {
+				return fmt.Errorf("CPU profile of %s: %w", name, err)
+			}
+			logf("CPU profile of %s under the GET load written to %s", name, path)
 		}
-		logf("CPU profile of gantry under the GET load written to %s", o.cpuProfile)
 	}
 	return nil
 }

@@ -11,10 +11,11 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// ProfileGantryGET writes a CPU profile of gantry, taken from its /debug/pprof (served to system:masters) while
-// the concurrent clients GET a configmap for d, to path. Read it with `go tool pprof bin/gantry <path>`.
-func ProfileGantryGET(ctx context.Context, root *rest.Config, load *Load, d time.Duration, path string) error {
-	cfg := rest.CopyConfig(root)
+// ProfileGET writes to path a CPU profile of a server, taken from its /debug/pprof with admin (system:masters,
+// which both servers let read it) while the load's concurrent clients GET a configmap for d. Read it with
+// `go tool pprof <binary> <path>`.
+func ProfileGET(ctx context.Context, admin *rest.Config, load *Load, d time.Duration, path string) error {
+	cfg := rest.CopyConfig(admin)
 	cfg.Timeout = d + time.Minute
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {

@@ -125,9 +125,14 @@ func (r *Results) Print(w io.Writer) {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/float64(time.Millisecond)) }
 
+// mark formats a ratio, with three decimals where two would round a miss onto its goal (1.004 is no 1.00).
 func mark(ratio float64, miss bool) string {
-	if miss {
-		return fmt.Sprintf("**%.2f MISS**", ratio)
+	if !miss {
+		return fmt.Sprintf("%.2f", ratio)
 	}
-	return fmt.Sprintf("%.2f", ratio)
+	digits := fmt.Sprintf("%.2f", ratio)
+	if digits == fmt.Sprintf("%.2f", goalP50Ratio) || digits == fmt.Sprintf("%.2f", goalP99Ratio) {
+		digits = fmt.Sprintf("%.3f", ratio)
+	}
+	return "**" + digits + " MISS**"
 }

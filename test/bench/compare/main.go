@@ -127,13 +127,18 @@ func run(ctx context.Context, o options) error {
 	fmt.Printf("Figures missing their goal: %d. Total run time %s.\n", results.Misses(), since(begin))
 	if o.profileDir != "" {
 		// Gantry serves /debug/pprof per workspace path; the root's is the process's.
+		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+			return err
+		}
 		admins := map[string]*rest.Config{"gantry": env.GantryRoot, "vanilla": env.Vanilla.Admin}
 		for _, name := range []string{"gantry", "vanilla"} {
 			path := filepath.Join(o.profileDir, name+"-get.pprof")
-			if err := ProfileGET(ctx, admins[name], loads[name], o.profileFor, path); err != nil {
+			stats, err := ProfileGET(ctx, admins[name], loads[name], o.profileFor, path)
+			if err != nil {
 				return fmt.Errorf("CPU profile of %s: %w", name, err)
 			}
-			logf("CPU profile of %s under the GET load written to %s", name, path)
+			fmt.Printf("Profiled %s under GET at %d clients: %.0f req/s, %s of its CPU per request; profile in %s\n",
+				name, concurrentClients, stats.RequestsPerSecond, stats.CPUPerRequest.Round(time.Microsecond), path)
 		}
 	}
 	return nil

@@ -11,23 +11,52 @@ import (
 	"k8s.io/client-go/rest"
 )
 
+// ProfileStats is what the load did while a server was profiled.
+type ProfileStats struct {
+	// RequestsPerSecond is the rate of the concurrent clients' GETs.
+	RequestsPerSecond float64
+	// CPUPerRequest is the server process's CPU time (user and system) divided by the requests served.
+	CPUPerRequest time.Duration
+}
+
 // ProfileGET writes to path a CPU profile of a server, taken from its /debug/pprof with admin (system:masters,
 // which both servers let read it) while the load's concurrent clients GET a configmap for d. Read it with
 // `go tool pprof <binary> <path>`.
-func ProfileGET(ctx context.Context, admin *rest.Config, load *Load, d time.Duration, path string) error {
+func ProfileGET(ctx context.Context, admin *rest.Config, load *Load, d time.Duration, path string) (ProfileStats, error) {
+	var stats ProfileStats
 	cfg := rest.CopyConfig(admin)
 	cfg.Timeout = d + time.Minute
 	client, err := rest.HTTPClientFor(cfg)
 	if err != nil {
-		return err
+		return stats, err
+	}
+	cpuBefore, err := load.target.proc.cpuTime()
+	if err != nil {
+		return stats, err
 	}
 	done := make(chan error, 1)
 	go func() {
-		_, err := load.throughput(ctx, 0, Batch{ThroughputFor: d + 2*time.Second})
+		s, err := load.throughput(ctx, 0, Batch{ThroughputFor: d + 2*time.Second})
+		if err == nil {
+			cpuAfter, cpuErr := load.target.proc.cpuTime()
+			stats.RequestsPerSecond = float64(s.Requests) / s.Elapsed.Seconds()
+			stats.CPUPerRequest = (cpuAfter - cpuBefore) / time.Duration(max(1, s.Requests))
+			err = cpuErr
+		}
 		done <- err
 	}()
 	time.Sleep(time.Second) // profile the steady load, not its start
 	url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", cfg.Host, int(d.Seconds()))
+	if err := fetchProfile(ctx, client, url, path); err != nil {
+		<-done
+		return stats, err
+	}
+	err = <-done
+	return stats, err
+}
+
+// fetchProfile GETs url and writes the body to path.
+func fetchProfile(ctx context.Context, client *http.Client, url, path string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -49,8 +78,5 @@ func ProfileGET(ctx context.Context, admin *rest.Config, load *Load, d time.Dura
 		out.Close()
 		return err
 	}
-	if err := out.Close(); err != nil {
-		return err
-	}
-	return <-done
+	return out.Close()
 }

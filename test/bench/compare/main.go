@@ -59,6 +59,8 @@ func envOr(name, fallback string) string {
 
 func run(ctx context.Context, o options) error {
 	begin := time.Now()
+	// The commit of the checkout as the run starts: the one measured, even if the tree moves on meanwhile.
+	measured := commit()
 	if o.kubeBin == "" {
 		dir, err := kubecluster.CachedBinDir()
 		if err != nil {
@@ -120,7 +122,7 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	printHeader(o, begin)
+	printHeader(o, begin, measured)
 	results.Print(os.Stdout)
 	fmt.Printf("\nRSS at the end: vanilla kube-apiserver %.0f MiB, gantry %.0f MiB (gantry holds %d more workspaces).\n",
 		env.Vanilla.proc.rssMiB(), env.Gantry.proc.rssMiB(), o.others+1)
@@ -186,10 +188,10 @@ func (m *measurement) phase(ctx context.Context, number int, label string) error
 }
 
 // printHeader says what was measured where, for docs/performance.md.
-func printHeader(o options, begin time.Time) {
+func printHeader(o options, begin time.Time, commit string) {
 	load, _ := os.ReadFile("/proc/loadavg")
 	fmt.Printf("\nGantry vs kube-apiserver: commit %s, %s, %d CPUs, load average at the end %s",
-		commit(), begin.UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
+		commit, begin.UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
 	fmt.Printf("; %d rounds per phase, scale %.2g, throughput %s per round.\n\n", o.rounds, o.scale, o.throughputFor)
 }
 

@@ -8,6 +8,7 @@
 // The two servers take turns operation by operation, round by round, so that the machine's drift hits both. It
 // prints one Markdown table: per operation p50 and p99 for each server and the ratios Gantry/vanilla.
 //
-// Files: servers.go starts the processes, fixtures.go creates what the load needs in each server, load.go is the
-// load, table.go the statistics and the table, profile.go the optional CPU profiles, main.go the rounds.
+// Files: servers.go starts the processes (proc_*.go: their process attributes per OS), fixtures.go creates what
+// the load needs in each server, load.go is the load, table.go the statistics and the table, profile.go the
+// optional CPU profiles, main.go the rounds.
 package main

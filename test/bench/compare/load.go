@@ -47,7 +47,8 @@ type Operation struct {
 	Count int
 	// Throughput marks the operation whose Sample also carries a request rate.
 	Throughput bool
-	// Run runs one batch against one server.
+	// Run runs one batch of n requests (or events) against one server; it takes the Load first so that methods
+	// of Load serve as Run.
 	Run func(l *Load, ctx context.Context, n int, b Batch) (Sample, error)
 }
 

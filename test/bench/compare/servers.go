@@ -247,8 +247,7 @@ func (p *process) start() error {
 	}
 	p.cmd = exec.Command(p.path, p.args...)
 	p.cmd.Stdout, p.cmd.Stderr = log, log
-	// Its own process group, so that an interrupted run does not leave the server behind with the terminal's.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	p.cmd.SysProcAttr = sysProcAttr()
 	if err := p.cmd.Start(); err != nil {
 		log.Close()
 		return fmt.Errorf("start %s: %w", p.name, err)

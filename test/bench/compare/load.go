@@ -205,6 +205,18 @@ func (l *Load) getWidget(ctx context.Context, n int, _ Batch) (Sample, error) {
 
 // throughput has the concurrent clients GET one configmap as fast as they can for b.ThroughputFor.
 func (l *Load) throughput(ctx context.Context, _ int, b Batch) (Sample, error) {
+	return l.concurrently(ctx, b.ThroughputFor, getTarget)
+}
+
+// getTarget is the request of the throughput row.
+func getTarget(ctx context.Context, c kubernetes.Interface) error {
+	_, err := c.CoreV1().ConfigMaps(benchNamespace).Get(ctx, targetName, metav1.GetOptions{})
+	return err
+}
+
+// concurrently has each concurrent client send request after request for d, and returns every latency and the
+// request count.
+func (l *Load) concurrently(ctx context.Context, d time.Duration, request func(context.Context, kubernetes.Interface) error) (Sample, error) {
 	var (
 		mu    sync.Mutex
 		s     Sample
@@ -212,7 +224,7 @@ func (l *Load) throughput(ctx context.Context, _ int, b Batch) (Sample, error) {
 		wg    sync.WaitGroup
 	)
 	begin := time.Now()
-	deadline := begin.Add(b.ThroughputFor)
+	deadline := begin.Add(d)
 	for _, c := range l.clients {
 		wg.Add(1)
 		go func() {
@@ -221,7 +233,7 @@ func (l *Load) throughput(ctx context.Context, _ int, b Batch) (Sample, error) {
 			var err error
 			for time.Now().Before(deadline) {
 				start := time.Now()
-				if _, err = c.CoreV1().ConfigMaps(benchNamespace).Get(ctx, targetName, metav1.GetOptions{}); err != nil {
+				if err = request(ctx, c); err != nil {
 					break
 				}
 				mine = append(mine, time.Since(start))

@@ -25,7 +25,7 @@ type options struct {
 	scale                       float64
 	throughputFor               time.Duration
 	keep                        bool
-	profileDir                  string
+	profileDir, profileLoad     string
 	profileFor                  time.Duration
 }
 
@@ -39,7 +39,8 @@ func main() {
 	flag.Float64Var(&o.scale, "scale", 1, "multiplies the number of requests of each operation per round")
 	flag.DurationVar(&o.throughputFor, "throughput-for", 2*time.Second, "how long the concurrent clients run per round")
 	flag.BoolVar(&o.keep, "keep", false, "keep the work directory (data and logs) afterwards")
-	flag.StringVar(&o.profileDir, "cpu-profiles", "", "after the table, write CPU profiles of each server under the GET load at 16 clients to gantry-get.pprof and vanilla-get.pprof in this directory")
+	flag.StringVar(&o.profileDir, "cpu-profiles", "", "after the table, write a CPU profile of each server under -profile-load at 16 clients to gantry-<load>.pprof and vanilla-<load>.pprof in this directory")
+	flag.StringVar(&o.profileLoad, "profile-load", "get", "the request of the profiles: get (one configmap) or list1000 (a consistent LIST of 1,000 configmaps)")
 	flag.DurationVar(&o.profileFor, "profile-for", 30*time.Second, "how long each CPU profile lasts")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -59,6 +60,9 @@ func envOr(name, fallback string) string {
 
 func run(ctx context.Context, o options) error {
 	begin := time.Now()
+	if _, ok := ProfiledRequests[o.profileLoad]; !ok {
+		return fmt.Errorf("-profile-load %q: want get or list1000", o.profileLoad)
+	}
 	// The commit of the checkout as the run starts: the one measured, even if the tree moves on meanwhile.
 	measured := commit()
 	if o.kubeBin == "" {
@@ -128,19 +132,20 @@ func run(ctx context.Context, o options) error {
 		env.Vanilla.proc.rssMiB(), env.Gantry.proc.rssMiB(), o.others+1)
 	fmt.Printf("Figures missing their goal: %d. Total run time %s.\n", results.Misses(), since(begin))
 	if o.profileDir != "" {
-		// Gantry serves /debug/pprof per workspace path; the root's is the process's.
+		request := ProfiledRequests[o.profileLoad]
 		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
 			return err
 		}
+		// Gantry serves /debug/pprof per workspace path; the root's is the process's.
 		admins := map[string]*rest.Config{"gantry": env.GantryRoot, "vanilla": env.Vanilla.Admin}
 		for _, name := range []string{"gantry", "vanilla"} {
-			path := filepath.Join(o.profileDir, name+"-get.pprof")
-			stats, err := ProfileGET(ctx, admins[name], loads[name], o.profileFor, path)
+			path := filepath.Join(o.profileDir, name+"-"+o.profileLoad+".pprof")
+			stats, err := Profile(ctx, admins[name], loads[name], request, o.profileFor, path)
 			if err != nil {
 				return fmt.Errorf("CPU profile of %s: %w", name, err)
 			}
-			fmt.Printf("Profiled %s under GET at %d clients: %.0f req/s, %s of its CPU per request; profile in %s\n",
-				name, concurrentClients, stats.RequestsPerSecond, stats.CPUPerRequest.Round(time.Microsecond), path)
+			fmt.Printf("Profiled %s under %s at %d clients: %.0f req/s, %s of its CPU per request; profile in %s\n",
+				name, o.profileLoad, concurrentClients, stats.RequestsPerSecond, stats.CPUPerRequest.Round(time.Microsecond), path)
 		}
 	}
 	return nil

@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 )
 
@@ -19,10 +21,21 @@ type ProfileStats struct {
 	CPUPerRequest time.Duration
 }
 
-// ProfileGET writes to path a CPU profile of a server, taken from its /debug/pprof with admin (system:masters,
-// which both servers let read it) while the load's concurrent clients GET a configmap for d. Read it with
+// ProfiledRequests are the requests the concurrent clients can send while a server is profiled, by the name
+// -profile-load takes.
+var ProfiledRequests = map[string]func(context.Context, kubernetes.Interface) error{
+	"get": getTarget,
+	"list1000": func(ctx context.Context, c kubernetes.Interface) error {
+		_, err := c.CoreV1().ConfigMaps(listNamespace(1000)).List(ctx, metav1.ListOptions{})
+		return err
+	},
+}
+
+// Profile writes to path a CPU profile of a server, taken from its /debug/pprof with admin (system:masters,
+// which both servers let read it) while the load's concurrent clients send request for d. Read it with
 // `go tool pprof <binary> <path>`.
-func ProfileGET(ctx context.Context, admin *rest.Config, load *Load, d time.Duration, path string) (ProfileStats, error) {
+func Profile(ctx context.Context, admin *rest.Config, load *Load, request func(context.Context, kubernetes.Interface) error,
+	d time.Duration, path string) (ProfileStats, error) {
 	var stats ProfileStats
 	cfg := rest.CopyConfig(admin)
 	cfg.Timeout = d + time.Minute
@@ -36,7 +49,7 @@ func ProfileGET(ctx context.Context, admin *rest.Config, load *Load, d time.Dura
 	}
 	done := make(chan error, 1)
 	go func() {
-		s, err := load.throughput(ctx, 0, Batch{ThroughputFor: d + 2*time.Second})
+		s, err := load.concurrently(ctx, d+2*time.Second, request)
 		if err == nil {
 			cpuAfter, cpuErr := load.target.proc.cpuTime()
 			stats.RequestsPerSecond = float64(s.Requests) / s.Elapsed.Seconds()

@@ -21,7 +21,7 @@ import (
 // options are the command's flags.
 type options struct {
 	gantryBin, kubeBin, workDir string
-	rounds, others              int
+	rounds, others, runs        int
 	scale                       float64
 	throughputFor               time.Duration
 	keep                        bool
@@ -35,6 +35,7 @@ func main() {
 	flag.StringVar(&o.kubeBin, "kube-bin", "", "directory of etcd and kube-apiserver (default: the cache `make kube-binaries` fills)")
 	flag.StringVar(&o.workDir, "work-dir", "", "directory for data and logs (default: a new temporary one)")
 	flag.IntVar(&o.rounds, "rounds", 10, "measured rounds per phase; in each, every operation runs on both servers, in alternating order")
+	flag.IntVar(&o.runs, "runs", 1, "whole runs, each on fresh servers; with more than one, a last table gives each ratio per run and the median")
 	flag.IntVar(&o.others, "others", 1000, "empty workspaces the tested one is measured among in the second phase")
 	flag.Float64Var(&o.scale, "scale", 1, "multiplies the number of requests of each operation per round")
 	flag.DurationVar(&o.throughputFor, "throughput-for", 2*time.Second, "how long the concurrent clients run per round")
@@ -63,6 +64,9 @@ func run(ctx context.Context, o options) error {
 	if _, ok := ProfiledRequests[o.profileLoad]; !ok {
 		return fmt.Errorf("-profile-load %q: want get or list1000", o.profileLoad)
 	}
+	if o.runs < 1 {
+		return fmt.Errorf("-runs must be at least 1")
+	}
 	// The commit of the checkout as the run starts: the one measured, even if the tree moves on meanwhile.
 	measured := commit()
 	if o.kubeBin == "" {
@@ -72,42 +76,63 @@ func run(ctx context.Context, o options) error {
 		}
 		o.kubeBin = dir
 	}
-	gantryBin, err := filepath.Abs(o.gantryBin)
-	if err != nil {
+	var err error
+	if o.gantryBin, err = filepath.Abs(o.gantryBin); err != nil {
 		return err
 	}
-	dir := o.workDir
-	if dir == "" {
-		if dir, err = os.MkdirTemp("", "bench-compare-"); err != nil {
+	base := o.workDir
+	if base == "" {
+		if base, err = os.MkdirTemp("", "bench-compare-"); err != nil {
 			return err
 		}
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
 	if !o.keep {
-		defer os.RemoveAll(dir)
+		defer os.RemoveAll(base)
 	}
-	logf("data and logs in %s", dir)
+	var all []*Results
+	for i := 1; i <= o.runs; i++ {
+		dir := filepath.Join(base, fmt.Sprintf("run-%d", i))
+		results, err := measureOnce(ctx, o, dir, i, i == o.runs)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i, err)
+		}
+		all = append(all, results)
+	}
+	if o.runs > 1 {
+		fmt.Printf("\nGantry vs kube-apiserver, ratios of %d runs and their medians: commit %s.\n\n", o.runs, measured)
+		PrintMedians(os.Stdout, all)
+	}
+	fmt.Printf("\nCommit %s; total time %s.\n", measured, since(begin))
+	return nil
+}
+
+// measureOnce starts fresh servers in dir, measures both phases, prints the run's table and, after the last run,
+// takes the CPU profiles that were asked for.
+func measureOnce(ctx context.Context, o options, dir string, number int, last bool) (*Results, error) {
+	begin := time.Now()
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	logf("run %d: data and logs in %s", number, dir)
 	startCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer cancel()
-	env, err := StartEnvironment(startCtx, dir, o.kubeBin, gantryBin)
+	env, err := StartEnvironment(startCtx, dir, o.kubeBin, o.gantryBin)
 	defer env.Stop()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	logf("etcd, kube-apiserver and gantry ready after %s", since(begin))
 	if err := CreateTestedWorkspace(startCtx, env.Gantry, env.GantryRoot); err != nil {
-		return err
+		return nil, err
 	}
 	targets := []*Target{env.Vanilla, env.Gantry}
 	loads := map[string]*Load{}
 	for _, t := range targets {
 		if err := Prepare(startCtx, t); err != nil {
-			return err
+			return nil, err
 		}
 		if loads[t.Name], err = NewLoad(startCtx, t); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	logf("fixtures ready after %s", since(begin))
@@ -115,38 +140,46 @@ func run(ctx context.Context, o options) error {
 	results := NewResults(Operations())
 	m := &measurement{o: o, results: results, targets: targets, loads: loads}
 	if err := m.phase(ctx, 1, "1 workspace"); err != nil {
-		return err
+		return nil, err
 	}
 	created := time.Now()
 	if err := CreateWorkspaces(ctx, env.GantryRoot, OtherWorkspaceNames(o.others)); err != nil {
-		return err
+		return nil, err
 	}
 	logf("%d other workspaces Ready in %s", o.others, since(created))
 	if err := m.phase(ctx, 2, fmt.Sprintf("1 + %d others", o.others)); err != nil {
-		return err
+		return nil, err
 	}
 
-	printHeader(o, begin, measured)
+	printHeader(o, begin, number)
 	results.Print(os.Stdout)
 	fmt.Printf("\nRSS at the end: vanilla kube-apiserver %.0f MiB, gantry %.0f MiB (gantry holds %d more workspaces).\n",
 		env.Vanilla.proc.rssMiB(), env.Gantry.proc.rssMiB(), o.others+1)
-	fmt.Printf("Figures missing their goal: %d. Total run time %s.\n", results.Misses(), since(begin))
-	if o.profileDir != "" {
-		request := ProfiledRequests[o.profileLoad]
-		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
-			return err
+	fmt.Printf("Figures missing their goal: %d. Run time %s.\n", results.Misses(), since(begin))
+	if last && o.profileDir != "" {
+		if err := profileBoth(ctx, o, env, loads); err != nil {
+			return nil, err
 		}
-		// Gantry serves /debug/pprof per workspace path; the root's is the process's.
-		admins := map[string]*rest.Config{"gantry": env.GantryRoot, "vanilla": env.Vanilla.Admin}
-		for _, name := range []string{"gantry", "vanilla"} {
-			path := filepath.Join(o.profileDir, name+"-"+o.profileLoad+".pprof")
-			stats, err := Profile(ctx, admins[name], loads[name], request, o.profileFor, path)
-			if err != nil {
-				return fmt.Errorf("CPU profile of %s: %w", name, err)
-			}
-			fmt.Printf("Profiled %s under %s at %d clients: %.0f req/s, %s of its CPU per request; profile in %s\n",
-				name, o.profileLoad, concurrentClients, stats.RequestsPerSecond, stats.CPUPerRequest.Round(time.Microsecond), path)
+	}
+	return results, nil
+}
+
+// profileBoth takes a CPU profile of each server under -profile-load and prints what the load did meanwhile.
+func profileBoth(ctx context.Context, o options, env *Environment, loads map[string]*Load) error {
+	request := ProfiledRequests[o.profileLoad]
+	if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+		return err
+	}
+	// Gantry serves /debug/pprof per workspace path; the root's is the process's.
+	admins := map[string]*rest.Config{"gantry": env.GantryRoot, "vanilla": env.Vanilla.Admin}
+	for _, name := range []string{"gantry", "vanilla"} {
+		path := filepath.Join(o.profileDir, name+"-"+o.profileLoad+".pprof")
+		stats, err := Profile(ctx, admins[name], loads[name], request, o.profileFor, path)
+		if err != nil {
+			return fmt.Errorf("CPU profile of %s: %w", name, err)
 		}
+		fmt.Printf("Profiled %s under %s at %d clients: %.0f req/s, %s of its CPU per request; profile in %s\n",
+			name, o.profileLoad, concurrentClients, stats.RequestsPerSecond, stats.CPUPerRequest.Round(time.Microsecond), path)
 	}
 	return nil
 }
@@ -192,11 +225,11 @@ func (m *measurement) phase(ctx context.Context, number int, label string) error
 	return nil
 }
 
-// printHeader says what was measured where, for docs/performance.md.
-func printHeader(o options, begin time.Time, commit string) {
+// printHeader says what run number measured, when and how, for docs/performance.md.
+func printHeader(o options, begin time.Time, number int) {
 	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\nGantry vs kube-apiserver: commit %s, %s, %d CPUs, load average at the end %s",
-		commit, begin.UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
+	fmt.Printf("\nGantry vs kube-apiserver, run %d of %d: %s, %d CPUs, load average at the end %s",
+		number, o.runs, begin.UTC().Format("2006-01-02 15:04 MST"), runtime.NumCPU(), strings.Join(strings.Fields(string(load))[:3], " "))
 	fmt.Printf("; %d rounds per phase, scale %.2g, throughput %s per round.\n\n", o.rounds, o.scale, o.throughputFor)
 }
 

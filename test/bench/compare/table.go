@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -68,24 +69,84 @@ func median(v []float64) float64 {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
+// Ratios are one row's figures Gantry/vanilla.
+type Ratios struct {
+	P50, P99 float64
+	// Throughput is the ratio of the median request rates; zero for a row without one.
+	Throughput float64
+}
+
+// ratios returns the row of op in phase.
+func (r *Results) ratios(phase string, op Operation) Ratios {
+	v, g := r.latencies[key{phase, op.Name, "vanilla"}], r.latencies[key{phase, op.Name, "gantry"}]
+	out := Ratios{P50: ratio(percentile(g, 0.5), percentile(v, 0.5)), P99: ratio(percentile(g, 0.99), percentile(v, 0.99))}
+	if op.Throughput {
+		out.Throughput = median(r.rates[key{phase, op.Name, "gantry"}]) / median(r.rates[key{phase, op.Name, "vanilla"}])
+	}
+	return out
+}
+
+// misses counts the figures of a row that miss their goal.
+func (x Ratios) misses(throughput bool) int {
+	n := 0
+	if x.P50 > goalP50Ratio {
+		n++
+	}
+	if x.P99 > goalP99Ratio {
+		n++
+	}
+	if throughput && x.Throughput < goalThroughputRatio {
+		n++
+	}
+	return n
+}
+
 // Misses counts the figures that miss their goal.
 func (r *Results) Misses() int {
 	misses := 0
 	for _, phase := range r.phases {
 		for _, op := range r.ops {
-			v, g := r.latencies[key{phase, op.Name, "vanilla"}], r.latencies[key{phase, op.Name, "gantry"}]
-			if ratio(percentile(g, 0.5), percentile(v, 0.5)) > goalP50Ratio {
-				misses++
-			}
-			if ratio(percentile(g, 0.99), percentile(v, 0.99)) > goalP99Ratio {
-				misses++
-			}
-			if op.Throughput && median(r.rates[key{phase, op.Name, "gantry"}])/median(r.rates[key{phase, op.Name, "vanilla"}]) < goalThroughputRatio {
-				misses++
-			}
+			misses += r.ratios(phase, op).misses(op.Throughput)
 		}
 	}
 	return misses
+}
+
+// PrintMedians writes, in Markdown, each row's ratios in every run and their median (the goal is judged on the
+// median), a median that misses its goal marked "MISS". All runs must have measured the same operations.
+func PrintMedians(w io.Writer, runs []*Results) {
+	fmt.Fprintln(w, "| operation | Gantry among | p50 ratio per run | median | p99 ratio per run | median |")
+	fmt.Fprintln(w, "|---|---|---|---:|---|---:|")
+	first := runs[0]
+	for _, op := range first.ops {
+		for _, phase := range first.phases {
+			var p50, p99, rate []float64
+			for _, r := range runs {
+				x := r.ratios(phase, op)
+				p50, p99, rate = append(p50, x.P50), append(p99, x.P99), append(rate, x.Throughput)
+			}
+			m := Ratios{P50: median(p50), P99: median(p99)}
+			name := op.Name
+			if op.Throughput {
+				name += ", latency"
+			}
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s |\n", name, phase, joinRatios(p50),
+				mark(m.P50, m.P50 > goalP50Ratio), joinRatios(p99), mark(m.P99, m.P99 > goalP99Ratio))
+			if op.Throughput {
+				t := median(rate)
+				fmt.Fprintf(w, "| %s, throughput (ratio Gantry/vanilla, goal ≥ 1.0) | %s | %s | %s | | |\n", op.Name, phase,
+					joinRatios(rate), mark(t, t < goalThroughputRatio))
+			}
+		}
+	}
+}
+
+func joinRatios(v []float64) string {
+	parts := make([]string, len(v))
+	for i, x := range v {
+		parts[i] = fmt.Sprintf("%.2f", x)
+	}
+	return strings.Join(parts, " / ")
 }
 
 func ratio(gantry, vanilla time.Duration) float64 {

@@ -59,3 +59,25 @@ func TestTableRatiosAndMisses(t *testing.T) {
 	assert.Contains(t, lines[4], "| 100 | | 50 | | **0.50 MISS** |", "throughput: 50 req/s against 100")
 	assert.Equal(t, 2, r.Misses())
 }
+
+func TestPrintMediansJudgesTheMedian(t *testing.T) {
+	get := Operation{Name: "GET"}
+	rate := Operation{Name: "GET at 16", Throughput: true}
+	run := func(gantryP50 int, gantryRate int) *Results {
+		r := NewResults([]Operation{get, rate})
+		r.Add("1", get, "vanilla", Sample{Latencies: []time.Duration{10 * time.Millisecond}})
+		r.Add("1", get, "gantry", Sample{Latencies: []time.Duration{time.Duration(gantryP50) * time.Millisecond}})
+		r.Add("1", rate, "vanilla", Sample{Latencies: []time.Duration{time.Millisecond}, Requests: 100, Elapsed: time.Second})
+		r.Add("1", rate, "gantry", Sample{Latencies: []time.Duration{time.Millisecond}, Requests: gantryRate, Elapsed: time.Second})
+		return r
+	}
+	var out bytes.Buffer
+	// GET p50 ratios 0.5, 2.0, 0.9: median 0.9 meets the goal although one run misses.
+	// Throughput ratios 0.5, 0.9, 2.0: median 0.9 misses.
+	PrintMedians(&out, []*Results{run(5, 50), run(20, 90), run(9, 200)})
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 5)
+	// One sample a server: p99 is p50, and its median 0.90 meets the p99 goal too.
+	assert.Contains(t, lines[2], "| GET | 1 | 0.50 / 2.00 / 0.90 | 0.90 | 0.50 / 2.00 / 0.90 | 0.90 |")
+	assert.Contains(t, lines[4], "| 0.50 / 0.90 / 2.00 | **0.90 MISS** |")
+}

@@ -38,7 +38,7 @@ type Target struct {
 	Admin *rest.Config
 	// User is the load's caller: a bearer-token user with no group but system:authenticated.
 	User *rest.Config
-	// proc is the server's process, for its RSS.
+	// proc is the server's process, for its RSS and CPU time.
 	proc *process
 }
 

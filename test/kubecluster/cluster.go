@@ -97,6 +97,11 @@ func Start(t testing.TB, opts ...Option) *Cluster {
 	return c
 }
 
+// CachedBinDir returns the directory holding the etcd, kube-apiserver and other binaries that `make kube-binaries`
+// builds, or an error naming that command when the cache is missing or incomplete. Programs that run these
+// binaries their own way (test/bench/compare) find them here.
+func CachedBinDir() (string, error) { return binDir("") }
+
 // binDir returns the directory of the binaries, or an error that says how to build them.
 func binDir(override string) (string, error) {
 	if override != "" {

@@ -46,6 +46,10 @@ fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).
 bench: build kube-binaries ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(BENCH_FLAGS) ./test/bench/...
 
+.PHONY: bench-metrics
+bench-metrics: build ## /metrics series at 100 and at GANTRY_BENCH_METRICS_WORKSPACES (default 1000) workspaces, and their ratio.
+	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench '^BenchmarkMetricsSeries$$' -benchtime 1x -timeout 60m ./test/bench/...
+
 .PHONY: codegen
 codegen: ## Regenerate deepcopy and OpenAPI code, the sdk clients and the serving CRDs.
 	./hack/update-codegen.sh

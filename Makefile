@@ -52,6 +52,10 @@ BENCH_COMPARE_FLAGS ?= -runs 3
 bench-compare: build kube-binaries ## Measure Gantry against a vanilla kube-apiserver on one etcd: side-by-side tables and medians of 3 runs (about 13 minutes; not part of `make test`).
 	$(GO) run ./test/bench/compare -gantry-bin $(BIN)/gantry $(BENCH_COMPARE_FLAGS)
 
+.PHONY: bench-metrics
+bench-metrics: build ## /metrics series at 100 and at GANTRY_BENCH_METRICS_WORKSPACES (default 1000) workspaces, and their ratio.
+	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench '^BenchmarkMetricsSeries$$' -benchtime 1x -timeout 60m ./test/bench/...
+
 .PHONY: codegen
 codegen: ## Regenerate deepcopy and OpenAPI code, the sdk clients and the serving CRDs.
 	./hack/update-codegen.sh

@@ -19,6 +19,17 @@ type Eraser struct {
 	// Extra returns resource prefixes a workspace may hold objects under that storage was not yet handed out for
 	// (custom resources are built on first use); nil means none.
 	Extra func(cluster logicalcluster.Name) []string
+	// Erased, when set, is told of each cluster Erase removed everything of (to drop what is kept about it).
+	Erased func(cluster logicalcluster.Name)
+}
+
+// Prefixes returns every resource prefix cluster may hold objects under.
+func (e *Eraser) Prefixes(cluster logicalcluster.Name) []string {
+	var prefixes []string
+	if e.Extra != nil {
+		prefixes = e.Extra(cluster)
+	}
+	return append(prefixes, e.Getter.ResourcePrefixes()...)
 }
 
 // Erase implements workspace.Eraser: it removes every object of cluster.
@@ -26,14 +37,13 @@ func (e *Eraser) Erase(ctx context.Context, cluster logicalcluster.Name) error {
 	if err := logicalcluster.ValidateName(string(cluster)); err != nil {
 		return fmt.Errorf("refusing to erase: %w", err)
 	}
-	var prefixes []string
-	if e.Extra != nil {
-		prefixes = e.Extra(cluster)
-	}
-	for _, prefix := range append(prefixes, e.Getter.ResourcePrefixes()...) {
+	for _, prefix := range e.Prefixes(cluster) {
 		if err := e.EraseShare(ctx, prefix, cluster); err != nil {
 			return err
 		}
+	}
+	if e.Erased != nil {
+		e.Erased(cluster)
 	}
 	return nil
 }

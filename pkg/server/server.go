@@ -33,6 +33,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/routing"
 	"github.com/gantry-dev/gantry/pkg/serviceaccount"
 	"github.com/gantry-dev/gantry/pkg/virtualworkspace"
+	"github.com/gantry-dev/gantry/pkg/workspacemetrics"
 	"github.com/gantry-dev/gantry/pkg/workspacetype"
 	"github.com/gantry-dev/gantry/sdk"
 )
@@ -122,7 +123,11 @@ func New(o *Options, endpoints []string) (*Server, error) {
 // build wires the components into config and creates the generic API server.
 func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RESTOptionsGetter, tokens *serviceaccount.Tokens) error {
 	x := s.indexes
-	eraser := &clusterstore.Eraser{Client: s.etcd, Getter: getter, Extra: x.crds.StoragePrefixes}
+	// Each workspace's own figures, at /clusters/<path>/metrics: the server's /metrics has no workspace label.
+	requests := &workspacemetrics.Requests{}
+	eraser := &clusterstore.Eraser{Client: s.etcd, Getter: getter, Extra: x.crds.StoragePrefixes, Erased: requests.Forget}
+	perWorkspace := &workspacemetrics.Handler{Requests: requests, Serializer: registry.Codecs,
+		Objects: &workspacemetrics.Objects{Client: s.etcd, Root: getter.Storage.Prefix, Prefixes: eraser.Prefixes}}
 	// One factory of privileged clients for every workspace, sharing one connection pool, for every component.
 	clients, err := sdk.New(config.LoopbackClientConfig)
 	if err != nil {
@@ -154,9 +159,10 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 		virtual.Authorizer(authorization.WithWildcardGuard(workspaceAuthz), workspaceAuthz)))
 	crServer.Authorizer = config.Authorization.Authorizer
 	config.BuildHandlerChainFunc = func(apiHandler http.Handler, c *genericapiserver.Config) http.Handler {
-		inner := routing.WithUnknownWorkspace(virtual.Wrap(discovery.Wrap(crServer.Wrap(apiHandler))), registry.Codecs)
+		inner := routing.WithUnknownWorkspace(perWorkspace.Wrap(virtual.Wrap(discovery.Wrap(crServer.Wrap(apiHandler)))), registry.Codecs)
 		inner = endLongRunningAtShutdown(inner, c.LongRunningFunc, s.shutdown)
-		return routing.WithClusterRouting(genericapiserver.DefaultBuildHandlerChain(inner, c), x.workspaces, virtual, registry.Codecs)
+		chain := requests.WithCounting(genericapiserver.DefaultBuildHandlerChain(inner, c))
+		return routing.WithClusterRouting(chain, x.workspaces, virtual, registry.Codecs)
 	}
 	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
 		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL, syncTargetLease: s.options.SyncTargetLease,

@@ -23,6 +23,17 @@ import (
 // Ready, observed through one watch.
 func createReady(b *testing.B, dyn dynamic.Interface, prefix string, n, concurrency int) time.Duration {
 	b.Helper()
+	return createReadyNamed(b, dyn, func(i int) string { return fmt.Sprintf("%s-%d", prefix, i) }, n, concurrency)
+}
+
+// createReadyNamed creates the n workspaces name(0) .. name(n-1) in root with the given concurrency and returns
+// when all are Ready, observed through one watch.
+func createReadyNamed(b *testing.B, dyn dynamic.Interface, name func(int) string, n, concurrency int) time.Duration {
+	b.Helper()
+	wanted := make(map[string]bool, n)
+	for i := 0; i < n; i++ {
+		wanted[name(i)] = true
+	}
 	ctx := context.Background()
 	ws := dyn.Resource(harness.WorkspacesGVR)
 	list, err := ws.List(ctx, metav1.ListOptions{})
@@ -42,7 +53,7 @@ func createReady(b *testing.B, dyn dynamic.Interface, prefix string, n, concurre
 				continue
 			}
 			u := ev.Object.(*unstructured.Unstructured)
-			if phase, _, _ := unstructured.NestedString(u.Object, "status", "phase"); phase == "Ready" {
+			if phase, _, _ := unstructured.NestedString(u.Object, "status", "phase"); phase == "Ready" && wanted[u.GetName()] {
 				ready[u.GetName()] = true
 				if len(ready) == n {
 					close(allReady)
@@ -66,7 +77,7 @@ func createReady(b *testing.B, dyn dynamic.Interface, prefix string, n, concurre
 				}
 				obj := &unstructured.Unstructured{Object: map[string]interface{}{
 					"apiVersion": "tenancy.gantry.dev/v1alpha1", "kind": "Workspace",
-					"metadata": map[string]interface{}{"name": fmt.Sprintf("%s-%d", prefix, i)},
+					"metadata": map[string]interface{}{"name": name(int(i))},
 				}}
 				if _, err := ws.Create(ctx, obj, metav1.CreateOptions{}); err != nil {
 					b.Error(err)

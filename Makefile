@@ -46,6 +46,10 @@ fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).
 bench: build kube-binaries ## Run the benchmarks (long; not part of `make test`). Figures go to docs/performance.md.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test $(BENCH_FLAGS) ./test/bench/...
 
+.PHONY: bench-delete
+bench-delete: build ## Delete 10,000 workspaces of 10 objects each (GANTRY_BENCH_DELETE_WORKSPACES); ~10 min here.
+	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench BenchmarkWorkspaceDeletion -benchtime 1x -timeout 60m ./test/bench/
+
 .PHONY: codegen
 codegen: ## Regenerate deepcopy and OpenAPI code, the sdk clients and the serving CRDs.
 	./hack/update-codegen.sh

@@ -56,6 +56,10 @@ bench-compare: build kube-binaries ## Measure Gantry against a vanilla kube-apis
 bench-metrics: build ## /metrics series at 100 and at GANTRY_BENCH_METRICS_WORKSPACES (default 1000) workspaces, and their ratio.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench '^BenchmarkMetricsSeries$$' -benchtime 1x -timeout 60m ./test/bench/...
 
+.PHONY: bench-delete
+bench-delete: build ## Delete 10,000 workspaces of 10 objects each (GANTRY_BENCH_DELETE_WORKSPACES); ~10 min here.
+	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench BenchmarkWorkspaceDeletion -benchtime 1x -timeout 60m ./test/bench/
+
 .PHONY: codegen
 codegen: ## Regenerate deepcopy and OpenAPI code, the sdk clients and the serving CRDs.
 	./hack/update-codegen.sh

@@ -32,15 +32,27 @@ func (e *Eraser) Prefixes(cluster logicalcluster.Name) []string {
 	return append(prefixes, e.Getter.ResourcePrefixes()...)
 }
 
-// Erase implements workspace.Eraser: it removes every object of cluster.
+// eraseOpsPerTxn is how many range deletes Erase sends in one etcd transaction: well under etcd's default
+// --max-txn-ops (128), so that an etcd run with its defaults accepts them.
+const eraseOpsPerTxn = 64
+
+// Erase implements workspace.Eraser: it removes every object of cluster, its range deletes batched into a few
+// etcd transactions instead of one round trip each (a workspace spans some twenty resource prefixes).
 func (e *Eraser) Erase(ctx context.Context, cluster logicalcluster.Name) error {
 	if err := logicalcluster.ValidateName(string(cluster)); err != nil {
 		return fmt.Errorf("refusing to erase: %w", err)
 	}
-	for _, prefix := range e.Prefixes(cluster) {
-		if err := e.EraseShare(ctx, prefix, cluster); err != nil {
-			return err
+	prefixes := e.Prefixes(cluster)
+	for len(prefixes) > 0 {
+		n := min(len(prefixes), eraseOpsPerTxn)
+		ops := make([]clientv3.Op, 0, n)
+		for _, prefix := range prefixes[:n] {
+			ops = append(ops, clientv3.OpDelete(ClusterPrefix(e.Getter.Storage.Prefix, prefix, cluster), clientv3.WithPrefix()))
 		}
+		if _, err := e.Client.Txn(ctx).Then(ops...).Commit(); err != nil {
+			return fmt.Errorf("erasing workspace %s: %w", cluster, err)
+		}
+		prefixes = prefixes[n:]
 	}
 	if e.Erased != nil {
 		e.Erased(cluster)

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
+	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	gantryclient "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
 )
 
 // NewCordonCommand returns `kubectl gantry cordon TARGET`.
@@ -35,24 +37,20 @@ func newSchedulableCommand(f *plugin.Factory, unschedulable bool) *cobra.Command
 		Example: "  kubectl gantry " + verb + " gpu-eu --location root:compute",
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runSetUnschedulable(contextOf(cmd), f, location, args[0], unschedulable)
+			path, client, err := locationClient(f, location)
+			if err != nil {
+				return err
+			}
+			return setUnschedulable(contextOf(cmd), f, path, client, args[0], unschedulable)
 		},
 	}
 	addLocationFlag(cmd, &location)
 	return cmd
 }
 
-// runSetUnschedulable sets or clears spec.unschedulable of the target with a merge patch, so that nothing else of
-// the spec is touched, and says what it did.
-func runSetUnschedulable(ctx context.Context, f *plugin.Factory, location, name string, unschedulable bool) error {
-	path, err := locationPath(f, location)
-	if err != nil {
-		return err
-	}
-	client, err := f.GantryClientFor(path)
-	if err != nil {
-		return err
-	}
+// setUnschedulable sets or clears spec.unschedulable of the target name of the workspace path with a merge patch,
+// so that nothing else of the spec is touched, and says what it did.
+func setUnschedulable(ctx context.Context, f *plugin.Factory, path logicalcluster.Path, client gantryclient.Interface, name string, unschedulable bool) error {
 	patch, done := `{"spec":{"unschedulable":true}}`, "cordoned"
 	if !unschedulable {
 		patch, done = `{"spec":{"unschedulable":null}}`, "uncordoned"

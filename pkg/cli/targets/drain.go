@@ -42,15 +42,11 @@ func NewDrainCommand(f *plugin.Factory) *cobra.Command {
 
 // runDrain cordons the target, then follows its status.placements until none is left.
 func runDrain(ctx context.Context, f *plugin.Factory, location, name string, timeout time.Duration) error {
-	if err := runSetUnschedulable(ctx, f, location, name, true); err != nil {
-		return err
-	}
-	path, err := locationPath(f, location)
+	path, client, err := locationClient(f, location)
 	if err != nil {
 		return err
 	}
-	client, err := f.GantryClientFor(path)
-	if err != nil {
+	if err := setUnschedulable(ctx, f, path, client, name, true); err != nil {
 		return err
 	}
 	if timeout > 0 {

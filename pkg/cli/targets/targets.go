@@ -20,6 +20,7 @@ import (
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	"github.com/gantry-dev/gantry/pkg/cli/plugin"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	gantryclient "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned"
 )
 
 // RegionLabels are the labels a target's region is read from, the first set one winning.
@@ -72,13 +73,19 @@ func locationPath(f *plugin.Factory, location string) (logicalcluster.Path, erro
 	return path, nil
 }
 
-// runGetTargets lists the location's targets, keeps those the user may use and prints them.
-func runGetTargets(ctx context.Context, f *plugin.Factory, location string) error {
+// locationClient resolves the location workspace (locationPath) and returns a Gantry client of it.
+func locationClient(f *plugin.Factory, location string) (logicalcluster.Path, gantryclient.Interface, error) {
 	path, err := locationPath(f, location)
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	client, err := f.GantryClientFor(path)
+	return path, client, err
+}
+
+// runGetTargets lists the location's targets, keeps those the user may use and prints them.
+func runGetTargets(ctx context.Context, f *plugin.Factory, location string) error {
+	path, client, err := locationClient(f, location)
 	if err != nil {
 		return err
 	}

@@ -183,10 +183,8 @@ func optionalInt(obj *unstructured.Unstructured, def int64, path ...string) (int
 // once.
 func (c *Controller) placedGPUs(ctx context.Context, cluster logicalcluster.Name, p *computev1alpha1.Placement) (int64, error) {
 	owned := map[string]bool{}
-	for _, ns := range c.config.Namespaces.List(cluster) {
-		if q := c.placementOf(cluster, ns); q != nil && q.Name == p.Name {
-			owned[ns.Name] = true
-		}
+	for _, ns := range c.ownedNamespaces(cluster, p) {
+		owned[ns.Name] = true
 	}
 	if len(owned) == 0 {
 		return 0, nil

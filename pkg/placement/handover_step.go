@@ -104,8 +104,8 @@ func (c *Controller) readiness(ctx context.Context, cluster logicalcluster.Name,
 		return progress, err
 	}
 	resources := placedResources(c.config.CRDs, cluster)
-	for _, ns := range c.config.Namespaces.List(cluster) {
-		if owner := c.placementOf(cluster, ns); ns.DeletionTimestamp != nil || owner == nil || owner.Name != p.Name {
+	for _, ns := range c.ownedNamespaces(cluster, p) {
+		if ns.DeletionTimestamp != nil {
 			continue
 		}
 		for _, r := range resources {

@@ -72,6 +72,18 @@ func (c *Controller) namespaceLabels(cluster logicalcluster.Name, ns *corev1.Nam
 	return out
 }
 
+// ownedNamespaces are the namespaces of a workspace that the Placement p owns (placementOf), compared by name: the
+// index may hold a newer copy of p than the caller.
+func (c *Controller) ownedNamespaces(cluster logicalcluster.Name, p *computev1alpha1.Placement) []*corev1.Namespace {
+	var out []*corev1.Namespace
+	for _, ns := range c.config.Namespaces.List(cluster) {
+		if owner := c.placementOf(cluster, ns); owner != nil && owner.Name == p.Name {
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
 // placementOf is the Placement that owns a namespace: the oldest of the workspace that selects it (one Placement
 // per namespace; a later one that also selects it waits). Nil when none does.
 func (c *Controller) placementOf(cluster logicalcluster.Name, ns *corev1.Namespace) *computev1alpha1.Placement {

@@ -49,19 +49,20 @@ func runDrain(ctx context.Context, f *plugin.Factory, location, name string, tim
 	if err := setUnschedulable(ctx, f, path, client, name, true); err != nil {
 		return err
 	}
+	// The timeout bounds the polling, not each read: a read cut short by the deadline (client-go's rate limiter
+	// refuses to wait past it) would otherwise be reported instead of what is left on the target.
+	pollCtx := ctx
 	if timeout > 0 {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, timeout)
+		pollCtx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	var last drainProgress
 	var lastErr error
-	err = wait.PollUntilContextCancel(ctx, drainPollInterval, true, func(ctx context.Context) (bool, error) {
+	err = wait.PollUntilContextCancel(pollCtx, drainPollInterval, true, func(context.Context) (bool, error) {
 		progress, err := readDrainProgress(ctx, client, name)
 		if err != nil {
-			if ctx.Err() == nil { // not the deadline cutting the read short
-				lastErr = err
-			}
+			lastErr = err
 			return false, nil // a passing error (a server restart); the timeout bounds it
 		}
 		if progress != last || lastErr != nil {

@@ -44,11 +44,15 @@ var namespaceRules = kindRules{
 		ns, oldNS := obj.(*corev1.Namespace), old.(*corev1.Namespace)
 		ns.Status, ns.Spec.Finalizers = oldNS.Status, oldNS.Spec.Finalizers
 	},
+	// Defaulting labels a namespace with its name, but a generated name is only known after it: label it here,
+	// and keep the label true to the name on every update.
+	canonicalize: func(obj runtime.Object) { labelNamespaceName(obj.(*corev1.Namespace)) },
 }
 
 // finalizeRules are those of namespaces/finalize: only spec.finalizers changes.
 var finalizeRules = kindRules{
-	validate: namespaceRules.validate,
+	validate:     namespaceRules.validate,
+	canonicalize: namespaceRules.canonicalize,
 	prepareForUpdate: func(obj, old runtime.Object) {
 		ns := obj.(*corev1.Namespace)
 		finalizers := ns.Spec.Finalizers

@@ -81,6 +81,7 @@ func init() {
 	unversioned := schema.GroupVersion{Group: "", Version: "v1"}
 	Scheme.AddUnversionedTypes(unversioned, &metav1.Status{}, &metav1.APIVersions{}, &metav1.APIGroupList{},
 		&metav1.APIGroup{}, &metav1.APIResourceList{})
+	addDefaultingFuncs(Scheme)
 }
 
 // DefinitionNamer names OpenAPI definitions and tags each served kind with its group, version and kind.

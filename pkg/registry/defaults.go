@@ -79,11 +79,19 @@ func defaultConfigMap(cm *corev1.ConfigMap) {
 	}
 }
 
-// defaultSecret makes a Secret without a type Opaque.
+// defaultSecret makes a Secret without a type Opaque, and moves its write-only stringData into data (a key in both
+// takes stringData's value), as Kubernetes' conversion of a request does: stringData is never stored or returned.
 func defaultSecret(s *corev1.Secret) {
 	if s.Type == "" {
 		s.Type = corev1.SecretTypeOpaque
 	}
+	if len(s.StringData) > 0 && s.Data == nil {
+		s.Data = make(map[string][]byte, len(s.StringData))
+	}
+	for k, v := range s.StringData {
+		s.Data[k] = []byte(v)
+	}
+	s.StringData = nil
 }
 
 // defaultBinding fills the API groups a (Cluster)RoleBinding may leave out: the roleRef's is always

@@ -41,6 +41,10 @@ func TestDecodingAppliesDefaults(t *testing.T) {
 	typed := decodeAsRequest(t, `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"type":"kubernetes.io/tls"}`).(*corev1.Secret)
 	assert.Equal(t, corev1.SecretTypeTLS, typed.Type)
 
+	merged := decodeAsRequest(t, `{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s"},"data":{"a":"YQ==","b":"Yg=="},"stringData":{"b":"B","c":"C"}}`).(*corev1.Secret)
+	assert.Equal(t, map[string][]byte{"a": []byte("a"), "b": []byte("B"), "c": []byte("C")}, merged.Data, "stringData wins over data")
+	assert.Nil(t, merged.StringData)
+
 	cm := decodeAsRequest(t, `{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"c"}}`).(*corev1.ConfigMap)
 	assert.NotNil(t, cm.Data)
 

@@ -24,6 +24,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/garbagecollector"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/namespace"
+	"github.com/gantry-dev/gantry/pkg/namespacedefaults"
 	"github.com/gantry-dev/gantry/pkg/placement"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/servinghistory"
@@ -110,10 +111,12 @@ type controllers struct {
 	workspaces *workspace.Controller
 	crds       *customresources.Controller
 	namespaces *namespace.Controller
-	collector  *garbagecollector.Collector
-	bindings   *apibinding.Controller
-	targets    *synctarget.Controller
-	placements *placement.Controller
+	// namespaceDefaults keeps the default ServiceAccount and kube-root-ca.crt in every namespace.
+	namespaceDefaults *namespacedefaults.Controller
+	collector         *garbagecollector.Collector
+	bindings          *apibinding.Controller
+	targets           *synctarget.Controller
+	placements        *placement.Controller
 	// statusAggregate writes the status of objects placed on several SyncTargets from their per-cluster views.
 	statusAggregate *statusaggregate.Controller
 	// provider publishes the serving API in root:serving; nil with --serving-provider=false.
@@ -140,6 +143,8 @@ type controllerDeps struct {
 	syncTargetLease time.Duration
 	// authorizer decides in a workspace named by the context (RBAC), for "use" checks.
 	authorizer authorizer.Authorizer
+	// caBundle is the PEM of the CA the serving certificate is verified with, for kube-root-ca.crt.
+	caBundle []byte
 	// servingProvider runs the serving provider (--serving-provider).
 	servingProvider bool
 }
@@ -169,6 +174,10 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }
 	c.namespaces = namespace.NewController(x.namespaces, d.clients, servingSynced)
+	if c.namespaceDefaults, err = namespacedefaults.NewController(namespacedefaults.Config{Loopback: loopback, Clients: d.clients,
+		Namespaces: x.namespaces, ServiceAccounts: x.serviceAccounts, Workspaces: x.workspaces, CABundle: d.caBundle}); err != nil {
+		return nil, err
+	}
 	c.targets = synctarget.NewController(synctarget.Config{Targets: x.syncTargets, Clients: d.clients, Workspaces: x.workspaces,
 		Exports:     c.bindings.Exports(),
 		ExternalURL: d.externalURL, Lease: d.syncTargetLease})
@@ -205,6 +214,8 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.workspaces.Run(ctx, workspaceWorkers)
 	go c.crds.Run(ctx, 2)
 	go c.namespaces.Run(ctx, 2)
+	c.namespaceDefaults.Feed(ctx)
+	go c.namespaceDefaults.Run(ctx, 2)
 	go c.collector.Run(ctx, 2)
 	go c.targets.Run(ctx, 2)
 	go c.placements.Run(ctx, 2)

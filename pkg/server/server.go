@@ -164,7 +164,11 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 		chain := requests.WithCounting(genericapiserver.DefaultBuildHandlerChain(inner, c))
 		return routing.WithClusterRouting(chain, x.workspaces, virtual, registry.Codecs)
 	}
-	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
+	caBundle, err := os.ReadFile(s.files.CACert)
+	if err != nil {
+		return err
+	}
+	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer, caBundle: caBundle,
 		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL, syncTargetLease: s.options.SyncTargetLease,
 		authorizer: workspaceAuthz, servingProvider: s.options.ServingProvider}); err != nil {
 		return err

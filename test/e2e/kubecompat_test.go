@@ -53,6 +53,13 @@ func getRaw(t *testing.T, s *harness.Server, path string) (int, string) {
 // each check has its own endpoint.
 func TestHealthChecksVerbose(t *testing.T) {
 	s := harness.Start(t)
+	// The replica elected just after it became ready reads the garbage collector's graph once before /readyz
+	// passes again.
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+		code, _ := getRaw(t, s, "/readyz")
+		return code == http.StatusOK, nil
+	})
+	require.NoError(t, err, "/readyz never passed")
 	common := []string{"[+]ping ok", "[+]log ok", "[+]etcd ok", "[+]poststarthook/gantry-workspaces ok",
 		"[+]poststarthook/max-in-flight-filter ok", "[+]poststarthook/storage-object-count-tracker-hook ok"}
 	for _, endpoint := range []string{"/healthz", "/livez", "/readyz"} {

@@ -249,6 +249,13 @@ func TestNamespaceStatus(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, errOut, `namespaces "only-a" not found`, "workspace B does not see A's namespace")
 	assert.Empty(t, a.MustRun(t, "get", "namespace", "only-a", "-o", "jsonpath={.status.conditions}"))
+	aBefore := a.MustRun(t, "get", "namespace", "team", "-o", "json")
+	all, _ := s.Clients(t, "*")
+	_, err = all.CoreV1().Namespaces().Patch(ctx, "team", "application/merge-patch+json",
+		[]byte(`{"status":{"conditions":[{"type":"Everywhere","status":"True"}]}}`), metav1.PatchOptions{}, "status")
+	require.Error(t, err)
+	assert.True(t, apierrors.IsForbidden(err), "a status patch across workspaces: %v", err)
+	assert.Equal(t, aBefore, a.MustRun(t, "get", "namespace", "team", "-o", "json"), "the wildcard changed workspace A's namespace")
 	assert.Equal(t, bBefore, b.MustRun(t, "get", "namespace", "team", "-o", "json"), "workspace B's namespace of the same name is untouched")
 
 	// Discovery tells clients the subresource exists.

@@ -44,7 +44,7 @@ func Binary(t testing.TB) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "gantry")
-		// The same version stamp as the Makefile's build, which kubectl needs to parse.
+		// The same version stamp as the Makefile's build (without it, pkg/buildversion derives one).
 		const v = "k8s.io/component-base/version"
 		ldflags := fmt.Sprintf("-X %[1]s.gitVersion=v1.37.0+gantry -X %[1]s.gitMajor=1 -X %[1]s.gitMinor=37 -X %[1]s.gitTreeState=clean", v)
 		cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", builtBin, "./cmd/gantry")

@@ -67,9 +67,6 @@ func TestComplete(t *testing.T) {
 // TestBuiltBinary builds a program into a temporary directory the way a user would, with and without the
 // Makefile's -ldflags stamp, and checks that the version it derives parses as client-go parses it.
 func TestBuiltBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds binaries")
-	}
 	const stamp = "-X k8s.io/component-base/version.gitVersion=v1.37.0+gantry"
 	for _, tt := range []struct {
 		name, ldflags, wantPrefix string

@@ -264,7 +264,7 @@ func (s *Server) Run(ctx context.Context) error {
 		c.follow(hook)
 		go func() {
 			defer close(elected)
-			if err := s.elect(ctx, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }); err != nil {
+			if err := s.elect(ctx, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }, c.observeLeader); err != nil {
 				stopServing(err)
 			}
 		}()

@@ -286,6 +286,7 @@ func (s *Syncer) downstreamDeleted(gvr schema.GroupVersionResource, obj interfac
 		s.queue.Add(k)
 	}
 	s.applied.forget(u.GetUID())
+	s.applied.seen(copyKey(gvr, u.GetNamespace(), u.GetName()))
 	s.queue.Add(key{Namespace: u.GetNamespace(), namespaceOnly: true})
 }
 

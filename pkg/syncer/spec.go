@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -78,7 +79,10 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 		last, known = s.applied.get(live.GetUID())
 	} else if s.applied.justApplied(ck, desired) {
 		klog.FromContext(ctx).V(4).Info("downstream copy applied a moment ago, not in the informer yet; not applying", "resource", r.gvr.Resource, "namespace", ns, "name", obj.GetName())
-		return nil // no copy in the cache, no status to report: its informer event reconciles it again
+		// No copy in the cache, no status to report: the informer's event for the copy reconciles it again, and
+		// should its events be lost, this look once the window is over applies it again.
+		s.queue.AddAfter(key{GVR: r.gvr, Cluster: clusterOf(obj), Namespace: obj.GetNamespace(), Name: obj.GetName()}, unseenApplyWindow+time.Second)
+		return nil
 	}
 	if needed, why := applyNeeded(desired, live, last, known); !needed {
 		// Most reconciles are echoes of our own writes or status changes: a PATCH for each would only wait for

@@ -29,10 +29,15 @@ type tableConvertor struct{ columns }
 
 var _ rest.TableConvertor = tableConvertor{}
 
-func (c tableConvertor) ConvertToTable(_ context.Context, obj runtime.Object, _ runtime.Object) (*metav1.Table, error) {
-	table := &metav1.Table{ColumnDefinitions: append(append(
-		[]metav1.TableColumnDefinition{{Name: "Name", Type: "string", Format: "name", Description: "Name of the object"}},
-		c.defs...), metav1.TableColumnDefinition{Name: "Age", Type: "string", Description: "Time since creation"})}
+// ConvertToTable implements rest.TableConvertor. The column definitions are left out when the options say
+// noHeaders, as kube-apiserver's printers do: a watch in Table form asks for them with its first event only.
+func (c tableConvertor) ConvertToTable(_ context.Context, obj runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
+	table := &metav1.Table{}
+	if opts, ok := tableOptions.(*metav1.TableOptions); !ok || opts == nil || !opts.NoHeaders {
+		table.ColumnDefinitions = append(append(
+			[]metav1.TableColumnDefinition{{Name: "Name", Type: "string", Format: "name", Description: "Name of the object"}},
+			c.defs...), metav1.TableColumnDefinition{Name: "Age", Type: "string", Description: "Time since creation"})
+	}
 	items := []runtime.Object{obj}
 	if meta.IsListType(obj) {
 		var err error

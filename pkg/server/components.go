@@ -126,6 +126,12 @@ type controllers struct {
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
+	// otherLeads is set once the election named another replica: until then a replica does not know whether it
+	// will run the collector, so it cannot say it is ready.
+	otherLeads atomic.Bool
+	// wasReady latches the collector's part of readiness: a follower promoted later keeps serving while its
+	// collector reads the graph, instead of leaving the load balancer at the moment the other replica died.
+	wasReady atomic.Bool
 }
 
 // controllerDeps is what the controllers are built from.
@@ -226,6 +232,23 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	}
 }
 
-// collectorSynced reports whether the garbage collector has read the graph once, where it runs; a follower, which
-// does not run it, is never held back by it.
-func (c *controllers) collectorSynced() bool { return !c.leading.Load() || c.collector.HasSynced() }
+// collectorSynced reports whether the garbage collector has read the graph once, where it runs. A follower, which
+// does not run it, is held back only until it knows that another replica leads; a replica that was ready once stays
+// so (see wasReady).
+func (c *controllers) collectorSynced() bool {
+	if c.wasReady.Load() {
+		return true
+	}
+	ready := c.collector.HasSynced() && c.leading.Load() || !c.leading.Load() && c.otherLeads.Load()
+	if ready {
+		c.wasReady.Store(true)
+	}
+	return ready
+}
+
+// observeLeader records who the election named: a replica that sees another leader is a follower.
+func (c *controllers) observeLeader(holder, self string) {
+	if holder != self {
+		c.otherLeads.Store(true)
+	}
+}

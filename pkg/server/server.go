@@ -110,6 +110,9 @@ func New(o *Options, endpoints []string) (*Server, error) {
 	}
 	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: registry.StorageCodec}
 	getter.Storage.Transport.ServerList = endpoints
+	if err := addEtcdChecks(config, getter.Storage); err != nil {
+		return nil, err
+	}
 	if s.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second}); err != nil {
 		return nil, err
 	}
@@ -265,7 +268,7 @@ func (s *Server) Run(ctx context.Context) error {
 		c.follow(hook)
 		go func() {
 			defer close(elected)
-			if err := s.elect(ctx, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }); err != nil {
+			if err := s.elect(ctx, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }, c.observeLeader); err != nil {
 				stopServing(err)
 			}
 		}()

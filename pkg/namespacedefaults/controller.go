@@ -24,6 +24,8 @@ const (
 	RootCAConfigMapName = "kube-root-ca.crt"
 	// RootCAKey is the key of the CA bundle in RootCAConfigMapName.
 	RootCAKey = "ca.crt"
+	// fieldManager names the controller in the managed fields of what it writes.
+	fieldManager = "gantry-namespace-defaults"
 	// descriptionAnnotation says what RootCAConfigMapName is for, as in Kubernetes.
 	descriptionAnnotation = "kubernetes.io/description"
 	// rootCADescription is the value of descriptionAnnotation, Kubernetes' wording.

@@ -27,7 +27,7 @@ func (c *Controller) ensureRootCA(ctx context.Context, k key) error {
 				Annotations: map[string]string{descriptionAnnotation: rootCADescription}},
 			Data: want,
 		}
-		_, err = configMaps.Create(ctx, cm, metav1.CreateOptions{})
+		_, err = configMaps.Create(ctx, cm, metav1.CreateOptions{FieldManager: fieldManager})
 		return ignoreGone(err)
 	}
 	fixed := current.DeepCopy()
@@ -37,6 +37,6 @@ func (c *Controller) ensureRootCA(ctx context.Context, k key) error {
 	}
 	fixed.Annotations[descriptionAnnotation] = rootCADescription
 	// A conflict means the index is behind: the retry finds the newer object there.
-	_, err = configMaps.Update(ctx, fixed, metav1.UpdateOptions{})
+	_, err = configMaps.Update(ctx, fixed, metav1.UpdateOptions{FieldManager: fieldManager})
 	return ignoreGone(err)
 }

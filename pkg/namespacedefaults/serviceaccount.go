@@ -19,7 +19,7 @@ func (c *Controller) ensureServiceAccount(ctx context.Context, k key) error {
 		return err
 	}
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: ServiceAccountName, Namespace: k.namespace}}
-	_, err = client.CoreV1().ServiceAccounts(k.namespace).Create(ctx, sa, metav1.CreateOptions{})
+	_, err = client.CoreV1().ServiceAccounts(k.namespace).Create(ctx, sa, metav1.CreateOptions{FieldManager: fieldManager})
 	return ignoreGone(err)
 }
 

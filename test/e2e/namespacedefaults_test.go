@@ -62,6 +62,8 @@ func TestNamespaceDefaults(t *testing.T) {
 		kubectlA.MustRun(t, "create", "namespace", "ml")
 		_, cm := waitDefaults(t, a, "ml", caPEM)
 		assert.NotEmpty(t, cm.Annotations["kubernetes.io/description"])
+		require.NotEmpty(t, cm.ManagedFields)
+		assert.Equal(t, "gantry-namespace-defaults", cm.ManagedFields[0].Manager, "the writer is named")
 
 		onlyBundle := rest.CopyConfig(config)
 		onlyBundle.TLSClientConfig = rest.TLSClientConfig{CAData: []byte(cm.Data["ca.crt"]),

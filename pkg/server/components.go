@@ -6,6 +6,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,6 +16,7 @@ import (
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/admissionpolicy"
 	"github.com/gantry-dev/gantry/pkg/apibinding"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
@@ -45,6 +47,9 @@ type indexes struct {
 	workspaceTypes  *clusterwatch.Store[*tenancyv1alpha1.WorkspaceType]
 	syncTargets     *clusterwatch.Store[*computev1alpha1.SyncTarget]
 	crds            *crdset.Set
+	// policies and policyBindings are every workspace's ValidatingAdmissionPolicies and their bindings.
+	policies       *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicy]
+	policyBindings *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicyBinding]
 }
 
 func newIndexes() *indexes {
@@ -57,6 +62,8 @@ func newIndexes() *indexes {
 		workspaceTypes:  clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
 		syncTargets:     clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
 		crds:            crds,
+		policies:        clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicy](),
+		policyBindings:  clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicyBinding](),
 	}
 }
 
@@ -77,6 +84,16 @@ func (x *indexes) feed(ctx context.Context, loopback *rest.Config) error {
 	if err != nil {
 		return err
 	}
+	admissionClient, err := clusterwatch.LoopbackClient(loopback, admissionregistrationv1.SchemeGroupVersion, registry.Codecs)
+	if err != nil {
+		return err
+	}
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+		func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyList{} }, &admissionregistrationv1.ValidatingAdmissionPolicy{},
+		x.policies, "admissionpolicy-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
+		func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyBindingList{} },
+		&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, x.policyBindings, "admissionpolicybinding-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} },
 		&corev1.Namespace{}, x.namespaces, "namespace-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} },
@@ -120,6 +137,8 @@ type controllers struct {
 	provider *servingprovider.Controller
 	// history records the revisions of every InferenceService; nil with --serving-provider=false.
 	history *servinghistory.Controller
+	// policyStatus writes the type-checking status of every workspace's ValidatingAdmissionPolicies.
+	policyStatus *admissionpolicy.StatusController
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
@@ -185,6 +204,7 @@ func newControllers(d controllerDeps) (*controllers, error) {
 			return nil, err
 		}
 	}
+	c.policyStatus = admissionpolicy.NewStatusController(x.policies, d.clients)
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
 	return c, nil
@@ -209,6 +229,7 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.targets.Run(ctx, 2)
 	go c.placements.Run(ctx, 2)
 	go c.statusAggregate.Run(ctx, 2)
+	go c.policyStatus.Run(ctx, 2)
 	if c.provider != nil {
 		go c.provider.Run(ctx)
 		go c.history.Run(ctx, 2)

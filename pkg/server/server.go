@@ -22,6 +22,7 @@ import (
 	"k8s.io/klog/v2"
 
 	gantryadmission "github.com/gantry-dev/gantry/pkg/admission"
+	"github.com/gantry-dev/gantry/pkg/admissionpolicy"
 	"github.com/gantry-dev/gantry/pkg/apidiscovery"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
@@ -186,7 +187,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstore.RESTOptionsGetter, config *genericapiserver.Config,
 	x *indexes, tokens *serviceaccount.Tokens, virtual *virtualworkspace.Registry) error {
 	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: x.rbac}, tokens, registry.Workspaces,
-		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
+		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AdmissionPolicies, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
 	if err != nil {
 		return err
 	}
@@ -225,6 +226,8 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
 		gantryadmission.ServingChanges{},
 		&gantryadmission.ServingRefs{Reader: gantryadmission.ClientServingReader{Clients: clients}},
+		// Each workspace's own ValidatingAdmissionPolicies, last, as kube-apiserver runs them after its built-in checks.
+		admissionpolicy.NewPlugin(admissionpolicy.NewSource(x.policies, x.policyBindings, x.namespaces, clients, workspaceAuthz)),
 	}
 	return admission.NewChainHandler(append(plugins, extra...)...)
 }
@@ -237,7 +240,8 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.generic.AddReadyzChecks(syncedCheck("workspace-index", x.workspaces.HasSynced), syncedCheck("crd-index", x.crds.Local.HasSynced),
 		syncedCheck("rbac-index", x.rbac.Index.HasSynced), syncedCheck("namespace-index", x.namespaces.HasSynced),
 		syncedCheck("serviceaccount-index", x.serviceAccounts.HasSynced), syncedCheck("workspacetype-index", x.workspaceTypes.HasSynced),
-		syncedCheck("synctarget-index", x.syncTargets.HasSynced),
+		syncedCheck("synctarget-index", x.syncTargets.HasSynced), syncedCheck("admissionpolicy-index", x.policies.HasSynced),
+		syncedCheck("admissionpolicybinding-index", x.policyBindings.HasSynced),
 		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.BoundSynced)); err != nil {
 		return err
 	}

@@ -27,28 +27,7 @@ import (
 // workspace like every built-in; pkg/admissionpolicy enforces them in the workspace they live in.
 func AdmissionPolicies(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error) {
 	gv := admissionregistrationv1.SchemeGroupVersion
-	policyRules, policyStatus := specAndStatus(validatePolicy, func(_ context.Context, obj runtime.Object) {
-		p := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy)
-		p.Status = admissionregistrationv1.ValidatingAdmissionPolicyStatus{}
-		p.Generation = 1
-		defaultPolicy(p)
-	})
-	keepStatus := policyRules.prepareForUpdate
-	policyRules.prepareForUpdate = func(obj, old runtime.Object) {
-		keepStatus(obj, old)
-		p, oldP := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy), old.(*admissionregistrationv1.ValidatingAdmissionPolicy)
-		defaultPolicy(p)
-		// The status controller type-checks again whenever the generation moves: only on a change of the spec.
-		p.Generation = oldP.Generation
-		if !reflect.DeepEqual(p.Spec, oldP.Spec) {
-			p.Generation++
-		}
-	}
-	keepSpec := policyStatus.prepareForUpdate
-	policyStatus.prepareForUpdate = func(obj, old runtime.Object) {
-		keepSpec(obj, old)
-		obj.(*admissionregistrationv1.ValidatingAdmissionPolicy).Generation = old.(*admissionregistrationv1.ValidatingAdmissionPolicy).Generation
-	}
+	policyRules, policyStatus := policyKindRules()
 	out, err := statusResource(optsGetter, resource{
 		gvr: gv.WithResource("validatingadmissionpolicies"), kind: "ValidatingAdmissionPolicy", singular: "validatingadmissionpolicy",
 		newFunc: func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicy{} },
@@ -78,6 +57,34 @@ func AdmissionPolicies(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVe
 	}
 	out[gv.WithResource("validatingadmissionpolicybindings")] = bindings
 	return out, nil
+}
+
+// policyKindRules are the rules of a ValidatingAdmissionPolicy's main endpoint (defaults; the generation moves with
+// the spec; the status is kept) and of its status endpoint (the spec and generation are kept).
+func policyKindRules() (main, status kindRules) {
+	policyRules, policyStatus := specAndStatus(validatePolicy, func(_ context.Context, obj runtime.Object) {
+		p := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy)
+		p.Status = admissionregistrationv1.ValidatingAdmissionPolicyStatus{}
+		p.Generation = 1
+		defaultPolicy(p)
+	})
+	keepStatus := policyRules.prepareForUpdate
+	policyRules.prepareForUpdate = func(obj, old runtime.Object) {
+		keepStatus(obj, old)
+		p, oldP := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy), old.(*admissionregistrationv1.ValidatingAdmissionPolicy)
+		defaultPolicy(p)
+		// The status controller type-checks again whenever the generation moves: only on a change of the spec.
+		p.Generation = oldP.Generation
+		if !reflect.DeepEqual(p.Spec, oldP.Spec) {
+			p.Generation++
+		}
+	}
+	keepSpec := policyStatus.prepareForUpdate
+	policyStatus.prepareForUpdate = func(obj, old runtime.Object) {
+		keepSpec(obj, old)
+		obj.(*admissionregistrationv1.ValidatingAdmissionPolicy).Generation = old.(*admissionregistrationv1.ValidatingAdmissionPolicy).Generation
+	}
+	return policyRules, policyStatus
 }
 
 // defaultPolicy sets the defaults kube-apiserver sets on a ValidatingAdmissionPolicy: failurePolicy Fail and the

@@ -5,8 +5,11 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
 	"k8s.io/apiserver/pkg/admission/plugin/webhook/matchconditions"
+	apiservercel "k8s.io/apiserver/pkg/cel"
 	"k8s.io/apiserver/pkg/cel/environment"
 )
 
@@ -71,4 +74,43 @@ func compile(policy *admissionregistrationv1.ValidatingAdmissionPolicy) validati
 		failurePolicy,
 		nil,
 	)
+}
+
+// compileMutating turns a MutatingAdmissionPolicy into the upstream evaluator: each mutation a JSON patch or an
+// apply configuration, in the policy's order. A compile error is kept in the evaluator and answered by the
+// policy's failurePolicy when the policy applies, as upstream.
+func compileMutating(policy *admissionregistrationv1.MutatingAdmissionPolicy) mutating.PolicyEvaluator {
+	compiler, err := plugincel.NewCompositedCompiler(baseEnv())
+	if err != nil {
+		return mutating.PolicyEvaluator{Error: &apiservercel.Error{Type: apiservercel.ErrorTypeInternal, Detail: "initializing the CEL compiler: " + err.Error()}}
+	}
+	opts := plugincel.OptionalVariableDeclarations{HasParams: policy.Spec.ParamKind != nil, HasAuthorizer: true}
+	mode := environment.StoredExpressions
+	variables := make([]plugincel.NamedExpressionAccessor, len(policy.Spec.Variables))
+	for i, v := range policy.Spec.Variables {
+		variables[i] = &validating.Variable{Name: v.Name, Expression: v.Expression}
+	}
+	compiler.CompileAndStoreVariables(variables, opts, mode)
+	var matcher matchconditions.Matcher
+	if len(policy.Spec.MatchConditions) > 0 {
+		conditions := make([]plugincel.ExpressionAccessor, len(policy.Spec.MatchConditions))
+		for i := range policy.Spec.MatchConditions {
+			conditions[i] = (*matchconditions.MatchCondition)(&policy.Spec.MatchConditions[i])
+		}
+		matcher = matchconditions.NewMatcher(compiler.CompileCondition(conditions, opts, mode), policy.Spec.FailurePolicy, "policy", "mutate", policy.Name)
+	}
+	patchOpts := opts
+	patchOpts.HasPatchTypes = true
+	var patchers []patch.Patcher
+	for _, m := range policy.Spec.Mutations {
+		switch {
+		case m.PatchType == admissionregistrationv1.PatchTypeJSONPatch && m.JSONPatch != nil:
+			patchers = append(patchers, patch.NewJSONPatcher(compiler.CompileMutatingEvaluator(
+				&patch.JSONPatchCondition{Expression: m.JSONPatch.Expression}, patchOpts, mode)))
+		case m.PatchType == admissionregistrationv1.PatchTypeApplyConfiguration && m.ApplyConfiguration != nil:
+			patchers = append(patchers, patch.NewApplyConfigurationPatcher(compiler.CompileMutatingEvaluator(
+				&patch.ApplyConfigurationCondition{Expression: m.ApplyConfiguration.Expression}, patchOpts, mode)))
+		}
+	}
+	return mutating.PolicyEvaluator{Matcher: matcher, Mutators: patchers, CompositedCompiler: compiler}
 }

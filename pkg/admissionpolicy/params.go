@@ -53,7 +53,7 @@ func (l namespaceLister) Get(name string) (*corev1.Namespace, error) {
 // params resolves a policy's paramKind in a workspace, through that workspace's discovery: its resource and
 // scope, and a lister that reads the parameters from the workspace when a request needs them. No informer is
 // started: parameters are read when a binding that names them matches a request.
-func (s *Source) params(cluster logicalcluster.Name, kind *admissionregistrationv1.ParamKind) (informers.GenericInformer, meta.RESTScope, error) {
+func (s *Source[P, B, E]) params(cluster logicalcluster.Name, kind *admissionregistrationv1.ParamKind) (informers.GenericInformer, meta.RESTScope, error) {
 	gv, err := schema.ParseGroupVersion(kind.APIVersion)
 	if err != nil {
 		return nil, nil, fmt.Errorf("failed to parse paramKind APIVersion: %w", err)

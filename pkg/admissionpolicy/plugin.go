@@ -25,22 +25,47 @@ var skippedGroups = map[string]bool{
 	authorizationv1.GroupName:         true,
 }
 
-// Plugin is the admission plugin of ValidatingAdmissionPolicies: it dispatches each request to the policies
-// bound in the request's workspace, with the upstream validating dispatcher.
-type Plugin struct {
+// ValidatingPlugin is the admission plugin of ValidatingAdmissionPolicies: it dispatches each request to the
+// policies bound in the request's workspace, with the upstream validating dispatcher.
+type ValidatingPlugin struct {
 	*admission.Handler
-	source *Source
+	source *ValidatingSource
 }
 
-var _ admission.ValidationInterface = &Plugin{}
+var _ admission.ValidationInterface = &ValidatingPlugin{}
 
-// NewPlugin returns the plugin over source; it handles the operations upstream's handles.
-func NewPlugin(source *Source) *Plugin {
-	return &Plugin{Handler: admission.NewHandler(admission.Connect, admission.Create, admission.Delete, admission.Update), source: source}
+// NewValidatingPlugin returns the plugin over source; it handles the operations upstream's handles.
+func NewValidatingPlugin(source *ValidatingSource) *ValidatingPlugin {
+	return &ValidatingPlugin{Handler: admission.NewHandler(admission.Connect, admission.Create, admission.Delete, admission.Update), source: source}
 }
 
 // Validate implements admission.ValidationInterface.
-func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces) error {
+func (p *ValidatingPlugin) Validate(ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces) error {
+	return dispatch(ctx, a, o, p.source)
+}
+
+// MutatingPlugin is the admission plugin of MutatingAdmissionPolicies: it dispatches each request to the policies
+// bound in the request's workspace, with the upstream mutating dispatcher.
+type MutatingPlugin struct {
+	*admission.Handler
+	source *MutatingSource
+}
+
+var _ admission.MutationInterface = &MutatingPlugin{}
+
+// NewMutatingPlugin returns the plugin over source; as upstream's, it handles no deletion (there is no object to
+// mutate).
+func NewMutatingPlugin(source *MutatingSource) *MutatingPlugin {
+	return &MutatingPlugin{Handler: admission.NewHandler(admission.Create, admission.Update, admission.Connect), source: source}
+}
+
+// Admit implements admission.MutationInterface.
+func (p *MutatingPlugin) Admit(ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces) error {
+	return dispatch(ctx, a, o, p.source)
+}
+
+// dispatch hands a request to the hooks of its workspace.
+func dispatch[P, B object, E any](ctx context.Context, a admission.Attributes, o admission.ObjectInterfaces, source *Source[P, B, E]) error {
 	if skippedGroups[a.GetResource().Group] {
 		return nil
 	}
@@ -48,15 +73,15 @@ func (p *Plugin) Validate(ctx context.Context, a admission.Attributes, o admissi
 	if !ok || cluster == logicalcluster.Wildcard {
 		return nil // storage refuses these on its own
 	}
-	if !p.source.HasSynced() {
+	if !source.HasSynced() {
 		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, readyTimeout, true, func(context.Context) (bool, error) {
-			return p.source.HasSynced(), nil
+			return source.HasSynced(), nil
 		})
 		if err != nil {
 			return admission.NewForbidden(a, fmt.Errorf("not yet ready to handle request: the admission policies of the workspace are not loaded yet"))
 		}
 	}
-	hooks, dispatcher, err := p.source.hooks(cluster)
+	hooks, dispatcher, err := source.hooks(cluster)
 	if err != nil {
 		return admission.NewForbidden(a, fmt.Errorf("loading the admission policies of the workspace: %w", err))
 	}

@@ -27,8 +27,8 @@ type world struct {
 	policies   *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicy]
 	bindings   *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicyBinding]
 	namespaces *clusterwatch.Store[*corev1.Namespace]
-	source     *Source
-	plugin     *Plugin
+	source     *ValidatingSource
+	plugin     *ValidatingPlugin
 	version    int
 }
 
@@ -41,8 +41,8 @@ func newWorld(t *testing.T, clusters ...logicalcluster.Name) *world {
 	// The clients are never used when every namespace is in the index and no policy has parameters.
 	clients, err := sdk.New(&rest.Config{Host: "https://gantry.invalid"})
 	require.NoError(t, err)
-	w.source = NewSource(w.policies, w.bindings, w.namespaces, clients, nil)
-	w.plugin = NewPlugin(w.source)
+	w.source = NewValidatingSource(w.policies, w.bindings, w.namespaces, clients, nil)
+	w.plugin = NewValidatingPlugin(w.source)
 	require.NoError(t, w.policies.Replace(nil, "1"))
 	require.NoError(t, w.bindings.Replace(nil, "1"))
 	var namespaces []interface{}
@@ -125,16 +125,16 @@ func TestHooksFollowChangesAndReuseCompiledPolicies(t *testing.T) {
 
 	w.policy("teama", "limit", "size(object.data) <= 1", "at most 1 key")
 	assert.Error(t, w.create("teama", 5), "the policy applies once it exists")
-	compiled := w.source.workspaces["teama"].compiled["limit"].validator
+	compiled := w.source.workspaces["teama"].compiled["limit"].evaluator
 
 	w.binding("teama", "other", "limit")
 	assert.Error(t, w.create("teama", 5))
-	assert.Same(t, compiled, w.source.workspaces["teama"].compiled["limit"].validator, "a binding change does not recompile the policy")
+	assert.Same(t, compiled, w.source.workspaces["teama"].compiled["limit"].evaluator, "a binding change does not recompile the policy")
 	assert.Len(t, w.source.workspaces["teama"].hooks[0].Bindings, 2)
 
 	w.policy("teama", "limit", "size(object.data) <= 5", "at most 5 keys")
 	assert.NoError(t, w.create("teama", 5), "an updated policy applies")
-	assert.NotSame(t, compiled, w.source.workspaces["teama"].compiled["limit"].validator)
+	assert.NotSame(t, compiled, w.source.workspaces["teama"].compiled["limit"].evaluator)
 
 	for _, name := range []string{"limit", "other"} {
 		require.NoError(t, w.bindings.Delete(&admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: w.meta("teama", name)}))

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/sets"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	plugincel "k8s.io/apiserver/pkg/admission/plugin/cel"
+	"k8s.io/apiserver/pkg/admission/plugin/policy/mutating/patch"
 	"k8s.io/apiserver/pkg/admission/plugin/policy/validating"
 	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/apiserver/pkg/registry/generic"
@@ -23,7 +24,8 @@ import (
 )
 
 // AdmissionPolicies is the resourceSet of admissionregistration.k8s.io/v1's CEL policies:
-// validatingadmissionpolicies(/status) and validatingadmissionpolicybindings. Both are cluster-scoped, stored per
+// validatingadmissionpolicies(/status), validatingadmissionpolicybindings, mutatingadmissionpolicies and
+// mutatingadmissionpolicybindings. Both are cluster-scoped, stored per
 // workspace like every built-in; pkg/admissionpolicy enforces them in the workspace they live in.
 func AdmissionPolicies(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionResource]rest.Storage, error) {
 	gv := admissionregistrationv1.SchemeGroupVersion
@@ -56,6 +58,53 @@ func AdmissionPolicies(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVe
 		return nil, err
 	}
 	out[gv.WithResource("validatingadmissionpolicybindings")] = bindings
+
+	defaultMutating := func(obj runtime.Object) {
+		p := obj.(*admissionregistrationv1.MutatingAdmissionPolicy)
+		if p.Spec.FailurePolicy == nil {
+			fail := admissionregistrationv1.Fail
+			p.Spec.FailurePolicy = &fail
+		}
+		if p.Spec.ReinvocationPolicy == "" {
+			p.Spec.ReinvocationPolicy = admissionregistrationv1.NeverReinvocationPolicy
+		}
+		if p.Spec.MatchConstraints != nil {
+			defaultMatchResources(p.Spec.MatchConstraints)
+		}
+	}
+	mutating, err := newStore(optsGetter, resource{
+		gvr: gv.WithResource("mutatingadmissionpolicies"), kind: "MutatingAdmissionPolicy", singular: "mutatingadmissionpolicy",
+		newFunc: func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicy{} },
+		newList: func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyList{} },
+		rules: kindRules{
+			validate:         validateMutatingPolicy,
+			prepareForCreate: func(_ context.Context, obj runtime.Object) { defaultMutating(obj) },
+			prepareForUpdate: func(obj, _ runtime.Object) { defaultMutating(obj) },
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out[gv.WithResource("mutatingadmissionpolicies")] = mutating
+	defaultMutatingBinding := func(obj runtime.Object) {
+		if m := obj.(*admissionregistrationv1.MutatingAdmissionPolicyBinding).Spec.MatchResources; m != nil {
+			defaultMatchResources(m)
+		}
+	}
+	mutatingBindings, err := newStore(optsGetter, resource{
+		gvr: gv.WithResource("mutatingadmissionpolicybindings"), kind: "MutatingAdmissionPolicyBinding", singular: "mutatingadmissionpolicybinding",
+		newFunc: func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyBinding{} },
+		newList: func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyBindingList{} },
+		rules: kindRules{
+			validate:         validateMutatingPolicyBinding,
+			prepareForCreate: func(_ context.Context, obj runtime.Object) { defaultMutatingBinding(obj) },
+			prepareForUpdate: func(obj, _ runtime.Object) { defaultMutatingBinding(obj) },
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	out[gv.WithResource("mutatingadmissionpolicybindings")] = mutatingBindings
 	return out, nil
 }
 
@@ -166,40 +215,47 @@ func (c *celChecker) check(path *field.Path, expr plugincel.ExpressionAccessor, 
 	}
 }
 
-func validatePolicy(obj, old runtime.Object) field.ErrorList {
-	p := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy)
-	errs := validateName(obj, apimachineryvalidation.NameIsDNSSubdomain)
-	spec := field.NewPath("spec")
-	if p.Spec.FailurePolicy != nil && *p.Spec.FailurePolicy != admissionregistrationv1.Fail && *p.Spec.FailurePolicy != admissionregistrationv1.Ignore {
-		errs = append(errs, field.NotSupported(spec.Child("failurePolicy"), *p.Spec.FailurePolicy, []string{string(admissionregistrationv1.Fail), string(admissionregistrationv1.Ignore)}))
+// policyCommon is what validating and mutating policies have alike.
+type policyCommon struct {
+	failurePolicy    *admissionregistrationv1.FailurePolicyType
+	paramKind        *admissionregistrationv1.ParamKind
+	matchConstraints *admissionregistrationv1.MatchResources
+	variables        []admissionregistrationv1.Variable
+	matchConditions  []admissionregistrationv1.MatchCondition
+}
+
+// validatePolicyCommon checks what validating and mutating policies have alike, and returns the CEL checker with
+// the policy's variables compiled in, for the kind's own expressions (nil if none could be built). Its errors are
+// the caller's to add.
+func validatePolicyCommon(spec *field.Path, c policyCommon, update bool) (field.ErrorList, *celChecker) {
+	var errs field.ErrorList
+	if c.failurePolicy != nil && *c.failurePolicy != admissionregistrationv1.Fail && *c.failurePolicy != admissionregistrationv1.Ignore {
+		errs = append(errs, field.NotSupported(spec.Child("failurePolicy"), *c.failurePolicy, []string{string(admissionregistrationv1.Fail), string(admissionregistrationv1.Ignore)}))
 	}
-	if p.Spec.ParamKind != nil {
+	if c.paramKind != nil {
 		pk := spec.Child("paramKind")
-		if p.Spec.ParamKind.Kind == "" {
+		if c.paramKind.Kind == "" {
 			errs = append(errs, field.Required(pk.Child("kind"), ""))
 		}
-		if p.Spec.ParamKind.APIVersion == "" {
+		if c.paramKind.APIVersion == "" {
 			errs = append(errs, field.Required(pk.Child("apiVersion"), ""))
-		} else if gv, err := schema.ParseGroupVersion(p.Spec.ParamKind.APIVersion); err != nil || gv.Version == "" {
-			errs = append(errs, field.Invalid(pk.Child("apiVersion"), p.Spec.ParamKind.APIVersion, "must be group/version or version"))
+		} else if gv, err := schema.ParseGroupVersion(c.paramKind.APIVersion); err != nil || gv.Version == "" {
+			errs = append(errs, field.Invalid(pk.Child("apiVersion"), c.paramKind.APIVersion, "must be group/version or version"))
 		}
 	}
-	if p.Spec.MatchConstraints == nil {
+	if c.matchConstraints == nil {
 		errs = append(errs, field.Required(spec.Child("matchConstraints"), ""))
 	} else {
-		errs = append(errs, validateMatchResources(spec.Child("matchConstraints"), p.Spec.MatchConstraints, true)...)
+		errs = append(errs, validateMatchResources(spec.Child("matchConstraints"), c.matchConstraints, true)...)
 	}
-	if len(p.Spec.Validations) == 0 && len(p.Spec.AuditAnnotations) == 0 {
-		errs = append(errs, field.Required(spec.Child("validations"), "validations or auditAnnotations must contain at least one item"))
-	}
-	checker, err := newCELChecker(old != nil)
+	checker, err := newCELChecker(update)
 	if err != nil {
-		return append(errs, field.InternalError(spec, err))
+		return append(errs, field.InternalError(spec, err)), nil
 	}
-	hasParams := p.Spec.ParamKind != nil
+	hasParams := c.paramKind != nil
 	withAuthz := plugincel.OptionalVariableDeclarations{HasParams: hasParams, HasAuthorizer: true}
 	names := sets.New[string]()
-	for i, v := range p.Spec.Variables {
+	for i, v := range c.variables {
 		path := spec.Child("variables").Index(i)
 		if v.Name == "" {
 			errs = append(errs, field.Required(path.Child("name"), ""))
@@ -217,7 +273,7 @@ func validatePolicy(obj, old runtime.Object) field.ErrorList {
 		}
 	}
 	conditionNames := sets.New[string]()
-	for i, mc := range p.Spec.MatchConditions {
+	for i, mc := range c.matchConditions {
 		path := spec.Child("matchConditions").Index(i)
 		if mc.Name == "" {
 			errs = append(errs, field.Required(path.Child("name"), ""))
@@ -227,6 +283,24 @@ func validatePolicy(obj, old runtime.Object) field.ErrorList {
 		conditionNames.Insert(mc.Name)
 		checker.check(path.Child("expression"), &validating.ValidationCondition{Expression: mc.Expression}, withAuthz)
 	}
+	return errs, checker
+}
+
+func validatePolicy(obj, old runtime.Object) field.ErrorList {
+	p := obj.(*admissionregistrationv1.ValidatingAdmissionPolicy)
+	errs := validateName(obj, apimachineryvalidation.NameIsDNSSubdomain)
+	spec := field.NewPath("spec")
+	if len(p.Spec.Validations) == 0 && len(p.Spec.AuditAnnotations) == 0 {
+		errs = append(errs, field.Required(spec.Child("validations"), "validations or auditAnnotations must contain at least one item"))
+	}
+	common, checker := validatePolicyCommon(spec, policyCommon{failurePolicy: p.Spec.FailurePolicy, paramKind: p.Spec.ParamKind,
+		matchConstraints: p.Spec.MatchConstraints, variables: p.Spec.Variables, matchConditions: p.Spec.MatchConditions}, old != nil)
+	errs = append(errs, common...)
+	if checker == nil {
+		return errs
+	}
+	hasParams := p.Spec.ParamKind != nil
+	withAuthz := plugincel.OptionalVariableDeclarations{HasParams: hasParams, HasAuthorizer: true}
 	reasons := []string{string(metav1.StatusReasonUnauthorized), string(metav1.StatusReasonForbidden),
 		string(metav1.StatusReasonInvalid), string(metav1.StatusReasonRequestEntityTooLarge)}
 	for i, v := range p.Spec.Validations {
@@ -255,6 +329,63 @@ func validatePolicy(obj, old runtime.Object) field.ErrorList {
 		checker.check(path.Child("valueExpression"), &validating.AuditAnnotationCondition{Key: a.Key, ValueExpression: a.ValueExpression}, withAuthz)
 	}
 	return append(errs, checker.errs...)
+}
+
+func validateMutatingPolicy(obj, old runtime.Object) field.ErrorList {
+	p := obj.(*admissionregistrationv1.MutatingAdmissionPolicy)
+	errs := validateName(obj, apimachineryvalidation.NameIsDNSSubdomain)
+	spec := field.NewPath("spec")
+	if len(p.Spec.Mutations) == 0 {
+		errs = append(errs, field.Required(spec.Child("mutations"), "mutations must contain at least one item"))
+	}
+	reinvocation := []string{string(admissionregistrationv1.NeverReinvocationPolicy), string(admissionregistrationv1.IfNeededReinvocationPolicy)}
+	if r := p.Spec.ReinvocationPolicy; r != "" && !sets.New(reinvocation...).Has(string(r)) {
+		errs = append(errs, field.NotSupported(spec.Child("reinvocationPolicy"), r, reinvocation))
+	}
+	common, checker := validatePolicyCommon(spec, policyCommon{failurePolicy: p.Spec.FailurePolicy, paramKind: p.Spec.ParamKind,
+		matchConstraints: p.Spec.MatchConstraints, variables: p.Spec.Variables, matchConditions: p.Spec.MatchConditions}, old != nil)
+	errs = append(errs, common...)
+	if checker == nil {
+		return errs
+	}
+	withPatchTypes := plugincel.OptionalVariableDeclarations{HasParams: p.Spec.ParamKind != nil, HasAuthorizer: true, HasPatchTypes: true}
+	patchTypes := []string{string(admissionregistrationv1.PatchTypeApplyConfiguration), string(admissionregistrationv1.PatchTypeJSONPatch)}
+	for i, m := range p.Spec.Mutations {
+		path := spec.Child("mutations").Index(i)
+		switch m.PatchType {
+		case admissionregistrationv1.PatchTypeApplyConfiguration:
+			if m.ApplyConfiguration == nil {
+				errs = append(errs, field.Required(path.Child("applyConfiguration"), "required when patchType is ApplyConfiguration"))
+			} else {
+				checker.check(path.Child("applyConfiguration", "expression"), &patch.ApplyConfigurationCondition{Expression: m.ApplyConfiguration.Expression}, withPatchTypes)
+			}
+			if m.JSONPatch != nil {
+				errs = append(errs, field.Forbidden(path.Child("jsonPatch"), "must not be set when patchType is ApplyConfiguration"))
+			}
+		case admissionregistrationv1.PatchTypeJSONPatch:
+			if m.JSONPatch == nil {
+				errs = append(errs, field.Required(path.Child("jsonPatch"), "required when patchType is JSONPatch"))
+			} else {
+				checker.check(path.Child("jsonPatch", "expression"), &patch.JSONPatchCondition{Expression: m.JSONPatch.Expression}, withPatchTypes)
+			}
+			if m.ApplyConfiguration != nil {
+				errs = append(errs, field.Forbidden(path.Child("applyConfiguration"), "must not be set when patchType is JSONPatch"))
+			}
+		default:
+			errs = append(errs, field.NotSupported(path.Child("patchType"), m.PatchType, patchTypes))
+		}
+	}
+	return append(errs, checker.errs...)
+}
+
+func validateMutatingPolicyBinding(obj, _ runtime.Object) field.ErrorList {
+	b := obj.(*admissionregistrationv1.MutatingAdmissionPolicyBinding)
+	errs := validateName(obj, apimachineryvalidation.NameIsDNSSubdomain)
+	spec := field.NewPath("spec")
+	if b.Spec.PolicyName == "" {
+		errs = append(errs, field.Required(spec.Child("policyName"), ""))
+	}
+	return append(errs, validateBindingCommon(spec, b.Spec.ParamRef, b.Spec.MatchResources)...)
 }
 
 var validOperations = []string{string(admissionregistrationv1.OperationAll), string(admissionregistrationv1.Create),
@@ -339,7 +470,14 @@ func validatePolicyBinding(obj, _ runtime.Object) field.ErrorList {
 		errs = append(errs, field.Invalid(spec.Child("validationActions"), b.Spec.ValidationActions,
 			"must not contain both Deny and Warn (repeating the same validation failure information in the API response and headers serves no purpose)"))
 	}
-	if ref := b.Spec.ParamRef; ref != nil {
+	return append(errs, validateBindingCommon(spec, b.Spec.ParamRef, b.Spec.MatchResources)...)
+}
+
+// validateBindingCommon checks what bindings of validating and mutating policies have alike: the parameters and
+// the resources matched.
+func validateBindingCommon(spec *field.Path, paramRef *admissionregistrationv1.ParamRef, matchResources *admissionregistrationv1.MatchResources) field.ErrorList {
+	var errs field.ErrorList
+	if ref := paramRef; ref != nil {
 		path := spec.Child("paramRef")
 		switch {
 		case ref.Name != "" && ref.Selector != nil:
@@ -356,8 +494,8 @@ func validatePolicyBinding(obj, _ runtime.Object) field.ErrorList {
 			errs = append(errs, field.NotSupported(path.Child("parameterNotFoundAction"), *ref.ParameterNotFoundAction, notFound))
 		}
 	}
-	if b.Spec.MatchResources != nil {
-		errs = append(errs, validateMatchResources(spec.Child("matchResources"), b.Spec.MatchResources, false)...)
+	if matchResources != nil {
+		errs = append(errs, validateMatchResources(spec.Child("matchResources"), matchResources, false)...)
 	}
 	return errs
 }

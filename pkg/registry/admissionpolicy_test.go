@@ -159,3 +159,43 @@ func TestBindingValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestMutatingPolicyValidation(t *testing.T) {
+	valid := func() *admissionregistrationv1.MutatingAdmissionPolicy {
+		v := validPolicy()
+		return &admissionregistrationv1.MutatingAdmissionPolicy{ObjectMeta: metav1.ObjectMeta{Name: "clamp"},
+			Spec: admissionregistrationv1.MutatingAdmissionPolicySpec{MatchConstraints: v.Spec.MatchConstraints,
+				Mutations: []admissionregistrationv1.Mutation{{PatchType: admissionregistrationv1.PatchTypeApplyConfiguration,
+					ApplyConfiguration: &admissionregistrationv1.ApplyConfiguration{Expression: "Object{spec: Object.spec{gpus: 8}}"}}}}}
+	}
+	require.Empty(t, validateMutatingPolicy(valid(), nil))
+	for name, c := range map[string]struct {
+		change func(*admissionregistrationv1.MutatingAdmissionPolicySpec)
+		field  string
+	}{
+		"no mutations": {func(s *admissionregistrationv1.MutatingAdmissionPolicySpec) { s.Mutations = nil }, "spec.mutations"},
+		"unknown patch type": {func(s *admissionregistrationv1.MutatingAdmissionPolicySpec) { s.Mutations[0].PatchType = "Merge" },
+			"spec.mutations[0].patchType"},
+		"JSONPatch without its expression": {func(s *admissionregistrationv1.MutatingAdmissionPolicySpec) {
+			s.Mutations[0].PatchType = admissionregistrationv1.PatchTypeJSONPatch
+		}, "spec.mutations[0].jsonPatch"},
+		"syntax error": {func(s *admissionregistrationv1.MutatingAdmissionPolicySpec) {
+			s.Mutations[0].ApplyConfiguration.Expression = "Object{spec: "
+		}, "spec.mutations[0].applyConfiguration.expression"},
+		"unknown reinvocation policy": {func(s *admissionregistrationv1.MutatingAdmissionPolicySpec) { s.ReinvocationPolicy = "Always" },
+			"spec.reinvocationPolicy"},
+		"no match constraints": {func(s *admissionregistrationv1.MutatingAdmissionPolicySpec) { s.MatchConstraints = nil }, "spec.matchConstraints"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := valid()
+			c.change(&p.Spec)
+			errs := validateMutatingPolicy(p, nil)
+			require.NotEmpty(t, errs)
+			assert.Equal(t, c.field, errs[0].Field, errs.ToAggregate().Error())
+		})
+	}
+	b := &admissionregistrationv1.MutatingAdmissionPolicyBinding{ObjectMeta: metav1.ObjectMeta{Name: "clamp"}}
+	errs := validateMutatingPolicyBinding(b, nil)
+	require.Len(t, errs, 1)
+	assert.Equal(t, "spec.policyName", errs[0].Field)
+}

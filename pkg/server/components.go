@@ -50,20 +50,25 @@ type indexes struct {
 	// policies and policyBindings are every workspace's ValidatingAdmissionPolicies and their bindings.
 	policies       *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicy]
 	policyBindings *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicyBinding]
+	// mutatingPolicies and mutatingPolicyBindings are every workspace's MutatingAdmissionPolicies and their bindings.
+	mutatingPolicies       *clusterwatch.Store[*admissionregistrationv1.MutatingAdmissionPolicy]
+	mutatingPolicyBindings *clusterwatch.Store[*admissionregistrationv1.MutatingAdmissionPolicyBinding]
 }
 
 func newIndexes() *indexes {
 	crds := crdset.NewSet()
 	return &indexes{
-		workspaces:      workspace.NewIndex(),
-		rbac:            &authorization.RBAC{Index: authorization.NewRBACIndex(), CRDs: crds},
-		namespaces:      clusterwatch.NewStore[*corev1.Namespace](),
-		serviceAccounts: clusterwatch.NewStore[*corev1.ServiceAccount](),
-		workspaceTypes:  clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
-		syncTargets:     clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
-		crds:            crds,
-		policies:        clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicy](),
-		policyBindings:  clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicyBinding](),
+		workspaces:             workspace.NewIndex(),
+		rbac:                   &authorization.RBAC{Index: authorization.NewRBACIndex(), CRDs: crds},
+		namespaces:             clusterwatch.NewStore[*corev1.Namespace](),
+		serviceAccounts:        clusterwatch.NewStore[*corev1.ServiceAccount](),
+		workspaceTypes:         clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
+		syncTargets:            clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
+		crds:                   crds,
+		policies:               clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicy](),
+		policyBindings:         clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicyBinding](),
+		mutatingPolicies:       clusterwatch.NewStore[*admissionregistrationv1.MutatingAdmissionPolicy](),
+		mutatingPolicyBindings: clusterwatch.NewStore[*admissionregistrationv1.MutatingAdmissionPolicyBinding](),
 	}
 }
 
@@ -94,6 +99,12 @@ func (x *indexes) feed(ctx context.Context, loopback *rest.Config) error {
 	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
 		func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyBindingList{} },
 		&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, x.policyBindings, "admissionpolicybinding-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies",
+		func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyList{} }, &admissionregistrationv1.MutatingAdmissionPolicy{},
+		x.mutatingPolicies, "mutatingadmissionpolicy-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings",
+		func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyBindingList{} },
+		&admissionregistrationv1.MutatingAdmissionPolicyBinding{}, x.mutatingPolicyBindings, "mutatingadmissionpolicybinding-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} },
 		&corev1.Namespace{}, x.namespaces, "namespace-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} },

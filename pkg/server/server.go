@@ -226,8 +226,9 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
 		gantryadmission.ServingChanges{},
 		&gantryadmission.ServingRefs{Reader: gantryadmission.ClientServingReader{Clients: clients}},
-		// Each workspace's own ValidatingAdmissionPolicies, last, as kube-apiserver runs them after its built-in checks.
-		admissionpolicy.NewPlugin(admissionpolicy.NewSource(x.policies, x.policyBindings, x.namespaces, clients, workspaceAuthz)),
+		// Each workspace's own admission policies, last, as kube-apiserver runs them after its built-in plugins.
+		admissionpolicy.NewMutatingPlugin(admissionpolicy.NewMutatingSource(x.mutatingPolicies, x.mutatingPolicyBindings, x.namespaces, clients, workspaceAuthz)),
+		admissionpolicy.NewValidatingPlugin(admissionpolicy.NewValidatingSource(x.policies, x.policyBindings, x.namespaces, clients, workspaceAuthz)),
 	}
 	return admission.NewChainHandler(append(plugins, extra...)...)
 }
@@ -242,6 +243,8 @@ func (s *Server) Run(ctx context.Context) error {
 		syncedCheck("serviceaccount-index", x.serviceAccounts.HasSynced), syncedCheck("workspacetype-index", x.workspaceTypes.HasSynced),
 		syncedCheck("synctarget-index", x.syncTargets.HasSynced), syncedCheck("admissionpolicy-index", x.policies.HasSynced),
 		syncedCheck("admissionpolicybinding-index", x.policyBindings.HasSynced),
+		syncedCheck("mutatingadmissionpolicy-index", x.mutatingPolicies.HasSynced),
+		syncedCheck("mutatingadmissionpolicybinding-index", x.mutatingPolicyBindings.HasSynced),
 		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.BoundSynced)); err != nil {
 		return err
 	}

@@ -205,6 +205,85 @@ func TestAdmissionPolicies(t *testing.T) {
 		b.WithStdin(sizedWidget("limited", "20", "{limited: \"yes\"}")).MustRun(t, "create", "-f", "-")
 	})
 
+	t.Run("mutating policies change objects in their own workspace only", func(t *testing.T) {
+		a.WithStdin(`apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: clamp}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [example.com], apiVersions: [v1], operations: [CREATE], resources: [widgets]}
+  matchConditions:
+  - {name: too-big, expression: "object.spec.size > 8"}
+  mutations:
+  - patchType: ApplyConfiguration
+    applyConfiguration: {expression: "Object{spec: Object.spec{size: 8}}"}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: clamp}
+spec: {policyName: clamp}
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: team-label}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}
+  mutations:
+  - patchType: JSONPatch
+    jsonPatch:
+      expression: >-
+        has(object.metadata.labels) ? [JSONPatch{op: "add", path: "/metadata/labels/team", value: "a"}]
+        : [JSONPatch{op: "add", path: "/metadata/labels", value: {"team": "a"}}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: team-label}
+spec: {policyName: team-label}
+`).MustRun(t, "create", "-f", "-")
+		assert.Equal(t, "Never", a.MustRun(t, "get", "mutatingadmissionpolicy", "clamp", "-o", "jsonpath={.spec.reinvocationPolicy}"), "defaulted")
+		require.NoError(t, wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+			a.WithStdin(sizedWidget("clamped", "20", "{}")).MustRun(t, "create", "-f", "-")
+			size := a.MustRun(t, "get", "widget", "clamped", "-n", "default", "-o", "jsonpath={.spec.size}")
+			if size != "8" {
+				a.MustRun(t, "delete", "widget", "clamped", "-n", "default")
+				return false, nil
+			}
+			return true, nil
+		}), "a CRD's object is mutated by an apply configuration")
+		b.WithStdin(sizedWidget("clamped", "20", "{}")).MustRun(t, "create", "-f", "-")
+		assert.Equal(t, "20", b.MustRun(t, "get", "widget", "clamped", "-n", "default", "-o", "jsonpath={.spec.size}"), "not in the sibling")
+
+		require.NoError(t, wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+			a.MustRun(t, "create", "configmap", "team-labeled", "-n", "default")
+			if a.MustRun(t, "get", "configmap", "team-labeled", "-n", "default", "-o", "jsonpath={.metadata.labels.team}") != "a" {
+				a.MustRun(t, "delete", "configmap", "team-labeled", "-n", "default")
+				return false, nil
+			}
+			return true, nil
+		}), "a built-in object is mutated by a JSON patch")
+		b.MustRun(t, "create", "configmap", "team-labeled", "-n", "default")
+		assert.Equal(t, "", b.MustRun(t, "get", "configmap", "team-labeled", "-n", "default", "-o", "jsonpath={.metadata.labels.team}"))
+
+		_, errOut, err := a.WithStdin(`apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: broken}
+spec:
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}
+  mutations:
+  - patchType: JSONPatch
+    jsonPatch: {expression: "[JSONPatch{op: "}
+  - patchType: Merge
+`).Run("create", "-f", "-")
+		require.Error(t, err)
+		assert.Contains(t, errOut, "spec.mutations[0].jsonPatch.expression: Invalid value")
+		assert.Contains(t, errOut, `spec.mutations[1].patchType: Unsupported value: "Merge"`)
+	})
+
 	t.Run("type-checking warnings in the status, compile errors refused", func(t *testing.T) {
 		// Upstream type-checks against named versions only, not "*".
 		typo := strings.Replace(policyYAML("typo", "example.com", "widgets", "object.spec.sise <= 8", "typo", ""), `apiVersions: ["*"]`, `apiVersions: [v1]`, 1)

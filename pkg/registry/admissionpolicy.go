@@ -21,6 +21,8 @@ import (
 	"k8s.io/apiserver/pkg/cel/environment"
 	"k8s.io/apiserver/pkg/registry/generic"
 	"k8s.io/apiserver/pkg/registry/rest"
+
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 )
 
 // AdmissionPolicies is the resourceSet of admissionregistration.k8s.io/v1's CEL policies:
@@ -496,6 +498,60 @@ func validateBindingCommon(spec *field.Path, paramRef *admissionregistrationv1.P
 	}
 	if matchResources != nil {
 		errs = append(errs, validateMatchResources(spec.Child("matchResources"), matchResources, false)...)
+	}
+	return errs
+}
+
+// DefaultPolicyObjects returns the ValidatingAdmissionPolicy and its binding that a WorkspaceType's default policy
+// creates in a new workspace.
+func DefaultPolicyObjects(d tenancyv1alpha1.DefaultAdmissionPolicy) (*admissionregistrationv1.ValidatingAdmissionPolicy, *admissionregistrationv1.ValidatingAdmissionPolicyBinding) {
+	actions := d.ValidationActions
+	if len(actions) == 0 {
+		actions = []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}
+	}
+	meta := metav1.ObjectMeta{Name: d.Name, Labels: map[string]string{DefaultPolicyLabel: "true"}}
+	return &admissionregistrationv1.ValidatingAdmissionPolicy{ObjectMeta: meta, Spec: *d.Policy.DeepCopy()},
+		&admissionregistrationv1.ValidatingAdmissionPolicyBinding{ObjectMeta: *meta.DeepCopy(),
+			Spec: admissionregistrationv1.ValidatingAdmissionPolicyBindingSpec{PolicyName: d.Name, ValidationActions: actions}}
+}
+
+// DefaultPolicyLabel marks the policies and bindings a workspace got from its WorkspaceType.
+const DefaultPolicyLabel = "tenancy.gantry.dev/from-workspacetype"
+
+// validateDefaultPolicies checks a WorkspaceType's default policies as the policies and bindings they become, so that
+// a workspace of the type is never left half-initialized by a policy the server refuses.
+func validateDefaultPolicies(path *field.Path, defaults []tenancyv1alpha1.DefaultAdmissionPolicy) field.ErrorList {
+	var errs field.ErrorList
+	names := sets.New[string]()
+	for i, d := range defaults {
+		p := path.Index(i)
+		if names.Has(d.Name) {
+			errs = append(errs, field.Duplicate(p.Child("name"), d.Name))
+		}
+		names.Insert(d.Name)
+		policy, binding := DefaultPolicyObjects(d)
+		// The errors name the policy's fields; say where they are in the WorkspaceType.
+		reroot := func(list field.ErrorList, spec *field.Path) {
+			for _, e := range list {
+				switch {
+				case e.Field == "metadata.name":
+					e.Field = p.Child("name").String()
+				case strings.HasPrefix(e.Field, "spec"):
+					e.Field = spec.String() + strings.TrimPrefix(e.Field, "spec")
+				}
+				errs = append(errs, e)
+			}
+		}
+		reroot(validatePolicy(policy, nil), p.Child("policy"))
+		bindingErrs := validatePolicyBinding(binding, nil)
+		// The binding's name and policyName are the policy's name, reported once.
+		var actionErrs field.ErrorList
+		for _, e := range bindingErrs {
+			if strings.HasPrefix(e.Field, "spec.validationActions") {
+				actionErrs = append(actionErrs, e)
+			}
+		}
+		reroot(actionErrs, p)
 	}
 	return errs
 }

@@ -9,6 +9,8 @@ import (
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation/field"
+
+	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
 )
 
 func validPolicy() *admissionregistrationv1.ValidatingAdmissionPolicy {
@@ -198,4 +200,26 @@ func TestMutatingPolicyValidation(t *testing.T) {
 	errs := validateMutatingPolicyBinding(b, nil)
 	require.Len(t, errs, 1)
 	assert.Equal(t, "spec.policyName", errs[0].Field)
+}
+
+func TestWorkspaceTypeDefaultPolicies(t *testing.T) {
+	d := tenancyv1alpha1.DefaultAdmissionPolicy{Name: "max-gpus", Policy: validPolicy().Spec}
+	policy, binding := DefaultPolicyObjects(d)
+	assert.Equal(t, "max-gpus", policy.Name)
+	assert.Equal(t, "max-gpus", binding.Spec.PolicyName)
+	assert.Equal(t, []admissionregistrationv1.ValidationAction{admissionregistrationv1.Deny}, binding.Spec.ValidationActions, "Deny by default")
+	assert.Equal(t, "true", policy.Labels[DefaultPolicyLabel])
+
+	path := field.NewPath("spec", "defaultAdmissionPolicies")
+	assert.Empty(t, validateDefaultPolicies(path, []tenancyv1alpha1.DefaultAdmissionPolicy{d}))
+	broken := *d.DeepCopy()
+	broken.Policy.Validations[0].Expression = "object.spec.gpus <="
+	broken.ValidationActions = []admissionregistrationv1.ValidationAction{"Shout"}
+	errs := validateDefaultPolicies(path, []tenancyv1alpha1.DefaultAdmissionPolicy{d, d, broken})
+	var fields []string
+	for _, e := range errs {
+		fields = append(fields, e.Field)
+	}
+	assert.ElementsMatch(t, []string{"spec.defaultAdmissionPolicies[1].name", "spec.defaultAdmissionPolicies[2].name",
+		"spec.defaultAdmissionPolicies[2].validationActions[0]", "spec.defaultAdmissionPolicies[2].policy.validations[0].expression"}, fields)
 }

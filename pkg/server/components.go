@@ -195,6 +195,13 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	if c.workspaces, err = workspace.NewController(loopback, d.clients, x.workspaces, d.eraser, d.externalURL, defaultBindings); err != nil {
 		return nil, err
 	}
+	c.workspaces.SetDefaultPolicies(func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.DefaultAdmissionPolicy, error) {
+		def, err := d.types.Resolve(ctx, parent, typeName)
+		if err != nil {
+			return nil, err
+		}
+		return def.Spec.DefaultAdmissionPolicies, nil
+	})
 	// Serving counts as synced once every workspace's paths, CRDs and bindings are known: until then a resource
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }

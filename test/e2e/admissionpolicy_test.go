@@ -387,3 +387,52 @@ spec: {policyName: our-registry, validationActions: [Deny]}
 	a.WithStdin(runtime("ours", "registry.example.com/vllm:1")).MustRun(t, "create", "-f", "-")
 	b.WithStdin(runtime("elsewhere", "docker.io/vllm/vllm:latest")).MustRun(t, "create", "-f", "-")
 }
+
+// guardedTypeYAML is a WorkspaceType whose workspaces get a policy limiting ConfigMaps to maxKeys keys.
+func guardedTypeYAML(name, expression string) string {
+	return `apiVersion: tenancy.gantry.dev/v1alpha1
+kind: WorkspaceType
+metadata: {name: ` + name + `}
+spec:
+  defaultAdmissionPolicies:
+  - name: small-configmaps
+    validationActions: [Deny]
+    policy:
+      matchConstraints:
+        resourceRules:
+        - {apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [configmaps]}
+      validations:
+      - expression: "` + expression + `"
+        message: "ConfigMaps of this workspace type hold at most 2 keys"
+`
+}
+
+// TestWorkspaceTypeDefaultPolicies checks the platform owner's lever: a WorkspaceType's default policies are created
+// in every new workspace of the type, before it is Ready, and in no other workspace.
+func TestWorkspaceTypeDefaultPolicies(t *testing.T) {
+	s := harness.Start(t)
+	// A universal workspace allows children of any type, those it defines included.
+	s.Kubectl("root").WithStdin(workspaceYAML("platform", "universal")).MustRun(t, "create", "-f", "-")
+	platform, _ := s.WaitWorkspaceReady(t, "root", "platform")
+	p := s.Kubectl(platform)
+	_, errOut, err := p.WithStdin(guardedTypeYAML("broken", "size(object.data) <=")).Run("create", "-f", "-")
+	require.Error(t, err, "a type whose policy does not compile would leave its workspaces without it")
+	assert.Contains(t, errOut, "spec.defaultAdmissionPolicies[0].policy.validations[0].expression: Invalid value")
+	assert.Contains(t, errOut, "compilation failed")
+
+	p.WithStdin(guardedTypeYAML("guarded", "size(object.data) <= 2")).MustRun(t, "create", "-f", "-")
+	p.WithStdin(workspaceYAML("guarded-a", "guarded")).MustRun(t, "create", "-f", "-")
+	p.WithStdin(workspaceYAML("open-b", "universal")).MustRun(t, "create", "-f", "-")
+	guardedPath, _ := s.WaitWorkspaceReady(t, platform, "guarded-a")
+	openPath, _ := s.WaitWorkspaceReady(t, platform, "open-b")
+	guarded, open := s.Kubectl(guardedPath), s.Kubectl(openPath)
+
+	assert.Equal(t, "true", guarded.MustRun(t, "get", "validatingadmissionpolicy", "small-configmaps",
+		"-o", "jsonpath={.metadata.labels.tenancy\\.gantry\\.dev/from-workspacetype}"))
+	assert.Equal(t, "[\"Deny\"]", guarded.MustRun(t, "get", "validatingadmissionpolicybinding", "small-configmaps", "-o", "jsonpath={.spec.validationActions}"))
+	threeKeys := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: big, namespace: default}\ndata: {a: '1', b: '2', c: '3'}\n"
+	createRefused(t, guarded, threeKeys, "ConfigMaps of this workspace type hold at most 2 keys")
+	open.WithStdin(threeKeys).MustRun(t, "create", "-f", "-")
+	assert.Empty(t, open.MustRun(t, "get", "validatingadmissionpolicies", "-o", "name"), "a workspace of another type gets none")
+	assert.Empty(t, p.MustRun(t, "get", "validatingadmissionpolicies", "-o", "name"), "nor does the type's own workspace")
+}

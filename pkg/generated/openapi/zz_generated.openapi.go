@@ -76,6 +76,7 @@ func GetOpenAPIDefinitions(ref common.ReferenceCallback) map[string]common.OpenA
 		computev1alpha1.SyncedResource{}.OpenAPIModelName():                    schema_gantry_apis_compute_v1alpha1_SyncedResource(ref),
 		computev1alpha1.TargetReference{}.OpenAPIModelName():                   schema_gantry_apis_compute_v1alpha1_TargetReference(ref),
 		tenancyv1alpha1.APIExportReference{}.OpenAPIModelName():                schema_gantry_apis_tenancy_v1alpha1_APIExportReference(ref),
+		tenancyv1alpha1.DefaultAdmissionPolicy{}.OpenAPIModelName():            schema_gantry_apis_tenancy_v1alpha1_DefaultAdmissionPolicy(ref),
 		tenancyv1alpha1.Workspace{}.OpenAPIModelName():                         schema_gantry_apis_tenancy_v1alpha1_Workspace(ref),
 		tenancyv1alpha1.WorkspaceList{}.OpenAPIModelName():                     schema_gantry_apis_tenancy_v1alpha1_WorkspaceList(ref),
 		tenancyv1alpha1.WorkspaceSpec{}.OpenAPIModelName():                     schema_gantry_apis_tenancy_v1alpha1_WorkspaceSpec(ref),
@@ -2051,6 +2052,57 @@ func schema_gantry_apis_tenancy_v1alpha1_APIExportReference(ref common.Reference
 	}
 }
 
+func schema_gantry_apis_tenancy_v1alpha1_DefaultAdmissionPolicy(ref common.ReferenceCallback) common.OpenAPIDefinition {
+	return common.OpenAPIDefinition{
+		Schema: spec.Schema{
+			SchemaProps: spec.SchemaProps{
+				Description: "DefaultAdmissionPolicy is a ValidatingAdmissionPolicy and its binding, both named Name, that a WorkspaceType creates in each new workspace of the type.",
+				Type:        []string{"object"},
+				Properties: map[string]spec.Schema{
+					"name": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Name names the policy and its binding.",
+							Default:     "",
+							Type:        []string{"string"},
+							Format:      "",
+						},
+					},
+					"policy": {
+						SchemaProps: spec.SchemaProps{
+							Description: "Policy is the spec of the ValidatingAdmissionPolicy.",
+							Default:     map[string]interface{}{},
+							Ref:         ref(v1.ValidatingAdmissionPolicySpec{}.OpenAPIModelName()),
+						},
+					},
+					"validationActions": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-type": "set",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "ValidationActions are the binding's; empty means [Deny].",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Type:   []string{"string"},
+										Format: "",
+										Enum:   []interface{}{"Audit", "Deny", "Warn"},
+									},
+								},
+							},
+						},
+					},
+				},
+				Required: []string{"name", "policy"},
+			},
+		},
+		Dependencies: []string{
+			v1.ValidatingAdmissionPolicySpec{}.OpenAPIModelName()},
+	}
+}
+
 func schema_gantry_apis_tenancy_v1alpha1_Workspace(ref common.ReferenceCallback) common.OpenAPIDefinition {
 	return common.OpenAPIDefinition{
 		Schema: spec.Schema{
@@ -2375,11 +2427,32 @@ func schema_gantry_apis_tenancy_v1alpha1_WorkspaceTypeSpec(ref common.ReferenceC
 							},
 						},
 					},
+					"defaultAdmissionPolicies": {
+						VendorExtensible: spec.VendorExtensible{
+							Extensions: spec.Extensions{
+								"x-kubernetes-list-map-keys": []interface{}{
+									"name",
+								},
+								"x-kubernetes-list-type": "map",
+							},
+						},
+						SchemaProps: spec.SchemaProps{
+							Description: "DefaultAdmissionPolicies are the ValidatingAdmissionPolicies created, each with a binding of the same name, in every new workspace of this type: the platform owner's rules for the workspaces of a kind.",
+							Type:        []string{"array"},
+							Items: &spec.SchemaOrArray{
+								Schema: &spec.Schema{
+									SchemaProps: spec.SchemaProps{
+										Ref: ref(tenancyv1alpha1.DefaultAdmissionPolicy{}.OpenAPIModelName()),
+									},
+								},
+							},
+						},
+					},
 				},
 			},
 		},
 		Dependencies: []string{
-			tenancyv1alpha1.APIExportReference{}.OpenAPIModelName()},
+			tenancyv1alpha1.APIExportReference{}.OpenAPIModelName(), tenancyv1alpha1.DefaultAdmissionPolicy{}.OpenAPIModelName()},
 	}
 }
 

@@ -1,7 +1,7 @@
-// Package admissionpolicy enforces each workspace's ValidatingAdmissionPolicies and their bindings
-// (admissionregistration.k8s.io/v1) on the requests of that workspace only, for built-in, custom and bound
-// resources alike, with the upstream k8s.io/apiserver machinery: the CEL validator and the validating dispatcher
-// (matching, validationActions, failurePolicy, params).
+// Package admissionpolicy enforces each workspace's ValidatingAdmissionPolicies and MutatingAdmissionPolicies with
+// their bindings (admissionregistration.k8s.io/v1) on the requests of that workspace only, for built-in, custom and
+// bound resources alike, with the upstream k8s.io/apiserver machinery: the CEL validator and mutators and the
+// validating and mutating dispatchers (matching, validationActions, failurePolicy, params, patches).
 //
 // Upstream's plugin keeps one set of policies for the whole server, fed by its own informers. Gantry instead keeps
 // one wildcard index of policies and one of bindings (clusterwatch stores fed by the server), and builds a

@@ -171,3 +171,34 @@ func TestPoliciesThemselvesAndUnroutedRequestsAreSkipped(t *testing.T) {
 		"a policy cannot lock its workspace out of changing it")
 	assert.NoError(t, w.plugin.Validate(context.Background(), attrs, nil), "no workspace, nothing to apply")
 }
+
+// TestConcurrentRequestsAndChanges runs requests of two workspaces while one's policy changes (for the race
+// detector); each workspace's answer is always its own.
+func TestConcurrentRequestsAndChanges(t *testing.T) {
+	w := newWorld(t, "teama", "teamb")
+	w.policy("teama", "limit", "size(object.data) <= 1", "at most 1 key")
+	w.binding("teama", "limit", "limit")
+	done := make(chan struct{})
+	results := make(chan error, 400)
+	for i := 0; i < 4; i++ {
+		go func() {
+			for j := 0; j < 50; j++ {
+				results <- w.create("teamb", 5)
+				if err := w.create("teama", 5); err == nil {
+					results <- assert.AnError
+				}
+			}
+			done <- struct{}{}
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		w.policy("teama", "limit", "size(object.data) <= "+strconv.Itoa(1+i%3), "few keys")
+	}
+	for i := 0; i < 4; i++ {
+		<-done
+	}
+	close(results)
+	for err := range results {
+		require.NoError(t, err, "teamb has no policy, and teama's never allows 5 keys")
+	}
+}

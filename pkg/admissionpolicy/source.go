@@ -36,7 +36,8 @@ type Source[P, B object, E any] struct {
 	authorizer authorizer.Authorizer
 	kind       kind[P, B, E]
 
-	mu         sync.Mutex
+	// mu guards workspaces and changes; requests only read-lock it, unless their workspace's hooks must be rebuilt.
+	mu         sync.RWMutex
 	workspaces map[logicalcluster.Name]*workspaceHooks[P, B, E]
 	// changes counts the changes of policies and bindings (of any workspace), so that hooks built from a view
 	// older than the indexes are used once but not kept.
@@ -140,23 +141,27 @@ func (s *Source[P, B, E]) changed(cluster logicalcluster.Name, _ string) {
 
 // hooks returns a workspace's hooks and the dispatcher for them; no hooks when the workspace binds no policy.
 func (s *Source[P, B, E]) hooks(cluster logicalcluster.Name) ([]generic.PolicyHook[P, B, E], generic.Dispatcher[generic.PolicyHook[P, B, E]], error) {
-	s.mu.Lock()
+	s.mu.RLock()
 	w := s.workspaces[cluster]
 	if w != nil && w.fresh {
-		s.mu.Unlock()
-		return w.hooks, w.dispatcher, nil
+		hooks, dispatcher := w.hooks, w.dispatcher
+		s.mu.RUnlock()
+		return hooks, dispatcher, nil
 	}
 	seen := s.changes
 	var previous map[string]compiledPolicy[E]
 	if w != nil {
 		previous = w.compiled
 	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
 
 	// Compiling may take milliseconds: outside the lock, so that other workspaces are not held up.
 	built, err := s.build(cluster, previous)
 	if err != nil {
 		return nil, nil, err
+	}
+	if built == nil && w == nil {
+		return nil, nil, nil // the common case, a workspace without policies: nothing to keep or forget
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

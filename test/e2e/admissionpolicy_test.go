@@ -83,7 +83,7 @@ func TestAdmissionPolicies(t *testing.T) {
 		k.MustRun(t, "wait", "--for=condition=Established", "crd/widgets.example.com", "--timeout=60s")
 	}
 
-	t.Run("served with discovery, and isolated per workspace", func(t *testing.T) {
+	t.Run("served with legacy and aggregated discovery", func(t *testing.T) {
 		out := a.MustRun(t, "api-resources", "--api-group=admissionregistration.k8s.io")
 		assert.Regexp(t, `validatingadmissionpolicies\s+admissionregistration.k8s.io/v1\s+false\s+ValidatingAdmissionPolicy`, out)
 		assert.Regexp(t, `validatingadmissionpolicybindings\s+admissionregistration.k8s.io/v1\s+false\s+ValidatingAdmissionPolicyBinding`, out)
@@ -91,17 +91,27 @@ func TestAdmissionPolicies(t *testing.T) {
 		require.NoError(t, err)
 		client, err := rest.HTTPClientFor(config)
 		require.NoError(t, err)
-		req, err := http.NewRequest(http.MethodGet, config.Host+"/apis", nil)
-		require.NoError(t, err)
-		req.Header.Set("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
-		resp, err := client.Do(req)
-		require.NoError(t, err)
-		defer resp.Body.Close()
-		body, err := io.ReadAll(resp.Body)
-		require.NoError(t, err)
-		assert.Contains(t, resp.Header.Get("Content-Type"), "APIGroupDiscoveryList")
-		assert.Contains(t, string(body), `"resource":"validatingadmissionpolicies"`, "aggregated discovery")
-		assert.Contains(t, string(body), `"resource":"validatingadmissionpolicybindings"`, "aggregated discovery")
+		get := func(path, accept string) (string, string) {
+			req, err := http.NewRequest(http.MethodGet, config.Host+path, nil)
+			require.NoError(t, err)
+			req.Header.Set("Accept", accept)
+			resp, err := client.Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+			require.Equal(t, http.StatusOK, resp.StatusCode, string(body))
+			return resp.Header.Get("Content-Type"), string(body)
+		}
+		_, legacy := get("/apis/admissionregistration.k8s.io/v1", "application/json")
+		for _, name := range []string{"validatingadmissionpolicies", "validatingadmissionpolicies/status", "validatingadmissionpolicybindings",
+			"mutatingadmissionpolicies", "mutatingadmissionpolicybindings"} {
+			assert.Contains(t, legacy, `"name":"`+name+`"`, "legacy discovery")
+		}
+		contentType, aggregated := get("/apis", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+		assert.Contains(t, contentType, "APIGroupDiscoveryList")
+		assert.Contains(t, aggregated, `"resource":"validatingadmissionpolicies"`, "aggregated discovery")
+		assert.Contains(t, aggregated, `"resource":"validatingadmissionpolicybindings"`, "aggregated discovery")
 	})
 
 	t.Run("same-named policies apply each in its own workspace", func(t *testing.T) {

@@ -79,6 +79,10 @@ func intColumn(name, description string) metav1.TableColumnDefinition {
 
 // printers are the columns of the kinds that have more to show than a name and an age.
 var printers = map[string]columns{
+	"ValidatingAdmissionPolicy": {[]metav1.TableColumnDefinition{intColumn("Validations", "Number of validations"),
+		column("ParamKind", "Kind of the parameters")}, policyColumns},
+	"ValidatingAdmissionPolicyBinding": {[]metav1.TableColumnDefinition{column("PolicyName", "The bound policy"),
+		column("ParamRef", "The parameters of the binding")}, bindingColumns},
 	"Namespace": {[]metav1.TableColumnDefinition{column("Status", "Phase of the namespace")}, func(o runtime.Object) []interface{} {
 		return []interface{}{string(o.(*corev1.Namespace).Status.Phase)}
 	}},

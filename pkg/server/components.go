@@ -6,6 +6,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,6 +16,7 @@ import (
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/admissionpolicy"
 	"github.com/gantry-dev/gantry/pkg/apibinding"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
@@ -46,18 +48,28 @@ type indexes struct {
 	workspaceTypes  *clusterwatch.Store[*tenancyv1alpha1.WorkspaceType]
 	syncTargets     *clusterwatch.Store[*computev1alpha1.SyncTarget]
 	crds            *crdset.Set
+	// policies and policyBindings are every workspace's ValidatingAdmissionPolicies and their bindings.
+	policies       *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicy]
+	policyBindings *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicyBinding]
+	// mutatingPolicies and mutatingPolicyBindings are every workspace's MutatingAdmissionPolicies and their bindings.
+	mutatingPolicies       *clusterwatch.Store[*admissionregistrationv1.MutatingAdmissionPolicy]
+	mutatingPolicyBindings *clusterwatch.Store[*admissionregistrationv1.MutatingAdmissionPolicyBinding]
 }
 
 func newIndexes() *indexes {
 	crds := crdset.NewSet()
 	return &indexes{
-		workspaces:      workspace.NewIndex(),
-		rbac:            &authorization.RBAC{Index: authorization.NewRBACIndex(), CRDs: crds},
-		namespaces:      clusterwatch.NewStore[*corev1.Namespace](),
-		serviceAccounts: clusterwatch.NewStore[*corev1.ServiceAccount](),
-		workspaceTypes:  clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
-		syncTargets:     clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
-		crds:            crds,
+		workspaces:             workspace.NewIndex(),
+		rbac:                   &authorization.RBAC{Index: authorization.NewRBACIndex(), CRDs: crds},
+		namespaces:             clusterwatch.NewStore[*corev1.Namespace](),
+		serviceAccounts:        clusterwatch.NewStore[*corev1.ServiceAccount](),
+		workspaceTypes:         clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
+		syncTargets:            clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
+		crds:                   crds,
+		policies:               clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicy](),
+		policyBindings:         clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicyBinding](),
+		mutatingPolicies:       clusterwatch.NewStore[*admissionregistrationv1.MutatingAdmissionPolicy](),
+		mutatingPolicyBindings: clusterwatch.NewStore[*admissionregistrationv1.MutatingAdmissionPolicyBinding](),
 	}
 }
 
@@ -78,6 +90,22 @@ func (x *indexes) feed(ctx context.Context, loopback *rest.Config) error {
 	if err != nil {
 		return err
 	}
+	admissionClient, err := clusterwatch.LoopbackClient(loopback, admissionregistrationv1.SchemeGroupVersion, registry.Codecs)
+	if err != nil {
+		return err
+	}
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+		func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyList{} }, &admissionregistrationv1.ValidatingAdmissionPolicy{},
+		x.policies, "admissionpolicy-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
+		func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyBindingList{} },
+		&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, x.policyBindings, "admissionpolicybinding-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies",
+		func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyList{} }, &admissionregistrationv1.MutatingAdmissionPolicy{},
+		x.mutatingPolicies, "mutatingadmissionpolicy-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings",
+		func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyBindingList{} },
+		&admissionregistrationv1.MutatingAdmissionPolicyBinding{}, x.mutatingPolicyBindings, "mutatingadmissionpolicybinding-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} },
 		&corev1.Namespace{}, x.namespaces, "namespace-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} },
@@ -123,6 +151,8 @@ type controllers struct {
 	provider *servingprovider.Controller
 	// history records the revisions of every InferenceService; nil with --serving-provider=false.
 	history *servinghistory.Controller
+	// policyStatus writes the type-checking status of every workspace's ValidatingAdmissionPolicies.
+	policyStatus *admissionpolicy.StatusController
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
@@ -176,6 +206,13 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	if c.workspaces, err = workspace.NewController(loopback, d.clients, x.workspaces, d.eraser, d.externalURL, defaultBindings); err != nil {
 		return nil, err
 	}
+	c.workspaces.SetDefaultPolicies(func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.DefaultAdmissionPolicy, error) {
+		def, err := d.types.Resolve(ctx, parent, typeName)
+		if err != nil {
+			return nil, err
+		}
+		return def.Spec.DefaultAdmissionPolicies, nil
+	})
 	// Serving counts as synced once every workspace's paths, CRDs and bindings are known: until then a resource
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }
@@ -200,6 +237,7 @@ func newControllers(d controllerDeps) (*controllers, error) {
 			return nil, err
 		}
 	}
+	c.policyStatus = admissionpolicy.NewStatusController(x.policies, d.clients)
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
 	return c, nil
@@ -226,6 +264,7 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.targets.Run(ctx, 2)
 	go c.placements.Run(ctx, 2)
 	go c.statusAggregate.Run(ctx, 2)
+	go c.policyStatus.Run(ctx, 2)
 	if c.provider != nil {
 		go c.provider.Run(ctx)
 		go c.history.Run(ctx, 2)

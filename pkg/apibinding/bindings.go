@@ -117,7 +117,7 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 		notReady("NamingConflict", "not every resource of the export can be served here")
 		// Nothing changes: what this binding has bound already stays bound, nothing new is added.
 		kept := slices.DeleteFunc(accepted, func(s *apisv1alpha1.APIResourceSchema) bool { return !wasBound(s) })
-		return status, c.claim(b, kept, identity, exportCluster, claimed), false, exportCluster
+		return status, c.claim(b, kept, identity, exportCluster, export.version, claimed), false, exportCluster
 	}
 	status.BoundResources = boundResources(schemas, identity, boundVersions)
 	status.Phase = apisv1alpha1.APIBindingPhaseBound
@@ -126,7 +126,7 @@ func (c *Controller) decide(cluster logicalcluster.Name, b *apisv1alpha1.APIBind
 		Reason: "NoConflicts", Message: "no conflicts found", ObservedGeneration: b.Generation})
 	meta.SetStatusCondition(&status.Conditions, metav1.Condition{Type: apisv1alpha1.APIBindingReady, Status: metav1.ConditionTrue,
 		Reason: "Bound", Message: "every resource of the export is served", ObservedGeneration: b.Generation})
-	return status, c.claim(b, schemas, identity, exportCluster, claimed), false, exportCluster
+	return status, c.claim(b, schemas, identity, exportCluster, export.version, claimed), false, exportCluster
 }
 
 // reasonWaitingForIdentity is the Ready reason of a binding whose APIExport has no identity yet.
@@ -138,6 +138,8 @@ type exportOffer struct {
 	cluster  logicalcluster.Name
 	identity string
 	schemas  []*apisv1alpha1.APIResourceSchema
+	// version is the export's resource version as read: it orders the export's changes of schema.
+	version int64
 }
 
 // findExport resolves the APIExport a binding of cluster references, with its identity and schemas. When they
@@ -156,6 +158,7 @@ func (c *Controller) findExport(cluster logicalcluster.Name, ref *apisv1alpha1.E
 		return offer, "APIExportNotFound", fmt.Sprintf("no APIExport %q in %s", ref.Name, c.pathOf(offer.cluster))
 	}
 	offer.identity = e.Status.IdentityHash
+	offer.version, _ = strconv.ParseInt(e.ResourceVersion, 10, 64)
 	if offer.identity == "" {
 		return offer, reasonWaitingForIdentity, fmt.Sprintf("APIExport %q has no identity yet", ref.Name)
 	}
@@ -221,28 +224,42 @@ func (c *Controller) conflict(cluster logicalcluster.Name, binding string, s *ap
 }
 
 // claim records the schemas as bound by the binding and returns their CRDs.
-func (c *Controller) claim(b *apisv1alpha1.APIBinding, schemas []*apisv1alpha1.APIResourceSchema, identity string, exportCluster logicalcluster.Name, claimed map[string]string) []*apiextensionsv1.CustomResourceDefinition {
+func (c *Controller) claim(b *apisv1alpha1.APIBinding, schemas []*apisv1alpha1.APIResourceSchema, identity string, exportCluster logicalcluster.Name,
+	exportVersion int64, claimed map[string]string) []*apiextensionsv1.CustomResourceDefinition {
 	out := make([]*apiextensionsv1.CustomResourceDefinition, 0, len(schemas))
 	for _, s := range schemas {
 		claimed[resourceName(s)] = b.Name
-		out = append(out, c.boundCRD(s, identity, logicalcluster.Key(exportCluster, b.Spec.Reference.Export.Name)))
+		out = append(out, c.boundCRD(s, identity, logicalcluster.Key(exportCluster, b.Spec.Reference.Export.Name), exportVersion))
 	}
 	return out
 }
 
 // boundCRD returns the established CRD that serves a schema under an export's identity: one object per schema and
-// identity, shared by every workspace that binds the export.
-func (c *Controller) boundCRD(s *apisv1alpha1.APIResourceSchema, identity, export string) *apiextensionsv1.CustomResourceDefinition {
+// identity, shared by every workspace that binds the export. exportVersion is the resource version of the export
+// the schema was read from.
+//
+// The CRD's generation orders the schemas a resource is served with: the custom resource server serves the
+// highest it has seen, so that workspaces that see an export's change at different moments never take the
+// resource back to the older schema. A schema gets, as its generation, the export's resource version from when
+// the export turned to it, so that an export that goes back to an earlier schema (created before the one it
+// leaves) is followed too; an export's other changes leave the generation as it is.
+func (c *Controller) boundCRD(s *apisv1alpha1.APIResourceSchema, identity, export string, exportVersion int64) *apiextensionsv1.CustomResourceDefinition {
 	key := string(s.UID) + "|" + identity
+	resource := identity + "|" + resourceName(s)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if crd, ok := c.crds[key]; ok {
+	generation := exportVersion
+	if current, ok := c.servedSchemas[resource]; ok && current.uid == s.UID {
+		generation = current.generation
+	} else if !ok || exportVersion > current.generation {
+		c.servedSchemas[resource] = servedSchema{uid: s.UID, generation: exportVersion}
+	}
+	if crd, ok := c.crds[key]; ok && crd.Generation == generation {
 		return crd
 	}
 	crd := apischema.ToCRD(s, types.UID(identity))
 	crd.Annotations = map[string]string{crdset.BoundAnnotation: export}
-	// Schemas are immutable, so a newer schema is a newer object: its resource version orders generations.
-	crd.Generation, _ = strconv.ParseInt(s.ResourceVersion, 10, 64)
+	crd.Generation = generation
 	names := crd.Spec.Names
 	if names.Singular == "" {
 		names.Singular = strings.ToLower(names.Kind)

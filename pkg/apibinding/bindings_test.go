@@ -41,13 +41,14 @@ func in(cluster logicalcluster.Name, name string) metav1.ObjectMeta {
 
 func TestDecide(t *testing.T) {
 	c := &Controller{
-		config:    Config{Workspaces: paths{"root:provider": "prov"}, CRDs: crdset.NewSet()},
-		exports:   clusterwatch.NewStore[*apisv1alpha1.APIExport](),
-		schemas:   clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
-		reserved:  registry.NewReserved(registry.ServedGroups()),
-		consumers: map[string]map[logicalcluster.Name]bool{},
-		bindsTo:   map[logicalcluster.Name]map[string]bool{},
-		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
+		config:        Config{Workspaces: paths{"root:provider": "prov"}, CRDs: crdset.NewSet()},
+		exports:       clusterwatch.NewStore[*apisv1alpha1.APIExport](),
+		schemas:       clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
+		reserved:      registry.NewReserved(registry.ServedGroups()),
+		consumers:     map[string]map[logicalcluster.Name]bool{},
+		bindsTo:       map[logicalcluster.Name]map[string]bool{},
+		crds:          map[string]*apiextensionsv1.CustomResourceDefinition{},
+		servedSchemas: map[string]servedSchema{},
 	}
 	add := func(obj any) { require.NoError(t, c.exports.Add(obj)) }
 	add(&apisv1alpha1.APIExport{ObjectMeta: in("prov", "ready"), Spec: apisv1alpha1.APIExportSpec{LatestResourceSchemas: []string{"v1.widgets.example.com"}},
@@ -95,13 +96,14 @@ func TestDecide(t *testing.T) {
 
 func TestCoreResources(t *testing.T) {
 	c := &Controller{
-		config:    Config{Workspaces: paths{"root:compute": "comp"}, CRDs: crdset.NewSet()},
-		exports:   clusterwatch.NewStore[*apisv1alpha1.APIExport](),
-		schemas:   clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
-		reserved:  registry.NewReserved(registry.ServedGroups()),
-		consumers: map[string]map[logicalcluster.Name]bool{},
-		bindsTo:   map[logicalcluster.Name]map[string]bool{},
-		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
+		config:        Config{Workspaces: paths{"root:compute": "comp"}, CRDs: crdset.NewSet()},
+		exports:       clusterwatch.NewStore[*apisv1alpha1.APIExport](),
+		schemas:       clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
+		reserved:      registry.NewReserved(registry.ServedGroups()),
+		consumers:     map[string]map[logicalcluster.Name]bool{},
+		bindsTo:       map[logicalcluster.Name]map[string]bool{},
+		crds:          map[string]*apiextensionsv1.CustomResourceDefinition{},
+		servedSchemas: map[string]servedSchema{},
 	}
 	for _, r := range []struct{ kind, plural string }{{"Service", "services"}, {"ConfigMap", "configmaps"}} {
 		name := "k1." + r.plural + ".core"
@@ -131,4 +133,75 @@ func TestCoreResources(t *testing.T) {
 	require.NotNil(t, names)
 	assert.Equal(t, "NamingConflict", names.Reason)
 	assert.Equal(t, `core resource "configmaps" is served by Gantry itself`, names.Message)
+}
+
+// TestGenerationFollowsTheExport checks the order the custom resource server serves bound schemas in: an export
+// that turns to a newer schema and then back to the earlier one is followed both ways, its other changes do not
+// make a new generation, and a decision made from an older read of the export never outranks a newer one.
+func TestGenerationFollowsTheExport(t *testing.T) {
+	c := &Controller{
+		config:        Config{Workspaces: paths{"root:provider": "prov"}, CRDs: crdset.NewSet()},
+		exports:       clusterwatch.NewStore[*apisv1alpha1.APIExport](),
+		schemas:       clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
+		reserved:      registry.NewReserved(registry.ServedGroups()),
+		consumers:     map[string]map[logicalcluster.Name]bool{},
+		bindsTo:       map[logicalcluster.Name]map[string]bool{},
+		crds:          map[string]*apiextensionsv1.CustomResourceDefinition{},
+		servedSchemas: map[string]servedSchema{},
+	}
+	// The schema the export goes back to is the older object: created first, lower resource version. Each is told
+	// apart by the printer column it adds.
+	schemas := map[string]*apisv1alpha1.APIResourceSchema{}
+	for name, rv := range map[string]string{"earlier": "5", "later": "9"} {
+		meta := in("prov", name+".widgets.example.com")
+		meta.ResourceVersion = rv
+		schemas[name] = &apisv1alpha1.APIResourceSchema{ObjectMeta: meta, Spec: apisv1alpha1.APIResourceSchemaSpec{
+			Group: "example.com", Scope: apiextensionsv1.NamespaceScoped,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Kind: "Widget", Plural: "widgets"},
+			Versions: []apisv1alpha1.APIResourceVersion{{Name: "v1", Served: true, Storage: true,
+				AdditionalPrinterColumns: []apiextensionsv1.CustomResourceColumnDefinition{{Name: name, Type: "string", JSONPath: ".spec." + name}}}},
+		}}
+		require.NoError(t, c.schemas.Add(schemas[name]))
+	}
+	exportAt := func(rv, schema string) {
+		meta := in("prov", "widgets")
+		meta.ResourceVersion = rv
+		require.NoError(t, c.exports.Update(&apisv1alpha1.APIExport{ObjectMeta: meta,
+			Spec:   apisv1alpha1.APIExportSpec{LatestResourceSchemas: []string{schema + ".widgets.example.com"}},
+			Status: apisv1alpha1.APIExportStatus{IdentityHash: "id"}}))
+	}
+	bound := func() (string, int64, *apiextensionsv1.CustomResourceDefinition) {
+		b := &apisv1alpha1.APIBinding{ObjectMeta: in("user", "b"), Spec: apisv1alpha1.APIBindingSpec{Reference: apisv1alpha1.BindingReference{
+			Export: &apisv1alpha1.ExportBindingReference{Path: "root:provider", Name: "widgets"}}}}
+		_, crds, _, _ := c.decide("user", b, map[string]string{})
+		require.Len(t, crds, 1)
+		return crds[0].Spec.Versions[0].AdditionalPrinterColumns[0].Name, crds[0].Generation, crds[0]
+	}
+
+	exportAt("10", "earlier")
+	schema, generation, _ := bound()
+	assert.Equal(t, "earlier", schema)
+	assert.Equal(t, int64(10), generation)
+
+	exportAt("20", "later")
+	schema, generation, _ = bound()
+	assert.Equal(t, "later", schema)
+	assert.Equal(t, int64(20), generation)
+
+	exportAt("30", "earlier")
+	schema, generation, back := bound()
+	assert.Equal(t, "earlier", schema)
+	assert.Equal(t, int64(30), generation, "back to the earlier schema: a higher generation than the later one's, so that it is served")
+
+	exportAt("40", "earlier")
+	schema, generation, same := bound()
+	assert.Equal(t, "earlier", schema)
+	assert.Equal(t, int64(30), generation, "an export's change that keeps its schemas keeps the generation")
+	assert.Same(t, back, same, "and the very object, so that nothing is rebuilt")
+
+	stale := c.boundCRD(schemas["later"], "id", "prov|widgets", 25)
+	assert.Less(t, stale.Generation, same.Generation, "a decision from an older read of the export ranks below the newer one")
+	schema, generation, _ = bound()
+	assert.Equal(t, "earlier", schema)
+	assert.Equal(t, int64(30), generation, "and does not change what the export serves")
 }

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/types"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/cache"
@@ -79,6 +80,8 @@ type Controller struct {
 	bindsTo map[logicalcluster.Name]map[string]bool
 	// crds caches the CRD of each (schema UID, identity), so that every workspace shares one object.
 	crds map[string]*apiextensionsv1.CustomResourceDefinition
+	// servedSchemas holds, per identity and resource, the schema it is served with and that CRD's generation.
+	servedSchemas map[string]servedSchema
 }
 
 // item is a unit of work: one export, or all bindings of one workspace (decided together, so that two bindings
@@ -111,10 +114,11 @@ func NewController(config Config) (*Controller, error) {
 		bindings: clusterwatch.NewStore[*apisv1alpha1.APIBinding](),
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[item](),
 			workqueue.TypedRateLimitingQueueConfig[item]{Name: "apibindings"}),
-		reserved:  registry.NewReserved(config.ReservedGroups),
-		consumers: map[string]map[logicalcluster.Name]bool{},
-		bindsTo:   map[logicalcluster.Name]map[string]bool{},
-		crds:      map[string]*apiextensionsv1.CustomResourceDefinition{},
+		reserved:      registry.NewReserved(config.ReservedGroups),
+		consumers:     map[string]map[logicalcluster.Name]bool{},
+		bindsTo:       map[logicalcluster.Name]map[string]bool{},
+		crds:          map[string]*apiextensionsv1.CustomResourceDefinition{},
+		servedSchemas: map[string]servedSchema{},
 	}
 	c.exports.OnChange(func(cluster logicalcluster.Name, name string) {
 		c.queue.Add(item{export: true, cluster: cluster, name: name})
@@ -203,3 +207,9 @@ func identitySecret(e *apisv1alpha1.APIExport) (ref corev1.SecretReference, gene
 
 // SystemNamespace holds what the server creates for a workspace's exports.
 const SystemNamespace = "gantry-system"
+
+// servedSchema is the schema a resource of an export is served with, and the generation its CRD was given.
+type servedSchema struct {
+	uid        types.UID
+	generation int64
+}

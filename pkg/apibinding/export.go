@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
@@ -128,10 +129,11 @@ func (c *Controller) exportCRDs(cluster logicalcluster.Name, e *apisv1alpha1.API
 	if e.Status.IdentityHash == "" {
 		return nil
 	}
+	version, _ := strconv.ParseInt(e.ResourceVersion, 10, 64)
 	var out []*apiextensionsv1.CustomResourceDefinition
 	for _, schemaName := range e.Spec.LatestResourceSchemas {
 		if s, ok := c.schemas.Get(cluster, schemaName); ok {
-			out = append(out, c.boundCRD(s, e.Status.IdentityHash, logicalcluster.Key(cluster, e.Name)))
+			out = append(out, c.boundCRD(s, e.Status.IdentityHash, logicalcluster.Key(cluster, e.Name), version))
 		}
 	}
 	return out

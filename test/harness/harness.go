@@ -90,8 +90,24 @@ func StartBinary(t testing.TB, bin string, extraArgs ...string) *Server {
 	}
 	s := &Server{t: t, bin: bin, DataDir: t.TempDir(), Port: FreePort(t), Args: extraArgs}
 	s.Restart()
-	t.Cleanup(func() { s.Stop(syscall.SIGTERM) })
+	t.Cleanup(func() {
+		s.Stop(syscall.SIGTERM)
+		s.keepLogOnFailure()
+	})
 	return s
+}
+
+// keepLogOnFailure copies the server's log into $GANTRY_TEST_LOGS, when set, if the test failed: the data
+// directory, and the log in it, is removed with the test.
+func (s *Server) keepLogOnFailure() {
+	dir := os.Getenv("GANTRY_TEST_LOGS")
+	if dir == "" || !s.t.Failed() {
+		return
+	}
+	name := strings.NewReplacer("/", "_", " ", "_").Replace(s.t.Name()) + fmt.Sprintf("-%d.log", s.Port)
+	if err := os.MkdirAll(dir, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(dir, name), []byte(s.Logs()), 0o644)
+	}
 }
 
 // Restart starts the server process again on the same data directory and port, and waits until it is ready.

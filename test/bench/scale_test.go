@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,34 +30,36 @@ const scaleBaseline = 1000
 // GANTRY_BENCH_SCALE_CLIENTS (default 16) clients without client-side rate limit, in chunks of 10,000 after the
 // first 1,000. It reports:
 //   - the creation rate (first create to last Ready, summed over the chunks), next to etcd's own put rate at the
-//     same work (as many puts per workspace as Gantry made, of the average size of a workspace's keys, from as many
-//     clients, straight to the same etcd) and etcd's puts and keys per workspace;
+//     same work (as many puts per workspace as Gantry made, of the average size of an empty workspace's keys, from
+//     as many clients, straight to the same etcd) and etcd's puts and keys per workspace;
 //   - the RSS added per workspace, at every chunk (logged) and at the end;
-//   - GET and LIST p99 inside root:ws-0 (10 configmaps), GANTRY_BENCH_SCALE_PROBES (default 1000) sequential
-//     requests each, among 1,000 workspaces and among all of them, and their ratio;
+//   - GET and LIST p99 inside a workspace holding 10 configmaps, GANTRY_BENCH_SCALE_PROBES (default 2000) sequential
+//     requests each, in this server and, turn by turn, in a second gantry (its own etcd) holding 1,000 workspaces,
+//     and their ratio: the machine's drift hits both alike;
 //   - the restart time to /readyz (and root's default namespace) once every workspace holds
-//     GANTRY_BENCH_SCALE_OBJECTS (default 3) configmaps besides its Workspace and default namespace.
+//     GANTRY_BENCH_SCALE_OBJECTS (default 3) configmaps besides what a new workspace gets.
 //
 // The creation stops early, and says so, once gantry's RSS passes GANTRY_BENCH_SCALE_MAX_RSS_MIB (default 8192):
-// the machine is shared.
+// the machine is shared. GANTRY_BENCH_SCALE_WORKERS, when set, is passed as --workspace-workers;
+// GANTRY_BENCH_SCALE_PROFILE names a file for a CPU profile of gantry taken from the start of the second chunk
+// for GANTRY_BENCH_SCALE_PROFILE_SECONDS (default 30).
 func BenchmarkScale(b *testing.B) {
 	n := envInt("GANTRY_BENCH_SCALE_WORKSPACES", 10000)
 	clients := envInt("GANTRY_BENCH_SCALE_CLIENTS", 16)
 	objects := envInt("GANTRY_BENCH_SCALE_OBJECTS", 3)
-	probes := envInt("GANTRY_BENCH_SCALE_PROBES", 1000)
+	probes := envInt("GANTRY_BENCH_SCALE_PROBES", 2000)
 	maxRSSKiB := int64(envInt("GANTRY_BENCH_SCALE_MAX_RSS_MIB", 8192)) * 1024
 	if n < scaleBaseline {
 		b.Fatalf("GANTRY_BENCH_SCALE_WORKSPACES must be at least %d", scaleBaseline)
 	}
 	ctx := context.Background()
 	etcd := testserver.RunEtcd(b, nil)
-	s := harness.Start(b, "--etcd-servers", strings.Join(etcd.Endpoints(), ","))
-	cfg, err := s.RESTConfig("root")
-	if err != nil {
-		b.Fatal(err)
+	args := []string{"--etcd-servers", strings.Join(etcd.Endpoints(), ",")}
+	if workers := envInt("GANTRY_BENCH_SCALE_WORKERS", 0); workers > 0 {
+		args = append(args, fmt.Sprintf("--workspace-workers=%d", workers))
 	}
-	cfg.QPS = -1 // no client-side rate limit: the server's rate is what is timed
-	root := dynamic.NewForConfigOrDie(cfg)
+	s := harness.Start(b, args...)
+	cfg, root := unthrottledRoot(b, s)
 	createReady(b, root, "warmup", 10, 4)
 	rss0 := settledRSS(b, s)
 	putsBefore := etcdCounter(b, "etcd_mvcc_put_total")
@@ -66,8 +69,6 @@ func BenchmarkScale(b *testing.B) {
 	b.StopTimer()
 	b.Logf("%d workspaces Ready in %s (%.0f/s); RSS %d MiB", created, elapsed.Round(time.Millisecond),
 		float64(created)/elapsed.Seconds(), settledRSS(b, s)/1024)
-	probe := newScaleProbe(b, cfg, "root:ws-0")
-	atBaseline := probe.measure(b, probes)
 
 	rss := settledRSS(b, s)
 	for created < n {
@@ -76,9 +77,14 @@ func BenchmarkScale(b *testing.B) {
 			break
 		}
 		chunk, from := min(10000, n-created), created
+		profile := func() {}
+		if from == scaleBaseline {
+			profile = startProfile(b, cfg, os.Getenv("GANTRY_BENCH_SCALE_PROFILE"), envInt("GANTRY_BENCH_SCALE_PROFILE_SECONDS", 30))
+		}
 		b.StartTimer()
 		took := createReadyNamed(b, root, func(i int) string { return fmt.Sprintf("ws-%d", from+i) }, chunk, clients)
 		b.StopTimer()
+		profile()
 		created += chunk
 		elapsed += took
 		rss = settledRSS(b, s)
@@ -86,10 +92,15 @@ func BenchmarkScale(b *testing.B) {
 			took.Round(time.Millisecond), float64(chunk)/took.Seconds(), rss/1024, float64(rss-rss0)/float64(created))
 	}
 	puts := etcdCounter(b, "etcd_mvcc_put_total") - putsBefore
-	atScale := probe.measure(b, probes)
 
-	cluster := clusterOf(ctx, b, root, "ws-0")
-	keys, valueBytes := keysAndSizeOf(ctx, b, etcd.Client, cluster)
+	// GET and LIST among all the workspaces, turn by turn with a second server among 1,000, on an etcd like the first.
+	small := harness.Start(b, "--etcd-servers", strings.Join(testserver.RunEtcd(b, nil).Endpoints(), ","))
+	smallCfg, smallRoot := unthrottledRoot(b, small)
+	createReady(b, smallRoot, "ws", scaleBaseline, clients)
+	atScale, atBaseline := interleavedProbes(b, newScaleProbe(b, cfg, "root:ws-0"), newScaleProbe(b, smallCfg, "root:ws-0"), probes)
+	small.Stop(syscall.SIGTERM)
+
+	keys, valueBytes := keysAndSizeOf(ctx, b, etcd.Client, clusterOf(ctx, b, root, "ws-1"))
 	putsPerWorkspace := puts / float64(created)
 	rawPutsPerSecond := rawEtcdPuts(ctx, b, etcd.Client, min(50000, int(putsPerWorkspace*float64(created))), valueBytes/keys, clients)
 
@@ -102,6 +113,8 @@ func BenchmarkScale(b *testing.B) {
 	restart := time.Since(restartStart)
 	rssAfterRestart := settledRSS(b, s)
 
+	load, _ := os.ReadFile("/proc/loadavg")
+	b.Logf("load average at the end: %s", strings.Join(strings.Fields(string(load))[:3], " "))
 	b.ReportMetric(float64(created), "workspaces")
 	b.ReportMetric(float64(created)/elapsed.Seconds(), "workspaces/s")
 	b.ReportMetric(rawPutsPerSecond, "etcd-raw-puts/s")
@@ -110,17 +123,52 @@ func BenchmarkScale(b *testing.B) {
 	b.ReportMetric(float64(keys), "etcd-keys/workspace")
 	b.ReportMetric(float64(rss-rss0)/float64(created), "KiB-RSS/workspace")
 	b.ReportMetric(float64(rss)/1024, "MiB-RSS-total")
-	b.ReportMetric(atBaseline.getP99.Seconds()*1000, "ms-GET-p99@1000")
-	b.ReportMetric(atScale.getP99.Seconds()*1000, "ms-GET-p99@N")
-	b.ReportMetric(atScale.getP99.Seconds()/atBaseline.getP99.Seconds(), "GET-p99-ratio")
-	b.ReportMetric(atBaseline.listP99.Seconds()*1000, "ms-LIST-p99@1000")
-	b.ReportMetric(atScale.listP99.Seconds()*1000, "ms-LIST-p99@N")
-	b.ReportMetric(atScale.listP99.Seconds()/atBaseline.listP99.Seconds(), "LIST-p99-ratio")
-	b.ReportMetric(atScale.getP50.Seconds()/atBaseline.getP50.Seconds(), "GET-p50-ratio")
-	b.ReportMetric(atScale.listP50.Seconds()/atBaseline.listP50.Seconds(), "LIST-p50-ratio")
+	b.ReportMetric(ms(atBaseline.getP99), "ms-GET-p99@1000")
+	b.ReportMetric(ms(atScale.getP99), "ms-GET-p99@N")
+	b.ReportMetric(ratioOf(atScale.getP99, atBaseline.getP99), "GET-p99-ratio")
+	b.ReportMetric(ratioOf(atScale.getP50, atBaseline.getP50), "GET-p50-ratio")
+	b.ReportMetric(ms(atBaseline.listP99), "ms-LIST-p99@1000")
+	b.ReportMetric(ms(atScale.listP99), "ms-LIST-p99@N")
+	b.ReportMetric(ratioOf(atScale.listP99, atBaseline.listP99), "LIST-p99-ratio")
+	b.ReportMetric(ratioOf(atScale.listP50, atBaseline.listP50), "LIST-p50-ratio")
 	b.ReportMetric(restart.Seconds(), "s-restart-to-readyz")
 	b.ReportMetric(float64(rssAfterRestart)/1024, "MiB-RSS-after-restart")
 	b.ReportMetric(0, "ns/op")
+}
+
+func ms(d time.Duration) float64 { return d.Seconds() * 1000 }
+
+func ratioOf(a, b time.Duration) float64 { return a.Seconds() / b.Seconds() }
+
+// unthrottledRoot is an admin config of s's root workspace without client-side rate limit, and its dynamic client.
+func unthrottledRoot(b *testing.B, s *harness.Server) (*rest.Config, dynamic.Interface) {
+	b.Helper()
+	cfg, err := s.RESTConfig("root")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg.QPS = -1 // the server's rate is what is timed
+	return cfg, dynamic.NewForConfigOrDie(cfg)
+}
+
+// interleavedProbes measures two probes in 10 rounds of n/10 GETs and LISTs each, the first probe first in odd
+// rounds, and returns each one's percentiles.
+func interleavedProbes(b *testing.B, first, second *scaleProbe, n int) (scaleLatencies, scaleLatencies) {
+	b.Helper()
+	first.measure(b, 50) // warm-up, not recorded
+	second.measure(b, 50)
+	first.reset()
+	second.reset()
+	for round := 0; round < 10; round++ {
+		order := []*scaleProbe{first, second}
+		if round%2 == 1 {
+			order = []*scaleProbe{second, first}
+		}
+		for _, p := range order {
+			p.measure(b, max(1, n/10))
+		}
+	}
+	return first.latencies(), second.latencies()
 }
 
 // settledRSS waits 5 s for the Go runtime to settle, then reads gantry's RSS in KiB.
@@ -134,9 +182,10 @@ func settledRSS(b *testing.B, s *harness.Server) int64 {
 	return rss
 }
 
-// scaleProbe reads inside one workspace holding 10 configmaps.
+// scaleProbe reads inside one workspace holding 10 configmaps, and keeps every latency.
 type scaleProbe struct {
-	cms corev1client.ConfigMapInterface
+	cms         corev1client.ConfigMapInterface
+	gets, lists []time.Duration
 }
 
 // scaleLatencies are a probe's percentiles.
@@ -159,28 +208,30 @@ func newScaleProbe(b *testing.B, root *rest.Config, path string) *scaleProbe {
 	return p
 }
 
-// measure sends n GETs and n consistent LISTs one after the other, GET and LIST alternating, after 50 of each
-// unmeasured.
-func (p *scaleProbe) measure(b *testing.B, n int) scaleLatencies {
+// measure sends n GETs and n consistent LISTs one after the other, GET and LIST alternating, and keeps their
+// latencies.
+func (p *scaleProbe) measure(b *testing.B, n int) {
 	b.Helper()
 	ctx := context.Background()
-	var gets, lists []time.Duration
-	for i := -50; i < n; i++ {
+	for i := 0; i < n; i++ {
 		start := time.Now()
 		if _, err := p.cms.Get(ctx, "probe-5", metav1.GetOptions{}); err != nil {
 			b.Fatal(err)
 		}
 		mid := time.Now()
 		l, err := p.cms.List(ctx, metav1.ListOptions{})
-		if err != nil || len(l.Items) < 10 {
+		if err != nil || len(l.Items) != 10 {
 			b.Fatalf("list: %v", err)
 		}
-		if i >= 0 {
-			gets, lists = append(gets, mid.Sub(start)), append(lists, time.Since(mid))
-		}
+		p.gets, p.lists = append(p.gets, mid.Sub(start)), append(p.lists, time.Since(mid))
 	}
-	return scaleLatencies{getP50: percentile(gets, 50), getP99: percentile(gets, 99),
-		listP50: percentile(lists, 50), listP99: percentile(lists, 99)}
+}
+
+func (p *scaleProbe) reset() { p.gets, p.lists = nil, nil }
+
+func (p *scaleProbe) latencies() scaleLatencies {
+	return scaleLatencies{getP50: percentile(p.gets, 50), getP99: percentile(p.gets, 99),
+		listP50: percentile(p.lists, 50), listP99: percentile(p.lists, 99)}
 }
 
 // clusterOf returns the logical cluster of workspace name in root.

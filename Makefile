@@ -57,7 +57,7 @@ bench-watch: build kube-binaries ## Watch fan-out: 1,000 watchers (one per works
 	$(GO) run ./test/bench/compare -gantry-bin $(BIN)/gantry -mode watch-fanout $(BENCH_WATCH_FLAGS)
 
 .PHONY: bench-scale
-bench-scale: build ## GANTRY_BENCH_SCALE_WORKSPACES (default 10,000; the issue's figure 100,000) workspaces in one gantry: creation rate vs etcd, RSS, GET/LIST p99 vs at 1,000, restart (about 5 minutes at 10,000 here).
+bench-scale: build ## GANTRY_BENCH_SCALE_WORKSPACES (default 10,000; the issue's figure 100,000) workspaces in one gantry: creation rate vs etcd, RSS, GET/LIST p99 vs at 1,000, restart (about 3 minutes at 10,000 here, 30 at 100,000).
 	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 120m ./test/bench/
 
 .PHONY: bench-metrics

@@ -52,6 +52,14 @@ BENCH_COMPARE_FLAGS ?= -runs 3
 bench-compare: build kube-binaries ## Measure Gantry against a vanilla kube-apiserver on one etcd: side-by-side tables and medians of 3 runs (about 13 minutes; not part of `make test`).
 	$(GO) run ./test/bench/compare -gantry-bin $(BIN)/gantry $(BENCH_COMPARE_FLAGS)
 
+.PHONY: bench-watch
+bench-watch: build kube-binaries ## Watch fan-out: 1,000 watchers (one per workspace or namespace) plus a wildcard, Gantry vs kube-apiserver (about 2 minutes).
+	$(GO) run ./test/bench/compare -gantry-bin $(BIN)/gantry -mode watch-fanout $(BENCH_WATCH_FLAGS)
+
+.PHONY: bench-scale
+bench-scale: build ## GANTRY_BENCH_SCALE_WORKSPACES (default 10,000; the issue's figure 100,000) workspaces in one gantry: creation rate vs etcd, RSS, GET/LIST p99 vs at 1,000, restart (about 3 minutes at 10,000 here, 30 at 100,000).
+	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 120m ./test/bench/
+
 .PHONY: bench-metrics
 bench-metrics: build ## /metrics series at 100 and at GANTRY_BENCH_METRICS_WORKSPACES (default 1000) workspaces, and their ratio.
 	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench '^BenchmarkMetricsSeries$$' -benchtime 1x -timeout 60m ./test/bench/...

@@ -98,6 +98,11 @@ func (c *Client) Cluster(workspace string) (*Clients, error) {
 	return &Clients{Config: c.Config(workspace), Kubernetes: k, Dynamic: d, Gantry: g, APIExtensions: x}, nil
 }
 
+// HTTPClient is the client every client made by c shares, for building a single typed group client (such as
+// k8s.io/client-go/kubernetes/typed/core/v1.NewForConfigAndClient with Config) where a whole clientset would cost
+// more than the request it serves.
+func (c *Client) HTTPClient() *http.Client { return c.http }
+
 // Kubernetes returns the typed Kubernetes clientset of one workspace (see Config); build it once per piece of work.
 func (c *Client) Kubernetes(workspace string) (kubernetes.Interface, error) {
 	return kubernetes.NewForConfigAndClient(c.Config(workspace), c.http)

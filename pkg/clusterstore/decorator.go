@@ -3,12 +3,14 @@ package clusterstore
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	genericapirequest "k8s.io/apiserver/pkg/endpoints/request"
@@ -18,6 +20,7 @@ import (
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/apiserver/pkg/storage/storagebackend/factory"
 	"k8s.io/client-go/tools/cache"
+	"k8s.io/klog/v2"
 
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/sdk"
@@ -52,8 +55,8 @@ func Decorator() generic.StorageDecorator {
 			KeyFunc:             CacheKeyFunc(resourcePrefix, keyFunc),
 			NewFunc:             newFunc,
 			NewListFunc:         newListFunc,
-			GetAttrsFunc:        getAttrsFunc,
-			IndexerFuncs:        triggerFuncs,
+			GetAttrsFunc:        withClusterField(getAttrsFunc),
+			IndexerFuncs:        clusterTrigger(config.GroupResource.String(), triggerFuncs),
 			Indexers:            indexers,
 			Codec:               config.Codec,
 		})
@@ -74,6 +77,49 @@ func Decorator() generic.StorageDecorator {
 	}
 }
 
+// clusterTriggerField is the field by which the watch cache indexes its watchers: an object's logical cluster
+// (its gantry.dev/cluster annotation, unknownCluster without a valid one). A watch in one workspace names it in its
+// field selector, so that an event is handed only to the watchers of its own workspace and to the wildcard ones,
+// instead of to every watcher of the resource in every workspace (each of which would wake up to filter it out).
+// It is not a field a client can select on: the registry's field label conversion refuses it.
+const clusterTriggerField = "gantry.dev/cluster"
+
+// clusterTrigger is the watch cache's trigger function: the cluster of an object. It replaces the resource's own
+// (pods' spec.nodeName, the only one upstream), since the watch cache takes a single trigger; a watch selecting on
+// that field still gets only matching events, by filtering.
+func clusterTrigger(resource string, own storage.IndexerFuncs) storage.IndexerFuncs {
+	if len(own) > 0 {
+		klog.V(4).InfoS("The watch cache indexes watchers by workspace instead of the resource's trigger", "resource", resource)
+	}
+	return storage.IndexerFuncs{clusterTriggerField: clusterOfObject}
+}
+
+// clusterOfObject is the logical cluster of obj from its annotation, or unknownCluster.
+func clusterOfObject(obj runtime.Object) string {
+	if accessor, err := meta.Accessor(obj); err == nil {
+		if c := accessor.GetAnnotations()[logicalcluster.AnnotationKey]; logicalcluster.ValidateName(c) == nil {
+			return c
+		}
+	}
+	return unknownCluster
+}
+
+// withClusterField adds clusterTriggerField to the fields attrs returns, so that a watch's cluster selector matches.
+func withClusterField(attrs storage.AttrFunc) storage.AttrFunc {
+	return func(obj runtime.Object) (labels.Set, fields.Set, error) {
+		l, f, err := attrs(obj)
+		if err != nil {
+			return nil, nil, err
+		}
+		withCluster := make(fields.Set, len(f)+1)
+		for k, v := range f {
+			withCluster[k] = v
+		}
+		withCluster[clusterTriggerField] = clusterOfObject(obj)
+		return l, withCluster, nil
+	}
+}
+
 // listOnlyStorage makes the cacher fill itself with a classic list and watch (see sdk.NoWatchList): one cacher
 // serves every workspace, so its initial list must keep same-named objects of different workspaces apart.
 type listOnlyStorage struct {
@@ -89,13 +135,7 @@ func CacheKeyFunc(resourcePrefix string, keyFunc func(obj runtime.Object) (strin
 		if err != nil {
 			return "", err
 		}
-		cluster := unknownCluster
-		if accessor, err := meta.Accessor(obj); err == nil {
-			if c := accessor.GetAnnotations()[logicalcluster.AnnotationKey]; logicalcluster.ValidateName(c) == nil {
-				cluster = c
-			}
-		}
-		return insertCluster(resourcePrefix, key, cluster)
+		return insertCluster(resourcePrefix, key, clusterOfObject(obj))
 	}
 }
 
@@ -205,7 +245,31 @@ func (s *clusterStorage) Watch(ctx context.Context, key string, opts storage.Lis
 	if err != nil {
 		return nil, err
 	}
+	if cluster, ok := logicalcluster.From(ctx); ok && cluster != logicalcluster.Wildcard {
+		opts.Predicate = selectCluster(opts.Predicate, string(cluster))
+	}
 	return s.Interface.Watch(ctx, full, opts)
+}
+
+// selectCluster narrows p to objects of cluster by clusterTriggerField, which the watch cache indexes its watchers
+// by. The key prefix already confines the watch to the cluster; the selector only lets the cache find its watchers.
+func selectCluster(p storage.SelectionPredicate, cluster string) storage.SelectionPredicate {
+	term := fields.OneTermEqualSelector(clusterTriggerField, cluster)
+	if p.Field == nil || p.Field.Empty() {
+		p.Field = term
+	} else {
+		p.Field = fields.AndSelectors(p.Field, term)
+	}
+	if p.Label == nil {
+		p.Label = labels.Everything()
+	}
+	p.IndexFields = append(slices.Clone(p.IndexFields), clusterTriggerField)
+	getAttrs := p.GetAttrs
+	if getAttrs == nil { // an empty predicate needs none; the selector added here does
+		getAttrs = storage.DefaultNamespaceScopedAttr
+	}
+	p.GetAttrs = withClusterField(getAttrs)
+	return p
 }
 
 func (s *clusterStorage) Get(ctx context.Context, key string, opts storage.GetOptions, objPtr runtime.Object) error {

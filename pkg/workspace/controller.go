@@ -115,11 +115,11 @@ func (c *Controller) reconcile(ctx context.Context, key string) error {
 // workspace's name.
 func (c *Controller) workspacesOf(key string) (tenancyclient.WorkspaceInterface, string, error) {
 	parent, name := logicalcluster.SplitKey(key)
-	client, err := c.clients.Gantry(string(parent))
+	client, err := tenancyclient.NewForConfigAndClient(c.clients.Config(string(parent)), c.clients.HTTPClient())
 	if err != nil {
 		return nil, "", err
 	}
-	return client.TenancyV1alpha1().Workspaces(), name, nil
+	return client.Workspaces(), name, nil
 }
 
 // Erasers erases with each of its members in turn.

@@ -27,39 +27,74 @@ func createReady(b *testing.B, dyn dynamic.Interface, prefix string, n, concurre
 }
 
 // createReadyNamed creates the n workspaces name(0) .. name(n-1) in root with the given concurrency and returns
-// when all are Ready, observed through one watch.
+// when all are Ready, observed through a watch (listed and watched again if the server ends it, as it does to a
+// watcher that falls behind).
 func createReadyNamed(b *testing.B, dyn dynamic.Interface, name func(int) string, n, concurrency int) time.Duration {
 	b.Helper()
 	wanted := make(map[string]bool, n)
 	for i := 0; i < n; i++ {
 		wanted[name(i)] = true
 	}
-	ctx := context.Background()
+	ctx, stopWatching := context.WithCancel(context.Background())
+	defer stopWatching()
 	ws := dyn.Resource(harness.WorkspacesGVR)
-	list, err := ws.List(ctx, metav1.ListOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := ws.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Stop()
 	ready := map[string]bool{}
-	allReady := make(chan struct{})
-	go func() {
-		for ev := range w.ResultChan() {
-			if ev.Type == watch.Error {
-				continue
+	observe := func(u *unstructured.Unstructured) bool {
+		if phase, _, _ := unstructured.NestedString(u.Object, "status", "phase"); phase == "Ready" && wanted[u.GetName()] {
+			ready[u.GetName()] = true
+		}
+		return len(ready) == n
+	}
+	// listAndWatch records what is Ready already and watches from there.
+	listAndWatch := func(first bool) (watch.Interface, error) {
+		list, err := ws.List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if !first {
+			for i := range list.Items {
+				observe(&list.Items[i])
 			}
-			u := ev.Object.(*unstructured.Unstructured)
-			if phase, _, _ := unstructured.NestedString(u.Object, "status", "phase"); phase == "Ready" && wanted[u.GetName()] {
-				ready[u.GetName()] = true
-				if len(ready) == n {
+		}
+		return ws.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
+	}
+	w, err := listAndWatch(true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	allReady := make(chan struct{})
+	var rewatches atomic.Int64
+	go func() {
+		for {
+			for ev := range w.ResultChan() {
+				if u, ok := ev.Object.(*unstructured.Unstructured); ok && ev.Type != watch.Error && observe(u) {
+					w.Stop()
 					close(allReady)
 					return
 				}
 			}
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				rewatches.Add(1)
+				again, err := listAndWatch(false)
+				if err == nil {
+					w = again
+					break
+				}
+				time.Sleep(time.Second)
+			}
+			if len(ready) == n {
+				w.Stop()
+				close(allReady)
+				return
+			}
+		}
+	}()
+	defer func() {
+		if r := rewatches.Load(); r > 0 {
+			b.Logf("the server ended the readiness watch; listed and watched again %d times", r)
 		}
 	}()
 
@@ -90,7 +125,7 @@ func createReadyNamed(b *testing.B, dyn dynamic.Interface, name func(int) string
 	select {
 	case <-allReady:
 	case <-time.After(10 * time.Minute):
-		b.Fatalf("only %d of %d workspaces Ready after 10 minutes", len(ready), n)
+		b.Fatalf("not all of %d workspaces Ready after 10 minutes", n)
 	}
 	return time.Since(start)
 }

@@ -113,6 +113,12 @@ func (s *Server) keepLogOnFailure() {
 // Restart starts the server process again on the same data directory and port, and waits until it is ready.
 func (s *Server) Restart() {
 	s.t.Helper()
+	s.RestartWithin(90 * time.Second)
+}
+
+// RestartWithin is Restart, waiting up to timeout for the server to be ready.
+func (s *Server) RestartWithin(timeout time.Duration) {
+	s.t.Helper()
 	log, err := os.OpenFile(filepath.Join(s.DataDir, "gantry.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		s.t.Fatal(err)
@@ -126,12 +132,12 @@ func (s *Server) Restart() {
 	s.log = log
 	s.exited = make(chan struct{})
 	go func(cmd *exec.Cmd, exited chan struct{}) { _ = cmd.Wait(); close(exited) }(s.cmd, s.exited)
-	s.waitReady()
+	s.waitReady(timeout)
 }
 
-func (s *Server) waitReady() {
+func (s *Server) waitReady(timeout time.Duration) {
 	s.t.Helper()
-	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 90*time.Second, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		select {
 		case <-s.exited:
 			return false, fmt.Errorf("gantry exited early")

@@ -36,7 +36,7 @@ func StartInProcess(t testing.TB, configure func(*server.Options)) *Server {
 			t.Errorf("the in-process server did not stop within 60s")
 		}
 	})
-	s.waitReady()
+	s.waitReady(90 * time.Second)
 	select {
 	case <-s.exited:
 		t.Fatalf("the in-process server stopped: %v", runErr)

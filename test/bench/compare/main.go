@@ -20,13 +20,15 @@ import (
 
 // options are the command's flags.
 type options struct {
-	gantryBin, kubeBin, workDir string
-	rounds, others, runs        int
-	scale                       float64
-	throughputFor               time.Duration
-	keep                        bool
-	profileDir, profileLoad     string
-	profileFor                  time.Duration
+	gantryBin, kubeBin, workDir  string
+	rounds, others, runs         int
+	scale                        float64
+	throughputFor                time.Duration
+	keep                         bool
+	profileDir, profileLoad      string
+	profileFor                   time.Duration
+	mode                         string
+	fanoutWatchers, fanoutRounds int
 }
 
 func main() {
@@ -43,6 +45,9 @@ func main() {
 	flag.StringVar(&o.profileDir, "cpu-profiles", "", "after the table, write a CPU profile of each server under -profile-load at 16 clients to gantry-<load>.pprof and vanilla-<load>.pprof in this directory")
 	flag.StringVar(&o.profileLoad, "profile-load", "get", "the request of the profiles: get (one configmap) or list1000 (a consistent LIST of 1,000 configmaps)")
 	flag.DurationVar(&o.profileFor, "profile-for", 30*time.Second, "how long each CPU profile lasts")
+	flag.StringVar(&o.mode, "mode", "compare", "compare (the side-by-side table) or watch-fanout (one watcher in each of -fanout-watchers workspaces or namespaces plus one wildcard: delivery latency, memory and goroutines per watcher)")
+	flag.IntVar(&o.fanoutWatchers, "fanout-watchers", 1000, "watch-fanout: workspaces (Gantry) and namespaces (vanilla) watched, one watcher each")
+	flag.IntVar(&o.fanoutRounds, "fanout-rounds", 3, "watch-fanout: measured rounds; each writes one event per workspace, with 1 and then 16 writers, on both servers")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -88,6 +93,12 @@ func run(ctx context.Context, o options) error {
 	}
 	if !o.keep {
 		defer os.RemoveAll(base)
+	}
+	if o.mode == "watch-fanout" {
+		return runWatchFanout(ctx, o, filepath.Join(base, "watch-fanout"))
+	}
+	if o.mode != "compare" {
+		return fmt.Errorf("-mode %q: want compare or watch-fanout", o.mode)
 	}
 	var all []*Results
 	for i := 1; i <= o.runs; i++ {

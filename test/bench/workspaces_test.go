@@ -34,32 +34,58 @@ func createReadyNamed(b *testing.B, dyn dynamic.Interface, name func(int) string
 	for i := 0; i < n; i++ {
 		wanted[name(i)] = true
 	}
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
 	ws := dyn.Resource(harness.WorkspacesGVR)
 	list, err := ws.List(ctx, metav1.ListOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}
-	w, err := ws.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Stop()
 	ready := map[string]bool{}
+	var readyCount atomic.Int64
 	allReady := make(chan struct{})
+	// seen records a Ready workspace and reports whether all are.
+	seen := func(u *unstructured.Unstructured) bool {
+		if phase, _, _ := unstructured.NestedString(u.Object, "status", "phase"); phase == "Ready" && wanted[u.GetName()] && !ready[u.GetName()] {
+			ready[u.GetName()] = true
+			readyCount.Add(1)
+		}
+		return len(ready) == n
+	}
+	// The watch may be closed by the server under load (a slow watcher is dropped): it is then resumed from a
+	// fresh list, so that a lost watch never reads as workspaces that did not become Ready.
 	go func() {
-		for ev := range w.ResultChan() {
-			if ev.Type == watch.Error {
+		rv := list.GetResourceVersion()
+		for ctx.Err() == nil {
+			w, err := ws.Watch(ctx, metav1.ListOptions{ResourceVersion: rv})
+			if err == nil {
+				for ev := range w.ResultChan() {
+					if ev.Type == watch.Error {
+						continue
+					}
+					if seen(ev.Object.(*unstructured.Unstructured)) {
+						w.Stop()
+						close(allReady)
+						return
+					}
+				}
+				w.Stop()
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			relist, err := ws.List(ctx, metav1.ListOptions{})
+			if err != nil {
+				time.Sleep(time.Second)
 				continue
 			}
-			u := ev.Object.(*unstructured.Unstructured)
-			if phase, _, _ := unstructured.NestedString(u.Object, "status", "phase"); phase == "Ready" && wanted[u.GetName()] {
-				ready[u.GetName()] = true
-				if len(ready) == n {
+			for i := range relist.Items {
+				if seen(&relist.Items[i]) {
 					close(allReady)
 					return
 				}
 			}
+			rv = relist.GetResourceVersion()
 		}
 	}()
 
@@ -90,7 +116,7 @@ func createReadyNamed(b *testing.B, dyn dynamic.Interface, name func(int) string
 	select {
 	case <-allReady:
 	case <-time.After(10 * time.Minute):
-		b.Fatalf("only %d of %d workspaces Ready after 10 minutes", len(ready), n)
+		b.Fatalf("only %d of %d workspaces Ready after 10 minutes", readyCount.Load(), n)
 	}
 	return time.Since(start)
 }

@@ -25,7 +25,8 @@ type Options struct {
 	SecurePort int
 	// EtcdServers are external etcd client URLs; empty starts an embedded etcd under DataDir.
 	EtcdServers []string
-	// Workers is the number of workspace controller workers.
+	// Workers is the number of workspace controller workers. Each spends most of a workspace's teardown waiting
+	// on round trips, so 16 (not 4) is what lets 10,000 workspaces be deleted in about a minute (issue 12).
 	Workers int
 	// MaxRequestBodyBytes bounds the size of a request body.
 	MaxRequestBodyBytes int64
@@ -53,7 +54,7 @@ func NewOptions() *Options {
 		DataDir:             ".gantry",
 		BindAddress:         "127.0.0.1",
 		SecurePort:          6443,
-		Workers:             4,
+		Workers:             16,
 		MaxRequestBodyBytes: 3 * 1024 * 1024,
 		LeaderElection: LeaderElection{Enabled: true, LeaseDuration: 15 * time.Second, RenewDeadline: 10 * time.Second,
 			RetryPeriod: 2 * time.Second},

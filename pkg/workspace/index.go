@@ -25,6 +25,9 @@ type Index struct {
 	objects  map[string]*tenancyv1alpha1.Workspace
 	children map[child]logicalcluster.Name
 	parents  map[logicalcluster.Name]child
+	// byParent holds the same entries as children, grouped by parent, so that Children does not scan every
+	// workspace: the controller asks it once per deleted workspace.
+	byParent map[logicalcluster.Name]map[string]struct{}
 	synced   bool
 	notify   []func(key string)
 }
@@ -37,6 +40,7 @@ func NewIndex() *Index {
 		objects:  map[string]*tenancyv1alpha1.Workspace{},
 		children: map[child]logicalcluster.Name{},
 		parents:  map[logicalcluster.Name]child{},
+		byParent: map[logicalcluster.Name]map[string]struct{}{},
 	}
 }
 
@@ -134,11 +138,13 @@ func (x *Index) Get(key string) *tenancyv1alpha1.Workspace {
 func (x *Index) Children(cluster logicalcluster.Name) []string {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var keys []string
-	for c := range x.children {
-		if c.parent == cluster {
-			keys = append(keys, logicalcluster.Key(c.parent, c.name))
-		}
+	names := x.byParent[cluster]
+	if len(names) == 0 {
+		return nil
+	}
+	keys := make([]string, 0, len(names))
+	for name := range names {
+		keys = append(keys, logicalcluster.Key(cluster, name))
 	}
 	sort.Strings(keys)
 	return keys
@@ -172,6 +178,12 @@ func (x *Index) putLocked(key string, ws *tenancyv1alpha1.Workspace) {
 	if cluster := logicalcluster.Name(ws.Spec.Cluster); cluster != "" {
 		x.children[child{parent, name}] = cluster
 		x.parents[cluster] = child{parent, name}
+		names := x.byParent[parent]
+		if names == nil {
+			names = map[string]struct{}{}
+			x.byParent[parent] = names
+		}
+		names[name] = struct{}{}
 	}
 }
 
@@ -184,6 +196,12 @@ func (x *Index) removeLocked(key string) {
 	parent, name := logicalcluster.SplitKey(key)
 	delete(x.children, child{parent, name})
 	delete(x.parents, logicalcluster.Name(ws.Spec.Cluster))
+	if names := x.byParent[parent]; names != nil {
+		delete(names, name)
+		if len(names) == 0 {
+			delete(x.byParent, parent)
+		}
+	}
 }
 
 func (x *Index) changed(keys ...string) {

@@ -77,3 +77,24 @@ func TestIndexLive(t *testing.T) {
 	require.NoError(t, x.Delete(ws("root", "ml", "c1")))
 	assert.False(t, x.Live("c1"), "a deleted workspace")
 }
+
+func TestIndexChildrenFollowAddsAndDeletesPerParent(t *testing.T) {
+	x := NewIndex()
+	require.NoError(t, x.Replace([]interface{}{ws("root", "a", "c1"), ws("root", "b", "c2"), ws("c1", "a", "c3"), ws("c1", "pending", "")}, "1"))
+	assert.Equal(t, []string{"root|a", "root|b"}, x.Children("root"))
+	assert.Equal(t, []string{"c1|a"}, x.Children("c1"), "a child without a logical cluster yet is not listed; same names under two parents do not mix")
+	assert.Empty(t, x.Children("c3"))
+
+	require.NoError(t, x.Add(ws("c3", "deep", "c4")))
+	assert.Equal(t, []string{"c3|deep"}, x.Children("c3"))
+	require.NoError(t, x.Delete(ws("root", "a", "c1")))
+	assert.Equal(t, []string{"root|b"}, x.Children("root"))
+	assert.Equal(t, []string{"c1|a"}, x.Children("c1"), "deleting a parent's own entry leaves what its children's objects say")
+	require.NoError(t, x.Delete(ws("c1", "a", "c3")))
+	assert.Empty(t, x.Children("c1"))
+
+	// A relist drops children that are gone.
+	require.NoError(t, x.Replace([]interface{}{ws("root", "b", "c2")}, "2"))
+	assert.Equal(t, []string{"root|b"}, x.Children("root"))
+	assert.Empty(t, x.Children("c3"))
+}

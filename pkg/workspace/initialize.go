@@ -8,6 +8,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	admissionregistrationv1client "k8s.io/client-go/kubernetes/typed/admissionregistration/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	rbacv1client "k8s.io/client-go/kubernetes/typed/rbac/v1"
 
@@ -42,7 +43,7 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 	if err := c.bindDefaultAPIs(ctx, key, ws); err != nil {
 		return err
 	}
-	if err := c.createDefaultPolicies(ctx, key, ws, kube); err != nil {
+	if err := c.createDefaultPolicies(ctx, key, ws); err != nil {
 		return err
 	}
 	path, ok := c.index.Path(cluster)
@@ -106,7 +107,7 @@ func (c *Controller) bindDefaultAPIs(ctx context.Context, key string, ws *tenanc
 
 // createDefaultPolicies creates the admission policies the workspace's type carries, each with its binding, before
 // the workspace is Ready: no request of its users precedes them.
-func (c *Controller) createDefaultPolicies(ctx context.Context, key string, ws *tenancyv1alpha1.Workspace, kube kubernetes.Interface) error {
+func (c *Controller) createDefaultPolicies(ctx context.Context, key string, ws *tenancyv1alpha1.Workspace) error {
 	if c.policies == nil || ws.Spec.Type == "" {
 		return nil
 	}
@@ -115,12 +116,19 @@ func (c *Controller) createDefaultPolicies(ctx context.Context, key string, ws *
 	if err != nil {
 		return fmt.Errorf("the type %q of workspace %s: %w", ws.Spec.Type, ws.Name, err)
 	}
+	if len(defaults) == 0 {
+		return nil
+	}
+	admission, err := admissionregistrationv1client.NewForConfigAndClient(c.clients.Config(ws.Spec.Cluster), c.clients.HTTPClient())
+	if err != nil {
+		return err
+	}
 	for _, d := range defaults {
 		policy, binding := registry.DefaultPolicyObjects(d)
-		if _, err := kube.AdmissionregistrationV1().ValidatingAdmissionPolicies().Create(ctx, policy, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
+		if _, err := admission.ValidatingAdmissionPolicies().Create(ctx, policy, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
 			return fmt.Errorf("the admission policy %q of the type %q: %w", d.Name, ws.Spec.Type, err)
 		}
-		if _, err := kube.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Create(ctx, binding, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
+		if _, err := admission.ValidatingAdmissionPolicyBindings().Create(ctx, binding, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
 			return fmt.Errorf("the admission policy binding %q of the type %q: %w", d.Name, ws.Spec.Type, err)
 		}
 	}

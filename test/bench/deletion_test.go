@@ -33,7 +33,7 @@ import (
 // operations per workspace, removing the same number of keys, issued straight to the same etcd by as many
 // clients. GANTRY_BENCH_DELETE_PROFILE names a file to write a CPU profile of gantry to, taken from the first DELETE
 // for GANTRY_BENCH_DELETE_PROFILE_SECONDS (default 20). GANTRY_BENCH_DELETE_WORKERS, when set, is passed as
-// --workspace-workers (the server's default is 4).
+// --workspace-workers (the server's default is 16).
 //
 // Gantry runs on an external etcd started in this process, so that its keys can be counted and etcd's own
 // counters (etcd_mvcc_delete_total, etcd_mvcc_put_total) read without going through the server.

@@ -83,6 +83,7 @@ func copySpecs(dir, dst string) (leftOut []string, err error) {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return nil, err
 	}
+	copied := 0
 	for _, file := range files {
 		if strings.HasSuffix(file, "_test.go") {
 			continue
@@ -110,8 +111,9 @@ func copySpecs(dir, dst string) (leftOut []string, err error) {
 		if err := os.WriteFile(filepath.Join(dst, filepath.Base(file)), text, 0o644); err != nil {
 			return nil, err
 		}
+		copied++
 	}
-	if len(leftOut) == len(files) {
+	if copied == 0 {
 		return nil, fmt.Errorf("every file of %s imports %s", dir, unfetchableImport)
 	}
 	return leftOut, nil

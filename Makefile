@@ -52,6 +52,11 @@ conformance: build conformance-binary ## Run the upstream api-machinery e2e spec
 	GANTRY_BIN=$(BIN)/gantry GANTRY_CONFORMANCE_OUT=$(CONFORMANCE_OUT) GANTRY_CONFORMANCE_FOCUS='$(CONFORMANCE_FOCUS)' \
 		$(GO) test -tags conformance -count=1 -v -timeout 50m -run '^TestConformance$$' ./test/conformance
 
+.PHONY: conformance-baseline
+conformance-baseline: conformance-binary kube-binaries ## Run the same specs against the test cluster's vanilla kube-apiserver, where every one must pass (not part of CI; docs/conformance.md).
+	GANTRY_CONFORMANCE_OUT=$(CONFORMANCE_OUT)-baseline GANTRY_CONFORMANCE_FOCUS='$(CONFORMANCE_FOCUS)' \
+		$(GO) test -tags conformance -count=1 -v -timeout 50m -run '^TestConformanceBaseline$$' ./test/conformance
+
 .PHONY: fuzz
 fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).
 	$(GO) test -run '^$$' -fuzz FuzzIsolation -fuzztime $(FUZZ_TIME) ./test/isolation

@@ -16,10 +16,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/gantry-dev/gantry/test/harness"
 	"github.com/gantry-dev/gantry/test/internal/kubecache"
+	"github.com/gantry-dev/gantry/test/kubecluster"
 )
 
 // Environment variables that make conformance passes (docs/conformance.md).
@@ -46,8 +48,43 @@ func TestConformance(t *testing.T) {
 	workspace, _ := server.CreateWorkspace(t, "root", "conformance")
 	t.Cleanup(func() { copyFile(t, filepath.Join(server.DataDir, "gantry.log"), filepath.Join(out, "gantry.log")) })
 	kubeconfig := workspaceKubeconfig(t, server, workspace, out)
-	provisioned, provisionFailure := namespaceProvisioning(t, server, workspace)
+	client, _ := server.Clients(t, workspace)
+	provisioned, provisionFailure := namespaceProvisioning(t, client)
 
+	results := runSpecs(t, bin, plan, kubeconfig, out, provisioned, "workspace "+workspace)
+	results[NamespaceProvisioningCheck] = Result{State: "passed"}
+	if !provisioned {
+		results[NamespaceProvisioningCheck] = Result{State: "failed", Failure: provisionFailure}
+	}
+	report(t, plan, results, out, "workspace "+workspace)
+}
+
+// TestConformanceBaseline runs the same specs against the vanilla kube-apiserver of test/kubecluster (with its
+// controller-manager), where every one of them must pass: it tells a spec that cannot pass anywhere, or a runner
+// fault, from a failure of Gantry's. make conformance-baseline; not part of CI.
+func TestConformanceBaseline(t *testing.T) {
+	bin := e2eBinary(t)
+	plan := loadPlan(t, bin)
+	plan.KnownFailing = map[string]string{}
+	out := outDir(t)
+
+	cluster := kubecluster.Start(t)
+	client := kubernetes.NewForConfigOrDie(cluster.RESTConfig())
+	provisioned, provisionFailure := namespaceProvisioning(t, client)
+
+	results := runSpecs(t, bin, plan, cluster.Kubeconfig(), out, provisioned, "kube-apiserver")
+	results[NamespaceProvisioningCheck] = Result{State: "passed"}
+	if !provisioned {
+		results[NamespaceProvisioningCheck] = Result{State: "failed", Failure: provisionFailure}
+	}
+	report(t, plan, results, out, "kube-apiserver "+kubecache.Kubernetes)
+}
+
+// runSpecs runs the plan's specs with the e2e binary against kubeconfig and returns their results. Unless new
+// namespaces are provisioned, the framework's wait for their ServiceAccount is turned off: else it waits 2 minutes
+// in each spec's namespace and fails every spec there.
+func runSpecs(t *testing.T, bin string, plan *Plan, kubeconfig, out string, provisioned bool, target string) map[string]Result {
+	t.Helper()
 	reportFile := filepath.Join(out, "report.json")
 	_ = os.Remove(reportFile)
 	args := []string{
@@ -59,13 +96,12 @@ func TestConformance(t *testing.T) {
 		"--report-dir=" + out,
 	}
 	if !provisioned {
-		// Else the framework waits 2 minutes for them in each spec's namespace and fails every spec there.
 		args = append(args, "--e2e-verify-service-account=false")
 	}
 	args = append(args, strings.Fields(os.Getenv(envArgs))...)
 	logFile := filepath.Join(out, "e2e.log")
-	t.Logf("running the selected specs of k8s.io/kubernetes %s test/e2e/apimachinery against workspace %s (%d "+
-		"skipped as not applicable); output in %s", kubecache.Kubernetes, workspace, len(plan.Skipped), logFile)
+	t.Logf("running the selected specs of k8s.io/kubernetes %s test/e2e/apimachinery against %s (%d skipped as "+
+		"not applicable); output in %s", kubecache.Kubernetes, target, len(plan.Skipped), logFile)
 	start := time.Now()
 	runErr := runE2E(t, bin, args, logFile)
 	t.Logf("the e2e binary ran for %s (exit: %v)", time.Since(start).Round(time.Second), runErr)
@@ -78,17 +114,19 @@ func TestConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	results[NamespaceProvisioningCheck] = Result{State: "passed"}
-	if !provisioned {
-		results[NamespaceProvisioningCheck] = Result{State: "failed", Failure: provisionFailure}
-	}
+	return results
+}
+
+// report prints the pass/fail list, keeps it in out/summary.txt, and fails the test on every unexpected verdict.
+func report(t *testing.T, plan *Plan, results map[string]Result, out, target string) {
+	t.Helper()
 	judged := Judge(plan, results)
 	summary := Summary(plan, judged)
 	if err := os.WriteFile(filepath.Join(out, "summary.txt"), []byte(summary), 0o644); err != nil {
 		t.Error(err)
 	}
 	fmt.Println("\n==== conformance: k8s.io/kubernetes " + kubecache.Kubernetes + " test/e2e/apimachinery against " +
-		"workspace " + workspace + " ====")
+		target + " ====")
 	fmt.Print(summary)
 	for _, j := range judged {
 		switch {
@@ -194,17 +232,16 @@ func workspaceKubeconfig(t *testing.T, server *harness.Server, workspace, dir st
 const provisionTimeout = time.Minute
 
 // namespaceProvisioning does what upstream's framework does before each spec (--e2e-verify-service-account):
-// it creates a namespace in the workspace and waits for its default ServiceAccount and kube-root-ca.crt
+// it creates a namespace and waits for its default ServiceAccount and kube-root-ca.crt
 // ConfigMap. It reports whether both came, and else what was missing.
-func namespaceProvisioning(t *testing.T, server *harness.Server, workspace string) (bool, string) {
+func namespaceProvisioning(t *testing.T, client kubernetes.Interface) (bool, string) {
 	t.Helper()
-	client, _ := server.Clients(t, workspace)
 	ctx := context.Background()
 	ns, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "conformance-provisioning-"},
 	}, metav1.CreateOptions{})
 	if err != nil {
-		t.Fatalf("creating a namespace in %s: %v", workspace, err)
+		t.Fatalf("creating a namespace: %v", err)
 	}
 	defer func() { _ = client.CoreV1().Namespaces().Delete(ctx, ns.Name, metav1.DeleteOptions{}) }()
 	var missing []string

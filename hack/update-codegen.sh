@@ -20,6 +20,7 @@ OPENAPI_PKGS=(
   k8s.io/api/autoscaling/v1
   k8s.io/api/authentication/v1
   k8s.io/api/authorization/v1
+  k8s.io/api/admissionregistration/v1
   k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1
   github.com/gantry-dev/gantry/apis/tenancy/v1alpha1
   github.com/gantry-dev/gantry/apis/apis/v1alpha1
@@ -33,7 +34,7 @@ go tool openapi-gen --go-header-file "$HEADER" \
   --readonly-pkg k8s.io/apimachinery/pkg/version --readonly-pkg k8s.io/apimachinery/pkg/util/intstr \
   --readonly-pkg k8s.io/apimachinery/pkg/api/resource --readonly-pkg k8s.io/api/core/v1 --readonly-pkg k8s.io/api/rbac/v1 \
   --readonly-pkg k8s.io/api/coordination/v1 --readonly-pkg k8s.io/api/events/v1 --readonly-pkg k8s.io/api/autoscaling/v1 \
-  --readonly-pkg k8s.io/api/authentication/v1 --readonly-pkg k8s.io/api/authorization/v1 \
+  --readonly-pkg k8s.io/api/authentication/v1 --readonly-pkg k8s.io/api/authorization/v1 --readonly-pkg k8s.io/api/admissionregistration/v1 \
   --readonly-pkg k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1 \
   --report-filename /dev/null "${OPENAPI_PKGS[@]}"
 

@@ -16,6 +16,7 @@ import (
 	"k8s.io/component-base/version"
 	"k8s.io/klog/v2"
 
+	"github.com/gantry-dev/gantry/pkg/buildversion"
 	"github.com/gantry-dev/gantry/pkg/serviceaccount"
 	"github.com/gantry-dev/gantry/pkg/syncer"
 )
@@ -130,5 +131,5 @@ func (o *options) config() (syncer.Config, error) {
 	}
 	return syncer.Config{From: from, To: to, SyncTargetPath: path, SyncTargetName: name, Resync: o.resync,
 		HeartbeatPeriod: o.heartbeat, Workers: o.workers, MetricsBindAddress: o.metricsAddr,
-		HealthProbeBindAddress: o.probeAddr, Profiling: o.profiling, Version: version.Get().GitVersion}, nil
+		HealthProbeBindAddress: o.probeAddr, Profiling: o.profiling, Version: buildversion.Get(version.DefaultKubeBinaryVersion).GitVersion}, nil
 }

@@ -14,6 +14,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/version"
+	"k8s.io/apiserver/pkg/endpoints/discovery"
 
 	"github.com/gantry-dev/gantry/pkg/crdset"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
@@ -95,6 +96,7 @@ func (g crdGroup) resourcesWith(v string, verbs []string, withScale bool) []meta
 		out = append(out, metav1.APIResource{
 			Name: names.Plural, SingularName: names.Singular, Namespaced: namespaced, Kind: names.Kind,
 			Verbs: verbs, ShortNames: names.ShortNames, Categories: names.Categories,
+			StorageVersionHash: storageVersionHash(crd),
 		})
 		sub, _ := apihelpers.GetSubresourcesForVersion(crd, v)
 		if sub != nil && sub.Status != nil {
@@ -107,6 +109,19 @@ func (g crdGroup) resourcesWith(v string, verbs []string, withScale bool) []meta
 		}
 	}
 	return append(out, g.static[v]...)
+}
+
+// storageVersionHash is what kube-apiserver's discovery reports for a CRD's resource, from the same upstream helper:
+// a hash of the group, storage version and kind, which changes when the objects' stored form does, so that clients
+// (storage migrators) notice. A bound resource's CRD is its export's schema, so its hash is the same in every
+// workspace that binds it. Aggregated discovery (apidiscovery.k8s.io/v2) has no such field, as upstream.
+func storageVersionHash(crd *apiextensionsv1.CustomResourceDefinition) string {
+	for _, v := range crd.Spec.Versions {
+		if v.Storage {
+			return discovery.StorageVersionHash(crd.Spec.Group, v.Name, crd.Spec.Names.Kind)
+		}
+	}
+	return ""
 }
 
 // aggregated is the group's entry in aggregated discovery, each resource with verbs.

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/runtime/serializer"
@@ -18,15 +19,21 @@ import (
 // "/apis/tenancy.gantry.dev/v1alpha1/workspaces") in every workspace. client must have no /clusters prefix and a
 // serializer that decodes the list type newList returns.
 func ListWatch(client rest.Interface, apiPath string, newList func() runtime.Object) cache.ListerWatcher {
+	return listWatch(client, apiPath, "", newList)
+}
+
+// listWatch is ListWatch restricted by a field selector (none when empty).
+func listWatch(client rest.Interface, apiPath, fieldSelector string, newList func() runtime.Object) cache.ListerWatcher {
 	path := "/clusters/*" + apiPath
 	return sdk.ListOnly(&cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.FieldSelector = fieldSelector
 			list := newList()
 			err := client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Do(ctx).Into(list)
 			return list, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.Watch = true
+			opts.Watch, opts.FieldSelector = true, fieldSelector
 			return client.Get().AbsPath(path).VersionedParams(&opts, metav1.ParameterCodec).Watch(ctx)
 		},
 	})
@@ -51,5 +58,13 @@ func LoopbackClient(loopback *rest.Config, gv schema.GroupVersion, codecs serial
 // example is one object of the collection; name labels the reflector in logs.
 func Feed(ctx context.Context, client rest.Interface, apiPath string, newList func() runtime.Object, example runtime.Object, store cache.ReflectorStore, name string) {
 	r := cache.NewReflectorWithOptions(ListWatch(client, apiPath, newList), example, store, cache.ReflectorOptions{Name: name})
+	go r.RunWithContext(ctx)
+}
+
+// FeedNamed is Feed for the objects named objectName only, in every namespace of every workspace: for a
+// controller that keeps one well-known object per namespace, without holding the rest of the collection.
+func FeedNamed(ctx context.Context, client rest.Interface, apiPath, objectName string, newList func() runtime.Object, example runtime.Object, store cache.ReflectorStore, name string) {
+	selector := fields.OneTermEqualSelector("metadata.name", objectName).String()
+	r := cache.NewReflectorWithOptions(listWatch(client, apiPath, selector, newList), example, store, cache.ReflectorOptions{Name: name})
 	go r.RunWithContext(ctx)
 }

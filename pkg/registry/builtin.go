@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"context"
 	"fmt"
 	"reflect"
 
@@ -52,11 +51,7 @@ var builtinResources = []resource{
 		newFunc: func() runtime.Object { return &corev1.Secret{} },
 		newList: func() runtime.Object { return &corev1.SecretList{} },
 		rules: kindRules{namespaced: true,
-			prepareForCreate: func(_ context.Context, obj runtime.Object) {
-				if s := obj.(*corev1.Secret); s.Type == "" {
-					s.Type = corev1.SecretTypeOpaque
-				}
-			},
+			// A new Secret's type is defaulted (defaults.go); an update that leaves it out keeps the old one.
 			prepareForUpdate: func(obj, old runtime.Object) {
 				if s := obj.(*corev1.Secret); s.Type == "" {
 					s.Type = old.(*corev1.Secret).Type

@@ -16,6 +16,7 @@ import (
 	"k8s.io/apiserver/pkg/registry/rest"
 	"k8s.io/apiserver/pkg/storage"
 	storeerr "k8s.io/apiserver/pkg/storage/errors"
+	"sigs.k8s.io/structured-merge-diff/v6/fieldpath"
 )
 
 // NamespaceFinalizer is the spec.finalizers entry that keeps a deleted namespace Terminating until the namespace
@@ -39,16 +40,42 @@ var namespaceRules = kindRules{
 			ns.Spec.Finalizers = append(ns.Spec.Finalizers, NamespaceFinalizer)
 		}
 	},
-	// spec.finalizers changes only through namespaces/finalize.
+	// spec.finalizers changes only through namespaces/finalize, the status only through namespaces/status.
 	prepareForUpdate: func(obj, old runtime.Object) {
 		ns, oldNS := obj.(*corev1.Namespace), old.(*corev1.Namespace)
 		ns.Status, ns.Spec.Finalizers = oldNS.Status, oldNS.Spec.Finalizers
 	},
+	// Defaulting labels a namespace with its name, but a generated name is only known after it: label it here,
+	// and keep the label true to the name on every update.
+	canonicalize: func(obj runtime.Object) { labelNamespaceName(obj.(*corev1.Namespace)) },
+	resetFields:  map[fieldpath.APIVersion]*fieldpath.Set{"v1": fieldpath.NewSet(fieldpath.MakePathOrDie("status"))},
+}
+
+// namespaceStatusRules are those of namespaces/status, as kube-apiserver's: the spec stays as stored, metadata may
+// change as in any update, and the phase must agree with deletionTimestamp (Active until deleted, Terminating
+// after).
+var namespaceStatusRules = kindRules{
+	validate: func(obj, old runtime.Object) field.ErrorList {
+		errs := namespaceRules.validate(obj, old)
+		ns := obj.(*corev1.Namespace)
+		phase := field.NewPath("status", "phase")
+		switch {
+		case ns.DeletionTimestamp.IsZero() && ns.Status.Phase != corev1.NamespaceActive:
+			errs = append(errs, field.Invalid(phase, ns.Status.Phase, "may only be 'Active' if `deletionTimestamp` is empty"))
+		case !ns.DeletionTimestamp.IsZero() && ns.Status.Phase != corev1.NamespaceTerminating:
+			errs = append(errs, field.Invalid(phase, ns.Status.Phase, "may only be 'Terminating' if `deletionTimestamp` is not empty"))
+		}
+		return errs
+	},
+	prepareForUpdate: keepField("Spec"),
+	canonicalize:     namespaceRules.canonicalize,
+	resetFields:      map[fieldpath.APIVersion]*fieldpath.Set{"v1": fieldpath.NewSet(fieldpath.MakePathOrDie("spec"))},
 }
 
 // finalizeRules are those of namespaces/finalize: only spec.finalizers changes.
 var finalizeRules = kindRules{
-	validate: namespaceRules.validate,
+	validate:     namespaceRules.validate,
+	canonicalize: namespaceRules.canonicalize,
 	prepareForUpdate: func(obj, old runtime.Object) {
 		ns := obj.(*corev1.Namespace)
 		finalizers := ns.Spec.Finalizers
@@ -57,17 +84,20 @@ var finalizeRules = kindRules{
 	},
 }
 
-// namespaceStorage returns the namespaces storage and its finalize subresource. Deleting a namespace whose
+// namespaceStorage returns the namespaces storage and its finalize and status subresources. Deleting a namespace whose
 // spec.finalizers is not empty only marks it: deletionTimestamp set, phase Terminating. Emptying spec.finalizers
 // through namespaces/finalize then deletes it.
-func namespaceStorage(store *typedStore) (rest.Storage, rest.Storage) {
+func namespaceStorage(store *typedStore) (main, finalizeREST, statusREST rest.Storage) {
 	store.ShouldDeleteDuringUpdate = func(_ context.Context, _ string, obj, _ runtime.Object) bool {
 		return len(obj.(*corev1.Namespace).Spec.Finalizers) == 0
 	}
 	finalize := *store.Store
 	finalize.UpdateStrategy = newStrategy(finalizeRules)
 	finalize.ResetFieldsStrategy = nil
-	return &namespaceREST{typedStore: store}, &subresourceREST{store: &finalize}
+	status := *store.Store
+	statusStrategy := newStrategy(namespaceStatusRules)
+	status.UpdateStrategy, status.ResetFieldsStrategy = statusStrategy, statusStrategy
+	return &namespaceREST{typedStore: store}, &subresourceREST{store: &finalize}, &subresourceREST{store: &status}
 }
 
 // namespaceREST is the namespaces storage with Kubernetes' two-step deletion.

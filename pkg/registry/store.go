@@ -76,9 +76,10 @@ func APIGroups(optsGetter generic.RESTOptionsGetter, guard RBACGuard, tokens Tok
 			storage = &guardedStore{typedStore: store, check: check}
 		}
 		if r.gvr.Resource == "namespaces" {
-			main, finalize := namespaceStorage(store)
+			main, finalize, status := namespaceStorage(store)
 			storage = main
 			groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version]["namespaces/finalize"] = finalize
+			groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version]["namespaces/status"] = status
 		}
 		groupInfo(r.gvr.GroupVersion()).VersionedResourcesStorageMap[r.gvr.Version][r.gvr.Resource] = storage
 		if r.gvr.Resource == "serviceaccounts" && tokens != nil {

@@ -20,6 +20,9 @@ type kindRules struct {
 	prepareForCreate func(ctx context.Context, obj runtime.Object)
 	// prepareForUpdate carries over from old what a client may not change through this endpoint.
 	prepareForUpdate func(obj, old runtime.Object)
+	// canonicalize normalizes a valid object before it is stored, on create and update (for what depends on a name
+	// generated after prepareForCreate).
+	canonicalize func(obj runtime.Object)
 	// resetFields are the fields this endpoint ignores, for server-side apply.
 	resetFields map[fieldpath.APIVersion]*fieldpath.Set
 }
@@ -75,7 +78,11 @@ func (strategy) WarningsOnCreate(context.Context, runtime.Object) []string { ret
 func (strategy) WarningsOnUpdate(context.Context, runtime.Object, runtime.Object) []string {
 	return nil
 }
-func (strategy) Canonicalize(runtime.Object)                   {}
+func (s strategy) Canonicalize(obj runtime.Object) {
+	if s.rules.canonicalize != nil {
+		s.rules.canonicalize(obj)
+	}
+}
 func (strategy) AllowCreateOnUpdate(context.Context) bool      { return false }
 func (strategy) AllowUnconditionalUpdate(context.Context) bool { return true }
 

@@ -29,10 +29,15 @@ type tableConvertor struct{ columns }
 
 var _ rest.TableConvertor = tableConvertor{}
 
-func (c tableConvertor) ConvertToTable(_ context.Context, obj runtime.Object, _ runtime.Object) (*metav1.Table, error) {
-	table := &metav1.Table{ColumnDefinitions: append(append(
-		[]metav1.TableColumnDefinition{{Name: "Name", Type: "string", Format: "name", Description: "Name of the object"}},
-		c.defs...), metav1.TableColumnDefinition{Name: "Age", Type: "string", Description: "Time since creation"})}
+// ConvertToTable implements rest.TableConvertor. The column definitions are left out when the options say
+// noHeaders, as kube-apiserver's printers do: a watch in Table form asks for them with its first event only.
+func (c tableConvertor) ConvertToTable(_ context.Context, obj runtime.Object, tableOptions runtime.Object) (*metav1.Table, error) {
+	table := &metav1.Table{}
+	if opts, ok := tableOptions.(*metav1.TableOptions); !ok || opts == nil || !opts.NoHeaders {
+		table.ColumnDefinitions = append(append(
+			[]metav1.TableColumnDefinition{{Name: "Name", Type: "string", Format: "name", Description: "Name of the object"}},
+			c.defs...), metav1.TableColumnDefinition{Name: "Age", Type: "string", Description: "Time since creation"})
+	}
 	items := []runtime.Object{obj}
 	if meta.IsListType(obj) {
 		var err error
@@ -74,6 +79,10 @@ func intColumn(name, description string) metav1.TableColumnDefinition {
 
 // printers are the columns of the kinds that have more to show than a name and an age.
 var printers = map[string]columns{
+	"ValidatingAdmissionPolicy": {[]metav1.TableColumnDefinition{intColumn("Validations", "Number of validations"),
+		column("ParamKind", "Kind of the parameters")}, policyColumns},
+	"ValidatingAdmissionPolicyBinding": {[]metav1.TableColumnDefinition{column("PolicyName", "The bound policy"),
+		column("ParamRef", "The parameters of the binding")}, bindingColumns},
 	"Namespace": {[]metav1.TableColumnDefinition{column("Status", "Phase of the namespace")}, func(o runtime.Object) []interface{} {
 		return []interface{}{string(o.(*corev1.Namespace).Status.Phase)}
 	}},

@@ -134,6 +134,7 @@ func validateWorkspaceType(obj, _ runtime.Object) field.ErrorList {
 			errs = append(errs, field.Invalid(p.Child("export"), ref.Export, msg))
 		}
 	}
+	errs = append(errs, validateDefaultPolicies(spec.Child("defaultAdmissionPolicies"), t.Spec.DefaultAdmissionPolicies)...)
 	switch {
 	case t.Spec.NoChildren && len(t.Spec.AllowedChildTypes) > 0:
 		errs = append(errs, field.Invalid(spec.Child("noChildren"), true, "must not be set together with allowedChildTypes"))

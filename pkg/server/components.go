@@ -6,6 +6,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -15,6 +16,7 @@ import (
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/admissionpolicy"
 	"github.com/gantry-dev/gantry/pkg/apibinding"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
@@ -24,6 +26,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/garbagecollector"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/namespace"
+	"github.com/gantry-dev/gantry/pkg/namespacedefaults"
 	"github.com/gantry-dev/gantry/pkg/placement"
 	"github.com/gantry-dev/gantry/pkg/registry"
 	"github.com/gantry-dev/gantry/pkg/servinghistory"
@@ -45,18 +48,28 @@ type indexes struct {
 	workspaceTypes  *clusterwatch.Store[*tenancyv1alpha1.WorkspaceType]
 	syncTargets     *clusterwatch.Store[*computev1alpha1.SyncTarget]
 	crds            *crdset.Set
+	// policies and policyBindings are every workspace's ValidatingAdmissionPolicies and their bindings.
+	policies       *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicy]
+	policyBindings *clusterwatch.Store[*admissionregistrationv1.ValidatingAdmissionPolicyBinding]
+	// mutatingPolicies and mutatingPolicyBindings are every workspace's MutatingAdmissionPolicies and their bindings.
+	mutatingPolicies       *clusterwatch.Store[*admissionregistrationv1.MutatingAdmissionPolicy]
+	mutatingPolicyBindings *clusterwatch.Store[*admissionregistrationv1.MutatingAdmissionPolicyBinding]
 }
 
 func newIndexes() *indexes {
 	crds := crdset.NewSet()
 	return &indexes{
-		workspaces:      workspace.NewIndex(),
-		rbac:            &authorization.RBAC{Index: authorization.NewRBACIndex(), CRDs: crds},
-		namespaces:      clusterwatch.NewStore[*corev1.Namespace](),
-		serviceAccounts: clusterwatch.NewStore[*corev1.ServiceAccount](),
-		workspaceTypes:  clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
-		syncTargets:     clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
-		crds:            crds,
+		workspaces:             workspace.NewIndex(),
+		rbac:                   &authorization.RBAC{Index: authorization.NewRBACIndex(), CRDs: crds},
+		namespaces:             clusterwatch.NewStore[*corev1.Namespace](),
+		serviceAccounts:        clusterwatch.NewStore[*corev1.ServiceAccount](),
+		workspaceTypes:         clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
+		syncTargets:            clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
+		crds:                   crds,
+		policies:               clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicy](),
+		policyBindings:         clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicyBinding](),
+		mutatingPolicies:       clusterwatch.NewStore[*admissionregistrationv1.MutatingAdmissionPolicy](),
+		mutatingPolicyBindings: clusterwatch.NewStore[*admissionregistrationv1.MutatingAdmissionPolicyBinding](),
 	}
 }
 
@@ -77,6 +90,22 @@ func (x *indexes) feed(ctx context.Context, loopback *rest.Config) error {
 	if err != nil {
 		return err
 	}
+	admissionClient, err := clusterwatch.LoopbackClient(loopback, admissionregistrationv1.SchemeGroupVersion, registry.Codecs)
+	if err != nil {
+		return err
+	}
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicies",
+		func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyList{} }, &admissionregistrationv1.ValidatingAdmissionPolicy{},
+		x.policies, "admissionpolicy-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/validatingadmissionpolicybindings",
+		func() runtime.Object { return &admissionregistrationv1.ValidatingAdmissionPolicyBindingList{} },
+		&admissionregistrationv1.ValidatingAdmissionPolicyBinding{}, x.policyBindings, "admissionpolicybinding-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicies",
+		func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyList{} }, &admissionregistrationv1.MutatingAdmissionPolicy{},
+		x.mutatingPolicies, "mutatingadmissionpolicy-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings",
+		func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyBindingList{} },
+		&admissionregistrationv1.MutatingAdmissionPolicyBinding{}, x.mutatingPolicyBindings, "mutatingadmissionpolicybinding-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} },
 		&corev1.Namespace{}, x.namespaces, "namespace-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} },
@@ -110,19 +139,29 @@ type controllers struct {
 	workspaces *workspace.Controller
 	crds       *customresources.Controller
 	namespaces *namespace.Controller
-	collector  *garbagecollector.Collector
-	bindings   *apibinding.Controller
-	targets    *synctarget.Controller
-	placements *placement.Controller
+	// namespaceDefaults keeps the default ServiceAccount and kube-root-ca.crt in every namespace.
+	namespaceDefaults *namespacedefaults.Controller
+	collector         *garbagecollector.Collector
+	bindings          *apibinding.Controller
+	targets           *synctarget.Controller
+	placements        *placement.Controller
 	// statusAggregate writes the status of objects placed on several SyncTargets from their per-cluster views.
 	statusAggregate *statusaggregate.Controller
 	// provider publishes the serving API in root:serving; nil with --serving-provider=false.
 	provider *servingprovider.Controller
 	// history records the revisions of every InferenceService; nil with --serving-provider=false.
 	history *servinghistory.Controller
+	// policyStatus writes the type-checking status of every workspace's ValidatingAdmissionPolicies.
+	policyStatus *admissionpolicy.StatusController
 
 	// leading is set once this replica runs the reconcilers.
 	leading atomic.Bool
+	// otherLeads is set once the election named another replica: until then a replica does not know whether it
+	// will run the collector, so it cannot say it is ready.
+	otherLeads atomic.Bool
+	// wasReady latches the collector's part of readiness: a follower promoted later keeps serving while its
+	// collector reads the graph, instead of leaving the load balancer at the moment the other replica died.
+	wasReady atomic.Bool
 }
 
 // controllerDeps is what the controllers are built from.
@@ -140,6 +179,8 @@ type controllerDeps struct {
 	syncTargetLease time.Duration
 	// authorizer decides in a workspace named by the context (RBAC), for "use" checks.
 	authorizer authorizer.Authorizer
+	// caBundle is the PEM of the CA the serving certificate is verified with, for kube-root-ca.crt.
+	caBundle []byte
 	// servingProvider runs the serving provider (--serving-provider).
 	servingProvider bool
 }
@@ -165,10 +206,21 @@ func newControllers(d controllerDeps) (*controllers, error) {
 	if c.workspaces, err = workspace.NewController(loopback, d.clients, x.workspaces, d.eraser, d.externalURL, defaultBindings); err != nil {
 		return nil, err
 	}
+	c.workspaces.SetDefaultPolicies(func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.DefaultAdmissionPolicy, error) {
+		def, err := d.types.Resolve(ctx, parent, typeName)
+		if err != nil {
+			return nil, err
+		}
+		return def.Spec.DefaultAdmissionPolicies, nil
+	})
 	// Serving counts as synced once every workspace's paths, CRDs and bindings are known: until then a resource
 	// may look missing to discovery, and the namespace controller and the collector would act on that.
 	servingSynced := func() bool { return x.workspaces.HasSynced() && x.crds.Local.HasSynced() && c.bindings.BoundSynced() }
 	c.namespaces = namespace.NewController(x.namespaces, d.clients, servingSynced)
+	if c.namespaceDefaults, err = namespacedefaults.NewController(namespacedefaults.Config{Loopback: loopback, Clients: d.clients,
+		Namespaces: x.namespaces, ServiceAccounts: x.serviceAccounts, Workspaces: x.workspaces, CABundle: d.caBundle}); err != nil {
+		return nil, err
+	}
 	c.targets = synctarget.NewController(synctarget.Config{Targets: x.syncTargets, Clients: d.clients, Workspaces: x.workspaces,
 		Exports:     c.bindings.Exports(),
 		ExternalURL: d.externalURL, Lease: d.syncTargetLease})
@@ -185,6 +237,7 @@ func newControllers(d controllerDeps) (*controllers, error) {
 			return nil, err
 		}
 	}
+	c.policyStatus = admissionpolicy.NewStatusController(x.policies, d.clients)
 	c.collector = garbagecollector.New(garbagecollector.Config{Etcd: d.etcd, Prefix: d.storageRoot + "/", Clients: d.clients,
 		ServingSynced: servingSynced})
 	return c, nil
@@ -205,16 +258,36 @@ func (c *controllers) lead(ctx context.Context, workspaceWorkers int) {
 	go c.workspaces.Run(ctx, workspaceWorkers)
 	go c.crds.Run(ctx, 2)
 	go c.namespaces.Run(ctx, 2)
+	c.namespaceDefaults.Feed(ctx)
+	go c.namespaceDefaults.Run(ctx, 2)
 	go c.collector.Run(ctx, 2)
 	go c.targets.Run(ctx, 2)
 	go c.placements.Run(ctx, 2)
 	go c.statusAggregate.Run(ctx, 2)
+	go c.policyStatus.Run(ctx, 2)
 	if c.provider != nil {
 		go c.provider.Run(ctx)
 		go c.history.Run(ctx, 2)
 	}
 }
 
-// collectorSynced reports whether the garbage collector has read the graph once, where it runs; a follower, which
-// does not run it, is never held back by it.
-func (c *controllers) collectorSynced() bool { return !c.leading.Load() || c.collector.HasSynced() }
+// collectorSynced reports whether the garbage collector has read the graph once, where it runs. A follower, which
+// does not run it, is held back only until it knows that another replica leads; a replica that was ready once stays
+// so (see wasReady).
+func (c *controllers) collectorSynced() bool {
+	if c.wasReady.Load() {
+		return true
+	}
+	ready := c.collector.HasSynced() && c.leading.Load() || !c.leading.Load() && c.otherLeads.Load()
+	if ready {
+		c.wasReady.Store(true)
+	}
+	return ready
+}
+
+// observeLeader records who the election named: a replica that sees another leader is a follower.
+func (c *controllers) observeLeader(holder, self string) {
+	if holder != self {
+		c.otherLeads.Store(true)
+	}
+}

@@ -3,8 +3,10 @@ package server
 import (
 	"fmt"
 	"net"
+	"runtime/debug"
 	"strings"
 
+	apimachineryversion "k8s.io/apimachinery/pkg/version"
 	"k8s.io/apiserver/pkg/authentication/authenticator"
 	"k8s.io/apiserver/pkg/authentication/group"
 	"k8s.io/apiserver/pkg/authentication/request/bearertoken"
@@ -21,6 +23,7 @@ import (
 	"k8s.io/kube-openapi/pkg/validation/spec"
 
 	"github.com/gantry-dev/gantry/pkg/authorization"
+	"github.com/gantry-dev/gantry/pkg/buildversion"
 	"github.com/gantry-dev/gantry/pkg/generated/openapi"
 	"github.com/gantry-dev/gantry/pkg/pki"
 	"github.com/gantry-dev/gantry/pkg/registry"
@@ -59,7 +62,7 @@ func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC, tok
 		}
 	}
 
-	config.EffectiveVersion = compatibility.NewEffectiveVersionFromString(kubernetesVersion, "", "")
+	config.EffectiveVersion = servedVersion{compatibility.NewEffectiveVersionFromString(kubernetesVersion, "", "")}
 	namer := registry.DefinitionNamer()
 	config.OpenAPIConfig = genericapiserver.DefaultOpenAPIConfig(openapi.GetOpenAPIDefinitions, namer)
 	config.OpenAPIConfig.Info.Title = "Gantry"
@@ -68,6 +71,23 @@ func newGenericConfig(o *Options, files pki.Files, rbac *authorization.RBAC, tok
 	config.ExternalAddress = net.JoinHostPort(o.host(), fmt.Sprint(o.SecurePort))
 	config.MaxRequestBodyBytes = o.MaxRequestBodyBytes
 	return config, nil
+}
+
+// servedVersion is the effective version whose Info (what /version serves) has a valid semantic gitVersion
+// however the binary was built (pkg/buildversion).
+type servedVersion struct {
+	compatibility.EffectiveVersion
+}
+
+// Info implements compatibility.EffectiveVersion.
+func (v servedVersion) Info() *apimachineryversion.Info {
+	info := v.EffectiveVersion.Info()
+	if info == nil {
+		return nil
+	}
+	build, _ := debug.ReadBuildInfo()
+	completed := buildversion.Complete(*info, kubernetesVersion, build)
+	return &completed
 }
 
 // newAuthenticator accepts client certificates of the CA, static tokens when configured, and ServiceAccount tokens.

@@ -31,8 +31,9 @@ const (
 var errLostLeadership = errors.New("lost the controllers' lease: exiting so that a restart rejoins as a follower")
 
 // elect runs lead once this replica holds the controllers' Lease, and returns when ctx ends (nil) or when the
-// Lease is lost (errLostLeadership). Without leader election, lead runs at once.
-func (s *Server) elect(ctx context.Context, lead func(context.Context)) error {
+// Lease is lost (errLostLeadership); observe hears every leader named and this replica's own identity. Without
+// leader election, lead runs at once.
+func (s *Server) elect(ctx context.Context, lead func(context.Context), observe func(holder, self string)) error {
 	le := s.options.LeaderElection
 	if !le.Enabled {
 		lead(ctx)
@@ -66,6 +67,7 @@ func (s *Server) elect(ctx context.Context, lead func(context.Context)) error {
 			OnStoppedLeading: func() {},
 			OnNewLeader: func(holder string) {
 				klog.FromContext(ctx).Info("Controllers' leader", "identity", holder)
+				observe(holder, identity)
 			},
 		},
 	})

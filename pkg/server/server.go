@@ -22,6 +22,7 @@ import (
 	"k8s.io/klog/v2"
 
 	gantryadmission "github.com/gantry-dev/gantry/pkg/admission"
+	"github.com/gantry-dev/gantry/pkg/admissionpolicy"
 	"github.com/gantry-dev/gantry/pkg/apidiscovery"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
@@ -110,6 +111,9 @@ func New(o *Options, endpoints []string) (*Server, error) {
 	}
 	getter := &clusterstore.RESTOptionsGetter{Storage: *storagebackend.NewDefaultConfig("/registry", nil), Codec: registry.StorageCodec}
 	getter.Storage.Transport.ServerList = endpoints
+	if err := addEtcdChecks(config, getter.Storage); err != nil {
+		return nil, err
+	}
 	if s.etcd, err = clientv3.New(clientv3.Config{Endpoints: endpoints, DialTimeout: 10 * time.Second}); err != nil {
 		return nil, err
 	}
@@ -164,7 +168,11 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 		chain := requests.WithCounting(genericapiserver.DefaultBuildHandlerChain(inner, c))
 		return routing.WithClusterRouting(chain, x.workspaces, virtual, registry.Codecs)
 	}
-	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer,
+	caBundle, err := os.ReadFile(s.files.CACert)
+	if err != nil {
+		return err
+	}
+	if s.controllers, err = newControllers(controllerDeps{config: config, clients: clients, indexes: x, eraser: eraser, types: types, crServer: crServer, caBundle: caBundle,
 		etcd: s.etcd, storageRoot: getter.Storage.Prefix, externalURL: s.externalURL, syncTargetLease: s.options.SyncTargetLease,
 		authorizer: workspaceAuthz, servingProvider: s.options.ServingProvider}); err != nil {
 		return err
@@ -186,7 +194,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstore.RESTOptionsGetter, config *genericapiserver.Config,
 	x *indexes, tokens *serviceaccount.Tokens, virtual *virtualworkspace.Registry) error {
 	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: x.rbac}, tokens, registry.Workspaces,
-		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
+		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AdmissionPolicies, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
 	if err != nil {
 		return err
 	}
@@ -225,6 +233,9 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
 		gantryadmission.ServingChanges{},
 		&gantryadmission.ServingRefs{Reader: gantryadmission.ClientServingReader{Clients: clients}},
+		// Each workspace's own admission policies, last, as kube-apiserver runs them after its built-in plugins.
+		admissionpolicy.NewMutatingPlugin(admissionpolicy.NewMutatingSource(x.mutatingPolicies, x.mutatingPolicyBindings, x.namespaces, clients, workspaceAuthz)),
+		admissionpolicy.NewValidatingPlugin(admissionpolicy.NewValidatingSource(x.policies, x.policyBindings, x.namespaces, clients, workspaceAuthz)),
 	}
 	return admission.NewChainHandler(append(plugins, extra...)...)
 }
@@ -237,7 +248,10 @@ func (s *Server) Run(ctx context.Context) error {
 	if err := s.generic.AddReadyzChecks(syncedCheck("workspace-index", x.workspaces.HasSynced), syncedCheck("crd-index", x.crds.Local.HasSynced),
 		syncedCheck("rbac-index", x.rbac.Index.HasSynced), syncedCheck("namespace-index", x.namespaces.HasSynced),
 		syncedCheck("serviceaccount-index", x.serviceAccounts.HasSynced), syncedCheck("workspacetype-index", x.workspaceTypes.HasSynced),
-		syncedCheck("synctarget-index", x.syncTargets.HasSynced),
+		syncedCheck("synctarget-index", x.syncTargets.HasSynced), syncedCheck("admissionpolicy-index", x.policies.HasSynced),
+		syncedCheck("admissionpolicybinding-index", x.policyBindings.HasSynced),
+		syncedCheck("mutatingadmissionpolicy-index", x.mutatingPolicies.HasSynced),
+		syncedCheck("mutatingadmissionpolicybinding-index", x.mutatingPolicyBindings.HasSynced),
 		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.BoundSynced)); err != nil {
 		return err
 	}
@@ -261,7 +275,7 @@ func (s *Server) Run(ctx context.Context) error {
 		c.follow(hook)
 		go func() {
 			defer close(elected)
-			if err := s.elect(ctx, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }); err != nil {
+			if err := s.elect(ctx, func(ctx context.Context) { c.lead(ctx, s.options.Workers) }, c.observeLeader); err != nil {
 				stopServing(err)
 			}
 		}()

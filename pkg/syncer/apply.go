@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strconv"
 	"sync"
+	"time"
 
 	apiresource "k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -27,22 +28,66 @@ type appliedState struct {
 type appliedStates struct {
 	mu    sync.Mutex
 	byUID map[types.UID]appliedState
+	// unseen are the applies, by resource, namespace and name, whose object the downstream informer has not shown
+	// yet (see unseenApply).
+	unseen map[string]unseenApply
+	now    func() time.Time
 }
+
+// unseenApply is an apply whose answer the downstream informer has not shown yet: the hash of what it sent, and when.
+type unseenApply struct {
+	desired [sha256.Size]byte
+	at      time.Time
+}
+
+// unseenApplyWindow is how long after an apply its object, not yet in the downstream informer, counts as just
+// applied. A watch event normally comes within a second even under load; past the window the object is applied
+// again, in case its events were lost (a relist after it was deleted again).
+const unseenApplyWindow = 30 * time.Second
 
 func newAppliedStates() *appliedStates {
-	return &appliedStates{byUID: map[types.UID]appliedState{}}
+	return &appliedStates{byUID: map[types.UID]appliedState{}, unseen: map[string]unseenApply{}, now: time.Now}
 }
 
-// record remembers the apply of desired whose answer was applied; an answer without our entry is forgotten.
-func (a *appliedStates) record(desired, applied *unstructured.Unstructured) {
+// record remembers the apply of desired (of the object named by copyKey: resource, namespace and name) whose answer
+// was applied; an answer without our entry is forgotten.
+func (a *appliedStates) record(copyKey string, desired, applied *unstructured.Unstructured) {
 	fields := ownFields(applied)
+	hash := hashObject(desired)
 	a.mu.Lock()
 	defer a.mu.Unlock()
+	a.unseen[copyKey] = unseenApply{desired: hash, at: a.now()}
 	if fields == nil {
 		delete(a.byUID, applied.GetUID())
 		return
 	}
-	a.byUID[applied.GetUID()] = appliedState{desired: hashObject(desired), fields: fields}
+	a.byUID[applied.GetUID()] = appliedState{desired: hash, fields: fields}
+}
+
+// justApplied reports whether desired is what this process applied to the object copyKey within unseenApplyWindow,
+// for an object the downstream informer does not have yet. An object reconciled again right after its apply (an
+// upstream event of the finalizer written just before) is usually not in the informer yet; applying it once more
+// would write nothing new, and the informer's event for it reconciles it again anyway. A fresh syncer applied
+// every copy twice that way when its queue was short.
+func (a *appliedStates) justApplied(copyKey string, desired *unstructured.Unstructured) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	u, ok := a.unseen[copyKey]
+	if !ok {
+		return false
+	}
+	if a.now().Sub(u.at) > unseenApplyWindow {
+		delete(a.unseen, copyKey)
+		return false
+	}
+	return u.desired == hashObject(desired)
+}
+
+// seen drops the unseen apply of copyKey: the informer has shown the object (or its deletion).
+func (a *appliedStates) seen(copyKey string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.unseen, copyKey)
 }
 
 // get returns the last apply of the object with uid.

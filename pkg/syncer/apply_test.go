@@ -2,6 +2,7 @@ package syncer
 
 import (
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -40,7 +41,7 @@ func liveWidget(fields string) *unstructured.Unstructured {
 func lastApply(t *testing.T) appliedState {
 	t.Helper()
 	states := newAppliedStates()
-	states.record(desiredWidget(), liveWidget(ourFields))
+	states.record("widgets|ns/w", desiredWidget(), liveWidget(ourFields))
 	st, ok := states.get("uid-1")
 	require.True(t, ok)
 	return st
@@ -138,7 +139,7 @@ func TestApplyNeededRevertsDriftAndFollowsUpstream(t *testing.T) {
 
 func TestAppliedStatesByUID(t *testing.T) {
 	states := newAppliedStates()
-	states.record(desiredWidget(), liveWidget(ourFields))
+	states.record("widgets|ns/w", desiredWidget(), liveWidget(ourFields))
 	_, ok := states.get("uid-2")
 	assert.False(t, ok, "a copy recreated downstream (new UID) is not taken for the one applied")
 	states.forget("uid-1")
@@ -147,7 +148,7 @@ func TestAppliedStatesByUID(t *testing.T) {
 
 	noEntry := liveWidget(ourFields)
 	noEntry.SetManagedFields(nil)
-	states.record(desiredWidget(), noEntry)
+	states.record("widgets|ns/w", desiredWidget(), noEntry)
 	assert.Equal(t, 0, states.len(), "an answer without our entry records nothing to compare with")
 }
 
@@ -166,4 +167,25 @@ func TestContainsValues(t *testing.T) {
 	assert.False(t, containsValues(limits("2", "500m", "16Gi"), limits(int64(1), float64(0.5), "16Gi")))
 	assert.False(t, containsValues(limits("1", "1", "16Gi"), limits(int64(1), "500m", "16Gi")))
 	assert.False(t, containsValues(map[string]interface{}{"a": "x"}, map[string]interface{}{"a": map[string]interface{}{}}))
+}
+
+// TestJustAppliedSkipsTheEchoOnly: an object reconciled again before the informer shows what was just applied is not
+// applied again, unless what it would apply changed, the informer has shown it since, or the apply is too old.
+func TestJustAppliedSkipsTheEchoOnly(t *testing.T) {
+	now := time.Date(2026, 12, 7, 15, 0, 0, 0, time.UTC)
+	states := newAppliedStates()
+	states.now = func() time.Time { return now }
+	states.record("widgets|ns/w", desiredWidget(), liveWidget(ourFields))
+	assert.True(t, states.justApplied("widgets|ns/w", desiredWidget()), "the same object a moment later")
+	assert.False(t, states.justApplied("widgets|ns/other", desiredWidget()), "another object")
+	changed := desiredWidget()
+	changed.SetLabels(map[string]string{"tier": "new"})
+	assert.False(t, states.justApplied("widgets|ns/w", changed), "the upstream object changed since")
+
+	now = now.Add(unseenApplyWindow + time.Second)
+	assert.False(t, states.justApplied("widgets|ns/w", desiredWidget()), "the informer never showed it: applied again")
+
+	states.record("widgets|ns/w", desiredWidget(), liveWidget(ourFields))
+	states.seen("widgets|ns/w")
+	assert.False(t, states.justApplied("widgets|ns/w", desiredWidget()), "once the informer has it, applyNeeded decides")
 }

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -240,31 +241,53 @@ func (h upstreamHandler) OnUpdate(k string, _, _ interface{}) { h.s.enqueueUpstr
 // OnDelete enqueues an object deleted or no longer placed, so that its copy goes.
 func (h upstreamHandler) OnDelete(k string, _ interface{}) { h.s.enqueueUpstream(h.gvr, k) }
 
-// downstreamChanged enqueues the upstream object a downstream copy was made from: reapplying it reverts drift, and
-// finding no upstream object removes an orphan.
+// downstreamChanged enqueues, coalesced (enqueueCoalesced), the upstream object a downstream copy was made from:
+// reapplying it reverts drift, its status is reported up, and finding no upstream object removes an orphan.
 func (s *Syncer) downstreamChanged(gvr schema.GroupVersionResource, obj interface{}) {
-	u, ok := obj.(*unstructured.Unstructured)
-	if !ok {
-		return
+	if u, ok := obj.(*unstructured.Unstructured); ok {
+		s.enqueueCoalesced(gvr, u)
 	}
+}
+
+// coalesceDelay is how long a change of a downstream copy waits before its upstream object is reconciled. A new
+// Deployment's status changes several times within moments (its ReplicaSet created, then updated, its pod
+// pending, then scheduled), and every reconcile that finds the status changed writes it to Gantry: the changes
+// that come within the delay are reconciled, and reported up, once.
+const coalesceDelay = time.Second
+
+// enqueueCoalesced adds the upstream object of a downstream copy after s.coalesce; the queue keeps one entry per
+// key, so the changes of that copy until then make one reconcile.
+func (s *Syncer) enqueueCoalesced(gvr schema.GroupVersionResource, u *unstructured.Unstructured) {
+	if k, ok := upstreamKey(gvr, u); ok {
+		s.queue.AddAfter(k, s.coalesce)
+	}
+}
+
+// upstreamKey is the key of the upstream object a downstream copy was made from, by its locator annotation.
+func upstreamKey(gvr schema.GroupVersionResource, u *unstructured.Unstructured) (key, bool) {
 	locator, err := ParseObjectLocator(u.GetAnnotations()[UpstreamAnnotation])
 	if err != nil {
 		// Not ours to map back; a copy without a locator is left alone rather than guessed at.
 		klog.Background().V(2).Info("downstream object without a valid upstream locator", "resource", gvr.String(),
 			"namespace", u.GetNamespace(), "name", u.GetName(), "err", err)
-		return
+		return key{}, false
 	}
-	s.queue.Add(key{GVR: gvr, Cluster: locator.Cluster, Namespace: locator.Namespace, Name: locator.Name})
+	return key{GVR: gvr, Cluster: locator.Cluster, Namespace: locator.Namespace, Name: locator.Name}, true
 }
 
-// downstreamDeleted enqueues the upstream object (to recreate a copy deleted by hand) and the namespace (to remove
-// it once its last copy is gone).
+// downstreamDeleted enqueues at once the upstream object (to recreate a copy deleted by hand, or to release the
+// object once its copy is gone) and the namespace (to remove it once its last copy is gone).
 func (s *Syncer) downstreamDeleted(gvr schema.GroupVersionResource, obj interface{}) {
-	s.downstreamChanged(gvr, obj)
-	if u, ok := obj.(*unstructured.Unstructured); ok {
-		s.applied.forget(u.GetUID())
-		s.queue.Add(key{Namespace: u.GetNamespace(), namespaceOnly: true})
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return
 	}
+	if k, ok := upstreamKey(gvr, u); ok {
+		s.queue.Add(k)
+	}
+	s.applied.forget(u.GetUID())
+	s.applied.seen(copyKey(gvr, u.GetNamespace(), u.GetName()))
+	s.queue.Add(key{Namespace: u.GetNamespace(), namespaceOnly: true})
 }
 
 // objectsIn counts our downstream copies in a namespace, over every running resource.

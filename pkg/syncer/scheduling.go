@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/informers"
@@ -46,30 +47,70 @@ func TrimPendingPod(obj interface{}) (interface{}, error) {
 // Models, ConfigMaps, ...) made each launch cost work in proportion to what the namespace already held.
 func ReportsPendingPods(gvr schema.GroupVersionResource) bool { return workloadGroups[gvr.Group] }
 
-// watchPendingPods starts an informer of unscheduled pods; a change re-enqueues the workloads (ReportsPendingPods)
-// of the pod's namespace, so that their status shows why their pods wait.
+// watchPendingPods starts an informer of unscheduled pods; a change re-enqueues the workloads whose status it
+// changes: those of the pod's namespace whose selector selects it (podSchedulingChanged).
 func (s *Syncer) watchPendingPods(stop <-chan struct{}) {
 	factory := informers.NewSharedInformerFactoryWithOptions(s.down, s.cfg.Resync,
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.FieldSelector = pendingPods }),
 		informers.WithTransform(TrimPendingPod))
 	inf := factory.Core().V1().Pods()
 	s.pendingPods = inf.Lister()
-	changed := func(obj interface{}) {
-		p, ok := unwrap(obj).(*corev1.Pod)
-		if !ok || s.namespaces == nil {
-			return
-		}
-		if ns, err := s.namespaces.Get(p.Namespace); err == nil {
-			if locator, err := ParseNamespaceLocator(ns.Annotations[NamespaceLocatorAnnotation]); err == nil {
-				s.enqueueUpstreamNamespace(locator.Cluster, locator.Namespace, ReportsPendingPods)
+	changed := func(objs ...interface{}) {
+		for _, obj := range objs {
+			if p, ok := unwrap(obj).(*corev1.Pod); ok {
+				s.podSchedulingChanged(p)
 			}
 		}
 	}
 	_, _ = inf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: changed, UpdateFunc: func(_, obj interface{}) { changed(obj) }, DeleteFunc: changed,
+		AddFunc:    func(obj interface{}) { changed(obj) },
+		UpdateFunc: func(old, obj interface{}) { changed(old, obj) }, // labels may have changed: both selections
+		DeleteFunc: func(obj interface{}) { changed(obj) },
 	})
 	s.typedSynced = append(s.typedSynced, inf.Informer().HasSynced)
 	factory.Start(stop)
+}
+
+// podSchedulingChanged enqueues (coalesced, see enqueueCoalesced) the upstream objects of the workload copies in
+// the pod's namespace whose spec.selector selects it: the only ones whose status withSchedulingCondition changes.
+// Every new pod is briefly unscheduled and then leaves the informer; re-enqueueing every workload of its namespace
+// instead made each pod cost as many reconciles as the namespace holds workloads (50 x 1,000 in a failover of 1,000
+// Deployments), which crowded the queue ahead of the copies still to create.
+func (s *Syncer) podSchedulingChanged(pod *corev1.Pod) {
+	podLabels := labels.Set(pod.Labels)
+	for _, r := range s.resources() {
+		if !ReportsPendingPods(r.gvr) {
+			continue
+		}
+		copies, _ := r.downstream.GetIndexer().ByIndex(cache.NamespaceIndex, pod.Namespace)
+		for _, obj := range copies {
+			u, ok := obj.(*unstructured.Unstructured)
+			if !ok {
+				continue
+			}
+			if selector := workloadSelector(u); selector != nil && selector.Matches(podLabels) {
+				s.enqueueCoalesced(r.gvr, u)
+			}
+		}
+	}
+}
+
+// workloadSelector is a workload's spec.selector, or nil when it has none, an invalid one, or an empty one (which
+// the syncer does not take to select every pod).
+func workloadSelector(u *unstructured.Unstructured) labels.Selector {
+	raw, found, _ := unstructured.NestedMap(u.Object, "spec", "selector")
+	if !found {
+		return nil
+	}
+	var ls metav1.LabelSelector
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &ls); err != nil {
+		return nil
+	}
+	selector, err := metav1.LabelSelectorAsSelector(&ls)
+	if err != nil || selector.Empty() {
+		return nil
+	}
+	return selector
 }
 
 // withSchedulingCondition returns the status to copy up for a workload: the downstream status with a
@@ -78,16 +119,8 @@ func (s *Syncer) withSchedulingCondition(group string, downstream *unstructured.
 	if !workloadGroups[group] || s.pendingPods == nil {
 		return downstream
 	}
-	raw, found, _ := unstructured.NestedMap(downstream.Object, "spec", "selector")
-	if !found {
-		return downstream
-	}
-	var ls metav1.LabelSelector
-	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(raw, &ls); err != nil {
-		return downstream
-	}
-	selector, err := metav1.LabelSelectorAsSelector(&ls)
-	if err != nil || selector.Empty() {
+	selector := workloadSelector(downstream)
+	if selector == nil {
 		return downstream
 	}
 	pods, _ := s.pendingPods.Pods(downstream.GetNamespace()).List(selector)

@@ -5,11 +5,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/klog/v2"
 
 	computev1alpha1 "github.com/gantry-dev/gantry/apis/compute/v1alpha1"
@@ -69,10 +71,18 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 	}
 	desired := DownstreamObject(obj, ns, s.key)
 	live := s.cachedCopy(r, ns, obj.GetName())
+	ck := copyKey(r.gvr, ns, obj.GetName())
 	var last appliedState
 	var known bool
 	if live != nil {
+		s.applied.seen(ck)
 		last, known = s.applied.get(live.GetUID())
+	} else if s.applied.justApplied(ck, desired) {
+		klog.FromContext(ctx).V(4).Info("downstream copy applied a moment ago, not in the informer yet; not applying", "resource", r.gvr.Resource, "namespace", ns, "name", obj.GetName())
+		// No copy in the cache, no status to report: the informer's event for the copy reconciles it again, and
+		// should its events be lost, this look once the window is over applies it again.
+		s.queue.AddAfter(key{GVR: r.gvr, Cluster: clusterOf(obj), Namespace: obj.GetNamespace(), Name: obj.GetName()}, unseenApplyWindow+time.Second)
+		return nil
 	}
 	if needed, why := applyNeeded(desired, live, last, known); !needed {
 		// Most reconciles are echoes of our own writes or status changes: a PATCH for each would only wait for
@@ -101,8 +111,13 @@ func (s *Syncer) sync(ctx context.Context, r *resource, obj *unstructured.Unstru
 		return fmt.Errorf("the downstream cluster refused %s %s/%s (upstream %s|%s/%s): %w", r.gvr.Resource, ns,
 			obj.GetName(), clusterOf(obj), obj.GetNamespace(), obj.GetName(), err)
 	}
-	s.applied.record(desired, result)
+	s.applied.record(ck, desired, result)
 	return s.syncStatus(ctx, r, obj, result)
+}
+
+// copyKey names a downstream copy among every resource's: resource, namespace and name.
+func copyKey(gvr schema.GroupVersionResource, ns, name string) string {
+	return gvr.String() + "|" + ns + "/" + name
 }
 
 // cachedCopy is the downstream copy ns/name as the downstream informer has it (read only), or nil.

@@ -81,6 +81,7 @@ type Syncer struct {
 	labeledFactory informers.SharedInformerFactory
 
 	queue    workqueue.TypedRateLimitingInterface[key]
+	coalesce time.Duration  // how long a downstream change waits to be reconciled (coalesceDelay)
 	applied  *appliedStates // the last apply of each downstream copy, to skip those that would change nothing
 	writers  sync.Map       // logical cluster -> dynamic.Interface through the virtual workspace
 	mu       sync.RWMutex
@@ -108,7 +109,7 @@ func New(cfg Config) (*Syncer, error) {
 	}
 	s := &Syncer{cfg: cfg, path: cfg.SyncTargetPath, name: cfg.SyncTargetName,
 		res: map[schema.GroupVersionResource]*resource{}, pending: map[schema.GroupVersionResource]computev1alpha1.SyncedResource{},
-		fuel: make(chan struct{}, 1), discover: make(chan struct{}, 1), applied: newAppliedStates()}
+		fuel: make(chan struct{}, 1), discover: make(chan struct{}, 1), applied: newAppliedStates(), coalesce: coalesceDelay}
 	if s.gantry, err = gantryClient.Gantry(cfg.SyncTargetPath); err != nil {
 		return nil, err
 	}

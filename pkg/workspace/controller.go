@@ -34,6 +34,7 @@ type Controller struct {
 	eraser      Eraser
 	externalURL string
 	bindings    DefaultBindings
+	policies    DefaultPolicies
 	queue       workqueue.TypedRateLimitingInterface[string]
 }
 
@@ -48,6 +49,12 @@ var errWaitForIndex = workloop.Again(indexWaitDelay)
 
 // DefaultBindings returns the APIExports a new workspace of a type, created in parent, gets bound.
 type DefaultBindings func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.APIExportReference, error)
+
+// DefaultPolicies returns the admission policies a new workspace of a type, created in parent, gets.
+type DefaultPolicies func(ctx context.Context, parent logicalcluster.Name, typeName string) ([]tenancyv1alpha1.DefaultAdmissionPolicy, error)
+
+// SetDefaultPolicies makes new workspaces get the admission policies of their type; call it before Run.
+func (c *Controller) SetDefaultPolicies(policies DefaultPolicies) { c.policies = policies }
 
 // NewController returns a controller that talks to the server through loopback (a privileged config without a
 // /clusters prefix) and feeds index. externalURL is the https://host:port users reach the server at; bindings,

@@ -106,6 +106,23 @@ func (x *Index) Parent(cluster logicalcluster.Name) (parent logicalcluster.Name,
 	return c.parent, x.objects[logicalcluster.Key(c.parent, c.name)].Spec.Type, true
 }
 
+// Live reports whether a logical cluster belongs to a workspace the index knows that is not being deleted; the
+// root workspace always is. Controllers that create objects in every workspace ask it, so as not to write into
+// one the workspace controller is erasing.
+func (x *Index) Live(cluster logicalcluster.Name) bool {
+	if cluster == logicalcluster.Root {
+		return true
+	}
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	c, ok := x.parents[cluster]
+	if !ok {
+		return false
+	}
+	ws := x.objects[logicalcluster.Key(c.parent, c.name)]
+	return ws != nil && ws.DeletionTimestamp == nil
+}
+
 // Get returns the workspace stored under key, or nil.
 func (x *Index) Get(key string) *tenancyv1alpha1.Workspace {
 	x.mu.RLock()

@@ -63,3 +63,17 @@ func TestIndexResolvesPathsAndNames(t *testing.T) {
 	assert.Error(t, x.Add(ws("", "bad", "c5")), "a workspace without a valid parent annotation is refused")
 	assert.Error(t, x.Add("not a workspace"))
 }
+
+func TestIndexLive(t *testing.T) {
+	x := NewIndex()
+	deleting := ws("root", "doomed", "c2")
+	now := metav1.Now()
+	deleting.DeletionTimestamp = &now
+	require.NoError(t, x.Replace([]interface{}{ws("root", "ml", "c1"), deleting}, "1"))
+	assert.True(t, x.Live(logicalcluster.Root), "root has no Workspace object and is always live")
+	assert.True(t, x.Live("c1"))
+	assert.False(t, x.Live("c2"), "a workspace being deleted")
+	assert.False(t, x.Live("c9"), "a cluster the index does not know")
+	require.NoError(t, x.Delete(ws("root", "ml", "c1")))
+	assert.False(t, x.Live("c1"), "a deleted workspace")
+}

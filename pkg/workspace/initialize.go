@@ -35,6 +35,9 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 	if err := c.bindDefaultAPIs(ctx, key, ws); err != nil {
 		return err
 	}
+	if err := c.createDefaultPolicies(ctx, key, ws, kube); err != nil {
+		return err
+	}
 	path, ok := c.index.Path(cluster)
 	if !ok {
 		return fmt.Errorf("no path known for logical cluster %s: %w", cluster, errWaitForIndex)
@@ -89,6 +92,29 @@ func (c *Controller) bindDefaultAPIs(ctx context.Context, key string, ws *tenanc
 		}
 		if _, err := client.ApisV1alpha1().APIBindings().Create(ctx, binding, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// createDefaultPolicies creates the admission policies the workspace's type carries, each with its binding, before
+// the workspace is Ready: no request of its users precedes them.
+func (c *Controller) createDefaultPolicies(ctx context.Context, key string, ws *tenancyv1alpha1.Workspace, kube kubernetes.Interface) error {
+	if c.policies == nil || ws.Spec.Type == "" {
+		return nil
+	}
+	parent, _ := logicalcluster.SplitKey(key)
+	defaults, err := c.policies(ctx, parent, ws.Spec.Type)
+	if err != nil {
+		return fmt.Errorf("the type %q of workspace %s: %w", ws.Spec.Type, ws.Name, err)
+	}
+	for _, d := range defaults {
+		policy, binding := registry.DefaultPolicyObjects(d)
+		if _, err := kube.AdmissionregistrationV1().ValidatingAdmissionPolicies().Create(ctx, policy, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
+			return fmt.Errorf("the admission policy %q of the type %q: %w", d.Name, ws.Spec.Type, err)
+		}
+		if _, err := kube.AdmissionregistrationV1().ValidatingAdmissionPolicyBindings().Create(ctx, binding, metav1.CreateOptions{}); ignoreAlreadyExists(err) != nil {
+			return fmt.Errorf("the admission policy binding %q of the type %q: %w", d.Name, ws.Spec.Type, err)
 		}
 	}
 	return nil

@@ -82,7 +82,8 @@ type failoverTeam struct {
 // The goal (issue 11) is s-to-ready-b within the lease plus 10 s; over-lease-s is s-to-ready-b minus the lease.
 // With -v the first and last arrival of each stage are logged, and the CPU time each process used from the kill
 // until the last stage (cpu-s is their sum). up-writes/object and down-writes/object are the writes (POST, PUT,
-// PATCH) b's syncer sent Gantry and its cluster per object, counted once its queue is idle after the last stage.
+// PATCH) b's syncer sent Gantry and its cluster per object, counted once its queue is idle after the last stage;
+// up-conflicts/object those of the writes to Gantry refused as conflicts, queued/object the keys its queue took in.
 // With GANTRY_BENCH_FAILOVER_PROFILE naming a folder, CPU profiles of Gantry, b's kube-apiserver and b's syncer are
 // recorded there from a's turning not Ready on, for GANTRY_BENCH_FAILOVER_PROFILE_SECONDS (default 30).
 //
@@ -101,21 +102,30 @@ func BenchmarkFailover(b *testing.B) {
 		resource, newObject, readyDown = configmaps, failoverConfigMap, upstreamName
 	}
 	f.createObjects(b, n, resource, newObject)
-	readyA := f.watchDownstream(b, "a", resource, readyDown)
+	// The watches that only serve the set-up stop once it is done: what runs during the failover is Gantry, the
+	// clusters and the syncers, and only the watches that time its stages.
+	readyA := newArrivals()
+	stopReadyA := watchResourceSinks(b, f.downs["a"], resource, "", syncer.SyncTargetLabel, watchSink{readyA, readyDown})
 	f.waitAll(b, readyA, n, resource.Resource+" Ready in a's cluster")
+	stopReadyA()
 	kill := time.Now().Truncate(time.Second).Add(time.Second)
 	if !configMaps {
 		readyUpA := newArrivals()
+		var stops []func()
 		for _, t := range f.teams {
 			cluster := t.cluster
-			watchResourceInto(b, readyUpA, t.up, deployments, "", "", func(u *unstructured.Unstructured) string {
+			stop := watchResourceSinks(b, t.up, deployments, "", "", watchSink{readyUpA, func(u *unstructured.Unstructured) string {
 				if conditionStatus(u, "Available") == "True" {
 					return cluster + "/" + u.GetNamespace() + "/" + u.GetName()
 				}
 				return ""
-			})
+			}})
+			stops = append(stops, stop)
 		}
 		f.waitAll(b, readyUpA, n, "Deployments showing a's status upstream")
+		for _, stop := range stops {
+			stop()
+		}
 		// Conditions carry whole seconds: b's Available conditions upstream are told from a's by a transition in
 		// the second after a's last or later, before which the kill must not come.
 		kill = readyUpA.last().Truncate(time.Second).Add(time.Second)
@@ -141,20 +151,25 @@ func BenchmarkFailover(b *testing.B) {
 			}
 			return ""
 		})
-		watchResourceInto(b, labeled, t.up, resource, "", bLabel+"="+computev1alpha1.ResourceStateSync, func(u *unstructured.Unstructured) string {
-			return cluster + "/" + u.GetNamespace() + "/" + u.GetName()
-		})
+		// One watch of the objects for both of their stages upstream.
+		sinks := []watchSink{{labeled, func(u *unstructured.Unstructured) string {
+			if u.GetLabels()[bLabel] == computev1alpha1.ResourceStateSync {
+				return cluster + "/" + u.GetNamespace() + "/" + u.GetName()
+			}
+			return ""
+		}}}
 		if !configMaps {
-			watchResourceInto(b, readyUp, t.up, deployments, "", "", func(u *unstructured.Unstructured) string {
+			sinks = append(sinks, watchSink{readyUp, func(u *unstructured.Unstructured) string {
 				if availableSince(u, kill) {
 					return cluster + "/" + u.GetNamespace() + "/" + u.GetName()
 				}
 				return ""
-			})
+			}})
 		}
+		watchResourceSinks(b, t.up, resource, "", "", sinks...)
 	}
-	copiesB := f.watchDownstream(b, "b", resource, upstreamName)
-	readyB := f.watchDownstream(b, "b", resource, readyDown)
+	copiesB, readyB := newArrivals(), newArrivals()
+	watchResourceSinks(b, f.downs["b"], resource, "", syncer.SyncTargetLabel, watchSink{copiesB, upstreamName}, watchSink{readyB, readyDown})
 	if readyUp.count() != 0 || copiesB.count() != 0 {
 		b.Fatalf("before the kill: %d Deployments already report b's status, %d copies already in b", readyUp.count(), copiesB.count())
 	}
@@ -206,6 +221,8 @@ func BenchmarkFailover(b *testing.B) {
 	logCPU(b, cpuBefore, cpuAfter, wall)
 	b.ReportMetric((writesAfter[0]-writesBefore[0])/float64(n), "up-writes/object")
 	b.ReportMetric((writesAfter[1]-writesBefore[1])/float64(n), "down-writes/object")
+	b.ReportMetric((writesAfter[2]-writesBefore[2])/float64(n), "up-conflicts/object")
+	b.ReportMetric((writesAfter[3]-writesBefore[3])/float64(n), "queued/object")
 	for _, stage := range []struct {
 		name string
 		a    *arrivals
@@ -368,13 +385,6 @@ func failoverDeployment(namespace, name string) *unstructured.Unstructured {
 					map[string]interface{}{"name": "server", "image": "registry.example/server:v1"}}}}}}}
 }
 
-// watchDownstream watches the copies of resource in the cluster of target name and records key of each.
-func (f *failoverBench) watchDownstream(b *testing.B, name string, resource schema.GroupVersionResource,
-	key func(*unstructured.Unstructured) string) *arrivals {
-	b.Helper()
-	return watchResource(b, f.downs[name], resource, "", syncer.SyncTargetLabel, key)
-}
-
 // waitAll waits until want keys arrived in a, failing after failoverWait.
 func (f *failoverBench) waitAll(b *testing.B, a *arrivals, want int, what string) {
 	b.Helper()
@@ -527,21 +537,27 @@ func logCPU(b *testing.B, before, after map[string]time.Duration, wall time.Dura
 	b.ReportMetric(total.Seconds(), "cpu-s")
 }
 
-// syncerWrites is how many writes (POST, PUT, PATCH) the syncer of target name has sent Gantry, and its cluster.
-func (f *failoverBench) syncerWrites(b *testing.B, name string) [2]float64 {
+// syncerWrites is how many writes (POST, PUT, PATCH) the syncer of target name has sent Gantry, and its cluster,
+// how many of those to Gantry were refused with a conflict (409: written from a stale cache, and retried), and how
+// many keys its work queue took in (workqueue_adds_total: reconciles, but for keys added again while queued).
+func (f *failoverBench) syncerWrites(b *testing.B, name string) [4]float64 {
 	b.Helper()
-	var out [2]float64
+	var out [4]float64
 	hosts := []string{fmt.Sprintf("127.0.0.1:%d", f.s.Port), strings.TrimPrefix(f.clusters[name].RESTConfig().Host, "https://")}
 	for i, host := range hosts {
 		for _, method := range []string{"POST", "PUT", "PATCH"} {
 			out[i] += scrapeMetric(b, f.metricsAddrs[name], "rest_client_requests_total", `host="`+host+`"`, `method="`+method+`"`)
+			if i == 0 {
+				out[2] += scrapeMetric(b, f.metricsAddrs[name], "rest_client_requests_total", `code="409"`, `host="`+host+`"`, `method="`+method+`"`)
+			}
 		}
 	}
+	out[3] = scrapeMetric(b, f.metricsAddrs[name], "workqueue_adds_total", `name="gantry_syncer"`)
 	return out
 }
 
 // waitSyncerIdle waits (at most failoverWait) until the work queue of the syncer of target name has been empty for
-// a second.
+// three seconds (a downstream change waits a second before it is queued).
 func (f *failoverBench) waitSyncerIdle(b *testing.B, name string) {
 	b.Helper()
 	idleSince := time.Time{}
@@ -551,7 +567,7 @@ func (f *failoverBench) waitSyncerIdle(b *testing.B, name string) {
 			idleSince = time.Time{}
 		case idleSince.IsZero():
 			idleSince = time.Now()
-		case time.Since(idleSince) >= time.Second:
+		case time.Since(idleSince) >= 3*time.Second:
 			return
 		}
 	}

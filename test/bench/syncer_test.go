@@ -383,13 +383,29 @@ func watchResource(b *testing.B, c dynamic.Interface, gvr schema.GroupVersionRes
 func watchResourceInto(b *testing.B, a *arrivals, c dynamic.Interface, gvr schema.GroupVersionResource, namespace, labelSelector string,
 	key func(*unstructured.Unstructured) string) {
 	b.Helper()
+	watchResourceSinks(b, c, gvr, namespace, labelSelector, watchSink{a, key})
+}
+
+// watchSink is where one watch records what it sees: the key of each object that key maps to one goes into a.
+type watchSink struct {
+	a   *arrivals
+	key func(*unstructured.Unstructured) string
+}
+
+// watchResourceSinks is one watch (an informer) of gvr recording into every sink, so that several measurements of
+// the same objects cost the servers one watch; stop ends it (as does the benchmark's end).
+func watchResourceSinks(b *testing.B, c dynamic.Interface, gvr schema.GroupVersionResource, namespace, labelSelector string,
+	sinks ...watchSink) (stop func()) {
+	b.Helper()
 	factory := dynamicinformer.NewFilteredDynamicSharedInformerFactory(c, 0, namespace,
 		func(o *metav1.ListOptions) { o.LabelSelector = labelSelector })
 	informer := factory.ForResource(gvr).Informer()
 	record := func(obj interface{}) {
 		if u, ok := obj.(*unstructured.Unstructured); ok {
-			if k := key(u); k != "" {
-				a.see(k)
+			for _, s := range sinks {
+				if k := s.key(u); k != "" {
+					s.a.see(k)
+				}
 			}
 		}
 	}
@@ -402,6 +418,10 @@ func watchResourceInto(b *testing.B, a *arrivals, c dynamic.Interface, gvr schem
 	factory.Start(ctx.Done())
 	if !cache.WaitForCacheSync(ctx.Done(), informer.HasSynced) {
 		b.Fatalf("%s informer did not sync", gvr.Resource)
+	}
+	return func() {
+		cancel()
+		factory.Shutdown()
 	}
 }
 

@@ -117,9 +117,9 @@ func testSiblingChunkedList(t *testing.T, f *siblingFixture) {
 		f.a.MustRun(t, "create", "configmap", fmt.Sprintf("chunk-%d", i), "--from-literal=i="+fmt.Sprint(i))
 	}
 	out := f.a.MustRun(t, "get", "configmaps", "--chunk-size=2", "-o", "name")
-	assert.Len(t, strings.Fields(out), 6, out)
+	assert.Len(t, strings.Fields(out), 7, out) // with the namespace's kube-root-ca.crt
 	outB := f.b.MustRun(t, "get", "configmaps", "--chunk-size=1", "-o", "name")
-	assert.Equal(t, "configmap/model\n", outB)
+	assert.Equal(t, "configmap/kube-root-ca.crt\nconfigmap/model\n", outB)
 	f.bUnchanged(t, "chunked list")
 }
 
@@ -302,12 +302,19 @@ func TestClientGoIsolation(t *testing.T) {
 	_, err = other.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Name: "only-beta"}}, metav1.CreateOptions{})
 	require.NoError(t, err)
-	select {
-	case ev := <-w.ResultChan():
-		cm := ev.Object.(*corev1.ConfigMap)
-		assert.Equal(t, "only-beta", cm.Name, "beta's watch must see only beta's objects")
-	case <-time.After(10 * time.Second):
-		t.Fatal("no watch event")
+	// The watch starts with beta's existing objects (its namespace's kube-root-ca.crt), then beta's new one; alpha's
+	// never appears.
+	deadline := time.After(30 * time.Second)
+	for seen := false; !seen; {
+		select {
+		case ev := <-w.ResultChan():
+			cm := ev.Object.(*corev1.ConfigMap)
+			assert.Equal(t, clusterB, cm.Annotations["gantry.dev/cluster"], "beta's watch must see only beta's objects: %s", cm.Name)
+			assert.NotEqual(t, "cfg", cm.Name, "beta's watch must not see alpha's configmap")
+			seen = cm.Name == "only-beta"
+		case <-deadline:
+			t.Fatal("beta's watch did not see only-beta")
+		}
 	}
 
 	// Protobuf, which kubectl and controllers use for built-ins.
@@ -318,8 +325,8 @@ func TestClientGoIsolation(t *testing.T) {
 	proto := kubernetes.NewForConfigOrDie(cfg)
 	list, err := proto.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{})
 	require.NoError(t, err)
-	require.Len(t, list.Items, 1)
-	assert.Equal(t, "cfg", list.Items[0].Name)
+	require.Len(t, list.Items, 2)
+	assert.Equal(t, []string{"cfg", "kube-root-ca.crt"}, []string{list.Items[0].Name, list.Items[1].Name})
 	_, err = proto.CoreV1().Secrets("default").Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "p"}}, metav1.CreateOptions{})
 	require.NoError(t, err)
 }

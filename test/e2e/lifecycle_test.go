@@ -54,10 +54,10 @@ func TestRestartKeepsEverything(t *testing.T) {
 				require.NoError(t, err, "configmap %s in %s after restart", n, w.child)
 				assert.Equal(t, w.path, got.Data["v"])
 			}
-			// Lists come from the watch cache: each workspace lists its own.
+			// Lists come from the watch cache: each workspace lists its own, and its namespace's kube-root-ca.crt.
 			list, err := c.CoreV1().ConfigMaps("default").List(ctx, metav1.ListOptions{ResourceVersion: "0"})
 			require.NoError(t, err)
-			assert.Len(t, list.Items, len(names), "configmaps listed in %s", w.child)
+			assert.Len(t, list.Items, len(names)+1, "configmaps listed in %s", w.child)
 			assert.Equal(t, "Ready", s.Kubectl(w.path).MustRun(t, "get", "workspace", "child", "-o", "jsonpath={.status.phase}"))
 		}
 	}
@@ -130,6 +130,6 @@ func TestDeletingAWorkspaceRemovesItsContentAndChildren(t *testing.T) {
 	// The name can be used again and starts empty.
 	again, againCluster := s.CreateWorkspace(t, "root", "doomed")
 	assert.NotEqual(t, doomedCluster, againCluster)
-	assert.Empty(t, s.Kubectl(again).MustRun(t, "get", "configmaps", "-o", "name"))
+	assert.Equal(t, "configmap/kube-root-ca.crt\n", s.Kubectl(again).MustRun(t, "get", "configmaps", "-o", "name"), "only what every namespace has")
 	assert.Equal(t, "namespace/default\n", s.Kubectl(again).MustRun(t, "get", "namespaces", "-o", "name"))
 }

@@ -78,6 +78,7 @@ func TestWorkspaceMetrics(t *testing.T) {
 	}
 	s.Kubectl(teamB).MustRun(t, "create", "secret", "generic", "b-secret", "--from-literal=k=v")
 	s.Kubectl(teamB).MustRun(t, "create", "namespace", "b-extra")
+	s.WaitNamespaceDefaults(t, teamB, "b-extra") // so that the counts below do not move
 
 	ctx := context.Background()
 	count := func(workspace string) (configmaps, secrets, namespaces int) {

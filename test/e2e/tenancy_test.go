@@ -193,7 +193,7 @@ func testRBACNowhereElse(t *testing.T, f *rbacFixture) {
 	_, errOut, err = f.alice(t, orgPath).Run("get", "workspaces")
 	require.Error(t, err, "alice may not list the workspaces of org")
 	assert.Contains(t, errOut, "Forbidden")
-	assert.Equal(t, "configmap/b-only\n", s.Kubectl(teamB).MustRun(t, "get", "configmaps", "-o", "name"), "nothing was written in B")
+	assert.Equal(t, "configmap/b-only\nconfigmap/kube-root-ca.crt\n", s.Kubectl(teamB).MustRun(t, "get", "configmaps", "-o", "name"), "nothing was written in B")
 }
 
 // testRBACInsideWorkspace checks that carol's view binding lets her read configmaps in default and nothing more.

@@ -44,7 +44,7 @@ func Binary(t testing.TB) string {
 			return
 		}
 		builtBin = filepath.Join(dir, "gantry")
-		// The same version stamp as the Makefile's build, which kubectl needs to parse.
+		// The same version stamp as the Makefile's build (without it, pkg/buildversion derives one).
 		const v = "k8s.io/component-base/version"
 		ldflags := fmt.Sprintf("-X %[1]s.gitVersion=v1.37.0+gantry -X %[1]s.gitMajor=1 -X %[1]s.gitMinor=37 -X %[1]s.gitTreeState=clean", v)
 		cmd := exec.Command("go", "build", "-ldflags", ldflags, "-o", builtBin, "./cmd/gantry")
@@ -79,10 +79,16 @@ const WithServingProvider = "--serving-provider=true"
 // when the test ends. The serving provider runs only when extraArgs name --serving-provider (WithServingProvider).
 func Start(t testing.TB, extraArgs ...string) *Server {
 	t.Helper()
+	return StartBinary(t, Binary(t), extraArgs...)
+}
+
+// StartBinary is Start with another gantry binary than Binary's, such as one built without the Makefile's flags.
+func StartBinary(t testing.TB, bin string, extraArgs ...string) *Server {
+	t.Helper()
 	if !slices.ContainsFunc(extraArgs, func(a string) bool { return strings.HasPrefix(a, "--serving-provider") }) {
 		extraArgs = append([]string{"--serving-provider=false"}, extraArgs...)
 	}
-	s := &Server{t: t, bin: Binary(t), DataDir: t.TempDir(), Port: FreePort(t), Args: extraArgs}
+	s := &Server{t: t, bin: bin, DataDir: t.TempDir(), Port: FreePort(t), Args: extraArgs}
 	s.Restart()
 	t.Cleanup(func() { s.Stop(syscall.SIGTERM) })
 	return s

@@ -60,5 +60,27 @@ func (s *Server) WaitWorkspaceReady(t testing.TB, parent, name string) (path, cl
 		t.Fatalf("workspace %s:%s not Ready: %v (last: %v)", parent, name, err, last)
 	}
 	cluster, _, _ = unstructured.NestedString(last.Object, "spec", "cluster")
-	return fmt.Sprintf("%s:%s", parent, name), cluster
+	path = fmt.Sprintf("%s:%s", parent, name)
+	s.WaitNamespaceDefaults(t, path, "default")
+	return path, cluster
+}
+
+// WaitNamespaceDefaults waits until namespace ns of a workspace has its ServiceAccount "default" and its ConfigMap
+// kube-root-ca.crt, which a controller adds shortly after the namespace appears; Kubernetes' e2e framework waits
+// for the default ServiceAccount the same way. Tests that compare a workspace's objects before and after a step
+// wait for them first, so that their arrival is not taken for a change.
+func (s *Server) WaitNamespaceDefaults(t testing.TB, workspace, ns string) {
+	t.Helper()
+	client, _ := s.Clients(t, workspace)
+	var lastErr error
+	err := wait.PollUntilContextTimeout(context.Background(), 20*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		if _, lastErr = client.CoreV1().ServiceAccounts(ns).Get(ctx, "default", metav1.GetOptions{}); lastErr != nil {
+			return false, nil
+		}
+		_, lastErr = client.CoreV1().ConfigMaps(ns).Get(ctx, "kube-root-ca.crt", metav1.GetOptions{})
+		return lastErr == nil, nil
+	})
+	if err != nil {
+		t.Fatalf("namespace %s of %s has no default ServiceAccount or kube-root-ca.crt: %v (last: %v)", ns, workspace, err, lastErr)
+	}
 }

@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -107,6 +108,25 @@ type WorkspaceTypeSpec struct {
 	// +optional
 	// +listType=atomic
 	DefaultAPIBindings []APIExportReference `json:"defaultAPIBindings,omitempty"`
+	// DefaultAdmissionPolicies are the ValidatingAdmissionPolicies created, each with a binding of the same name, in
+	// every new workspace of this type: the platform owner's rules for the workspaces of a kind.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	DefaultAdmissionPolicies []DefaultAdmissionPolicy `json:"defaultAdmissionPolicies,omitempty"`
+}
+
+// DefaultAdmissionPolicy is a ValidatingAdmissionPolicy and its binding, both named Name, that a WorkspaceType
+// creates in each new workspace of the type.
+type DefaultAdmissionPolicy struct {
+	// Name names the policy and its binding.
+	Name string `json:"name"`
+	// Policy is the spec of the ValidatingAdmissionPolicy.
+	Policy admissionregistrationv1.ValidatingAdmissionPolicySpec `json:"policy"`
+	// ValidationActions are the binding's; empty means [Deny].
+	// +optional
+	// +listType=set
+	ValidationActions []admissionregistrationv1.ValidationAction `json:"validationActions,omitempty"`
 }
 
 // APIExportReference names an APIExport by the path of its workspace and its name.

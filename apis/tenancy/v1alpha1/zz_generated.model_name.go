@@ -27,6 +27,11 @@ func (in APIExportReference) OpenAPIModelName() string {
 }
 
 // OpenAPIModelName returns the OpenAPI model name for this type.
+func (in DefaultAdmissionPolicy) OpenAPIModelName() string {
+	return "dev.gantry.tenancy.v1alpha1.DefaultAdmissionPolicy"
+}
+
+// OpenAPIModelName returns the OpenAPI model name for this type.
 func (in Workspace) OpenAPIModelName() string {
 	return "dev.gantry.tenancy.v1alpha1.Workspace"
 }

@@ -136,6 +136,8 @@ func ForKind(kind schema.GroupVersionKind) interface{} {
 		// Group=tenancy.gantry.dev, Version=v1alpha1
 	case tenancyv1alpha1.SchemeGroupVersion.WithKind("APIExportReference"):
 		return &applyconfigurationstenancyv1alpha1.APIExportReferenceApplyConfiguration{}
+	case tenancyv1alpha1.SchemeGroupVersion.WithKind("DefaultAdmissionPolicy"):
+		return &applyconfigurationstenancyv1alpha1.DefaultAdmissionPolicyApplyConfiguration{}
 	case tenancyv1alpha1.SchemeGroupVersion.WithKind("Workspace"):
 		return &applyconfigurationstenancyv1alpha1.WorkspaceApplyConfiguration{}
 	case tenancyv1alpha1.SchemeGroupVersion.WithKind("WorkspaceSpec"):

@@ -33,6 +33,9 @@ type WorkspaceTypeSpecApplyConfiguration struct {
 	// DefaultAPIBindings are the APIExports bound in every new workspace of this type, each by an APIBinding named
 	// after the export. Whoever writes the type needs the verb "bind" on each of them.
 	DefaultAPIBindings []APIExportReferenceApplyConfiguration `json:"defaultAPIBindings,omitempty"`
+	// DefaultAdmissionPolicies are the ValidatingAdmissionPolicies created, each with a binding of the same name, in
+	// every new workspace of this type: the platform owner's rules for the workspaces of a kind.
+	DefaultAdmissionPolicies []DefaultAdmissionPolicyApplyConfiguration `json:"defaultAdmissionPolicies,omitempty"`
 }
 
 // WorkspaceTypeSpecApplyConfiguration constructs a declarative configuration of the WorkspaceTypeSpec type for use with
@@ -76,6 +79,19 @@ func (b *WorkspaceTypeSpecApplyConfiguration) WithDefaultAPIBindings(values ...*
 			panic("nil value passed to WithDefaultAPIBindings")
 		}
 		b.DefaultAPIBindings = append(b.DefaultAPIBindings, *values[i])
+	}
+	return b
+}
+
+// WithDefaultAdmissionPolicies adds the given value to the DefaultAdmissionPolicies field in the declarative configuration
+// and returns the receiver, so that objects can be build by chaining "With" function invocations.
+// If called multiple times, values provided by each call will be appended to the DefaultAdmissionPolicies field.
+func (b *WorkspaceTypeSpecApplyConfiguration) WithDefaultAdmissionPolicies(values ...*DefaultAdmissionPolicyApplyConfiguration) *WorkspaceTypeSpecApplyConfiguration {
+	for i := range values {
+		if values[i] == nil {
+			panic("nil value passed to WithDefaultAdmissionPolicies")
+		}
+		b.DefaultAdmissionPolicies = append(b.DefaultAdmissionPolicies, *values[i])
 	}
 	return b
 }

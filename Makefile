@@ -38,6 +38,25 @@ test: build kube-binaries ## Run every test: unit, isolation (with a short fuzz 
 kube-binaries: ## Build the test cluster's etcd, kube-apiserver, controller-manager, scheduler and kwok into a cache (GANTRY_KUBE_CACHE).
 	$(GO) run ./test/kubecluster/build
 
+.PHONY: conformance-binary
+conformance-binary: ## Build the upstream api-machinery e2e specs (k8s.io/kubernetes test/e2e/apimachinery) into a test binary in a cache (GANTRY_E2E_CACHE).
+	$(GO) run ./test/kubecluster/build -e2e
+
+# Where make conformance leaves the e2e output, the Ginkgo report, gantry's log and the pass/fail summary.
+CONFORMANCE_OUT ?= $(BIN)/conformance
+# A regular expression that narrows the run to the specs whose full text it matches (empty: all that apply).
+CONFORMANCE_FOCUS ?=
+
+.PHONY: conformance
+conformance: build conformance-binary ## Run the upstream api-machinery e2e specs that apply against a fresh workspace of a real gantry; fails on a failure not in test/conformance/known-failing.txt (docs/conformance.md).
+	GANTRY_BIN=$(BIN)/gantry GANTRY_CONFORMANCE_OUT=$(CONFORMANCE_OUT) GANTRY_CONFORMANCE_FOCUS='$(CONFORMANCE_FOCUS)' \
+		$(GO) test -tags conformance -count=1 -v -timeout 50m -run '^TestConformance$$' ./test/conformance
+
+.PHONY: conformance-baseline
+conformance-baseline: conformance-binary kube-binaries ## Run the same specs against the test cluster's vanilla kube-apiserver, where every one must pass (not part of CI; docs/conformance.md).
+	GANTRY_CONFORMANCE_OUT=$(CONFORMANCE_OUT)-baseline GANTRY_CONFORMANCE_FOCUS='$(CONFORMANCE_FOCUS)' \
+		$(GO) test -tags conformance -count=1 -v -timeout 50m -run '^TestConformanceBaseline$$' ./test/conformance
+
 .PHONY: fuzz
 fuzz: ## Fuzz workspace isolation for longer (FUZZ_TIME=10m make fuzz).
 	$(GO) test -run '^$$' -fuzz FuzzIsolation -fuzztime $(FUZZ_TIME) ./test/isolation
@@ -82,6 +101,7 @@ vet: ## gofmt, go vet, and no tracked file over 2 MiB.
 	./hack/check-file-sizes.sh
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
 	$(GO) vet ./...
+	$(GO) vet -tags conformance ./test/conformance
 
 .PHONY: clean
 clean: ## Remove build output and the default data directory.

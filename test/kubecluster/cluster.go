@@ -15,7 +15,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/gantry-dev/gantry/test/freeport"
-	"github.com/gantry-dev/gantry/test/kubecluster/internal/kubecache"
+	"github.com/gantry-dev/gantry/test/internal/kubecache"
 )
 
 const (

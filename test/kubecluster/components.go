@@ -12,7 +12,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/gantry-dev/gantry/test/kubecluster/internal/kubecache"
+	"github.com/gantry-dev/gantry/test/internal/kubecache"
 )
 
 // pollInterval is how often Start and the node helpers look again.

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/gantry-dev/gantry/test/kubecluster/internal/kubecache"
+	"github.com/gantry-dev/gantry/test/internal/kubecache"
 )
 
 // builder writes throwaway modules under dir/src and builds into bin.
@@ -45,43 +45,57 @@ func (b *builder) kubernetes() error {
 	if err != nil {
 		return err
 	}
-	gomod, err := os.ReadFile(mod.GoMod)
+	gomod, err := b.kubernetesGoMod(mod, "gantry.test/kubebin")
 	if err != nil {
 		return err
 	}
-	var staging []string
-	for _, m := range stagingReplace.FindAllStringSubmatch(string(gomod), -1) {
-		staging = append(staging, m[1])
-	}
-	if len(staging) == 0 {
-		return fmt.Errorf("no staging modules found in %s", mod.GoMod)
-	}
-	sort.Strings(staging)
-	var f strings.Builder
-	fmt.Fprintf(&f, "module gantry.test/kubebin\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n",
-		kubecache.Kubernetes)
-	for _, m := range staging {
-		fmt.Fprintf(&f, "\t%s => %s %s\n", m, m, kubecache.Staging)
-	}
-	f.WriteString(")\n")
 	var tools strings.Builder
 	tools.WriteString("//go:build tools\n\npackage tools\n\nimport (\n")
 	for _, c := range kubeCommands {
 		fmt.Fprintf(&tools, "\t_ %q\n", c)
 	}
 	tools.WriteString(")\n")
-	if err := writeFiles(src, map[string]string{"go.mod": f.String(), "tools.go": tools.String()}); err != nil {
+	if err := writeFiles(src, map[string]string{"go.mod": gomod, "tools.go": tools.String()}); err != nil {
 		return err
 	}
 	if err := b.goCmd(src, "mod", "tidy"); err != nil {
 		return err
 	}
+	args := append([]string{"build", "-trimpath", "-ldflags", versionLDFlags(), "-o", b.bin + "/"}, kubeCommands...)
+	return b.goCmd(src, args...)
+}
+
+// kubernetesGoMod returns the go.mod of a throwaway module that requires k8s.io/kubernetes (whose module is mod)
+// and replaces each of its staging modules, which it names as ./staging directories, with the released Staging
+// version.
+func (b *builder) kubernetesGoMod(mod *module, path string) (string, error) {
+	gomod, err := os.ReadFile(mod.GoMod)
+	if err != nil {
+		return "", err
+	}
+	var staging []string
+	for _, m := range stagingReplace.FindAllStringSubmatch(string(gomod), -1) {
+		staging = append(staging, m[1])
+	}
+	if len(staging) == 0 {
+		return "", fmt.Errorf("no staging modules found in %s", mod.GoMod)
+	}
+	sort.Strings(staging)
+	var f strings.Builder
+	fmt.Fprintf(&f, "module %s\n\ngo 1.26.0\n\nrequire k8s.io/kubernetes %s\n\nreplace (\n", path, kubecache.Kubernetes)
+	for _, m := range staging {
+		fmt.Fprintf(&f, "\t%s => %s %s\n", m, m, kubecache.Staging)
+	}
+	f.WriteString(")\n")
+	return f.String(), nil
+}
+
+// versionLDFlags stamps a binary with Kubernetes' version, as its release builds are, and strips it.
+func versionLDFlags() string {
 	const v = "k8s.io/component-base/version"
 	major, minor := versionParts(kubecache.Kubernetes)
-	ldflags := fmt.Sprintf("-s -w -X %[1]s.gitVersion=%[2]s -X %[1]s.gitMajor=%[3]s -X %[1]s.gitMinor=%[4]s "+
+	return fmt.Sprintf("-s -w -X %[1]s.gitVersion=%[2]s -X %[1]s.gitMajor=%[3]s -X %[1]s.gitMinor=%[4]s "+
 		"-X %[1]s.gitTreeState=clean", v, kubecache.Kubernetes, major, minor)
-	args := append([]string{"build", "-trimpath", "-ldflags", ldflags, "-o", b.bin + "/"}, kubeCommands...)
-	return b.goCmd(src, args...)
 }
 
 func (b *builder) etcd() error {

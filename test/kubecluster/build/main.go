@@ -5,9 +5,14 @@
 //
 // Run it as `make kube-binaries` or `go run ./test/kubecluster/build`. GANTRY_KUBE_CACHE overrides the cache
 // directory.
+//
+// With -e2e it builds instead, into a cache of its own (GANTRY_E2E_CACHE), the test binary of k8s.io/kubernetes's
+// api-machinery e2e specs that make conformance runs against Gantry (docs/conformance.md), from the same
+// k8s.io/kubernetes version in the same kind of throwaway module.
 package main
 
 import (
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -16,11 +21,17 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gantry-dev/gantry/test/kubecluster/internal/kubecache"
+	"github.com/gantry-dev/gantry/test/internal/kubecache"
 )
 
 func main() {
-	if err := run(); err != nil {
+	e2e := flag.Bool("e2e", false, "build the api-machinery e2e test binary (make conformance) instead of the test cluster's binaries")
+	flag.Parse()
+	build := run
+	if *e2e {
+		build = runE2E
+	}
+	if err := build(); err != nil {
 		fmt.Fprintln(os.Stderr, "kube-binaries:", err)
 		os.Exit(1)
 	}
@@ -72,6 +83,45 @@ func run() error {
 		return err
 	}
 	fmt.Printf("kube-binaries: all built in %s\n", time.Since(start).Round(time.Second))
+	return nil
+}
+
+// runE2E builds the api-machinery e2e test binary into its cache, unless the cache already holds it.
+func runE2E() error {
+	dir, err := kubecache.E2EDir()
+	if err != nil {
+		return err
+	}
+	unlock, err := lockDir(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	stamp := e2eStamp()
+	bin := filepath.Join(kubecache.BinDir(dir), kubecache.E2EBinary)
+	if kubecache.E2EComplete(dir, stamp) {
+		fmt.Printf("kube-binaries: %s is up to date\n", bin)
+		return nil
+	}
+	if err := refuseInsideRepo(dir); err != nil {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, kubecache.StampFile)); err != nil && !os.IsNotExist(err) {
+		return err
+	}
+	b := &builder{dir: dir, bin: kubecache.BinDir(dir)}
+	if err := os.MkdirAll(b.bin, 0o755); err != nil {
+		return err
+	}
+	start := time.Now()
+	fmt.Printf("kube-binaries: building %s of k8s.io/kubernetes %s into %s\n", e2ePackage, kubecache.Kubernetes, bin)
+	if err := b.e2e(); err != nil {
+		return fmt.Errorf("e2e %s: %w", e2ePackage, err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, kubecache.StampFile), []byte(stamp), 0o644); err != nil {
+		return err
+	}
+	fmt.Printf("kube-binaries: %s built in %s\n", kubecache.E2EBinary, time.Since(start).Round(time.Second))
 	return nil
 }
 

@@ -1,6 +1,6 @@
-// Package kubecache names the versions of the downstream test cluster's binaries and the cache directory they are
-// built into. Both the builder (test/kubecluster/build) and the test package (test/kubecluster) read it, so that
-// they agree on where the binaries live.
+// Package kubecache names the versions of the downstream test cluster's binaries and the cache directories they and
+// the upstream api-machinery e2e test binary are built into. The builder (test/kubecluster/build) and their users
+// (test/kubecluster, test/conformance) read it, so that they agree on where the binaries live.
 package kubecache
 
 import (
@@ -68,4 +68,38 @@ func Complete(dir string) bool {
 		}
 	}
 	return true
+}
+
+// EnvE2ECache is the environment variable that overrides the e2e cache directory.
+const EnvE2ECache = "GANTRY_E2E_CACHE"
+
+// E2EBinary is the name, in the e2e cache's BinDir, of the test binary compiled from k8s.io/kubernetes's
+// test/e2e/apimachinery specs (make conformance).
+const E2EBinary = "apimachinery.test"
+
+// E2EModule is the path of the throwaway module the e2e binary is built in; the specs are its package
+// E2EModule+"/apimachinery", which is how the runner tells them from the specs of packages they import.
+const E2EModule = "gantry.test/e2e"
+
+// E2EDir returns the e2e cache directory: $GANTRY_E2E_CACHE, or ${XDG_CACHE_HOME:-$HOME/.cache}/gantry/e2e-<version>.
+// It is apart from Dir so that building one never invalidates the other.
+func E2EDir() (string, error) {
+	if d := os.Getenv(EnvE2ECache); d != "" {
+		return filepath.Abs(d)
+	}
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("no cache directory: set %s or HOME: %w", EnvE2ECache, err)
+	}
+	return filepath.Join(base, "gantry", "e2e-"+Kubernetes), nil
+}
+
+// E2EComplete reports whether dir holds a finished e2e build whose stamp file says exactly stamp.
+func E2EComplete(dir, stamp string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, StampFile))
+	if err != nil || string(b) != stamp {
+		return false
+	}
+	_, err = os.Stat(filepath.Join(BinDir(dir), E2EBinary))
+	return err == nil
 }

@@ -39,9 +39,10 @@ func in(cluster logicalcluster.Name, name string) metav1.ObjectMeta {
 		Annotations: map[string]string{logicalcluster.AnnotationKey: string(cluster)}}
 }
 
-func TestDecide(t *testing.T) {
-	c := &Controller{
-		config:        Config{Workspaces: paths{"root:provider": "prov"}, CRDs: crdset.NewSet()},
+// newTestController is a controller with empty indexes over the given workspaces, for deciding bindings.
+func newTestController(workspaces paths) *Controller {
+	return &Controller{
+		config:        Config{Workspaces: workspaces, CRDs: crdset.NewSet()},
 		exports:       clusterwatch.NewStore[*apisv1alpha1.APIExport](),
 		schemas:       clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
 		reserved:      registry.NewReserved(registry.ServedGroups()),
@@ -50,6 +51,10 @@ func TestDecide(t *testing.T) {
 		crds:          map[string]*apiextensionsv1.CustomResourceDefinition{},
 		servedSchemas: map[string]servedSchema{},
 	}
+}
+
+func TestDecide(t *testing.T) {
+	c := newTestController(paths{"root:provider": "prov"})
 	add := func(obj any) { require.NoError(t, c.exports.Add(obj)) }
 	add(&apisv1alpha1.APIExport{ObjectMeta: in("prov", "ready"), Spec: apisv1alpha1.APIExportSpec{LatestResourceSchemas: []string{"v1.widgets.example.com"}},
 		Status: apisv1alpha1.APIExportStatus{IdentityHash: "id"}})
@@ -95,16 +100,7 @@ func TestDecide(t *testing.T) {
 }
 
 func TestCoreResources(t *testing.T) {
-	c := &Controller{
-		config:        Config{Workspaces: paths{"root:compute": "comp"}, CRDs: crdset.NewSet()},
-		exports:       clusterwatch.NewStore[*apisv1alpha1.APIExport](),
-		schemas:       clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
-		reserved:      registry.NewReserved(registry.ServedGroups()),
-		consumers:     map[string]map[logicalcluster.Name]bool{},
-		bindsTo:       map[logicalcluster.Name]map[string]bool{},
-		crds:          map[string]*apiextensionsv1.CustomResourceDefinition{},
-		servedSchemas: map[string]servedSchema{},
-	}
+	c := newTestController(paths{"root:compute": "comp"})
 	for _, r := range []struct{ kind, plural string }{{"Service", "services"}, {"ConfigMap", "configmaps"}} {
 		name := "k1." + r.plural + ".core"
 		require.NoError(t, c.schemas.Add(&apisv1alpha1.APIResourceSchema{ObjectMeta: in("comp", name), Spec: apisv1alpha1.APIResourceSchemaSpec{
@@ -139,16 +135,7 @@ func TestCoreResources(t *testing.T) {
 // that turns to a newer schema and then back to the earlier one is followed both ways, its other changes do not
 // make a new generation, and a decision made from an older read of the export never outranks a newer one.
 func TestGenerationFollowsTheExport(t *testing.T) {
-	c := &Controller{
-		config:        Config{Workspaces: paths{"root:provider": "prov"}, CRDs: crdset.NewSet()},
-		exports:       clusterwatch.NewStore[*apisv1alpha1.APIExport](),
-		schemas:       clusterwatch.NewStore[*apisv1alpha1.APIResourceSchema](),
-		reserved:      registry.NewReserved(registry.ServedGroups()),
-		consumers:     map[string]map[logicalcluster.Name]bool{},
-		bindsTo:       map[logicalcluster.Name]map[string]bool{},
-		crds:          map[string]*apiextensionsv1.CustomResourceDefinition{},
-		servedSchemas: map[string]servedSchema{},
-	}
+	c := newTestController(paths{"root:provider": "prov"})
 	// The schema the export goes back to is the older object: created first, lower resource version. Each is told
 	// apart by the printer column it adds.
 	schemas := map[string]*apisv1alpha1.APIResourceSchema{}

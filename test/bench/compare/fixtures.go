@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -56,8 +57,15 @@ func Prepare(ctx context.Context, t *Target) error {
 	for _, size := range listSizes {
 		namespaces = append(namespaces, listNamespace(size))
 	}
+	caBundle, err := caBundleOf(t.Admin)
+	if err != nil {
+		return fmt.Errorf("%s: %w", t.Name, err)
+	}
 	for _, ns := range namespaces {
 		if err := ensureNamespaceAccess(ctx, cs, ns); err != nil {
+			return fmt.Errorf("%s: namespace %s: %w", t.Name, ns, err)
+		}
+		if err := ensureRootCA(ctx, cs, ns, caBundle); err != nil {
 			return fmt.Errorf("%s: namespace %s: %w", t.Name, ns, err)
 		}
 	}
@@ -78,6 +86,32 @@ func Prepare(ctx context.Context, t *Target) error {
 		}
 	}
 	return waitUserAccess(ctx, t)
+}
+
+// rootCAName is the ConfigMap every namespace of a cluster holds: Gantry creates it itself, a kube-apiserver's
+// controller-manager would (the vanilla server here runs none, so Prepare creates it), so that both servers list
+// the same objects.
+const rootCAName = "kube-root-ca.crt"
+
+// ensureRootCA makes sure namespace ns holds rootCAName with the server's CA bundle.
+func ensureRootCA(ctx context.Context, cs kubernetes.Interface, ns string, caBundle []byte) error {
+	_, err := cs.CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: rootCAName},
+		Data: map[string]string{"ca.crt": string(caBundle)}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
+}
+
+// caBundleOf is the CA bundle a client config verifies its server with.
+func caBundleOf(config *rest.Config) ([]byte, error) {
+	if len(config.TLSClientConfig.CAData) > 0 {
+		return config.TLSClientConfig.CAData, nil
+	}
+	if config.TLSClientConfig.CAFile != "" {
+		return os.ReadFile(config.TLSClientConfig.CAFile)
+	}
+	return nil, fmt.Errorf("the admin config names no CA")
 }
 
 // ensureNamespaceAccess creates namespace ns and in it the Role and RoleBinding that authorize the load user.

@@ -138,8 +138,9 @@ func listOf(size int, rv string) func(*Load, context.Context, int, Batch) (Sampl
 	return func(l *Load, ctx context.Context, n int, _ Batch) (Sample, error) {
 		return timed(n, func(int) error {
 			list, err := l.cs.CoreV1().ConfigMaps(listNamespace(size)).List(ctx, metav1.ListOptions{ResourceVersion: rv})
-			if err == nil && len(list.Items) != size {
-				err = fmt.Errorf("listed %d configmaps in %s, want %d", len(list.Items), listNamespace(size), size)
+			// The namespace holds size configmaps and its rootCAName.
+			if err == nil && len(list.Items) != size+1 {
+				err = fmt.Errorf("listed %d configmaps in %s, want %d and %s", len(list.Items), listNamespace(size), size, rootCAName)
 			}
 			return err
 		})

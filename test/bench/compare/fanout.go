@@ -100,12 +100,51 @@ func runWatchFanout(ctx context.Context, o options, dir string) error {
 		return err
 	}
 	n := o.fanoutWatchers
-	gantry, vanilla := gantryFanout(env), vanillaFanout(env)
+	targets := []*fanoutTarget{vanillaFanout(env), gantryFanout(env)}
+	if err := prepareFanout(startCtx, env, targets, n); err != nil {
+		return err
+	}
+	logf("%d workspaces and namespaces, each with configmap %s, after %s", n, fanoutConfigMap, since(begin))
+
+	time.Sleep(fanoutSettle)
+	before, err := fanoutUsages(ctx, targets)
+	if err != nil {
+		return err
+	}
+	watchCtx, stopWatches := context.WithCancel(ctx)
+	defer stopWatches()
+	if err := openFanoutWatchers(ctx, watchCtx, targets, n); err != nil {
+		return err
+	}
+	time.Sleep(fanoutSettle)
+	after, err := fanoutUsages(ctx, targets)
+	if err != nil {
+		return err
+	}
+	results, err := measureFanout(ctx, targets, n, o.fanoutRounds)
+	if err != nil {
+		return err
+	}
+
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Printf("\nWatch fan-out: %d watched workspaces (Gantry) / namespaces (vanilla), one watcher each plus one wildcard; %s; "+
+		"%d rounds of %d events per writer count; load average at the end %s; commit %s.\n\n",
+		n, begin.UTC().Format("2006-01-02 15:04 MST"), o.fanoutRounds, n, strings.Join(strings.Fields(string(load))[:3], " "), commit())
+	results.Print(os.Stdout)
+	fmt.Println()
+	printFanoutUsage(os.Stdout, n+1, before, after)
+	fmt.Printf("\nRun time %s.\n", since(begin))
+	return nil
+}
+
+// prepareFanout creates the n watched workspaces in Gantry and namespaces in the vanilla server, and fills each
+// target's scopes with the configmap the events are about.
+func prepareFanout(ctx context.Context, env *Environment, targets []*fanoutTarget, n int) error {
 	names := make([]string, n)
 	for i := range names {
 		names[i] = fanoutName(i)
 	}
-	if err := CreateWorkspaces(startCtx, env.GantryRoot, names); err != nil {
+	if err := CreateWorkspaces(ctx, env.GantryRoot, names); err != nil {
 		return err
 	}
 	vcs, err := kubernetes.NewForConfig(env.Vanilla.Admin)
@@ -113,28 +152,34 @@ func runWatchFanout(ctx context.Context, o options, dir string) error {
 		return err
 	}
 	if err := parallel(n, 16, func(i int) error {
-		_, err := vcs.CoreV1().Namespaces().Create(startCtx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: names[i]}}, metav1.CreateOptions{})
+		_, err := vcs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: names[i]}}, metav1.CreateOptions{})
 		return err
 	}); err != nil {
 		return fmt.Errorf("vanilla namespaces: %w", err)
 	}
-	targets := []*fanoutTarget{vanilla, gantry}
 	for _, t := range targets {
-		if err := t.fill(startCtx, n); err != nil {
+		if err := t.fill(ctx, n); err != nil {
 			return fmt.Errorf("%s: %w", t.name, err)
 		}
 	}
-	logf("%d workspaces and namespaces, each with configmap %s, after %s", n, fanoutConfigMap, since(begin))
+	return nil
+}
 
-	time.Sleep(fanoutSettle)
-	before := map[string]usage{}
+// fanoutUsages reads each target's memory and goroutines, by target name.
+func fanoutUsages(ctx context.Context, targets []*fanoutTarget) (map[string]usage, error) {
+	out := map[string]usage{}
 	for _, t := range targets {
-		if before[t.name], err = t.usage(ctx); err != nil {
-			return err
+		u, err := t.usage(ctx)
+		if err != nil {
+			return nil, err
 		}
+		out[t.name] = u
 	}
-	watchCtx, stopWatches := context.WithCancel(ctx)
-	defer stopWatches()
+	return out, nil
+}
+
+// openFanoutWatchers opens each target's watchers under watchCtx, and waits until every one delivers an event.
+func openFanoutWatchers(ctx, watchCtx context.Context, targets []*fanoutTarget, n int) error {
 	for _, t := range targets {
 		opened := time.Now()
 		if err := t.open(watchCtx, n); err != nil {
@@ -146,18 +191,16 @@ func runWatchFanout(ctx context.Context, o options, dir string) error {
 		}
 		logf("%s: %d + 1 watchers open and delivering after %s", t.name, n, since(opened))
 	}
-	time.Sleep(fanoutSettle)
-	after := map[string]usage{}
-	for _, t := range targets {
-		if after[t.name], err = t.usage(ctx); err != nil {
-			return err
-		}
-	}
+	return nil
+}
 
+// measureFanout times event delivery in rounds, with one writer and with fanoutWriters, the targets taking turns
+// (alternating who goes first), and returns the latencies of the own and the wildcard watchers.
+func measureFanout(ctx context.Context, targets []*fanoutTarget, n, rounds int) (*Results, error) {
 	own1, wild1, ownN, wildN := fanoutRows()
 	results := NewResults([]Operation{own1, wild1, ownN, wildN})
 	phase := fmt.Sprintf("%d + 1 wildcard", n)
-	for round := 1; round <= o.fanoutRounds; round++ {
+	for round := 1; round <= rounds; round++ {
 		roundBegin := time.Now()
 		order := targets
 		if round%2 == 0 {
@@ -171,7 +214,7 @@ func runWatchFanout(ctx context.Context, o options, dir string) error {
 			for _, t := range order {
 				events, err := t.deliver(ctx, n, writers)
 				if err != nil {
-					return fmt.Errorf("%s, round %d, %d writers: %w", t.name, round, writers, err)
+					return nil, fmt.Errorf("%s, round %d, %d writers: %w", t.name, round, writers, err)
 				}
 				var s, w Sample
 				for _, e := range events {
@@ -182,18 +225,9 @@ func runWatchFanout(ctx context.Context, o options, dir string) error {
 				results.Add(phase, wild, t.name, w)
 			}
 		}
-		logf("round %d/%d done in %s", round, o.fanoutRounds, since(roundBegin))
+		logf("round %d/%d done in %s", round, rounds, since(roundBegin))
 	}
-
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Printf("\nWatch fan-out: %d watched workspaces (Gantry) / namespaces (vanilla), one watcher each plus one wildcard; %s; "+
-		"%d rounds of %d events per writer count; load average at the end %s; commit %s.\n\n",
-		n, begin.UTC().Format("2006-01-02 15:04 MST"), o.fanoutRounds, n, strings.Join(strings.Fields(string(load))[:3], " "), commit())
-	results.Print(os.Stdout)
-	fmt.Println()
-	printFanoutUsage(os.Stdout, n+1, before, after)
-	fmt.Printf("\nRun time %s.\n", since(begin))
-	return nil
+	return results, nil
 }
 
 // gantryFanout watches workspace root:fan-<i> as a whole, and /clusters/* as the wildcard.

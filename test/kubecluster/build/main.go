@@ -53,14 +53,8 @@ func run() error {
 		fmt.Printf("kube-binaries: %s is up to date\n", kubecache.BinDir(dir))
 		return nil
 	}
-	if err := refuseInsideRepo(dir); err != nil {
-		return err
-	}
-	if err := os.Remove(filepath.Join(dir, kubecache.StampFile)); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	b := &builder{dir: dir, bin: kubecache.BinDir(dir)}
-	if err := os.MkdirAll(b.bin, 0o755); err != nil {
+	b, err := freshBuilder(dir)
+	if err != nil {
 		return err
 	}
 	start := time.Now()
@@ -103,14 +97,8 @@ func runE2E() error {
 		fmt.Printf("kube-binaries: %s is up to date\n", bin)
 		return nil
 	}
-	if err := refuseInsideRepo(dir); err != nil {
-		return err
-	}
-	if err := os.Remove(filepath.Join(dir, kubecache.StampFile)); err != nil && !os.IsNotExist(err) {
-		return err
-	}
-	b := &builder{dir: dir, bin: kubecache.BinDir(dir)}
-	if err := os.MkdirAll(b.bin, 0o755); err != nil {
+	b, err := freshBuilder(dir)
+	if err != nil {
 		return err
 	}
 	start := time.Now()
@@ -123,6 +111,22 @@ func runE2E() error {
 	}
 	fmt.Printf("kube-binaries: %s built in %s\n", kubecache.E2EBinary, time.Since(start).Round(time.Second))
 	return nil
+}
+
+// freshBuilder starts a build in the cache dir: refused inside the repository, its stamp removed first (so that a
+// build cut short is never taken for complete), its bin folder made.
+func freshBuilder(dir string) (*builder, error) {
+	if err := refuseInsideRepo(dir); err != nil {
+		return nil, err
+	}
+	if err := os.Remove(filepath.Join(dir, kubecache.StampFile)); err != nil && !os.IsNotExist(err) {
+		return nil, err
+	}
+	b := &builder{dir: dir, bin: kubecache.BinDir(dir)}
+	if err := os.MkdirAll(b.bin, 0o755); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // lockDir takes an exclusive lock on dir's lock file, waiting for another build to finish, and returns its release.

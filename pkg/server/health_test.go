@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -73,4 +74,21 @@ func TestEtcdChecksUnreachable(t *testing.T) {
 	require.NoError(t, addEtcdChecks(config, storage))
 	require.Error(t, check(t, config.HealthzChecks, "etcd").Check(nil))
 	require.Error(t, check(t, config.ReadyzChecks, "etcd-readiness").Check(nil))
+}
+
+// TestInformerSyncNamesWhatWaits: each index has its check, and informer-sync fails while any has not synced,
+// naming those, and passes once all have.
+func TestInformerSyncNamesWhatWaits(t *testing.T) {
+	var workspaces, crds atomic.Bool
+	checks := syncedChecks([]namedSync{{"workspace-index", workspaces.Load}, {"crd-index", crds.Load}})
+	all := check(t, checks, "informer-sync")
+	require.EqualError(t, all.Check(nil), "not synced yet: workspace-index, crd-index")
+	require.EqualError(t, check(t, checks, "crd-index").Check(nil), "crd-index not synced")
+
+	workspaces.Store(true)
+	require.EqualError(t, all.Check(nil), "not synced yet: crd-index")
+	require.NoError(t, check(t, checks, "workspace-index").Check(nil))
+	crds.Store(true)
+	require.NoError(t, all.Check(nil))
+	require.NoError(t, check(t, checks, "crd-index").Check(nil))
 }

@@ -17,7 +17,6 @@ import (
 	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/pkg/registry/rest"
 	genericapiserver "k8s.io/apiserver/pkg/server"
-	"k8s.io/apiserver/pkg/server/healthz"
 	"k8s.io/apiserver/pkg/storage/storagebackend"
 	"k8s.io/klog/v2"
 
@@ -245,14 +244,18 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 // after winning it stops, and Run returns why.
 func (s *Server) Run(ctx context.Context) error {
 	x, c := s.indexes, s.controllers
-	if err := s.generic.AddReadyzChecks(syncedCheck("workspace-index", x.workspaces.HasSynced), syncedCheck("crd-index", x.crds.Local.HasSynced),
-		syncedCheck("rbac-index", x.rbac.Index.HasSynced), syncedCheck("namespace-index", x.namespaces.HasSynced),
-		syncedCheck("serviceaccount-index", x.serviceAccounts.HasSynced), syncedCheck("workspacetype-index", x.workspaceTypes.HasSynced),
-		syncedCheck("synctarget-index", x.syncTargets.HasSynced), syncedCheck("admissionpolicy-index", x.policies.HasSynced),
-		syncedCheck("admissionpolicybinding-index", x.policyBindings.HasSynced),
-		syncedCheck("mutatingadmissionpolicy-index", x.mutatingPolicies.HasSynced),
-		syncedCheck("mutatingadmissionpolicybinding-index", x.mutatingPolicyBindings.HasSynced),
-		syncedCheck("garbage-collector", c.collectorSynced), syncedCheck("apibindings", c.bindings.BoundSynced)); err != nil {
+	synced := []namedSync{{"workspace-index", x.workspaces.HasSynced}, {"crd-index", x.crds.Local.HasSynced},
+		{"rbac-index", x.rbac.Index.HasSynced}, {"namespace-index", x.namespaces.HasSynced},
+		{"serviceaccount-index", x.serviceAccounts.HasSynced}, {"workspacetype-index", x.workspaceTypes.HasSynced},
+		{"synctarget-index", x.syncTargets.HasSynced}, {"admissionpolicy-index", x.policies.HasSynced},
+		{"admissionpolicybinding-index", x.policyBindings.HasSynced},
+		{"mutatingadmissionpolicy-index", x.mutatingPolicies.HasSynced},
+		{"mutatingadmissionpolicybinding-index", x.mutatingPolicyBindings.HasSynced},
+		{"garbage-collector", c.collectorSynced}, {"apibindings", c.bindings.BoundSynced}}
+	if err := s.generic.AddReadyzChecks(syncedChecks(synced)...); err != nil {
+		return err
+	}
+	if err := addCRDsSyncedHook(s.generic, x.crds.Local.HasSynced, c.bindings.BoundSynced); err != nil {
 		return err
 	}
 	// Serving outlives the election: on shutdown the Lease is released first, through this very server, so that
@@ -306,14 +309,4 @@ func (s *Server) ready(ctx context.Context) error {
 	fmt.Fprintf(os.Stderr, "\nGantry is ready at %s/clusters/root\nPoint kubectl at it with:\n\n  export KUBECONFIG=%s\n  kubectl get namespaces\n\n",
 		s.externalURL, s.files.AdminKubeconfig)
 	return nil
-}
-
-// syncedCheck is a readiness check that passes once an index has seen its first full list.
-func syncedCheck(name string, hasSynced func() bool) healthz.HealthChecker {
-	return healthz.NamedCheck(name, func(*http.Request) error {
-		if !hasSynced() {
-			return fmt.Errorf("%s not synced", name)
-		}
-		return nil
-	})
 }

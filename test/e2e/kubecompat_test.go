@@ -61,7 +61,8 @@ func TestHealthChecksVerbose(t *testing.T) {
 	})
 	require.NoError(t, err, "/readyz never passed")
 	common := []string{"[+]ping ok", "[+]log ok", "[+]etcd ok", "[+]poststarthook/gantry-workspaces ok",
-		"[+]poststarthook/max-in-flight-filter ok", "[+]poststarthook/storage-object-count-tracker-hook ok"}
+		"[+]poststarthook/max-in-flight-filter ok", "[+]poststarthook/storage-object-count-tracker-hook ok",
+		"[+]poststarthook/crd-informer-synced ok"}
 	for _, endpoint := range []string{"/healthz", "/livez", "/readyz"} {
 		code, body := getRaw(t, s, endpoint+"?verbose")
 		assert.Equal(t, http.StatusOK, code, endpoint)
@@ -76,14 +77,16 @@ func TestHealthChecksVerbose(t *testing.T) {
 		}
 	}
 	_, body := getRaw(t, s, "/readyz?verbose")
-	for _, want := range []string{"[+]etcd-readiness ok", "[+]workspace-index ok", "[+]shutdown ok"} {
+	for _, want := range []string{"[+]etcd-readiness ok", "[+]informer-sync ok", "[+]workspace-index ok", "[+]shutdown ok"} {
 		assert.Contains(t, body, want)
 	}
-	code, body := getRaw(t, s, "/readyz/etcd-readiness")
-	assert.Equal(t, http.StatusOK, code)
-	assert.Equal(t, "ok", body)
+	for _, check := range []string{"/readyz/etcd-readiness", "/readyz/informer-sync", "/livez/poststarthook/crd-informer-synced"} {
+		code, body := getRaw(t, s, check)
+		assert.Equal(t, http.StatusOK, code, check)
+		assert.Equal(t, "ok", body, check)
+	}
 	// Bad input: a check that does not exist, and excluding one that does not.
-	code, _ = getRaw(t, s, "/readyz/no-such-check")
+	code, _ := getRaw(t, s, "/readyz/no-such-check")
 	assert.Equal(t, http.StatusNotFound, code)
 	code, body = getRaw(t, s, "/livez?verbose&exclude=etcd&exclude=no-such-check")
 	assert.Equal(t, http.StatusOK, code)

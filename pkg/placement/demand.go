@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -199,16 +197,13 @@ func (c *Controller) placedGPUs(ctx context.Context, cluster logicalcluster.Name
 		if !requestsGPUs(resource) && resource != servingRuntimes {
 			continue
 		}
-		list, err := client.Resource(gvr).List(ctx, metav1.ListOptions{})
-		if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
-			continue // unbound meanwhile
-		}
+		placeable, err := listPlaceable(ctx, client.Resource(gvr), gvr.Resource)
 		if err != nil {
 			return 0, fmt.Errorf("listing %s: %w", resource, err)
 		}
-		for i := range list.Items {
-			if owned[list.Items[i].GetNamespace()] {
-				objects = append(objects, placedObject{resource: resource, object: &list.Items[i]})
+		for _, obj := range placeable {
+			if owned[obj.GetNamespace()] {
+				objects = append(objects, placedObject{resource: resource, object: obj})
 			}
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/json"
@@ -109,17 +108,12 @@ func (c *Controller) readiness(ctx context.Context, cluster logicalcluster.Name,
 			continue
 		}
 		for _, r := range resources {
-			list, err := client.Resource(r.gvr).Namespace(ns.Name).List(ctx, metav1.ListOptions{})
-			if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
-				continue // unbound meanwhile
-			}
+			objects, err := listPlaceable(ctx, client.Resource(r.gvr).Namespace(ns.Name), r.gvr.Resource)
 			if err != nil {
 				return progress, fmt.Errorf("listing %s in %s: %w", r.gvr.Resource, ns.Name, err)
 			}
-			for i := range list.Items {
-				obj := &list.Items[i]
-				secretType, _, _ := unstructured.NestedString(obj.Object, "type")
-				if obj.GetDeletionTimestamp() != nil || !Placeable(r.gvr.Resource, obj.GetName(), secretType) {
+			for _, obj := range objects {
+				if obj.GetDeletionTimestamp() != nil {
 					continue
 				}
 				progress.objects++

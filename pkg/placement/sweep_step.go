@@ -76,6 +76,27 @@ func Placeable(resource string, name string, secretType string) bool {
 	return true
 }
 
+// listPlaceable lists the objects of one placed resource, in a namespace or in all, that a Placement places
+// (Placeable); none when the resource was unbound meanwhile.
+func listPlaceable(ctx context.Context, client dynamic.ResourceInterface, resource string) ([]*unstructured.Unstructured, error) {
+	list, err := client.List(ctx, metav1.ListOptions{})
+	if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
+		return nil, nil // unbound meanwhile
+	}
+	if err != nil {
+		return nil, err
+	}
+	objects := make([]*unstructured.Unstructured, 0, len(list.Items))
+	for i := range list.Items {
+		obj := &list.Items[i]
+		secretType, _, _ := unstructured.NestedString(obj.Object, "type")
+		if Placeable(resource, obj.GetName(), secretType) {
+			objects = append(objects, obj)
+		}
+	}
+	return objects, nil
+}
+
 // sweep brings the state labels of every placed object in a namespace in line with want: wanted targets are
 // Sync, and a target no longer wanted turns to Delete (its syncer removes the copy, then the label).
 func (c *Controller) sweep(ctx context.Context, cluster logicalcluster.Name, namespace string, want map[string]string) error {
@@ -99,10 +120,7 @@ const sweepConcurrency = 16
 // sweepResource relabels the objects of one resource in a namespace, sweepConcurrency at a time, and returns the
 // first error.
 func sweepResource(ctx context.Context, client dynamic.ResourceInterface, resource string, want map[string]string) error {
-	list, err := client.List(ctx, metav1.ListOptions{})
-	if apierrors.IsNotFound(err) || apierrors.IsMethodNotSupported(err) {
-		return nil // unbound meanwhile
-	}
+	objects, err := listPlaceable(ctx, client, resource)
 	if err != nil {
 		return err
 	}
@@ -111,12 +129,7 @@ func sweepResource(ctx context.Context, client dynamic.ResourceInterface, resour
 		body []byte
 	}
 	var todo []relabel
-	for i := range list.Items {
-		obj := &list.Items[i]
-		secretType, _, _ := unstructured.NestedString(obj.Object, "type")
-		if !Placeable(resource, obj.GetName(), secretType) {
-			continue
-		}
+	for _, obj := range objects {
 		patch := labelPatch(StateLabels(obj.GetLabels()), want)
 		if len(patch) == 0 {
 			continue

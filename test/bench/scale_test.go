@@ -43,7 +43,8 @@ const scaleBaseline = 1000
 // The creation stops early, and says so, once gantry's RSS passes GANTRY_BENCH_SCALE_MAX_RSS_MIB (default 8192):
 // the machine is shared. GANTRY_BENCH_SCALE_WORKERS, when set, is passed as --workspace-workers;
 // GANTRY_BENCH_SCALE_PROFILE names a file for a CPU profile of gantry taken from the start of the second chunk
-// for GANTRY_BENCH_SCALE_PROFILE_SECONDS (default 30).
+// for GANTRY_BENCH_SCALE_PROFILE_SECONDS (default 30); GANTRY_BENCH_SCALE_RESTART_PROFILE one of the restart,
+// from the moment the restarted server answers, for GANTRY_BENCH_SCALE_RESTART_PROFILE_SECONDS (default 20).
 func BenchmarkScale(b *testing.B) {
 	n := envInt("GANTRY_BENCH_SCALE_WORKSPACES", 10000)
 	clients := envInt("GANTRY_BENCH_SCALE_CLIENTS", 16)
@@ -116,8 +117,11 @@ func BenchmarkScale(b *testing.B) {
 		atBaseline.listP99, loadAverage())
 	s.Stop(syscall.SIGTERM)
 	restartStart := time.Now()
+	restartProfile := profileOnceServing(b, cfg, os.Getenv("GANTRY_BENCH_SCALE_RESTART_PROFILE"),
+		envInt("GANTRY_BENCH_SCALE_RESTART_PROFILE_SECONDS", 20))
 	s.RestartWithin(time.Duration(envInt("GANTRY_BENCH_SCALE_RESTART_WAIT_SECONDS", 600)) * time.Second)
 	restart := time.Since(restartStart)
+	restartProfile()
 	rssAfterRestart := settledRSS(b, s)
 	b.Logf("restart to /readyz in %s; load average at the end %s", restart.Round(time.Millisecond), loadAverage())
 	b.ReportMetric(float64(created), "workspaces")
@@ -360,4 +364,30 @@ func fillConfigMaps(ctx context.Context, b *testing.B, root *rest.Config, n, obj
 	if b.Failed() {
 		b.FailNow()
 	}
+}
+
+// profileOnceServing is startProfile for a server that is starting: it waits (up to two minutes) until the server
+// answers, then profiles it. The returned function waits until the profile is written.
+func profileOnceServing(b *testing.B, cfg *rest.Config, path string, seconds int) func() {
+	if path == "" {
+		return func() {}
+	}
+	client, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ping := strings.TrimSuffix(cfg.Host, "/") + "/livez/ping"
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if resp, err := client.Get(ping); err == nil {
+				resp.Body.Close()
+				startProfile(b, cfg, path, seconds)()
+				return
+			}
+		}
+		b.Logf("restart profile: the server did not answer within two minutes")
+	}()
+	return func() { <-done }
 }

@@ -193,7 +193,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstore.RESTOptionsGetter, config *genericapiserver.Config,
 	x *indexes, tokens *serviceaccount.Tokens, virtual *virtualworkspace.Registry) error {
 	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: x.rbac}, tokens, registry.Workspaces,
-		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AdmissionPolicies, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
+		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AdmissionPolicies, registry.AdmissionWebhooks, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
 	if err != nil {
 		return err
 	}

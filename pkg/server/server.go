@@ -22,6 +22,7 @@ import (
 
 	gantryadmission "github.com/gantry-dev/gantry/pkg/admission"
 	"github.com/gantry-dev/gantry/pkg/admissionpolicy"
+	"github.com/gantry-dev/gantry/pkg/admissionwebhook"
 	"github.com/gantry-dev/gantry/pkg/apidiscovery"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
@@ -232,9 +233,12 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
 		gantryadmission.ServingChanges{},
 		&gantryadmission.ServingRefs{Reader: gantryadmission.ClientServingReader{Clients: clients}},
-		// Each workspace's own admission policies, last, as kube-apiserver runs them after its built-in plugins.
+		// Each workspace's own admission policies and webhooks, last, in kube-apiserver's order (MutatingAdmissionPolicy,
+		// MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook) after its built-in plugins.
 		admissionpolicy.NewMutatingPlugin(admissionpolicy.NewMutatingSource(x.mutatingPolicies, x.mutatingPolicyBindings, x.namespaces, clients, workspaceAuthz)),
+		admissionwebhook.NewMutatingPlugin(admissionwebhook.NewMutatingSource(x.mutatingWebhooks, x.namespaces, clients, workspaceAuthz)),
 		admissionpolicy.NewValidatingPlugin(admissionpolicy.NewValidatingSource(x.policies, x.policyBindings, x.namespaces, clients, workspaceAuthz)),
+		admissionwebhook.NewValidatingPlugin(admissionwebhook.NewValidatingSource(x.validatingWebhooks, x.namespaces, clients, workspaceAuthz)),
 	}
 	return admission.NewChainHandler(append(plugins, extra...)...)
 }
@@ -251,6 +255,7 @@ func (s *Server) Run(ctx context.Context) error {
 		{"admissionpolicybinding-index", x.policyBindings.HasSynced},
 		{"mutatingadmissionpolicy-index", x.mutatingPolicies.HasSynced},
 		{"mutatingadmissionpolicybinding-index", x.mutatingPolicyBindings.HasSynced},
+		{"validatingwebhook-index", x.validatingWebhooks.HasSynced}, {"mutatingwebhook-index", x.mutatingWebhooks.HasSynced},
 		{"garbage-collector", c.collectorSynced}, {"apibindings", c.bindings.BoundSynced}}
 	if err := s.generic.AddReadyzChecks(syncedChecks(synced)...); err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -140,7 +141,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 	s.clients = clients
 	types := newWorkspaceTypes(x, clients)
 	workspaceAuthz := config.Authorization.Authorizer
-	admit := newAdmission(x, clients, types, workspaceAuthz, s.options.Admission)
+	admit, err := newAdmission(x, clients, types, workspaceAuthz, s.options.Admission)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,7 @@ func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstor
 }
 
 // newAdmission is the one admission chain every resource goes through: built-in, CRDs' and bound ones.
-func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver, workspaceAuthz authorizer.Authorizer, extra []admission.Interface) admission.Interface {
+func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver, workspaceAuthz authorizer.Authorizer, extra []admission.Interface) (admission.Interface, error) {
 	plugins := []admission.Interface{
 		&gantryadmission.NamespaceExists{Namespaces: x.namespaces, Clients: clients},
 		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: workspaceAuthz},
@@ -240,8 +241,26 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		admissionpolicy.NewValidatingPlugin(admissionpolicy.NewValidatingSource(x.policies, x.policyBindings, x.namespaces, clients, workspaceAuthz)),
 		admissionwebhook.NewValidatingPlugin(admissionwebhook.NewValidatingSource(x.validatingWebhooks, x.namespaces, clients, workspaceAuthz)),
 	}
-	return admission.NewChainHandler(append(plugins, extra...)...)
+	return reinvoking(admission.NewChainHandler(append(plugins, extra...)...))
 }
+
+// chainName is the name the admission chain is registered under, to be built by upstream's plugin registry.
+const chainName = "gantry"
+
+// reinvoking wraps chain in upstream's reinvocation handler, which runs the mutating phase a second time when a
+// mutating webhook or policy with reinvocationPolicy IfNeeded ran and a later plugin changed the object, as
+// kube-apiserver does. Upstream's registry is the only way to that handler.
+func reinvoking(chain admission.Interface) (admission.Interface, error) {
+	plugins := admission.NewPlugins()
+	plugins.Register(chainName, func(io.Reader) (admission.Interface, error) { return chain, nil })
+	return plugins.NewFromPlugins([]string{chainName}, noAdmissionConfig{}, admission.PluginInitializers{}, nil)
+}
+
+// noAdmissionConfig gives the chain no configuration file.
+type noAdmissionConfig struct{}
+
+// ConfigFor implements admission.ConfigProvider.
+func (noAdmissionConfig) ConfigFor(string) (io.Reader, error) { return nil, nil }
 
 // Run starts the generic API server, the index feeds and the controllers, and serves until ctx ends. Every
 // replica feeds its indexes and serves; the controllers run on the one elected. A replica that loses the election

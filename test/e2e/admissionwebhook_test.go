@@ -32,8 +32,8 @@ type webhookCall struct {
 }
 
 // webhookServer is a real TLS webhook server (httptest's, its CA in each configuration's caBundle) whose paths
-// behave differently: /deny refuses objects named bad-*, /patch labels every object, /slow answers after 3s, and
-// any other path allows. It records every call.
+// behave differently: /deny refuses objects named bad-*, /patch labels every object, /second and /first label it
+// (see there), /slow answers after 3s, and any other path allows. It records every call.
 type webhookServer struct {
 	*httptest.Server
 	caBundle string // base64 of the PEM, as a manifest holds it
@@ -65,6 +65,19 @@ func newWebhookServer(t *testing.T) *webhookServer {
 			patchType := admissionv1.PatchTypeJSONPatch
 			resp.PatchType = &patchType
 			resp.Patch = []byte(`[{"op":"add","path":"/metadata/labels","value":{"stamped-by":"webhook-a"}}]`)
+		case "/second", "/first":
+			// /second labels the object second=yes; /first labels it first-saw-second=yes once second=yes is there.
+			var obj metav1.PartialObjectMetadata
+			_ = json.Unmarshal(req.Object.Raw, &obj)
+			label := "second"
+			if r.URL.Path == "/first" {
+				label = "first-saw-second"
+			}
+			if r.URL.Path == "/second" || obj.Labels["second"] == "yes" {
+				patchType := admissionv1.PatchTypeJSONPatch
+				resp.PatchType = &patchType
+				resp.Patch = []byte(`[{"op":"add","path":"/metadata/labels/` + label + `","value":"yes"}]`)
+			}
 		case "/slow":
 			select {
 			case <-time.After(3 * time.Second):
@@ -273,6 +286,40 @@ func TestAdmissionWebhooks(t *testing.T) {
 		b.WithStdin(configMapYAML("stamped-b", "default", "{stamp: \"yes\"}")).MustRun(t, "create", "-f", "-")
 		assert.Empty(t, b.MustRun(t, "get", "configmap", "stamped-b", "-n", "default", "-o", "jsonpath={.metadata.labels.stamped-by}"))
 		assert.Empty(t, hooks.callsOf("stamped-b"))
+	})
+
+	t.Run("reinvocationPolicy IfNeeded calls a webhook again after a later one changed the object", func(t *testing.T) {
+		// Configurations are called in name order: a-first sees no second label, b-second adds it, and a-first,
+		// IfNeeded, is called again and sees it.
+		selector := "    objectSelector: {matchLabels: {reinvoke: \"yes\"}}\n"
+		a.WithStdin(webhookYAML("MutatingWebhookConfiguration", "a-first", hooks.URL+"/first", hooks.caBundle, "", "[configmaps]",
+			selector+"    reinvocationPolicy: IfNeeded\n")).MustRun(t, "create", "-f", "-")
+		a.WithStdin(webhookYAML("MutatingWebhookConfiguration", "b-second", hooks.URL+"/second", hooks.caBundle, "", "[configmaps]", selector)).
+			MustRun(t, "create", "-f", "-")
+		var labels map[string]string
+		var paths []string
+		require.NoError(t, wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+			before := len(hooks.callsOf("reinvoked"))
+			created, err := kubeA.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{
+				ObjectMeta: metav1.ObjectMeta{Name: "reinvoked", Labels: map[string]string{"reinvoke": "yes"}}}, metav1.CreateOptions{})
+			if err != nil {
+				return false, err
+			}
+			labels, paths = created.Labels, nil
+			for _, c := range hooks.callsOf("reinvoked")[before:] {
+				if c.path == "/first" || c.path == "/second" { // not the validating webhooks
+					paths = append(paths, c.path)
+				}
+			}
+			if len(paths) >= 2 && paths[0] == "/first" && paths[1] == "/second" {
+				return true, nil // both webhooks were in effect for this request
+			}
+			// Created before both webhooks applied: try again.
+			return false, kubeA.CoreV1().ConfigMaps("default").Delete(ctx, "reinvoked", metav1.DeleteOptions{})
+		}))
+		assert.Equal(t, []string{"/first", "/second", "/first"}, paths, "a-first, IfNeeded, was called again")
+		assert.Equal(t, "yes", labels["first-saw-second"], "and its second patch is stored: %v", labels)
+		assert.Equal(t, "yes", a.MustRun(t, "get", "configmap", "reinvoked", "-n", "default", "-o", "jsonpath={.metadata.labels.first-saw-second}"))
 	})
 
 	t.Run("failurePolicy on an unreachable URL and on a timeout", func(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 
+	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
 )
 
@@ -370,4 +371,33 @@ func TestAdmissionWebhooks(t *testing.T) {
 			return err == nil, nil
 		}))
 	})
+}
+
+// TestAdmissionWebhookBoundResource checks a webhook over a bound resource (widgets of a provider's APIExport,
+// bound in two sibling workspaces): A's webhook refuses A's writes and never receives B's.
+func TestAdmissionWebhookBoundResource(t *testing.T) {
+	s := harness.Start(t)
+	providerPath, _ := s.CreateWorkspace(t, "root", "widget-provider")
+	s.Kubectl(providerPath).WithStdin(samples.WidgetsSchema+"---\n"+samples.WidgetsAPIExport).MustRun(t, "create", "-f", "-")
+	s.Kubectl(providerPath).MustRun(t, "wait", "--for=condition=IdentityValid", "apiexport/widgets", "--timeout=30s")
+	pathA, _ := s.CreateWorkspace(t, "root", "bound-a")
+	pathB, _ := s.CreateWorkspace(t, "root", "bound-b")
+	a, b := s.Kubectl(pathA), s.Kubectl(pathB)
+	for _, k := range []*harness.Kubectl{a, b} {
+		k.WithStdin(bindingYAML("widgets", providerPath)).MustRun(t, "create", "-f", "-")
+		k.MustRun(t, "wait", "--for=jsonpath={.status.phase}=Bound", "apibinding/widgets", "--timeout=30s")
+	}
+	hooks := newWebhookServer(t)
+	a.WithStdin(webhookYAML("ValidatingWebhookConfiguration", "deny-bound", hooks.URL+"/deny", hooks.caBundle, "example.com", "[widgets]", "")).
+		MustRun(t, "create", "-f", "-")
+
+	errOut := createRefused(t, a, widget("bad-bound-a", "{size: 3}"), "objects named bad-* are refused by the team's webhook")
+	assert.Contains(t, errOut, `admission webhook "deny-bound.webhooks.example.com" denied the request`)
+	a.WithStdin(widget("good-bound-a", "{size: 3}")).MustRun(t, "create", "-f", "-")
+	b.WithStdin(widget("bad-bound-b", "{size: 3}")).MustRun(t, "create", "-f", "-")
+	assert.Equal(t, "3", b.MustRun(t, "get", "widget", "bad-bound-b", "-n", "default", "-o", "jsonpath={.spec.size}"))
+	assert.Empty(t, hooks.callsOf("bad-bound-b"), "A's webhook received none of B's requests")
+	for _, c := range hooks.callsOf("bad-bound-a") {
+		assert.Equal(t, "widgets", c.resource)
+	}
 }

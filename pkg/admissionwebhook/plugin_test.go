@@ -240,3 +240,33 @@ func TestWebhookConfigurationsAreExempt(t *testing.T) {
 		"a webhook cannot lock its workspace out of changing it")
 	assert.Equal(t, 0, server.count())
 }
+
+// TestConcurrentRequestsAndChanges runs requests of two workspaces while one's configuration changes (for the race
+// detector); each workspace's answer is always its own.
+func TestConcurrentRequestsAndChanges(t *testing.T) {
+	w := newWorld(t, "teama", "teamb")
+	server := newHookServer(t, deny("teama says no"))
+	w.validatingWebhook("teama", "deny", server.URL+"/validate", server.caBundle, admissionregistrationv1.Fail)
+	results := make(chan error, 200)
+	var wg sync.WaitGroup
+	for i := 0; i < 4; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 25; j++ {
+				results <- w.create("teamb")
+				if err := w.create("teama"); err == nil {
+					results <- assert.AnError
+				}
+			}
+		}()
+	}
+	for i := 0; i < 20; i++ {
+		w.validatingWebhook("teama", "deny", server.URL+"/validate/"+strconv.Itoa(i), server.caBundle, admissionregistrationv1.Fail)
+	}
+	wg.Wait()
+	close(results)
+	for err := range results {
+		require.NoError(t, err, "teamb has no webhook, and teama's always refuses")
+	}
+}

@@ -79,7 +79,8 @@ func (v admissionV1) MutatingWebhookConfigurations() admissionregistrationv1info
 }
 
 // indexInformer stands for an informer whose objects are in a Gantry index: it has synced when the index has, and
-// a handler added to it is told nothing (the plugin it serves is rebuilt on a change instead).
+// a handler added to it is told nothing (the plugin it serves is rebuilt on a change instead). The embedded
+// informer, never started, answers anything else.
 type indexInformer struct {
 	cache.SharedIndexInformer
 	synced func() bool

@@ -35,7 +35,7 @@ type Source[C object] struct {
 	// newWebhook returns a new upstream plugin of the kind (validating or mutating).
 	newWebhook func() (*generic.Webhook, error)
 	// informers returns the informers of a workspace's configurations, a snapshot of items.
-	informers func(items []C, synced indexInformer, unused informers.SharedInformerFactory) admissionregistrationv1Informers
+	informers func(items []C, synced func() bool, unused informers.SharedInformerFactory) admissionregistrationv1Informers
 
 	// mu guards workspaces and changes; requests only read-lock it, unless their workspace's plugin must be rebuilt.
 	mu         sync.RWMutex
@@ -74,11 +74,12 @@ func NewValidatingSource(configurations *clusterwatch.Store[*admissionregistrati
 			return nil, err
 		}
 		return p.Webhook, nil
-	}, func(items []*admissionregistrationv1.ValidatingWebhookConfiguration, synced indexInformer, unused informers.SharedInformerFactory) admissionregistrationv1Informers {
+	}, func(items []*admissionregistrationv1.ValidatingWebhookConfiguration, synced func() bool, unused informers.SharedInformerFactory) admissionregistrationv1Informers {
 		v1 := unused.Admissionregistration().V1()
+		validating, mutating := v1.ValidatingWebhookConfigurations(), v1.MutatingWebhookConfigurations()
 		return admissionregistrationv1Informers{
-			validating: validatingConfigurations{TypedValidatingWebhookConfigurationInformer: v1.ValidatingWebhookConfigurations(), informer: synced, items: items},
-			mutating:   mutatingConfigurations{TypedMutatingWebhookConfigurationInformer: v1.MutatingWebhookConfigurations(), informer: synced}}
+			validating: validatingConfigurations{TypedValidatingWebhookConfigurationInformer: validating, informer: indexInformer{validating.Informer(), synced}, items: items},
+			mutating:   mutatingConfigurations{TypedMutatingWebhookConfigurationInformer: mutating, informer: indexInformer{mutating.Informer(), synced}}}
 	})
 }
 
@@ -91,17 +92,18 @@ func NewMutatingSource(configurations *clusterwatch.Store[*admissionregistration
 			return nil, err
 		}
 		return p.Webhook, nil
-	}, func(items []*admissionregistrationv1.MutatingWebhookConfiguration, synced indexInformer, unused informers.SharedInformerFactory) admissionregistrationv1Informers {
+	}, func(items []*admissionregistrationv1.MutatingWebhookConfiguration, synced func() bool, unused informers.SharedInformerFactory) admissionregistrationv1Informers {
 		v1 := unused.Admissionregistration().V1()
+		validating, mutating := v1.ValidatingWebhookConfigurations(), v1.MutatingWebhookConfigurations()
 		return admissionregistrationv1Informers{
-			mutating:   mutatingConfigurations{TypedMutatingWebhookConfigurationInformer: v1.MutatingWebhookConfigurations(), informer: synced, items: items},
-			validating: validatingConfigurations{TypedValidatingWebhookConfigurationInformer: v1.ValidatingWebhookConfigurations(), informer: synced}}
+			mutating:   mutatingConfigurations{TypedMutatingWebhookConfigurationInformer: mutating, informer: indexInformer{mutating.Informer(), synced}, items: items},
+			validating: validatingConfigurations{TypedValidatingWebhookConfigurationInformer: validating, informer: indexInformer{validating.Informer(), synced}}}
 	})
 }
 
 func newSource[C object](configurations *clusterwatch.Store[C], namespaces *clusterwatch.Store[*corev1.Namespace], clients *sdk.Client,
 	authz authorizer.Authorizer, newWebhook func() (*generic.Webhook, error),
-	configurationInformers func([]C, indexInformer, informers.SharedInformerFactory) admissionregistrationv1Informers) *Source[C] {
+	configurationInformers func([]C, func() bool, informers.SharedInformerFactory) admissionregistrationv1Informers) *Source[C] {
 	s := &Source[C]{configurations: configurations, namespaces: namespaces, clients: clients, authorizer: authz,
 		newWebhook: newWebhook, informers: configurationInformers, workspaces: map[logicalcluster.Name]*workspacePlugin{}}
 	configurations.OnChange(s.changed)
@@ -165,16 +167,17 @@ func (s *Source[C]) build(cluster logicalcluster.Name) (*generic.Webhook, error)
 	if err != nil {
 		return nil, err
 	}
-	synced := indexInformer{synced: s.HasSynced}
-	// The factory's own informers are never started: the ones the plugin uses are answered from the indexes.
+	// The factory's own informers are never started: the plugin's questions to them are answered from the indexes,
+	// and an informer it would use otherwise stays empty instead of failing.
 	unused := informers.NewSharedInformerFactory(kube, 0)
-	configs := s.informers(items, synced, unused)
+	configs := s.informers(items, s.HasSynced, unused)
+	namespaces := unused.Core().V1().Namespaces()
 	webhook.SetServiceResolver(noServices{})
 	webhook.SetAuthenticationInfoResolverWrapper(guardDialer)
 	webhook.SetExternalKubeClientSet(kube)
 	webhook.SetExternalKubeInformerFactory(&workspaceInformers{
 		SharedInformerFactory: unused,
-		namespaces: namespaceInformer{TypedNamespaceInformer: unused.Core().V1().Namespaces(), informer: synced,
+		namespaces: namespaceInformer{TypedNamespaceInformer: namespaces, informer: indexInformer{namespaces.Informer(), s.HasSynced},
 			cluster: cluster, namespaces: s.namespaces},
 		validating: configs.validating,
 		mutating:   configs.mutating,

@@ -152,18 +152,18 @@ func defaultWebhook(h webhookCommon) {
 	}
 }
 
-func validateValidatingWebhookConfiguration(obj, _ runtime.Object) field.ErrorList {
+func validateValidatingWebhookConfiguration(obj, old runtime.Object) field.ErrorList {
 	c := obj.(*admissionregistrationv1.ValidatingWebhookConfiguration)
 	errs := validateName(obj, apimachineryvalidation.NameIsDNSSubdomain)
 	names := sets.New[string]()
 	for i := range c.Webhooks {
 		path := field.NewPath("webhooks").Index(i)
-		errs = append(errs, validateWebhook(path, validatingCommon(&c.Webhooks[i]), names)...)
+		errs = append(errs, validateWebhook(path, validatingCommon(&c.Webhooks[i]), names, old != nil)...)
 	}
 	return errs
 }
 
-func validateMutatingWebhookConfiguration(obj, _ runtime.Object) field.ErrorList {
+func validateMutatingWebhookConfiguration(obj, old runtime.Object) field.ErrorList {
 	c := obj.(*admissionregistrationv1.MutatingWebhookConfiguration)
 	errs := validateName(obj, apimachineryvalidation.NameIsDNSSubdomain)
 	names := sets.New[string]()
@@ -171,7 +171,7 @@ func validateMutatingWebhookConfiguration(obj, _ runtime.Object) field.ErrorList
 	for i := range c.Webhooks {
 		path := field.NewPath("webhooks").Index(i)
 		h := &c.Webhooks[i]
-		errs = append(errs, validateWebhook(path, mutatingCommon(h), names)...)
+		errs = append(errs, validateWebhook(path, mutatingCommon(h), names, old != nil)...)
 		if r := h.ReinvocationPolicy; r != nil && !sets.New(reinvocation...).Has(string(*r)) {
 			errs = append(errs, field.NotSupported(path.Child("reinvocationPolicy"), *r, reinvocation))
 		}
@@ -180,8 +180,9 @@ func validateMutatingWebhookConfiguration(obj, _ runtime.Object) field.ErrorList
 }
 
 // validateWebhook checks one webhook as kube-apiserver checks a v1 webhook, and refuses a Service reference; names
-// collects the names of the configuration's webhooks, which must be unique.
-func validateWebhook(path *field.Path, h webhookCommon, names sets.Set[string]) field.ErrorList {
+// collects the names of the configuration's webhooks, which must be unique. On update, stored matchConditions may
+// use what a newer CEL environment allows.
+func validateWebhook(path *field.Path, h webhookCommon, names sets.Set[string], update bool) field.ErrorList {
 	var errs field.ErrorList
 	switch {
 	case h.name == "":
@@ -225,7 +226,7 @@ func validateWebhook(path *field.Path, h webhookCommon, names sets.Set[string]) 
 		errs = append(errs, field.Invalid(path.Child("timeoutSeconds"), *t, "the timeout value must be between 1 and 30 seconds"))
 	}
 	errs = append(errs, validateReviewVersions(path.Child("admissionReviewVersions"), h.admissionReviewVersions)...)
-	errs = append(errs, validateMatchConditions(path.Child("matchConditions"), h.matchConditions)...)
+	errs = append(errs, validateMatchConditions(path.Child("matchConditions"), h.matchConditions, update)...)
 	return errs
 }
 
@@ -300,7 +301,7 @@ func validateReviewVersions(path *field.Path, versions []string) field.ErrorList
 
 // validateMatchConditions checks a webhook's matchConditions: named, unique, at most 64, and compiling as the
 // upstream admission CEL does (with the authorizer, without params).
-func validateMatchConditions(path *field.Path, conditions []admissionregistrationv1.MatchCondition) field.ErrorList {
+func validateMatchConditions(path *field.Path, conditions []admissionregistrationv1.MatchCondition, update bool) field.ErrorList {
 	var errs field.ErrorList
 	if len(conditions) > maxMatchConditions {
 		errs = append(errs, field.TooMany(path, len(conditions), maxMatchConditions))
@@ -308,7 +309,7 @@ func validateMatchConditions(path *field.Path, conditions []admissionregistratio
 	if len(conditions) == 0 {
 		return errs
 	}
-	checker, err := newCELChecker(false)
+	checker, err := newCELChecker(update)
 	if err != nil {
 		return append(errs, field.InternalError(path, err))
 	}

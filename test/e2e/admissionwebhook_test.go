@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +22,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/rest"
 
 	"github.com/gantry-dev/gantry/config/samples"
 	"github.com/gantry-dev/gantry/test/harness"
@@ -169,7 +171,22 @@ func TestAdmissionWebhooks(t *testing.T) {
 				}
 			}
 		}
-		assert.Equal(t, 2, found, "aggregated discovery (client-go asks for it first)")
+		assert.Equal(t, 2, found, "discovery as client-go reads it")
+		config, err := s.RESTConfig(pathA)
+		require.NoError(t, err)
+		client, err := rest.HTTPClientFor(config)
+		require.NoError(t, err)
+		req, err := http.NewRequest(http.MethodGet, config.Host+"/apis", nil)
+		require.NoError(t, err)
+		req.Header.Set("Accept", "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList")
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		assert.Contains(t, resp.Header.Get("Content-Type"), "APIGroupDiscoveryList")
+		assert.Contains(t, string(body), `"resource":"validatingwebhookconfigurations"`, "aggregated discovery")
+		assert.Contains(t, string(body), `"resource":"mutatingwebhookconfigurations"`, "aggregated discovery")
 
 		a.WithStdin(webhookYAML("ValidatingWebhookConfiguration", "listed", hooks.URL+"/allow", hooks.caBundle, "", "[secrets]", "")).MustRun(t, "create", "-f", "-")
 		out = a.MustRun(t, "get", "validatingwebhookconfigurations")

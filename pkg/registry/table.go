@@ -83,6 +83,8 @@ var printers = map[string]columns{
 		column("ParamKind", "Kind of the parameters")}, policyColumns},
 	"ValidatingAdmissionPolicyBinding": {[]metav1.TableColumnDefinition{column("PolicyName", "The bound policy"),
 		column("ParamRef", "The parameters of the binding")}, bindingColumns},
+	"ValidatingWebhookConfiguration": {[]metav1.TableColumnDefinition{intColumn("Webhooks", "Number of webhooks")}, webhookCount},
+	"MutatingWebhookConfiguration":   {[]metav1.TableColumnDefinition{intColumn("Webhooks", "Number of webhooks")}, webhookCount},
 	"Namespace": {[]metav1.TableColumnDefinition{column("Status", "Phase of the namespace")}, func(o runtime.Object) []interface{} {
 		return []interface{}{string(o.(*corev1.Namespace).Status.Phase)}
 	}},

@@ -54,6 +54,9 @@ type indexes struct {
 	// mutatingPolicies and mutatingPolicyBindings are every workspace's MutatingAdmissionPolicies and their bindings.
 	mutatingPolicies       *clusterwatch.Store[*admissionregistrationv1.MutatingAdmissionPolicy]
 	mutatingPolicyBindings *clusterwatch.Store[*admissionregistrationv1.MutatingAdmissionPolicyBinding]
+	// validatingWebhooks and mutatingWebhooks are every workspace's webhook configurations.
+	validatingWebhooks *clusterwatch.Store[*admissionregistrationv1.ValidatingWebhookConfiguration]
+	mutatingWebhooks   *clusterwatch.Store[*admissionregistrationv1.MutatingWebhookConfiguration]
 }
 
 func newIndexes() *indexes {
@@ -70,6 +73,8 @@ func newIndexes() *indexes {
 		policyBindings:         clusterwatch.NewStore[*admissionregistrationv1.ValidatingAdmissionPolicyBinding](),
 		mutatingPolicies:       clusterwatch.NewStore[*admissionregistrationv1.MutatingAdmissionPolicy](),
 		mutatingPolicyBindings: clusterwatch.NewStore[*admissionregistrationv1.MutatingAdmissionPolicyBinding](),
+		validatingWebhooks:     clusterwatch.NewStore[*admissionregistrationv1.ValidatingWebhookConfiguration](),
+		mutatingWebhooks:       clusterwatch.NewStore[*admissionregistrationv1.MutatingWebhookConfiguration](),
 	}
 }
 
@@ -106,6 +111,12 @@ func (x *indexes) feed(ctx context.Context, loopback *rest.Config) error {
 	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/mutatingadmissionpolicybindings",
 		func() runtime.Object { return &admissionregistrationv1.MutatingAdmissionPolicyBindingList{} },
 		&admissionregistrationv1.MutatingAdmissionPolicyBinding{}, x.mutatingPolicyBindings, "mutatingadmissionpolicybinding-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/validatingwebhookconfigurations",
+		func() runtime.Object { return &admissionregistrationv1.ValidatingWebhookConfigurationList{} },
+		&admissionregistrationv1.ValidatingWebhookConfiguration{}, x.validatingWebhooks, "validatingwebhook-index")
+	clusterwatch.Feed(ctx, admissionClient, "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations",
+		func() runtime.Object { return &admissionregistrationv1.MutatingWebhookConfigurationList{} },
+		&admissionregistrationv1.MutatingWebhookConfiguration{}, x.mutatingWebhooks, "mutatingwebhook-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/namespaces", func() runtime.Object { return &corev1.NamespaceList{} },
 		&corev1.Namespace{}, x.namespaces, "namespace-index")
 	clusterwatch.Feed(ctx, coreClient, "/api/v1/serviceaccounts", func() runtime.Object { return &corev1.ServiceAccountList{} },

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 
 	gantryadmission "github.com/gantry-dev/gantry/pkg/admission"
 	"github.com/gantry-dev/gantry/pkg/admissionpolicy"
+	"github.com/gantry-dev/gantry/pkg/admissionwebhook"
 	"github.com/gantry-dev/gantry/pkg/apidiscovery"
 	"github.com/gantry-dev/gantry/pkg/authorization"
 	"github.com/gantry-dev/gantry/pkg/clusterstore"
@@ -139,7 +141,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 	s.clients = clients
 	types := newWorkspaceTypes(x, clients)
 	workspaceAuthz := config.Authorization.Authorizer
-	admit := newAdmission(x, clients, types, workspaceAuthz, s.options.Admission)
+	admit, err := newAdmission(x, clients, types, workspaceAuthz, s.options.Admission)
 	if err != nil {
 		return err
 	}
@@ -193,7 +195,7 @@ func (s *Server) build(config *genericapiserver.Config, getter *clusterstore.RES
 func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstore.RESTOptionsGetter, config *genericapiserver.Config,
 	x *indexes, tokens *serviceaccount.Tokens, virtual *virtualworkspace.Registry) error {
 	legacy, groups, err := registry.APIGroups(getter, &authorization.Escalation{RBAC: x.rbac}, tokens, registry.Workspaces,
-		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AdmissionPolicies, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
+		registry.WorkspaceTypes, registry.APIs, registry.Compute, registry.AdmissionPolicies, registry.AdmissionWebhooks, registry.AccessReviews(config.Authorization.Authorizer, x.rbac))
 	if err != nil {
 		return err
 	}
@@ -223,7 +225,7 @@ func installAPIs(generic *genericapiserver.GenericAPIServer, getter *clusterstor
 }
 
 // newAdmission is the one admission chain every resource goes through: built-in, CRDs' and bound ones.
-func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver, workspaceAuthz authorizer.Authorizer, extra []admission.Interface) admission.Interface {
+func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver, workspaceAuthz authorizer.Authorizer, extra []admission.Interface) (admission.Interface, error) {
 	plugins := []admission.Interface{
 		&gantryadmission.NamespaceExists{Namespaces: x.namespaces, Clients: clients},
 		&gantryadmission.WorkspaceTypes{Resolver: types, Authorizer: workspaceAuthz},
@@ -232,12 +234,33 @@ func newAdmission(x *indexes, clients *sdk.Client, types *workspacetype.Resolver
 		&gantryadmission.StateLabels{Namespaces: x.namespaces, CRDs: x.crds},
 		gantryadmission.ServingChanges{},
 		&gantryadmission.ServingRefs{Reader: gantryadmission.ClientServingReader{Clients: clients}},
-		// Each workspace's own admission policies, last, as kube-apiserver runs them after its built-in plugins.
+		// Each workspace's own admission policies and webhooks, last, in kube-apiserver's order (MutatingAdmissionPolicy,
+		// MutatingAdmissionWebhook, ValidatingAdmissionPolicy, ValidatingAdmissionWebhook) after its built-in plugins.
 		admissionpolicy.NewMutatingPlugin(admissionpolicy.NewMutatingSource(x.mutatingPolicies, x.mutatingPolicyBindings, x.namespaces, clients, workspaceAuthz)),
+		admissionwebhook.NewMutatingPlugin(admissionwebhook.NewMutatingSource(x.mutatingWebhooks, x.namespaces, clients, workspaceAuthz)),
 		admissionpolicy.NewValidatingPlugin(admissionpolicy.NewValidatingSource(x.policies, x.policyBindings, x.namespaces, clients, workspaceAuthz)),
+		admissionwebhook.NewValidatingPlugin(admissionwebhook.NewValidatingSource(x.validatingWebhooks, x.namespaces, clients, workspaceAuthz)),
 	}
-	return admission.NewChainHandler(append(plugins, extra...)...)
+	return reinvoking(admission.NewChainHandler(append(plugins, extra...)...))
 }
+
+// chainName is the name the admission chain is registered under, to be built by upstream's plugin registry.
+const chainName = "gantry"
+
+// reinvoking wraps chain in upstream's reinvocation handler, which runs the mutating phase a second time when a
+// mutating webhook or policy with reinvocationPolicy IfNeeded ran and a later plugin changed the object, as
+// kube-apiserver does. Upstream's registry is the only way to that handler.
+func reinvoking(chain admission.Interface) (admission.Interface, error) {
+	plugins := admission.NewPlugins()
+	plugins.Register(chainName, func(io.Reader) (admission.Interface, error) { return chain, nil })
+	return plugins.NewFromPlugins([]string{chainName}, noAdmissionConfig{}, admission.PluginInitializers{}, nil)
+}
+
+// noAdmissionConfig gives the chain no configuration file.
+type noAdmissionConfig struct{}
+
+// ConfigFor implements admission.ConfigProvider.
+func (noAdmissionConfig) ConfigFor(string) (io.Reader, error) { return nil, nil }
 
 // Run starts the generic API server, the index feeds and the controllers, and serves until ctx ends. Every
 // replica feeds its indexes and serves; the controllers run on the one elected. A replica that loses the election
@@ -251,6 +274,7 @@ func (s *Server) Run(ctx context.Context) error {
 		{"admissionpolicybinding-index", x.policyBindings.HasSynced},
 		{"mutatingadmissionpolicy-index", x.mutatingPolicies.HasSynced},
 		{"mutatingadmissionpolicybinding-index", x.mutatingPolicyBindings.HasSynced},
+		{"validatingwebhook-index", x.validatingWebhooks.HasSynced}, {"mutatingwebhook-index", x.mutatingWebhooks.HasSynced},
 		{"garbage-collector", c.collectorSynced}, {"apibindings", c.bindings.BoundSynced}}
 	if err := s.generic.AddReadyzChecks(syncedChecks(synced)...); err != nil {
 		return err

@@ -340,6 +340,50 @@ func TestAdmissionWebhooks(t *testing.T) {
 		assert.Equal(t, "yes", a.MustRun(t, "get", "configmap", "reinvoked", "-n", "default", "-o", "jsonpath={.metadata.labels.first-saw-second}"))
 	})
 
+	t.Run("a mutating admission policy, IfNeeded, runs again after a webhook changed the object", func(t *testing.T) {
+		// Policies run before webhooks: both see no second label, b-second adds it, and only the IfNeeded policy
+		// is called again. The webhooks of the test above still apply (objectSelector reinvoke=yes).
+		policy := func(name, reinvocation string) string {
+			return `apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicy
+metadata: {name: ` + name + `}
+spec:
+  reinvocationPolicy: ` + reinvocation + `
+  matchConstraints:
+    resourceRules:
+    - {apiGroups: [""], apiVersions: [v1], operations: [CREATE], resources: [configmaps]}
+  matchConditions:
+  - {name: marked, expression: "has(object.metadata.labels) && 'policy-reinvoke' in object.metadata.labels"}
+  mutations:
+  - patchType: JSONPatch
+    jsonPatch:
+      expression: >-
+        'second' in object.metadata.labels ? [JSONPatch{op: "add", path: "/metadata/labels/` + name + `", value: "yes"}] : []
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: MutatingAdmissionPolicyBinding
+metadata: {name: ` + name + `}
+spec: {policyName: ` + name + `}
+`
+		}
+		a.WithStdin(policy("policy-if-needed", "IfNeeded") + "---\n" + policy("policy-never", "Never")).MustRun(t, "create", "-f", "-")
+		var labels map[string]string
+		require.NoError(t, wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
+			created, err := kubeA.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{
+				Name: "policy-reinvoked", Labels: map[string]string{"reinvoke": "yes", "policy-reinvoke": "yes"}}}, metav1.CreateOptions{})
+			if err != nil {
+				return false, err
+			}
+			labels = created.Labels
+			if labels["first-saw-second"] == "yes" && labels["policy-if-needed"] == "yes" {
+				return true, nil
+			}
+			// Created before the policies applied: try again.
+			return false, kubeA.CoreV1().ConfigMaps("default").Delete(ctx, "policy-reinvoked", metav1.DeleteOptions{})
+		}), "the IfNeeded policy never saw the webhook's label: %v", labels)
+		assert.NotContains(t, labels, "policy-never", "a Never policy runs once, before the webhooks: %v", labels)
+	})
+
 	t.Run("failurePolicy on an unreachable URL and on a timeout", func(t *testing.T) {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		require.NoError(t, err)

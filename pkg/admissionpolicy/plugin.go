@@ -3,19 +3,12 @@ package admissionpolicy
 import (
 	"context"
 	"fmt"
-	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/admission"
-
-	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 )
-
-// readyTimeout is how long a request waits for the policy indexes' first list before it is refused.
-const readyTimeout = 10 * time.Second
 
 // skippedGroups are never subject to admission policies: the policies themselves (a policy could otherwise lock
 // its own workspace out of changing it, as upstream excludes them) and the reviews, which store nothing.
@@ -69,17 +62,9 @@ func dispatch[P, B object, E any](ctx context.Context, a admission.Attributes, o
 	if skippedGroups[a.GetResource().Group] {
 		return nil
 	}
-	cluster, ok := logicalcluster.From(ctx)
-	if !ok || cluster == logicalcluster.Wildcard {
-		return nil // storage refuses these on its own
-	}
-	if !source.HasSynced() {
-		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, readyTimeout, true, func(context.Context) (bool, error) {
-			return source.HasSynced(), nil
-		})
-		if err != nil {
-			return admission.NewForbidden(a, fmt.Errorf("not yet ready to handle request: the admission policies of the workspace are not loaded yet"))
-		}
+	cluster, ok, err := RequestWorkspace(ctx, a, source.HasSynced, "admission policies")
+	if !ok {
+		return err
 	}
 	hooks, dispatcher, err := source.hooks(cluster)
 	if err != nil {

@@ -3,18 +3,13 @@ package admissionwebhook
 import (
 	"context"
 	"fmt"
-	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apiserver/pkg/admission"
 
-	"github.com/gantry-dev/gantry/pkg/logicalcluster"
+	"github.com/gantry-dev/gantry/pkg/admissionpolicy"
 )
-
-// readyTimeout is how long a request waits for the webhook indexes' first list before it is refused.
-const readyTimeout = 10 * time.Second
 
 // skippedGroups are never sent to webhooks: the reviews, which store nothing and which a webhook could otherwise
 // use to lock the workspace out of its own authorization, as upstream excludes them. Webhook configurations and
@@ -67,17 +62,9 @@ func dispatch[C object](ctx context.Context, a admission.Attributes, o admission
 	if skippedGroups[a.GetResource().Group] {
 		return nil
 	}
-	cluster, ok := logicalcluster.From(ctx)
-	if !ok || cluster == logicalcluster.Wildcard {
-		return nil // storage refuses these on its own
-	}
-	if !source.HasSynced() {
-		err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, readyTimeout, true, func(context.Context) (bool, error) {
-			return source.HasSynced(), nil
-		})
-		if err != nil {
-			return admission.NewForbidden(a, fmt.Errorf("not yet ready to handle request: the admission webhooks of the workspace are not loaded yet"))
-		}
+	cluster, ok, err := admissionpolicy.RequestWorkspace(ctx, a, source.HasSynced, "admission webhooks")
+	if !ok {
+		return err
 	}
 	webhook, err := source.webhook(cluster)
 	if err != nil {

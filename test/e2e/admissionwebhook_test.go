@@ -366,7 +366,7 @@ metadata: {name: ` + name + `}
 spec: {policyName: ` + name + `}
 `
 		}
-		a.WithStdin(policy("policy-if-needed", "IfNeeded") + "---\n" + policy("policy-never", "Never")).MustRun(t, "create", "-f", "-")
+		a.WithStdin(policy("policy-if-needed", "IfNeeded")+"---\n"+policy("policy-never", "Never")).MustRun(t, "create", "-f", "-")
 		var labels map[string]string
 		require.NoError(t, wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 60*time.Second, true, func(context.Context) (bool, error) {
 			created, err := kubeA.CoreV1().ConfigMaps("default").Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{

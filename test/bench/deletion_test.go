@@ -32,7 +32,8 @@ import (
 // key of any deleted workspace remains, and reports etcd's own rate at the same work: the same number of delete
 // operations per workspace, removing the same number of keys, issued straight to the same etcd by as many
 // clients. GANTRY_BENCH_DELETE_PROFILE names a file to write a CPU profile of gantry to, taken from the first DELETE
-// for GANTRY_BENCH_DELETE_PROFILE_SECONDS (default 20). GANTRY_BENCH_DELETE_WORKERS, when set, is passed as
+// for GANTRY_BENCH_DELETE_PROFILE_SECONDS (default 20). gantry-cpu-s is the CPU time (user and system) the gantry
+// process used from the first DELETE to the last workspace gone. GANTRY_BENCH_DELETE_WORKERS, when set, is passed as
 // --workspace-workers (the server's default is 16).
 //
 // Gantry runs on an external etcd started in this process, so that its keys can be counted and etcd's own
@@ -73,9 +74,17 @@ func BenchmarkWorkspaceDeletion(b *testing.B) {
 	cfg.QPS = -1 // no client-side rate limit: the server's rate is what is timed
 	profile := startProfile(b, cfg, os.Getenv("GANTRY_BENCH_DELETE_PROFILE"), envInt("GANTRY_BENCH_DELETE_PROFILE_SECONDS", 20))
 
+	cpuBefore, err := s.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.ResetTimer()
 	elapsed := deleteAll(ctx, b, dynamic.NewForConfigOrDie(cfg), n, clients)
 	b.StopTimer()
+	cpuAfter, err := s.CPUTime()
+	if err != nil {
+		b.Fatal(err)
+	}
 	profile()
 
 	keysAfter := keysOfClusters(ctx, b, etcd.Client, clusters)
@@ -104,6 +113,8 @@ func BenchmarkWorkspaceDeletion(b *testing.B) {
 	b.ReportMetric(puts/float64(n), "etcd-puts/workspace")
 	b.ReportMetric(float64(n)/rawElapsed.Seconds(), "etcd-raw-workspaces/s")
 	b.ReportMetric(float64(n*keysPerWorkspace)/rawElapsed.Seconds(), "etcd-raw-keys/s")
+	b.ReportMetric((cpuAfter - cpuBefore).Seconds(), "gantry-cpu-s")
+	b.ReportMetric(float64((cpuAfter-cpuBefore).Microseconds())/1000/float64(n), "gantry-cpu-ms/workspace")
 	b.ReportMetric(float64(keysAfter), "keys-left")
 	b.ReportMetric(0, "ns/op")
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -212,36 +213,85 @@ func etcdCounter(b *testing.B, name string) float64 {
 }
 
 // deleteAll deletes the n workspaces root:ws-<i> with the given number of parallel clients and returns the time
-// from the first DELETE to the last workspace's removal, seen through one watch on root's workspaces.
+// from the first DELETE to the last workspace's removal, seen through one watch on root's workspaces (listed and
+// watched again if the server ends it, as it does to a watcher that falls behind: then a workspace missing from
+// the list is gone).
 func deleteAll(ctx context.Context, b *testing.B, root dynamic.Interface, n, clients int) time.Duration {
 	ws := root.Resource(harness.WorkspacesGVR)
-	list, err := ws.List(ctx, metav1.ListOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	w, err := ws.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer w.Stop()
+	ctx, stopWatching := context.WithCancel(ctx)
+	defer stopWatching()
 	var mu sync.Mutex
-	gone := 0
-	allGone := make(chan struct{})
-	go func() {
-		for ev := range w.ResultChan() {
-			if ev.Type != watch.Deleted {
-				continue
+	gone := map[string]bool{}
+	wanted := func(name string) bool { return strings.HasPrefix(name, "ws-") }
+	// listAndWatch records, after the first time, which workspaces are gone already, and watches from there.
+	listAndWatch := func(first bool) (watch.Interface, error) {
+		list, err := ws.List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return nil, err
+		}
+		if !first {
+			present := map[string]bool{}
+			for _, item := range list.Items {
+				present[item.GetName()] = true
 			}
-			if u, ok := ev.Object.(*unstructured.Unstructured); ok && strings.HasPrefix(u.GetName(), "ws-") {
-				mu.Lock()
-				gone++
-				done := gone == n
-				mu.Unlock()
-				if done {
-					close(allGone)
-					return
+			mu.Lock()
+			for i := 0; i < n; i++ {
+				if name := fmt.Sprintf("ws-%d", i); !present[name] {
+					gone[name] = true
 				}
 			}
+			mu.Unlock()
+		}
+		return ws.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
+	}
+	w, err := listAndWatch(true)
+	if err != nil {
+		b.Fatal(err)
+	}
+	allGone := make(chan struct{})
+	var rewatches atomic.Int64
+	go func() {
+		defer w.Stop()
+		for {
+			for ev := range w.ResultChan() {
+				if ev.Type != watch.Deleted {
+					continue
+				}
+				if u, ok := ev.Object.(*unstructured.Unstructured); ok && wanted(u.GetName()) {
+					mu.Lock()
+					gone[u.GetName()] = true
+					done := len(gone) == n
+					mu.Unlock()
+					if done {
+						close(allGone)
+						return
+					}
+				}
+			}
+			for {
+				if ctx.Err() != nil {
+					return
+				}
+				rewatches.Add(1)
+				again, err := listAndWatch(false)
+				if err == nil {
+					w = again
+					break
+				}
+				time.Sleep(time.Second)
+			}
+			mu.Lock()
+			done := len(gone) == n
+			mu.Unlock()
+			if done {
+				close(allGone)
+				return
+			}
+		}
+	}()
+	defer func() {
+		if r := rewatches.Load(); r > 0 {
+			b.Logf("the server ended the deletion watch; listed and watched again %d times", r)
 		}
 	}()
 	start := time.Now()
@@ -269,7 +319,7 @@ func deleteAll(ctx context.Context, b *testing.B, root dynamic.Interface, n, cli
 	case <-time.After(15 * time.Minute):
 		mu.Lock()
 		defer mu.Unlock()
-		b.Fatalf("only %d of %d workspaces gone after 15 minutes", gone, n)
+		b.Fatalf("only %d of %d workspaces gone after 15 minutes", len(gone), n)
 	}
 	return time.Since(start)
 }

@@ -3,6 +3,7 @@ package clusterstore
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -36,28 +37,76 @@ func (e *Eraser) Prefixes(cluster logicalcluster.Name) []string {
 // --max-txn-ops (128), so that an etcd run with its defaults accepts them.
 const eraseOpsPerTxn = 64
 
-// Erase implements workspace.Eraser: it removes every object of cluster, its range deletes batched into a few
-// etcd transactions instead of one round trip each (a workspace spans some twenty resource prefixes).
+// Erase removes every object of cluster, its range deletes batched into a few etcd transactions instead of one
+// round trip each (a workspace spans some twenty resource prefixes).
 func (e *Eraser) Erase(ctx context.Context, cluster logicalcluster.Name) error {
+	_, err := e.erase(ctx, cluster, nil)
+	return err
+}
+
+// StoredObject names a cluster-scoped object as it was read: where it is stored and at which revision.
+type StoredObject struct {
+	// ResourcePrefix is the storage prefix of its resource (see ResourcePrefix).
+	ResourcePrefix string
+	// Cluster is the logical cluster it is stored in.
+	Cluster logicalcluster.Name
+	// Name is its name.
+	Name string
+	// Revision is its resourceVersion when it was read: the etcd revision its key was last written at.
+	Revision int64
+}
+
+// EraseAndDelete implements workspace.Eraser: it removes every object of cluster as Erase does and, in the
+// transaction of the last range deletes, deletes obj if its key was not written since obj.Revision. It says
+// whether it deleted obj; the erasure happens either way. The caller decides that obj, as read, may go (for a
+// deleted Workspace: no finalizer left but the content's): the revision makes that decision hold for the object
+// deleted, as the preconditions of a storage delete do. A Revision of 0 asks for the erasure alone.
+func (e *Eraser) EraseAndDelete(ctx context.Context, cluster logicalcluster.Name, obj StoredObject) (bool, error) {
+	if obj.Revision == 0 {
+		return e.erase(ctx, cluster, nil)
+	}
+	if err := logicalcluster.ValidateName(string(obj.Cluster)); err != nil {
+		return false, fmt.Errorf("refusing to delete: %w", err)
+	}
+	if obj.Revision < 0 || obj.ResourcePrefix == "" || obj.Name == "" || strings.Contains(obj.Name, "/") {
+		return false, fmt.Errorf("refusing to delete %q under %q at revision %d", obj.Name, obj.ResourcePrefix, obj.Revision)
+	}
+	return e.erase(ctx, cluster, &obj)
+}
+
+// erase removes every object of cluster and, in the last transaction, obj if it is not nil and unchanged.
+func (e *Eraser) erase(ctx context.Context, cluster logicalcluster.Name, obj *StoredObject) (bool, error) {
 	if err := logicalcluster.ValidateName(string(cluster)); err != nil {
-		return fmt.Errorf("refusing to erase: %w", err)
+		return false, fmt.Errorf("refusing to erase: %w", err)
 	}
 	prefixes := e.Prefixes(cluster)
-	for len(prefixes) > 0 {
+	deleted := false
+	for first := true; first || len(prefixes) > 0; first = false {
 		n := min(len(prefixes), eraseOpsPerTxn)
-		ops := make([]clientv3.Op, 0, n)
+		ops := make([]clientv3.Op, 0, n+1)
 		for _, prefix := range prefixes[:n] {
 			ops = append(ops, clientv3.OpDelete(ClusterPrefix(e.Getter.Storage.Prefix, prefix, cluster), clientv3.WithPrefix()))
 		}
-		if _, err := e.Client.Txn(ctx).Then(ops...).Commit(); err != nil {
-			return fmt.Errorf("erasing workspace %s: %w", cluster, err)
-		}
 		prefixes = prefixes[n:]
+		txn := e.Client.Txn(ctx)
+		if obj != nil && len(prefixes) == 0 {
+			key := ClusterPrefix(e.Getter.Storage.Prefix, obj.ResourcePrefix, obj.Cluster) + obj.Name
+			// The else branch erases all the same: only obj's deletion depends on its revision.
+			txn = txn.If(clientv3.Compare(clientv3.ModRevision(key), "=", obj.Revision)).
+				Then(append(ops, clientv3.OpDelete(key))...).Else(ops...)
+		} else {
+			txn = txn.Then(ops...)
+		}
+		resp, err := txn.Commit()
+		if err != nil {
+			return false, fmt.Errorf("erasing workspace %s: %w", cluster, err)
+		}
+		deleted = obj != nil && len(prefixes) == 0 && resp.Succeeded
 	}
 	if e.Erased != nil {
 		e.Erased(cluster)
 	}
-	return nil
+	return deleted, nil
 }
 
 // EraseShare removes one workspace's objects under a resource prefix.

@@ -30,6 +30,10 @@ func (s *typedStore) ShortNames() []string { return s.shortNames }
 
 func newStore(optsGetter generic.RESTOptionsGetter, r resource) (*typedStore, error) {
 	s := newStrategy(r.rules)
+	var deleteStrategy rest.RESTDeleteStrategy = s
+	if r.rules.markDeleting != nil {
+		deleteStrategy = markingDeleteStrategy{strategy: s}
+	}
 	store := &genericregistry.Store{
 		NewFunc:                   r.newFunc,
 		NewListFunc:               r.newList,
@@ -37,7 +41,7 @@ func newStore(optsGetter generic.RESTOptionsGetter, r resource) (*typedStore, er
 		SingularQualifiedResource: schema.GroupResource{Group: r.gvr.Group, Resource: r.singular},
 		CreateStrategy:            s,
 		UpdateStrategy:            s,
-		DeleteStrategy:            s,
+		DeleteStrategy:            deleteStrategy,
 		ResetFieldsStrategy:       s,
 		TableConvertor:            tableFor(r.kind),
 	}

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/validation/field"
 	"k8s.io/apiserver/pkg/registry/rest"
@@ -25,6 +26,10 @@ type kindRules struct {
 	canonicalize func(obj runtime.Object)
 	// resetFields are the fields this endpoint ignores, for server-side apply.
 	resetFields map[fieldpath.APIVersion]*fieldpath.Set
+	// markDeleting, when set, changes an object in the very write that marks it deleted (deletionTimestamp set
+	// while finalizers keep it), as kube-apiserver's namespaces turn Terminating in their DELETE: the controller
+	// that finalizes it then needs no write and no round trip of its own to say so.
+	markDeleting func(obj runtime.Object)
 }
 
 // strategy implements the create, update and delete strategies of genericregistry.Store from kindRules.
@@ -88,4 +93,23 @@ func (strategy) AllowUnconditionalUpdate(context.Context) bool { return true }
 
 func (s strategy) GetResetFields() map[fieldpath.APIVersion]*fieldpath.Set {
 	return s.rules.resetFields
+}
+
+// markingDeleteStrategy is the delete strategy of a kind with rules.markDeleting. genericregistry.Store asks
+// CheckGracefulDelete, inside the storage update that sets deletionTimestamp, whether the object it is about to
+// mark is deleted gracefully; this strategy answers no (deletion is never graceful, as with the plain strategy) and
+// takes the chance to change that object, so that the change and the deletion mark are one write. Everything else
+// about DELETE (preconditions, dry run, admission, propagation finalizers, deletecollection) stays the generic
+// store's.
+type markingDeleteStrategy struct {
+	strategy
+}
+
+var _ rest.RESTGracefulDeleteStrategy = markingDeleteStrategy{}
+
+// CheckGracefulDelete implements rest.RESTGracefulDeleteStrategy: it applies markDeleting to obj, the stored
+// object being deleted, and returns false.
+func (s markingDeleteStrategy) CheckGracefulDelete(_ context.Context, obj runtime.Object, _ *metav1.DeleteOptions) bool {
+	s.rules.markDeleting(obj)
+	return false
 }

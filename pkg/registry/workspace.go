@@ -39,6 +39,11 @@ func Workspaces(optsGetter generic.RESTOptionsGetter) (map[schema.GroupVersionRe
 				ws.Status = oldWS.Status
 				setOwner(ws, oldWS.Annotations[OwnerAnnotation])
 			},
+			// A deleted workspace is Terminating from its DELETE on, in the same write: the workspace
+			// controller's teardown starts without a status update of its own.
+			markDeleting: func(obj runtime.Object) {
+				obj.(*tenancyv1alpha1.Workspace).Status.Phase = tenancyv1alpha1.WorkspacePhaseTerminating
+			},
 		},
 	}, kindRules{
 		validate: validateWorkspace,

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/clusterstore"
 	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
@@ -19,9 +20,10 @@ import (
 	tenancyclient "github.com/gantry-dev/gantry/sdk/generated/clientset/versioned/typed/tenancy/v1alpha1"
 )
 
-// Eraser removes everything stored in a logical cluster.
+// Eraser removes everything stored in a logical cluster and, in the same etcd transaction, the object that held it
+// (a deleted Workspace) if that object was not written since it was read; it says whether it deleted the object.
 type Eraser interface {
-	Erase(ctx context.Context, cluster logicalcluster.Name) error
+	EraseAndDelete(ctx context.Context, cluster logicalcluster.Name, holder clusterstore.StoredObject) (bool, error)
 }
 
 // Controller initializes new workspaces (default namespace, phase Ready, URL) and tears down deleted ones (children
@@ -120,17 +122,4 @@ func (c *Controller) workspacesOf(key string) (tenancyclient.WorkspaceInterface,
 		return nil, "", err
 	}
 	return client.Workspaces(), name, nil
-}
-
-// Erasers erases with each of its members in turn.
-type Erasers []Eraser
-
-// Erase implements Eraser.
-func (e Erasers) Erase(ctx context.Context, cluster logicalcluster.Name) error {
-	for _, eraser := range e {
-		if err := eraser.Erase(ctx, cluster); err != nil {
-			return err
-		}
-	}
-	return nil
 }

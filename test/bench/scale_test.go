@@ -46,6 +46,8 @@ const scaleBaseline = 1000
 // GANTRY_BENCH_SCALE_PROFILE names a file for a CPU profile of gantry taken from the start of the second chunk
 // for GANTRY_BENCH_SCALE_PROFILE_SECONDS (default 30); GANTRY_BENCH_SCALE_RESTART_PROFILE one of the restart,
 // from the moment the restarted server answers, for GANTRY_BENCH_SCALE_RESTART_PROFILE_SECONDS (default 20).
+// gantry-cpu-s is gantry's CPU time (user and system) over the timed creation, gantry-cpu-ms/workspace the same
+// per workspace created.
 func BenchmarkScale(b *testing.B) {
 	n := envInt("GANTRY_BENCH_SCALE_WORKSPACES", 10000)
 	clients := envInt("GANTRY_BENCH_SCALE_CLIENTS", 16)
@@ -67,8 +69,23 @@ func BenchmarkScale(b *testing.B) {
 	rss0 := settledRSS(b, s)
 	putsBefore := etcdCounter(b, "etcd_mvcc_put_total")
 
+	// gantry's CPU time over the timed creation only, chunk by chunk.
+	var cpu time.Duration
+	cpuOf := func(create func() time.Duration) time.Duration {
+		before, err := s.CPUTime()
+		if err != nil {
+			b.Fatal(err)
+		}
+		took := create()
+		after, err := s.CPUTime()
+		if err != nil {
+			b.Fatal(err)
+		}
+		cpu += after - before
+		return took
+	}
 	b.ResetTimer()
-	created, elapsed := scaleBaseline, createReady(b, root, "ws", scaleBaseline, clients)
+	created, elapsed := scaleBaseline, cpuOf(func() time.Duration { return createReady(b, root, "ws", scaleBaseline, clients) })
 	b.StopTimer()
 	b.Logf("%d workspaces Ready in %s (%.0f/s); RSS %d MiB", created, elapsed.Round(time.Millisecond),
 		float64(created)/elapsed.Seconds(), settledRSS(b, s)/1024)
@@ -85,7 +102,9 @@ func BenchmarkScale(b *testing.B) {
 			profile = startProfile(b, cfg, os.Getenv("GANTRY_BENCH_SCALE_PROFILE"), envInt("GANTRY_BENCH_SCALE_PROFILE_SECONDS", 30))
 		}
 		b.StartTimer()
-		took := createReadyNamed(b, root, func(i int) string { return fmt.Sprintf("ws-%d", from+i) }, chunk, clients)
+		took := cpuOf(func() time.Duration {
+			return createReadyNamed(b, root, func(i int) string { return fmt.Sprintf("ws-%d", from+i) }, chunk, clients)
+		})
 		b.StopTimer()
 		profile()
 		created += chunk
@@ -135,6 +154,8 @@ func BenchmarkScale(b *testing.B) {
 	b.ReportMetric(float64(created), "workspaces")
 	b.ReportMetric(settled.Seconds(), "s-defaults-after-Ready")
 	b.ReportMetric(float64(created)/elapsed.Seconds(), "workspaces/s")
+	b.ReportMetric(cpu.Seconds(), "gantry-cpu-s")
+	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(created), "gantry-cpu-ms/workspace")
 	b.ReportMetric(rawPutsPerSecond, "etcd-raw-puts/s")
 	b.ReportMetric(rawPutsPerSecond/putsPerWorkspace, "etcd-raw-workspaces/s")
 	b.ReportMetric(putsPerWorkspace, "etcd-puts/workspace")

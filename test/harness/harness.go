@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -205,6 +206,27 @@ func (s *Server) Stop(sig syscall.Signal) {
 
 // RSSKiB returns the resident set size of the server process, in KiB, from /proc.
 func (s *Server) RSSKiB() (int64, error) { return rssKiB(s.cmd.Process.Pid) }
+
+// CPUTime returns the user and system CPU time the server process has used so far, from /proc.
+func (s *Server) CPUTime() (time.Duration, error) {
+	pid := s.cmd.Process.Pid
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64) // field 14 of the full line
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: utime %v, stime %v", pid, err1, err2)
+	}
+	// USER_HZ, the unit of those fields, is 100 on Linux.
+	return time.Duration(utime+stime) * time.Second / 100, nil
+}
 
 // rssKiB reads the resident set size of the process pid, in KiB, from /proc/<pid>/status.
 func rssKiB(pid int) (int64, error) {

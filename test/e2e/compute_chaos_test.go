@@ -72,7 +72,8 @@ type chaosWriter struct {
 	rev     int
 	ops     atomic.Int64
 	// deleted: the UID each object had when the writer last deleted it, "" once it created it again (read once the
-	// writer stopped).
+	// writer stopped). An object whose last change was cut off by the writer's stop is not in it: the request may
+	// or may not have taken effect.
 	deleted map[chaosObject]types.UID
 	// refused counts the writes refused for a deletion in progress or just finished, by operation and reason.
 	refused map[string]int
@@ -87,8 +88,12 @@ func (w *chaosWriter) run(ctx context.Context) error {
 		w.ops.Add(1)
 	}
 	for ctx.Err() == nil {
-		if err := w.step(ctx, w.objects[w.rng.Intn(len(w.objects))]); err != nil {
+		o := w.objects[w.rng.Intn(len(w.objects))]
+		if err := w.step(ctx, o); err != nil {
 			if ctx.Err() != nil {
+				// Stopped mid-change: a create or delete the server committed after the client gave up on it
+				// would otherwise be reported as lost.
+				delete(w.deleted, o)
 				return nil
 			}
 			return err

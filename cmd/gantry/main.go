@@ -3,9 +3,12 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apiserver/pkg/features"
 	genericapiserver "k8s.io/apiserver/pkg/server"
+	utilfeature "k8s.io/apiserver/pkg/util/feature"
 	"k8s.io/component-base/cli"
 
 	"github.com/gantry-dev/gantry/pkg/server"
@@ -27,8 +30,32 @@ func newRootCommand() *cobra.Command {
 	return root
 }
 
+// defaultGCPercent is the garbage collector's target that `gantry start` runs with unless GOGC is set. Nearly all
+// of the server's heap is long-lived (watch caches, indexes, the embedded etcd) and grows with the number of
+// workspaces, and the Go runtime keeps about (1 + GOGC/100) * 1.1 times the live heap resident: at Go's default of
+// 100, twice what the caches hold. 50 keeps 1.5 times, for more frequent collections (docs/performance.md).
+const defaultGCPercent = 50
+
+// applyMemorySettings sets the process-wide settings of --gc-percent and --list-from-cache-snapshots, before the
+// server starts: the garbage collector's target (unless GOGC is set, which wins) and the feature gate.
+func applyMemorySettings(gcPercent int, listFromCacheSnapshots bool) error {
+	if gcPercent < 1 {
+		return fmt.Errorf("--gc-percent must be at least 1, got %d", gcPercent)
+	}
+	if err := utilfeature.DefaultMutableFeatureGate.SetFromMap(map[string]bool{
+		string(features.ListFromCacheSnapshot): listFromCacheSnapshots}); err != nil {
+		return err
+	}
+	if _, set := os.LookupEnv("GOGC"); !set {
+		debug.SetGCPercent(gcPercent)
+	}
+	return nil
+}
+
 func newStartCommand() *cobra.Command {
 	o := server.NewOptions()
+	gcPercent := defaultGCPercent
+	listFromCacheSnapshots := false
 	cmd := &cobra.Command{
 		Use:   "start",
 		Short: "Start the Gantry server (embedded etcd unless --etcd-servers is given)",
@@ -37,9 +64,18 @@ func newStartCommand() *cobra.Command {
 			if err := o.Validate(); err != nil {
 				return fmt.Errorf("invalid flags: %w", err)
 			}
+			if err := applyMemorySettings(gcPercent, listFromCacheSnapshots); err != nil {
+				return fmt.Errorf("invalid flags: %w", err)
+			}
 			return server.Run(genericapiserver.SetupSignalContext(), o)
 		},
 	}
 	o.AddFlags(cmd.Flags())
+	cmd.Flags().IntVar(&gcPercent, "gc-percent", gcPercent, "The Go garbage collector's target percentage (GOGC) when the GOGC environment variable is not set: "+
+		"lower keeps less memory resident for more frequent collections.")
+	cmd.Flags().BoolVar(&listFromCacheSnapshots, "list-from-cache-snapshots", listFromCacheSnapshots, "Serve LISTs at an exact resourceVersion and "+
+		"their continuation pages from snapshots of the watch cache (Kubernetes' ListFromCacheSnapshot) instead of from etcd. Each snapshot keeps "+
+		"the objects and cache nodes that later writes replaced until the next etcd compaction (every 5 minutes): memory that grows with every "+
+		"write, so off by default.")
 	return cmd
 }

@@ -18,6 +18,8 @@ type Store[T any] struct {
 	byCluster map[logicalcluster.Name]map[string]T
 	synced    bool
 	notify    []func(cluster logicalcluster.Name, key string)
+	// slim, when set, replaces each object before it is kept, so that an index holds only what its readers use.
+	slim func(T) T
 }
 
 var _ cache.ReflectorStore = &Store[any]{}
@@ -25,6 +27,27 @@ var _ cache.ReflectorStore = &Store[any]{}
 // NewStore returns an empty Store.
 func NewStore[T any]() *Store[T] {
 	return &Store[T]{byCluster: map[logicalcluster.Name]map[string]T{}}
+}
+
+// Slim sets a function that every object passes through before it is kept (after its managed fields were
+// dropped): an index of many objects keeps only what its readers use. The function may return its argument,
+// changed, or a new object; it must not keep the argument elsewhere. Call it before the store is fed.
+func (s *Store[T]) Slim(f func(T) T) *Store[T] {
+	s.slim = f
+	return s
+}
+
+// keep is what the store holds of a decoded object. Managed fields are dropped from every object: no reader of
+// an index needs them, they are often larger than the rest of the metadata, and an update built from a kept
+// object without them leaves the server's as they are (the server keeps them when a request omits them).
+func (s *Store[T]) keep(obj T) T {
+	if m, err := meta.Accessor(obj); err == nil && m.GetManagedFields() != nil {
+		m.SetManagedFields(nil)
+	}
+	if s.slim != nil {
+		return s.slim(obj)
+	}
+	return obj
 }
 
 // OnChange adds a function called, outside the store's lock, with every object that was added, changed or
@@ -110,6 +133,7 @@ func (s *Store[T]) Update(obj interface{}) error {
 	if err != nil {
 		return err
 	}
+	typed = s.keep(typed)
 	s.mu.Lock()
 	if s.byCluster[cluster] == nil {
 		s.byCluster[cluster] = map[string]T{}
@@ -147,7 +171,7 @@ func (s *Store[T]) Replace(list []interface{}, _ string) error {
 		if fresh[cluster] == nil {
 			fresh[cluster] = map[string]T{}
 		}
-		fresh[cluster][key] = typed
+		fresh[cluster][key] = s.keep(typed)
 	}
 	s.mu.Lock()
 	old := s.byCluster

@@ -61,6 +61,9 @@ type Controller struct {
 	core    rest.Interface
 	rootCAs *clusterwatch.Store[*corev1.ConfigMap]
 	queue   workqueue.TypedRateLimitingInterface[key]
+	// wantData and wantAnnotations are what a kube-root-ca.crt in order holds, shared by every slim one in rootCAs:
+	// nothing may change them.
+	wantData, wantAnnotations map[string]string
 }
 
 // key names a namespace in a workspace.
@@ -76,12 +79,15 @@ func NewController(config Config) (*Controller, error) {
 		return nil, err
 	}
 	c := &Controller{
-		config:  config,
-		core:    core,
-		rootCAs: clusterwatch.NewStore[*corev1.ConfigMap](),
+		config:          config,
+		core:            core,
+		rootCAs:         clusterwatch.NewStore[*corev1.ConfigMap](),
+		wantData:        map[string]string{RootCAKey: string(config.CABundle)},
+		wantAnnotations: map[string]string{descriptionAnnotation: rootCADescription},
 		queue: workqueue.NewTypedRateLimitingQueueWithConfig(workqueue.DefaultTypedControllerRateLimiter[key](),
 			workqueue.TypedRateLimitingQueueConfig[key]{Name: "namespace-defaults"}),
 	}
+	c.rootCAs.Slim(c.slimRootCA)
 	config.Namespaces.OnChange(func(cluster logicalcluster.Name, name string) { c.queue.Add(key{cluster, name}) })
 	// Objects are keyed "namespace/name": a change of one of the two named objects looks at its namespace again.
 	enqueueNamed := func(name string) func(logicalcluster.Name, string) {

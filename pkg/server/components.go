@@ -29,6 +29,7 @@ import (
 	"github.com/gantry-dev/gantry/pkg/namespacedefaults"
 	"github.com/gantry-dev/gantry/pkg/placement"
 	"github.com/gantry-dev/gantry/pkg/registry"
+	"github.com/gantry-dev/gantry/pkg/serviceaccount"
 	"github.com/gantry-dev/gantry/pkg/servinghistory"
 	"github.com/gantry-dev/gantry/pkg/servingprovider"
 	"github.com/gantry-dev/gantry/pkg/statusaggregate"
@@ -65,7 +66,7 @@ func newIndexes() *indexes {
 		workspaces:             workspace.NewIndex(),
 		rbac:                   &authorization.RBAC{Index: authorization.NewRBACIndex(), CRDs: crds},
 		namespaces:             clusterwatch.NewStore[*corev1.Namespace](),
-		serviceAccounts:        clusterwatch.NewStore[*corev1.ServiceAccount](),
+		serviceAccounts:        clusterwatch.NewStore[*corev1.ServiceAccount]().Slim(serviceaccount.Identity),
 		workspaceTypes:         clusterwatch.NewStore[*tenancyv1alpha1.WorkspaceType](),
 		syncTargets:            clusterwatch.NewStore[*computev1alpha1.SyncTarget](),
 		crds:                   crds,

@@ -77,7 +77,7 @@ bench-watch: build kube-binaries ## Watch fan-out: 1,000 watchers (one per works
 
 .PHONY: bench-scale
 bench-scale: build ## GANTRY_BENCH_SCALE_WORKSPACES (default 10,000; the issue's figure 100,000) workspaces in one gantry: creation rate vs etcd, RSS, GET/LIST p99 vs at 1,000, restart (about 3 minutes at 10,000 here, 30 at 100,000).
-	GANTRY_BIN=$(BIN)/gantry $(GO) test -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 120m ./test/bench/
+	GANTRY_BIN=$(BIN)/gantry $(GO) test -v -run '^$$' -bench '^BenchmarkScale$$' -benchtime 1x -timeout 120m ./test/bench/
 
 .PHONY: bench-metrics
 bench-metrics: build ## /metrics series at 100 and at GANTRY_BENCH_METRICS_WORKSPACES (default 1000) workspaces, and their ratio.

@@ -3,7 +3,9 @@ package bench
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -45,7 +47,10 @@ const scaleBaseline = 1000
 // the machine is shared. GANTRY_BENCH_SCALE_WORKERS, when set, is passed as --workspace-workers;
 // GANTRY_BENCH_SCALE_PROFILE names a file for a CPU profile of gantry taken from the start of the second chunk
 // for GANTRY_BENCH_SCALE_PROFILE_SECONDS (default 30); GANTRY_BENCH_SCALE_RESTART_PROFILE one of the restart,
-// from the moment the restarted server answers, for GANTRY_BENCH_SCALE_RESTART_PROFILE_SECONDS (default 20).
+// from the moment the restarted server answers, for GANTRY_BENCH_SCALE_RESTART_PROFILE_SECONDS (default 20);
+// GANTRY_BENCH_SCALE_RESTART_LOG a file gantry's whole log is copied to after the restart. During the restart
+// /readyz?verbose is polled, and the time each readiness check first passes is logged: the last one is what a
+// restart waits for.
 // gantry-cpu-s is gantry's CPU time (user and system) over the timed creation, gantry-cpu-ms/workspace the same
 // per workspace created.
 func BenchmarkScale(b *testing.B) {
@@ -146,9 +151,17 @@ func BenchmarkScale(b *testing.B) {
 	restartStart := time.Now()
 	restartProfile := profileOnceServing(b, cfg, os.Getenv("GANTRY_BENCH_SCALE_RESTART_PROFILE"),
 		envInt("GANTRY_BENCH_SCALE_RESTART_PROFILE_SECONDS", 20))
+	stopChecks := logReadinessChecks(b, cfg, s.Port, restartStart)
 	s.RestartWithin(time.Duration(envInt("GANTRY_BENCH_SCALE_RESTART_WAIT_SECONDS", 600)) * time.Second)
 	restart := time.Since(restartStart)
+	stopChecks()
 	restartProfile()
+	if path := os.Getenv("GANTRY_BENCH_SCALE_RESTART_LOG"); path != "" {
+		// The data directory, and gantry's log in it, go with the benchmark's temporary directory.
+		if err := os.WriteFile(path, []byte(s.Logs()), 0o644); err != nil {
+			b.Logf("restart log: %v", err)
+		}
+	}
 	rssAfterRestart := settledRSS(b, s)
 	b.Logf("restart to /readyz in %s; load average at the end %s", restart.Round(time.Millisecond), loadAverage())
 	b.ReportMetric(float64(created), "workspaces")
@@ -435,4 +448,73 @@ func profileOnceServing(b *testing.B, cfg *rest.Config, path string, seconds int
 		b.Logf("restart profile: the server did not answer within two minutes")
 	}()
 	return func() { <-done }
+}
+
+// logReadinessChecks polls /readyz?verbose on port every 200 ms from now on and logs, for each readiness check, how
+// long after start it first passed. The returned function stops the polling, polls once more and logs the checks
+// that never passed.
+func logReadinessChecks(b *testing.B, cfg *rest.Config, port int, start time.Time) func() {
+	client, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := fmt.Sprintf("https://127.0.0.1:%d/readyz?verbose", port)
+	passed := map[string]time.Duration{}
+	failing := map[string]bool{}
+	poll := func() {
+		resp, err := client.Get(url)
+		if err != nil {
+			return // not serving yet
+		}
+		defer resp.Body.Close()
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return
+		}
+		for _, line := range strings.Split(string(body), "\n") {
+			// Each check is one line: "[+]name ok" or "[-]name failed: reason withheld".
+			if len(line) < 4 || line[0] != '[' || line[2] != ']' {
+				continue
+			}
+			name, _, _ := strings.Cut(line[3:], " ")
+			if line[1] == '+' {
+				if _, seen := passed[name]; !seen {
+					passed[name] = time.Since(start)
+					delete(failing, name)
+				}
+			} else if _, seen := passed[name]; !seen {
+				failing[name] = true
+			}
+		}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(200 * time.Millisecond):
+				poll()
+			}
+		}
+	}()
+	return func() {
+		close(stop)
+		<-done
+		poll()
+		names := make([]string, 0, len(passed))
+		for name := range passed {
+			names = append(names, name)
+		}
+		sort.Slice(names, func(i, j int) bool { return passed[names[i]] < passed[names[j]] })
+		var line strings.Builder
+		for _, name := range names {
+			fmt.Fprintf(&line, " %s=%s", name, passed[name].Round(100*time.Millisecond))
+		}
+		b.Logf("restart: readiness checks first passed at:%s", line.String())
+		for name := range failing {
+			b.Logf("restart: readiness check %s never passed", name)
+		}
+	}
 }

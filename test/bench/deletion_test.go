@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -218,82 +217,36 @@ func etcdCounter(b *testing.B, name string) float64 {
 // the list is gone).
 func deleteAll(ctx context.Context, b *testing.B, root dynamic.Interface, n, clients int) time.Duration {
 	ws := root.Resource(harness.WorkspacesGVR)
-	ctx, stopWatching := context.WithCancel(ctx)
-	defer stopWatching()
 	var mu sync.Mutex
 	gone := map[string]bool{}
-	wanted := func(name string) bool { return strings.HasPrefix(name, "ws-") }
-	// listAndWatch records, after the first time, which workspaces are gone already, and watches from there.
-	listAndWatch := func(first bool) (watch.Interface, error) {
-		list, err := ws.List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		if !first {
+	allGone, stopWatching := workspaceWatch{
+		event: func(ev watch.Event) bool {
+			u, ok := ev.Object.(*unstructured.Unstructured)
+			if ev.Type != watch.Deleted || !ok || !strings.HasPrefix(u.GetName(), "ws-") {
+				return false
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			gone[u.GetName()] = true
+			return len(gone) == n
+		},
+		// A workspace missing from the list is gone.
+		relisted: func(items []unstructured.Unstructured) bool {
 			present := map[string]bool{}
-			for _, item := range list.Items {
+			for _, item := range items {
 				present[item.GetName()] = true
 			}
 			mu.Lock()
+			defer mu.Unlock()
 			for i := 0; i < n; i++ {
 				if name := fmt.Sprintf("ws-%d", i); !present[name] {
 					gone[name] = true
 				}
 			}
-			mu.Unlock()
-		}
-		return ws.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
-	}
-	w, err := listAndWatch(true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	allGone := make(chan struct{})
-	var rewatches atomic.Int64
-	go func() {
-		defer w.Stop()
-		for {
-			for ev := range w.ResultChan() {
-				if ev.Type != watch.Deleted {
-					continue
-				}
-				if u, ok := ev.Object.(*unstructured.Unstructured); ok && wanted(u.GetName()) {
-					mu.Lock()
-					gone[u.GetName()] = true
-					done := len(gone) == n
-					mu.Unlock()
-					if done {
-						close(allGone)
-						return
-					}
-				}
-			}
-			for {
-				if ctx.Err() != nil {
-					return
-				}
-				rewatches.Add(1)
-				again, err := listAndWatch(false)
-				if err == nil {
-					w = again
-					break
-				}
-				time.Sleep(time.Second)
-			}
-			mu.Lock()
-			done := len(gone) == n
-			mu.Unlock()
-			if done {
-				close(allGone)
-				return
-			}
-		}
-	}()
-	defer func() {
-		if r := rewatches.Load(); r > 0 {
-			b.Logf("the server ended the deletion watch; listed and watched again %d times", r)
-		}
-	}()
+			return len(gone) == n
+		},
+	}.start(ctx, b, ws, "deletion")
+	defer stopWatching()
 	start := time.Now()
 	var wg sync.WaitGroup
 	work := make(chan int)

@@ -35,8 +35,7 @@ func createReadyNamed(b *testing.B, dyn dynamic.Interface, name func(int) string
 	for i := 0; i < n; i++ {
 		wanted[name(i)] = true
 	}
-	ctx, stopWatching := context.WithCancel(context.Background())
-	defer stopWatching()
+	ctx := context.Background()
 	ws := dyn.Resource(harness.WorkspacesGVR)
 	ready := map[string]bool{}
 	observe := func(u *unstructured.Unstructured) bool {
@@ -45,58 +44,19 @@ func createReadyNamed(b *testing.B, dyn dynamic.Interface, name func(int) string
 		}
 		return len(ready) == n
 	}
-	// listAndWatch records what is Ready already and watches from there.
-	listAndWatch := func(first bool) (watch.Interface, error) {
-		list, err := ws.List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		if !first {
-			for i := range list.Items {
-				observe(&list.Items[i])
+	allReady, stopWatching := workspaceWatch{
+		event: func(ev watch.Event) bool {
+			u, ok := ev.Object.(*unstructured.Unstructured)
+			return ok && observe(u)
+		},
+		relisted: func(items []unstructured.Unstructured) bool {
+			for i := range items {
+				observe(&items[i])
 			}
-		}
-		return ws.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
-	}
-	w, err := listAndWatch(true)
-	if err != nil {
-		b.Fatal(err)
-	}
-	allReady := make(chan struct{})
-	var rewatches atomic.Int64
-	go func() {
-		for {
-			for ev := range w.ResultChan() {
-				if u, ok := ev.Object.(*unstructured.Unstructured); ok && ev.Type != watch.Error && observe(u) {
-					w.Stop()
-					close(allReady)
-					return
-				}
-			}
-			for {
-				if ctx.Err() != nil {
-					return
-				}
-				rewatches.Add(1)
-				again, err := listAndWatch(false)
-				if err == nil {
-					w = again
-					break
-				}
-				time.Sleep(time.Second)
-			}
-			if len(ready) == n {
-				w.Stop()
-				close(allReady)
-				return
-			}
-		}
-	}()
-	defer func() {
-		if r := rewatches.Load(); r > 0 {
-			b.Logf("the server ended the readiness watch; listed and watched again %d times", r)
-		}
-	}()
+			return len(ready) == n
+		},
+	}.start(ctx, b, ws, "readiness")
+	defer stopWatching()
 
 	start := time.Now()
 	var next atomic.Int64

@@ -177,8 +177,10 @@ func TestStorageIsolation(t *testing.T) {
 
 	t.Run("erase refuses an invalid cluster name before any delete", func(t *testing.T) {
 		eraser := &clusterstore.Eraser{Client: nil, Getter: getter}
-		require.Error(t, eraser.Erase(context.Background(), "../x"))
-		require.Error(t, eraser.Erase(context.Background(), ""))
+		for _, cluster := range []logicalcluster.Name{"../x", ""} {
+			_, err := eraser.EraseAndDelete(context.Background(), cluster, clusterstore.StoredObject{})
+			require.Error(t, err, cluster)
+		}
 	})
 }
 

@@ -20,7 +20,7 @@ type Eraser struct {
 	// Extra returns resource prefixes a workspace may hold objects under that storage was not yet handed out for
 	// (custom resources are built on first use); nil means none.
 	Extra func(cluster logicalcluster.Name) []string
-	// Erased, when set, is told of each cluster Erase removed everything of (to drop what is kept about it).
+	// Erased, when set, is told of each cluster EraseAndDelete removed everything of (to drop what is kept about it).
 	Erased func(cluster logicalcluster.Name)
 }
 
@@ -33,16 +33,9 @@ func (e *Eraser) Prefixes(cluster logicalcluster.Name) []string {
 	return append(prefixes, e.Getter.ResourcePrefixes()...)
 }
 
-// eraseOpsPerTxn is how many range deletes Erase sends in one etcd transaction: well under etcd's default
+// eraseOpsPerTxn is how many range deletes EraseAndDelete sends in one etcd transaction: well under etcd's default
 // --max-txn-ops (128), so that an etcd run with its defaults accepts them.
 const eraseOpsPerTxn = 64
-
-// Erase removes every object of cluster, its range deletes batched into a few etcd transactions instead of one
-// round trip each (a workspace spans some twenty resource prefixes).
-func (e *Eraser) Erase(ctx context.Context, cluster logicalcluster.Name) error {
-	_, err := e.erase(ctx, cluster, nil)
-	return err
-}
 
 // StoredObject names a cluster-scoped object as it was read: where it is stored and at which revision.
 type StoredObject struct {
@@ -56,8 +49,9 @@ type StoredObject struct {
 	Revision int64
 }
 
-// EraseAndDelete implements workspace.Eraser: it removes every object of cluster as Erase does and, in the
-// transaction of the last range deletes, deletes obj if its key was not written since obj.Revision. It says
+// EraseAndDelete implements workspace.Eraser: it removes every object of cluster, its range deletes batched into
+// a few etcd transactions instead of one round trip each (a workspace spans some twenty resource prefixes), and, in
+// the transaction of the last range deletes, deletes obj if its key was not written since obj.Revision. It says
 // whether it deleted obj; the erasure happens either way. The caller decides that obj, as read, may go (for a
 // deleted Workspace: no finalizer left but the content's): the revision makes that decision hold for the object
 // deleted, as the preconditions of a storage delete do. A Revision of 0 asks for the erasure alone.

@@ -55,10 +55,17 @@ func LoopbackClient(loopback *rest.Config, gv schema.GroupVersion, codecs serial
 	cfg.NegotiatedSerializer = codecs.WithoutConversion()
 	cfg.ContentType = runtime.ContentTypeJSON
 	if ProtobufGroups[gv.Group] {
-		cfg.ContentType = runtime.ContentTypeProtobuf
-		cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+		UseProtobuf(cfg)
 	}
 	return rest.RESTClientFor(cfg)
+}
+
+// UseProtobuf makes cfg, a config for groups of ProtobufGroups only, send protobuf and ask for it (JSON where the
+// server cannot), and returns it.
+func UseProtobuf(cfg *rest.Config) *rest.Config {
+	cfg.ContentType = runtime.ContentTypeProtobuf
+	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
+	return cfg
 }
 
 // ProtobufGroups are the API groups served by the typed registry whose every kind has a protobuf encoding (the

@@ -8,14 +8,13 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	admissionregistrationv1client "k8s.io/client-go/kubernetes/typed/admissionregistration/v1"
 	corev1client "k8s.io/client-go/kubernetes/typed/core/v1"
 	rbacv1client "k8s.io/client-go/kubernetes/typed/rbac/v1"
-	"k8s.io/client-go/rest"
 
 	apisv1alpha1 "github.com/gantry-dev/gantry/apis/apis/v1alpha1"
 	tenancyv1alpha1 "github.com/gantry-dev/gantry/apis/tenancy/v1alpha1"
+	"github.com/gantry-dev/gantry/pkg/clusterwatch"
 	"github.com/gantry-dev/gantry/pkg/logicalcluster"
 	"github.com/gantry-dev/gantry/pkg/registry"
 )
@@ -29,11 +28,11 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 	// Only the two group clients needed: building a whole clientset per new workspace was about half of the
 	// controller's CPU for it (a profile of BenchmarkScale). Both speak protobuf, cheaper to encode and decode on
 	// both ends than JSON.
-	core, err := corev1client.NewForConfigAndClient(protobufConfig(c.clients.Config(string(cluster))), c.clients.HTTPClient())
+	core, err := corev1client.NewForConfigAndClient(clusterwatch.UseProtobuf(c.clients.Config(string(cluster))), c.clients.HTTPClient())
 	if err != nil {
 		return err
 	}
-	rbac, err := rbacv1client.NewForConfigAndClient(protobufConfig(c.clients.Config(string(cluster))), c.clients.HTTPClient())
+	rbac, err := rbacv1client.NewForConfigAndClient(clusterwatch.UseProtobuf(c.clients.Config(string(cluster))), c.clients.HTTPClient())
 	if err != nil {
 		return err
 	}
@@ -62,13 +61,6 @@ func (c *Controller) initialize(ctx context.Context, key string, ws *tenancyv1al
 	}
 	_, err = workspaces.UpdateStatus(ctx, ready, metav1.UpdateOptions{})
 	return err
-}
-
-// protobufConfig makes cfg, a config for Kubernetes' own groups, send and ask for protobuf.
-func protobufConfig(cfg *rest.Config) *rest.Config {
-	cfg.ContentType = runtime.ContentTypeProtobuf
-	cfg.AcceptContentTypes = runtime.ContentTypeProtobuf + "," + runtime.ContentTypeJSON
-	return cfg
 }
 
 // OwnerBinding is the ClusterRoleBinding that makes a workspace's creator its cluster-admin.
